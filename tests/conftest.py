@@ -1,0 +1,89 @@
+"""Fixtures: an app on a fresh SQLite instance folder (schema made by the migrations), clients, users."""
+from __future__ import annotations
+
+import pytest
+from flask_migrate import upgrade
+
+from webapp import create_app
+from webapp.auth import create_token
+from webapp.extensions import db
+from webapp.models import User
+from webapp.services import pipeline
+from webapp import runtime
+
+
+def app_config(tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite",
+        "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.sqlite",
+        "CELERY_RESULT_BACKEND": f"db+sqlite:///{tmp_path}/results.sqlite",
+        "BUS_URL": "sql://",
+        "EGRESS_ALLOW": "127.0.0.1",
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(app_config(tmp_path))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def make_user(app, email="editor@example.com", role="editor", password="correct horse"):
+    with app.app_context():
+        user = User(email=email, role=role)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user.id
+
+
+@pytest.fixture
+def token(app):
+    """A bearer token of an editor."""
+    make_user(app, email="token@example.com")
+    with app.app_context():
+        return create_token(db.session.execute(
+            db.select(User).where(User.email == "token@example.com")).scalar_one())
+
+
+@pytest.fixture
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def drain(app):
+    """Consume everything on the bus now, as a worker would."""
+    def run():
+        with app.app_context():
+            outcome = pipeline.drain(runtime.bus(), db.session)
+            db.session.remove()
+            return outcome
+    return run
+
+
+@pytest.fixture
+def logged_in(app, client):
+    make_user(app, email="page@example.com", role="editor", password="page password")
+    response = client.post("/login", data={"email": "page@example.com", "password": "page password"})
+    assert response.status_code == 302
+    return client

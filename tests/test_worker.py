@@ -1,0 +1,81 @@
+"""A real Celery worker on the embedded broker: fetch tasks run, and its bootstep consumes the bus."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import Mention, Source
+
+from .conftest import app_config
+from .helpers import new_monitor, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def service_env(cfg: dict) -> dict:
+    env = {**os.environ, "SENTIMON_INSTANCE": cfg["INSTANCE_PATH"], "SECRET_KEY": cfg["SECRET_KEY"]}
+    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BUS_URL", "EGRESS_ALLOW"):
+        env[key] = cfg[key]
+    return env
+
+
+@pytest.fixture
+def worker(app, tmp_path):
+    cfg = app_config(tmp_path)
+    log = open(tmp_path / "worker.log", "w")
+    proc = subprocess.Popen(
+        [str(BIN / "celery"), "-A", "tasks", "worker", "--pool", "threads", "--concurrency", "2",
+         "-Q", "celery,fetch", "--loglevel", "INFO", "--without-heartbeat", "--without-gossip",
+         "--without-mingle"],
+        cwd=ROOT, env=service_env(cfg), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    yield proc
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    log.close()
+    print((tmp_path / "worker.log").read_text()[-4000:])
+
+
+def test_fetch_task_runs_in_a_real_worker_and_its_consumer_stores(app, worker):
+    monitor_id, _ = new_monitor(app, sources=[{"kind": "demo", "every": 60}])
+    celery_app = app.extensions["celery"]
+    with app.app_context():
+        source_id = db.session.execute(select(Source.id).where(Source.kind == "demo")).scalar_one()
+    result = celery_app.send_task("fetch.run", args=[source_id, 42])
+    report = result.get(timeout=60)
+    assert report["status"] == "ok" and report["published"] > 0
+
+    def stored():
+        with app.app_context():
+            count = db.session.execute(select(func.count()).select_from(Mention)).scalar()
+            db.session.remove()
+            return count == report["published"] and count
+
+    wait_for(stored, 60, message="the worker's consumer to store the fetched mentions")
+
+
+def test_dispatch_due_fans_out_fetches(app, worker):
+    new_monitor(app, sources=[{"kind": "demo", "every": 60}, {"kind": "demo", "every": 120}])
+    celery_app = app.extensions["celery"]
+    assert celery_app.send_task("fetch.dispatch_due").get(timeout=60) == 2
+
+    def fetched():
+        with app.app_context():
+            statuses = db.session.execute(select(Source.last_status).where(Source.kind == "demo")).scalars().all()
+            db.session.remove()
+            return statuses == ["ok", "ok"]
+
+    wait_for(fetched, 60, message="both demo sources to be fetched")
+    assert celery_app.send_task("fetch.dispatch_due").get(timeout=60) == 0

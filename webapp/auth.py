@@ -1,0 +1,68 @@
+"""Who is asking: session logins for pages, bearer tokens for the API, and role checks."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from .extensions import db, login_manager
+from .models import ApiToken, User, hash_token, utcnow
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def user_for_token(token: str) -> User | None:
+    """The user that a live (not revoked) API token belongs to; records its last use."""
+    found = db.session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if found is None:
+        return None
+    found.last_used_at = utcnow()
+    db.session.commit()
+    return found.user
+
+
+def create_token(user: User, name: str = "") -> str:
+    """Create an API token for `user`; returns the secret, which is stored only as a hash."""
+    secret = ApiToken.new_secret()
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(secret), prefix=secret[:8], name=name))
+    db.session.commit()
+    return secret
+
+
+def api_user(role: str = "viewer"):
+    """Decorator for API views: a valid bearer token whose user has at least `role`."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+            if user is None:
+                abort(401)
+            if not user.can(role):
+                abort(403)
+            g.api_user = user
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def page_role(role: str):
+    """Decorator for page views: a logged-in user with at least `role`."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.can(role):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate

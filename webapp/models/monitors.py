@@ -1,0 +1,61 @@
+"""Monitors (a query plus sources) and their sources."""
+from __future__ import annotations
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+# Sources that are not fetched: they name where pushed and imported mentions came from.
+SYSTEM_KINDS = ("push", "import")
+
+
+class Monitor(db.Model):
+    __tablename__ = "monitors"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(120), nullable=False)
+    query = db.Column(db.String(2000), nullable=False, default="")
+    created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+
+    sources = db.relationship(
+        "Source", back_populates="monitor", cascade="all, delete-orphan",
+        passive_deletes=True, order_by="Source.id",
+    )
+
+    @property
+    def fetched_sources(self):
+        return [s for s in self.sources if s.kind not in SYSTEM_KINDS]
+
+
+class Source(db.Model):
+    __tablename__ = "sources"
+
+    id = db.Column(db.Integer, primary_key=True)
+    monitor_id = db.Column(
+        db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind = db.Column(db.String(32), nullable=False)
+    settings = db.Column(db.JSON, nullable=False, default=dict)
+    every = db.Column(db.Integer, nullable=False, default=300)
+    enabled = db.Column(db.Boolean, nullable=False, default=True)
+    # Scheduling: the last slot (floor(epoch / every)) whose fetch completed.
+    last_slot = db.Column(db.BigInteger)
+    # The last slot handed to a fetch task, so that beat dispatches each slot once.
+    dispatched_slot = db.Column(db.BigInteger)
+    cursor = db.Column(db.JSON, nullable=False, default=dict)
+    last_fetch_at = db.Column(UTCDateTime())
+    last_status = db.Column(db.String(16))
+    last_error = db.Column(db.Text)
+    last_items = db.Column(db.Integer)
+    created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+
+    monitor = db.relationship(Monitor, back_populates="sources")
+
+    @property
+    def is_system(self) -> bool:
+        return self.kind in SYSTEM_KINDS
+
+    @property
+    def display_name(self) -> str:
+        detail = (self.settings or {}).get("url") or ""
+        return f"{self.kind} {detail}".strip()

@@ -1,0 +1,142 @@
+"""Store a batch of bus records as scored mentions, with their rollups, in one transaction.
+
+Idempotent on (monitor, source, external id): `INSERT ... ON CONFLICT DO NOTHING RETURNING`
+tells which rows were really inserted, and only those change the rollups. The caller commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from ..models import Mention, Source
+from . import rollups, sentiment
+from .sql import insert_for
+
+MAX_TEXT = 20_000
+MAX_EXTERNAL_ID = 512
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+class BadRecord(ValueError):
+    """A record that can never be stored (it goes to the dead letters with this reason)."""
+
+
+@dataclass
+class IngestResult:
+    inserted: int = 0
+    duplicates: int = 0
+    orphaned: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (index in batch, reason)
+
+
+def parse_time(value, default: datetime) -> datetime:
+    """An ISO 8601 string or epoch seconds as aware UTC; naive times are taken as UTC."""
+    if value in (None, ""):
+        return default
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc)
+    if isinstance(value, datetime):
+        ts = value
+    elif isinstance(value, str):
+        try:
+            ts = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise BadRecord(f"published_at {value!r} is not an ISO 8601 time") from exc
+    else:
+        raise BadRecord("published_at must be an ISO 8601 string")
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    return ts.astimezone(timezone.utc)
+
+
+def _opt_str(value, name: str, limit: int) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadRecord(f"{name} must be a string")
+    return value[:limit]
+
+
+def normalize(value: dict, now: datetime) -> dict:
+    """Check and normalise one bus record into mention columns (pure)."""
+    if not isinstance(value, dict):
+        raise BadRecord("record is not an object")
+    try:
+        monitor_id, source_id = int(value["monitor_id"]), int(value["source_id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadRecord("monitor_id and source_id must be integers") from exc
+    external_id = value.get("external_id")
+    if isinstance(external_id, int) and not isinstance(external_id, bool):
+        external_id = str(external_id)
+    if not isinstance(external_id, str) or not external_id.strip():
+        raise BadRecord("external_id must be a non-empty string")
+    if len(external_id) > MAX_EXTERNAL_ID:
+        raise BadRecord(f"external_id is longer than {MAX_EXTERNAL_ID} characters")
+    text = value.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRecord("text must be a non-empty string")
+    received = parse_time(value.get("received_at"), now)
+    published = parse_time(value.get("published_at"), received)
+    if published > received + FUTURE_SLACK:
+        published = received  # a clock in the future would put the mention out of every chart
+    return {
+        "monitor_id": monitor_id,
+        "source_id": source_id,
+        "external_id": external_id,
+        "text": text[:MAX_TEXT],
+        "author": _opt_str(value.get("author"), "author", 255),
+        "url": _opt_str(value.get("url"), "url", 2048),
+        "published_at": published,
+        "ingested_at": now,
+    }
+
+
+def store_batch(session, values: list[dict], now: datetime | None = None) -> IngestResult:
+    """Score and insert `values`; update rollups for the inserted rows only. Does not commit."""
+    now = now or datetime.now(timezone.utc)
+    result = IngestResult()
+    rows: dict[tuple, dict] = {}
+    for index, value in enumerate(values):
+        try:
+            row = normalize(value, now)
+        except BadRecord as exc:
+            result.rejected.append((index, str(exc)))
+            continue
+        identity = (row["monitor_id"], row["source_id"], row["external_id"])
+        if identity in rows:
+            result.duplicates += 1
+        else:
+            rows[identity] = row
+    if not rows:
+        return result
+
+    # Records of a source deleted since they were published are dropped, not retried forever.
+    pairs = {(m, s) for m, s, _ in rows}
+    live = set(session.execute(
+        select(Source.monitor_id, Source.id).where(Source.id.in_({s for _, s in pairs}))
+    ).all())
+    for identity in [i for i in rows if (i[0], i[1]) not in live]:
+        del rows[identity]
+        result.orphaned += 1
+    if not rows:
+        return result
+
+    batch = list(rows.values())
+    for row, score in zip(batch, sentiment.score_texts([r["text"] for r in batch])):
+        row.update(compound=score.compound, pos=score.pos, neu=score.neu, neg=score.neg,
+                   label=score.label)
+
+    insert = insert_for(session.get_bind())
+    stmt = (
+        insert(Mention)
+        .on_conflict_do_nothing(index_elements=["monitor_id", "source_id", "external_id"])
+        .returning(Mention.monitor_id, Mention.source_id, Mention.external_id)
+    )
+    inserted = session.execute(stmt, batch).all()
+    fresh = [rows[tuple(r)] for r in inserted]
+    result.inserted = len(fresh)
+    result.duplicates += len(batch) - len(fresh)
+    rollups.apply(session, rollups.deltas(fresh))
+    return result

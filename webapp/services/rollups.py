@@ -1,0 +1,172 @@
+"""Time-bucket rollups: how many mentions, their sentiment sum and label counts per bucket.
+
+Ingest adds the deltas of the rows it really inserted, in the same transaction; pages and the
+series API read only these rows, never aggregate raw mentions on request.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Iterable
+
+from sqlalchemy import select
+
+from ..models import ALL_SOURCES, Rollup
+from .sql import insert_for
+
+BUCKETS: dict[str, timedelta] = {
+    "15m": timedelta(minutes=15),
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+}
+# The range a series covers when the caller names none.
+DEFAULT_SPAN = {"15m": timedelta(days=1), "1h": timedelta(days=7), "1d": timedelta(days=90)}
+MAX_POINTS = 10_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class SeriesError(ValueError):
+    """A series request that cannot be answered (unknown bucket, too many points, bad range)."""
+
+
+@dataclass
+class Delta:
+    count: int = 0
+    sum_compound: float = 0.0
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+
+    def add(self, compound: float, label: str) -> None:
+        self.count += 1
+        self.sum_compound += compound
+        setattr(self, label, getattr(self, label) + 1)
+
+
+def bucket_start(ts: datetime, bucket: str) -> datetime:
+    """The start of the bucket that holds `ts` (UTC, aligned to the epoch)."""
+    size = int(BUCKETS[bucket].total_seconds())
+    seconds = int((ts - _EPOCH).total_seconds())
+    return _EPOCH + timedelta(seconds=seconds - seconds % size)
+
+
+def deltas(rows: Iterable[dict]) -> dict[tuple, Delta]:
+    """Per (monitor, source, bucket, start) deltas of inserted rows, for each source and the total.
+
+    Each row needs monitor_id, source_id, published_at, compound and label.
+    """
+    out: dict[tuple, Delta] = defaultdict(Delta)
+    for row in rows:
+        for bucket in BUCKETS:
+            start = bucket_start(row["published_at"], bucket)
+            for source_id in (row["source_id"], ALL_SOURCES):
+                out[(row["monitor_id"], source_id, bucket, start)].add(row["compound"], row["label"])
+    return dict(out)
+
+
+def apply(session, changes: dict[tuple, Delta]) -> None:
+    """Add `changes` to the rollup rows (upsert), in a fixed order to avoid lock cycles."""
+    if not changes:
+        return
+    insert = insert_for(session.get_bind())
+    for key in sorted(changes):
+        monitor_id, source_id, bucket, start = key
+        d = changes[key]
+        stmt = insert(Rollup).values(
+            monitor_id=monitor_id, source_id=source_id, bucket=bucket, start=start,
+            count=d.count, sum_compound=d.sum_compound,
+            positive=d.positive, neutral=d.neutral, negative=d.negative,
+        )
+        table = Rollup.__table__.c
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["monitor_id", "source_id", "bucket", "start"],
+            set_={
+                "count": table.count + stmt.excluded.count,
+                "sum_compound": table.sum_compound + stmt.excluded.sum_compound,
+                "positive": table.positive + stmt.excluded.positive,
+                "neutral": table.neutral + stmt.excluded.neutral,
+                "negative": table.negative + stmt.excluded.negative,
+            },
+        )
+        session.execute(stmt)
+
+
+def resolve_range(bucket: str, start: datetime | None, end: datetime | None,
+                  now: datetime) -> tuple[datetime, datetime]:
+    """The aligned [start, end) a series covers, checked against MAX_POINTS."""
+    if bucket not in BUCKETS:
+        raise SeriesError(f"bucket must be one of {', '.join(BUCKETS)}")
+    end = end or now
+    start = start or end - DEFAULT_SPAN[bucket]
+    if start >= end:
+        raise SeriesError("start must be before end")
+    first = bucket_start(start, bucket)
+    last = bucket_start(end - timedelta(microseconds=1), bucket) + BUCKETS[bucket]
+    points = (last - first) // BUCKETS[bucket]
+    if points > MAX_POINTS:
+        raise SeriesError(
+            f"that range holds {points} {bucket} buckets, more than {MAX_POINTS}; "
+            "choose a larger bucket or a shorter range"
+        )
+    return first, last
+
+
+def series(session, monitor_id: int, bucket: str, start: datetime, end: datetime,
+           source_id: int = ALL_SOURCES, dense: bool = True) -> list[dict]:
+    """Buckets of [start, end) (already aligned by resolve_range), oldest first.
+
+    With `dense`, empty buckets are included with zero counts and a null average.
+    """
+    rows = session.execute(
+        select(Rollup).where(
+            Rollup.monitor_id == monitor_id, Rollup.source_id == source_id,
+            Rollup.bucket == bucket, Rollup.start >= start, Rollup.start < end,
+        ).order_by(Rollup.start)
+    ).scalars()
+    found = {r.start: r for r in rows}
+    starts = sorted(found)
+    if dense:
+        step, starts, t = BUCKETS[bucket], [], start
+        while t < end:
+            starts.append(t)
+            t += step
+    return [point(t, found.get(t)) for t in starts]
+
+
+def point(start: datetime, row: Rollup | None) -> dict:
+    if row is None or not row.count:
+        return {"start": start.isoformat(), "count": 0, "avg_compound": None,
+                "positive": 0, "neutral": 0, "negative": 0}
+    return {
+        "start": start.isoformat(),
+        "count": row.count,
+        "avg_compound": round(row.sum_compound / row.count, 4),
+        "positive": row.positive,
+        "neutral": row.neutral,
+        "negative": row.negative,
+    }
+
+
+def sources_breakdown(session, monitor_id: int, bucket: str, start: datetime,
+                      end: datetime) -> dict[int, dict]:
+    """Totals per source over [start, end): count, average and label counts."""
+    rows = session.execute(
+        select(Rollup).where(
+            Rollup.monitor_id == monitor_id, Rollup.source_id != ALL_SOURCES,
+            Rollup.bucket == bucket, Rollup.start >= start, Rollup.start < end,
+        )
+    ).scalars()
+    totals: dict[int, Delta] = defaultdict(Delta)
+    for r in rows:
+        t = totals[r.source_id]
+        t.count += r.count
+        t.sum_compound += r.sum_compound
+        t.positive += r.positive
+        t.neutral += r.neutral
+        t.negative += r.negative
+    return {
+        sid: {"count": t.count, "avg_compound": round(t.sum_compound / t.count, 4) if t.count else None,
+              "positive": t.positive, "neutral": t.neutral, "negative": t.negative}
+        for sid, t in totals.items()
+    }

@@ -1,0 +1,12 @@
+"""Page blueprints."""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from .auth import bp as auth_bp
+    from .classify import bp as classify_bp
+    from .monitors import bp as monitors_bp
+    from .vendor import bp as vendor_bp
+
+    for bp in (auth_bp, monitors_bp, classify_bp, vendor_bp):
+        app.register_blueprint(bp)

@@ -1,0 +1,45 @@
+"""Login and logout pages."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import login_required, login_user, logout_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..forms import LoginForm
+from ..models import User
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths; anything else goes to the start page."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("monitors.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.execute(
+            select(User).where(User.email == form.email.data.strip().lower())
+        ).scalar_one_or_none()
+        if user is not None and user.check_password(form.password.data):
+            session.clear()  # a fresh session at login
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append("Wrong email or password.")
+    return render_template("login.html", form=form), (400 if form.errors else 200)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("Signed out.")
+    return redirect(url_for("auth.login"))
