@@ -13,7 +13,7 @@ import threading
 import time
 import tracemalloc
 import zlib
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -466,7 +466,6 @@ def test_policy_deadline_is_used_by_default(server):
 # -- fetch: redirects ----------------------------------------------------------------------
 
 def redirect(server, to, code=302):
-    from urllib.parse import quote
     return f"{server.base}/redirect?code={code}&to={quote(to, safe='')}"
 
 

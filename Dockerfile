@@ -1,0 +1,16 @@
+# One image for web, worker and beat (see docker-compose.yml).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 NLTK_DATA=/usr/local/share/nltk_data
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY webapp ./webapp
+COPY tasks ./tasks
+COPY migrations ./migrations
+COPY scripts ./scripts
+COPY wsgi.py celeryconfig.py ./
+RUN pip install --no-cache-dir '.[postgres]' \
+ && python scripts/install_nltk_data.py "$NLTK_DATA"
+RUN useradd --create-home sentimon && mkdir -p /app/instance && chown sentimon /app/instance
+USER sentimon
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "wsgi:app"]

@@ -1,0 +1,14 @@
+"""The schema comes only from migrations, and the migrations match the models."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from webapp.extensions import db
+
+
+def test_migrations_match_the_models(app):
+    with app.app_context(), db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == [], diff
