@@ -36,3 +36,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop_process(proc, log_path, sig=None, timeout: float = 30) -> None:
+    """Stop a process group started with start_new_session=True, then print its log's tail."""
+    import os
+    import signal
+    import subprocess
+
+    os.killpg(proc.pid, sig or signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    print(log_path.read_text(errors="replace")[-6000:])

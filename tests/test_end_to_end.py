@@ -14,7 +14,7 @@ import pytest
 
 from webapp.services import sentiment
 
-from .helpers import free_port, wait_for
+from .helpers import free_port, stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -51,14 +51,8 @@ def running(tmp_path):
         wait_for(lambda: call(base, "GET", "/healthz")[0] == 200, 120, 0.5, "the web process")
         yield base, env
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process(proc, tmp_path / "run.log", signal.SIGINT)
         log.close()
-        print((tmp_path / "run.log").read_text()[-6000:])
 
 
 def flask(env, *args, input=None) -> str:

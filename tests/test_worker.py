@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from webapp.extensions import db
 from webapp.models import Mention, Source
 
 from .conftest import app_config
-from .helpers import new_monitor, wait_for
+from .helpers import new_monitor, stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -38,14 +37,8 @@ def worker(app, tmp_path):
         cwd=ROOT, env=service_env(cfg), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_process(proc, tmp_path / "worker.log")
     log.close()
-    print((tmp_path / "worker.log").read_text()[-4000:])
 
 
 def test_fetch_task_runs_in_a_real_worker_and_its_consumer_stores(app, worker):

@@ -25,6 +25,20 @@ def celery_init_app(app: Flask) -> Celery:
         from tasks.consumer import BusConsumerStep
 
         celery_app.steps["worker"].add(BusConsumerStep)
+    _dispose_engine_in_forked_children(app)
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def _dispose_engine_in_forked_children(app: Flask) -> None:
+    """A prefork child must not reuse the parent's pooled connections (SQLite or PostgreSQL)."""
+    from celery.signals import worker_process_init
+
+    from .extensions import db
+
+    def dispose(**_kwargs):
+        with app.app_context():
+            db.engine.dispose(close=False)
+
+    worker_process_init.connect(dispose, weak=False)

@@ -83,20 +83,22 @@ class SqlLogConsumer(Consumer):
                 .on_conflict_do_nothing()
             )
 
+    def _update_mine(self, conn, *conditions, **values) -> int:
+        """UPDATE this group's offset row (when `conditions` hold); returns the row count."""
+        result = conn.execute(
+            update(BusOffset)
+            .where(BusOffset.group == self.group, BusOffset.topic == self.topic, *conditions)
+            .values(**values)
+        )
+        return result.rowcount
+
     def _take_lease(self, conn) -> bool:
         now = _now()
-        taken = conn.execute(
-            update(BusOffset)
-            .where(
-                BusOffset.group == self.group,
-                BusOffset.topic == self.topic,
-                (BusOffset.lease_owner.is_(None))
-                | (BusOffset.lease_owner == self.name)
-                | (BusOffset.lease_until < now),
-            )
-            .values(lease_owner=self.name, lease_until=now + timedelta(seconds=LEASE_SECONDS))
-        )
-        return taken.rowcount == 1
+        free = (BusOffset.lease_owner.is_(None)) | (BusOffset.lease_owner == self.name) | (
+            BusOffset.lease_until < now)
+        return self._update_mine(
+            conn, free, lease_owner=self.name, lease_until=now + timedelta(seconds=LEASE_SECONDS)
+        ) == 1
 
     def _fetch(self, max_records: int) -> list[Envelope]:
         with self.engine.begin() as conn:
@@ -136,15 +138,7 @@ class SqlLogConsumer(Consumer):
             return
         last = max(e.offset for e in envelopes)
         with self.engine.begin() as conn:
-            conn.execute(
-                update(BusOffset)
-                .where(
-                    BusOffset.group == self.group,
-                    BusOffset.topic == self.topic,
-                    BusOffset.next_offset <= last,
-                )
-                .values(next_offset=last + 1)
-            )
+            self._update_mine(conn, BusOffset.next_offset <= last, next_offset=last + 1)
 
     def dead_letter(self, envelope: Envelope, error: str, attempts: int) -> None:
         with self.engine.begin() as conn:
@@ -162,12 +156,4 @@ class SqlLogConsumer(Consumer):
 
     def close(self) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                update(BusOffset)
-                .where(
-                    BusOffset.group == self.group,
-                    BusOffset.topic == self.topic,
-                    BusOffset.lease_owner == self.name,
-                )
-                .values(lease_owner=None, lease_until=None)
-            )
+            self._update_mine(conn, BusOffset.lease_owner == self.name, lease_owner=None, lease_until=None)
