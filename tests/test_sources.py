@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import time
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -449,15 +450,18 @@ def test_demo_settings():
 def test_demo_first_fetch_backfills_a_week():
     result = demo_fetch()
     items = result.items
-    assert len(items) == 240
+    total = len(demo_module.load_samples())
+    assert len(items) == demo_module.BACKFILL
     assert [item.external_id for item in items[:3]] == ["d0001-r0", "d0002-r0", "d0003-r0"]
-    assert items[-1].external_id == "d0240-r0"
+    last = demo_module.BACKFILL - 1
+    assert items[-1].external_id == f"d{last % total + 1:04d}-r{last // total}"
     times = [item.published_at for item in items]
     assert times[0] == NOW - timedelta(days=7) and times[-1] < NOW
-    steps = {b - a for a, b in zip(times, times[1:])}
-    assert steps == {timedelta(days=7) / 240}  # evenly spread, oldest first
+    assert times == sorted(times)  # oldest first
+    per_hour = Counter(t.hour for t in times)  # busier in the afternoon than at night
+    assert per_hour[demo_module.PEAK_HOUR_UTC] > 3 * per_hour[(demo_module.PEAK_HOUR_UTC + 12) % 24]
     assert all(t.tzinfo is not None and t.utcoffset() == timedelta(0) for t in times)
-    assert result.cursor == {"position": 240, "started": NOW.isoformat()}
+    assert result.cursor == {"position": demo_module.BACKFILL, "started": NOW.isoformat()}
     assert all(item.text for item in items)
     assert json.loads(json.dumps(result.cursor)) == result.cursor
 
@@ -465,12 +469,14 @@ def test_demo_first_fetch_backfills_a_week():
 def test_demo_later_fetches_replay_recent_samples():
     first = demo_fetch()
     later = NOW + timedelta(minutes=5)
-    second = demo_fetch({"per_fetch": 8}, first.cursor, later)
+    cursor = {**first.cursor, "position": 240}
+    second = demo_fetch({"per_fetch": 8}, cursor, later)
     assert [i.external_id for i in second.items] == [f"d{n:04d}-r0" for n in range(241, 249)]
     assert all(later - timedelta(minutes=5) <= i.published_at < later for i in second.items)
     assert second.cursor == {"position": 248, "started": NOW.isoformat()}
     third = demo_fetch({"per_fetch": 3}, second.cursor, later)
     assert [i.external_id for i in third.items] == ["d0249-r0", "d0250-r0", "d0251-r0"]
+    assert demo_fetch({}, first.cursor, later).cursor["position"] == demo_module.BACKFILL + 8
 
 
 def test_demo_is_deterministic():
@@ -494,7 +500,7 @@ def test_demo_wraps_around_with_new_ids():
 
 def test_demo_bad_cursor_starts_over_and_bad_settings_are_source_errors():
     for cursor in ({"position": -1}, {"position": "12"}, {"position": True}, {"other": 1}):
-        assert len(demo_fetch(cursor=cursor).items) == 240
+        assert len(demo_fetch(cursor=cursor).items) == demo_module.BACKFILL
     with pytest.raises(SourceError):
         demo_fetch({"per_fetch": 0}, {"position": 240, "started": NOW.isoformat()})
     assert len(demo_fetch({}, {"position": 240}).items) == 8  # default per_fetch

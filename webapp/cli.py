@@ -22,7 +22,7 @@ from .services.publish import publish_mentions
 
 DEMO_EMAIL = "admin@example.com"
 DEMO_PASSWORD = "sentimon-demo"
-DEMO_QUERY = 'acme OR rocket OR "acme coffee"'
+DEMO_QUERY = "acme* OR rocket OR espresso OR coffee*"
 
 
 def register(app: Flask) -> None:

@@ -12,6 +12,7 @@ file, so a second pass yields new mentions instead of duplicates the database wo
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -22,8 +23,9 @@ from .base import (
 )
 
 SAMPLES_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_mentions.jsonl"
-BACKFILL = 240  # samples emitted by the first fetch...
-BACKFILL_SPAN = timedelta(days=7)  # ...spread evenly over this much history before now
+BACKFILL = 1200  # samples emitted by the first fetch (the sample set replayed twice)...
+BACKFILL_SPAN = timedelta(days=7)  # ...spread over this much history before now, busier by day
+PEAK_HOUR_UTC = 15
 RECENT_SPAN = timedelta(minutes=5)  # later fetches' samples fall within this before now
 PER_FETCH_DEFAULT, PER_FETCH_MIN, PER_FETCH_MAX = 8, 1, 200
 
@@ -57,6 +59,29 @@ def sample_item(samples, position: int, published_at: datetime) -> FetchedItem:
 def spread(now: datetime, span: timedelta, count: int) -> list[datetime]:
     """`count` instants evenly spaced over [now - span, now), oldest first."""
     return [now - span * (count - i) / count for i in range(count)]
+
+
+def daily_rhythm(now: datetime, span: timedelta, count: int) -> list[datetime]:
+    """`count` instants over [now - span, now), oldest first, denser in the afternoon (UTC).
+
+    Each hour gets a share of `count` that follows a daily sine (peak at PEAK_HOUR_UTC, a
+    fifth of the peak at night); within an hour the instants are evenly spaced.
+    """
+    hours = max(1, int(span.total_seconds() // 3600))
+    start = now - timedelta(hours=hours)
+    weights = [1.2 + math.cos(2 * math.pi * (((start + timedelta(hours=h)).hour - PEAK_HOUR_UTC) / 24))
+               for h in range(hours)]
+    total = sum(weights)
+    exact = [count * w / total for w in weights]
+    shares = [int(x) for x in exact]
+    # Largest remainders get the items left over, so the shares add up to `count`.
+    for h in sorted(range(hours), key=lambda h: exact[h] - shares[h], reverse=True)[:count - sum(shares)]:
+        shares[h] += 1
+    times = []
+    for h, n in enumerate(shares):
+        hour_start = start + timedelta(hours=h)
+        times.extend(hour_start + timedelta(hours=1) * i / n for i in range(n))
+    return times
 
 
 def parse_per_fetch(value) -> int:
@@ -103,7 +128,7 @@ class DemoAdapter(SourceAdapter):
         samples = load_samples()
         position = valid_position(cursor)
         if position is None:  # first fetch: a week of history at once
-            start, times = 0, spread(ctx.now, BACKFILL_SPAN, BACKFILL)
+            start, times = 0, daily_rhythm(ctx.now, BACKFILL_SPAN, BACKFILL)
             started = ctx.now.isoformat()
         else:
             try:
