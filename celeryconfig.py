@@ -24,8 +24,14 @@ worker_prefetch_multiplier = 1
 task_time_limit = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "300"))
 task_soft_time_limit = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "240"))
 
+# One queue per kind of work, so that slow fetches never hold up alert evaluation or delivery.
 task_default_queue = "celery"
-task_routes = {"fetch.*": {"queue": "fetch"}}
+task_routes = {
+    "fetch.*": {"queue": "fetch"},
+    "alerts.*": {"queue": "alerts"},
+    "notify.*": {"queue": "notify"},
+}
+QUEUES = "celery,fetch,alerts,notify"
 
 beat_schedule = {
     "dispatch-due-fetches": {

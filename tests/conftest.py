@@ -30,7 +30,7 @@ def app_config(tmp_path) -> dict:
 def app(tmp_path):
     app = create_app(app_config(tmp_path))
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
     yield app
     with app.app_context():
         db.session.remove()

@@ -112,7 +112,7 @@ def test_forms_are_csrf_protected(tmp_path):
     from flask_migrate import upgrade
 
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
     make_user(app, email="c@example.com", password="csrf password")
     client = app.test_client()
     response = client.post("/login", data={"email": "c@example.com", "password": "csrf password"})

@@ -32,7 +32,7 @@ def worker(app, tmp_path):
     log = open(tmp_path / "worker.log", "w")
     proc = subprocess.Popen(
         [str(BIN / "celery"), "-A", "tasks", "worker", "--pool", "threads", "--concurrency", "2",
-         "-Q", "celery,fetch", "--loglevel", "INFO", "--without-heartbeat", "--without-gossip",
+         "-Q", "celery,fetch,alerts,notify", "--loglevel", "INFO", "--without-heartbeat", "--without-gossip",
          "--without-mingle"],
         cwd=ROOT, env=service_env(cfg), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
