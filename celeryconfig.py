@@ -8,7 +8,9 @@ from datetime import timedelta
 
 broker_url = os.environ.get("CELERY_BROKER_URL") or None
 result_backend = os.environ.get("CELERY_RESULT_BACKEND") or None
-imports = ("tasks.fetch", "tasks.maintenance")
+imports = ("tasks.fetch", "tasks.maintenance") + tuple(
+    name for name in os.environ.get("CELERY_EXTRA_IMPORTS", "").split(",") if name.strip()
+)
 timezone = "UTC"
 enable_utc = True
 task_serializer = "json"
@@ -23,6 +25,11 @@ task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 task_time_limit = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "300"))
 task_soft_time_limit = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "240"))
+# A delivery that started this many times without finishing (it kills its worker) is dropped.
+MAX_DELIVERIES = int(os.environ.get("CELERY_MAX_DELIVERIES", "3"))
+# Redis redelivers an unacknowledged task after the visibility timeout: it must exceed every
+# task's time limit, or a long task would run twice. Applied only when the broker is Redis.
+REDIS_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 # One queue per kind of work, so that slow fetches never hold up alert evaluation or delivery.
 task_default_queue = "celery"
@@ -33,10 +40,14 @@ task_routes = {
 }
 QUEUES = "celery,fetch,alerts,notify"
 
+# Exactly one active beat: the scheduler sends only while it holds a lease in the database.
+beat_scheduler = "tasks.beat:LeaderScheduler"
+beat_max_loop_interval = 2  # seconds; the lease (BEAT_LEASE_SECONDS) is renewed this often
+
 beat_schedule = {
     "dispatch-due-fetches": {
         "task": "fetch.dispatch_due",
         "schedule": float(os.environ.get("FETCH_DISPATCH_EVERY", "15")),
     },
-    "prune-bus-log": {"task": "bus.prune", "schedule": 3600.0},
+    "prune": {"task": "maintenance.prune", "schedule": 3600.0},
 }

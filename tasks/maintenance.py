@@ -4,12 +4,17 @@ from __future__ import annotations
 from celery import shared_task
 
 from webapp import runtime
+from webapp.extensions import db
+from webapp.services import leases
 from webapp.services.bus import MENTIONS_TOPIC
 
 
-@shared_task(name="bus.prune", ignore_result=True)
-def prune_bus() -> int:
-    """Drop consumed records from the SQL-log bus (Kafka keeps its own retention)."""
+@shared_task(name="maintenance.prune", time_limit=600, soft_time_limit=540)
+def prune() -> dict:
+    """Drop consumed SQL-log records (Kafka keeps its own retention) and old delivery counts."""
     bus = runtime.bus()
-    prune = getattr(bus, "prune", None)
-    return prune(MENTIONS_TOPIC) if prune else 0
+    prune_bus = getattr(bus, "prune", None)
+    return {
+        "bus_records": prune_bus(MENTIONS_TOPIC) if prune_bus else 0,
+        "task_deliveries": leases.prune_deliveries(db.engine),
+    }

@@ -72,3 +72,21 @@ def test_dispatch_due_fans_out_fetches(app, worker):
 
     wait_for(fetched, 60, message="both demo sources to be fetched")
     assert celery_app.send_task("fetch.dispatch_due").get(timeout=60) == 0
+
+
+def test_a_task_that_kills_its_worker_is_dropped_after_the_delivery_cap(app, tmp_path):
+    env = {**service_env(app_config(tmp_path)), "CELERY_EXTRA_IMPORTS": "tests.crashing_tasks",
+           "CELERY_MAX_DELIVERIES": "3", "BUS_CONSUMER_IN_WORKER": "0"}
+    log = tmp_path / "prefork.log"
+    proc = subprocess.Popen(
+        [str(BIN / "celery"), "-A", "tasks", "worker", "--pool", "prefork", "--concurrency", "1",
+         "-Q", "celery", "--loglevel", "INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        marker = tmp_path / "starts.txt"
+        result = app.extensions["celery"].send_task("testing.crash", args=[str(marker)])
+        assert result.get(timeout=120) is None  # the fourth delivery was dropped, not run
+        assert marker.read_text().count("started") == 3
+        assert "dropping task testing.crash" in log.read_text()
+    finally:
+        stop_process(proc, log)

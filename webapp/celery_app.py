@@ -1,24 +1,38 @@
-"""Celery bound to the Flask app, as in Flask's own examples/celery: tasks run in an app context."""
+"""Celery bound to the Flask app, as in Flask's own examples/celery: tasks run in an app context.
+
+Every task runs with acks_late; a task whose delivery keeps killing its worker is redelivered,
+so each start is counted and a delivery that started MAX_DELIVERIES times is dropped (logged)
+instead of crashing workers forever.
+"""
 from __future__ import annotations
+
+import logging
 
 from celery import Celery, Task
 from flask import Flask
+
+log = logging.getLogger(__name__)
 
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
             with app.app_context():
+                if not _admit(self):
+                    return None
                 return self.run(*args, **kwargs)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object("celeryconfig")
+    broker = app.config["CELERY_BROKER_URL"]
     celery_app.conf.update(
-        broker_url=app.config["CELERY_BROKER_URL"],
+        broker_url=broker,
         result_backend=app.config["CELERY_RESULT_BACKEND"],
         beat_schedule_filename=app.config.get("CELERY_BEAT_SCHEDULE_FILE")
         or f"{app.instance_path}/celerybeat-schedule",
     )
+    if broker.startswith(("redis://", "rediss://")):
+        celery_app.conf.broker_transport_options = dict(celery_app.conf.REDIS_TRANSPORT_OPTIONS)
     celery_app.conf.update(app.config.get("CELERY", {}))
     celery_app.flask_app = app
     if app.config.get("BUS_CONSUMER_IN_WORKER", True):
@@ -29,6 +43,28 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def _admit(task: Task) -> bool:
+    """False when this delivery of `task` has started too often (it kills its worker)."""
+    request = task.request
+    if request.id is None or request.called_directly or request.is_eager:
+        return True
+    from .extensions import db
+    from .services import leases
+
+    cap = task.app.conf.MAX_DELIVERIES
+    key = f"{request.id}:{request.retries or 0}"
+    try:
+        starts = leases.count_start(db.engine, key, task.name)
+    except Exception:  # the count is a safety net; never block work because it failed
+        log.warning("could not count the start of %s", key, exc_info=True)
+        return True
+    if starts > cap:
+        log.error("dropping task %s[%s]: started %d times without finishing (cap %d)",
+                  task.name, key, starts, cap)
+        return False
+    return True
 
 
 def _dispose_engine_in_forked_children(app: Flask) -> None:

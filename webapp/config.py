@@ -78,6 +78,7 @@ def from_environment(instance_path: str) -> dict:
         NLTK_DATA=os.environ.get("NLTK_DATA", "").strip(),
         BUS_CONSUMER_IN_WORKER=os.environ.get("BUS_CONSUMER_IN_WORKER", "1").strip() != "0",
         BUS_BATCH_SIZE=_int("BUS_BATCH_SIZE", 500),
+        BEAT_LEASE_SECONDS=_int("BEAT_LEASE_SECONDS", 30),
         EMBEDDED=embedded,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+
 from .bus import MENTIONS_GROUP, MENTIONS_TOPIC, Bus, Consumer, Envelope
 from .ingest import IngestResult, store_batch
 
@@ -26,6 +28,16 @@ class BatchOutcome:
     inserted: int = 0
     duplicates: int = 0
     dead: int = 0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure of the infrastructure (database away, locked, connection dropped), not of the record.
+
+    Such a batch is retried as a whole after a pause; it must never end in the dead letters.
+    """
+    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _merge(outcome: BatchOutcome, result: IngestResult) -> None:
@@ -44,8 +56,10 @@ def handle_batch(session, consumer: Consumer, batch: list[Envelope],
         for index, reason in result.rejected:
             consumer.dead_letter(batch[index], reason, 1)
             outcome.dead += 1
-    except Exception:
+    except Exception as exc:
         session.rollback()
+        if is_transient(exc):
+            raise
         log.warning("batch of %d failed; retrying record by record", len(batch), exc_info=True)
         for envelope in batch:
             _store_alone(session, consumer, envelope, store, outcome)
@@ -60,6 +74,8 @@ def _store_alone(session, consumer, envelope, store, outcome) -> None:
             session.commit()
         except Exception as exc:
             session.rollback()
+            if is_transient(exc):
+                raise
             if attempt == MAX_ATTEMPTS:
                 consumer.dead_letter(envelope, f"{type(exc).__name__}: {exc}", attempt)
                 outcome.dead += 1
@@ -76,11 +92,13 @@ def run(bus: Bus, session_scope: Callable, stop: threading.Event, name: str,
     """Consume the mentions topic until `stop` is set.
 
     `session_scope()` is a context manager yielding a SQLAlchemy session for one batch.
-    Errors (a database briefly away) are logged and retried after a pause, never fatal.
+    Errors (a database briefly away) are logged and the batch is read again after a pause;
+    they are never fatal and never dead-letter a record.
     """
     consumer = bus.consumer(MENTIONS_TOPIC, MENTIONS_GROUP, name)
     try:
         while not stop.is_set():
+            batch: list[Envelope] = []
             try:
                 batch = consumer.poll(batch_size, poll_timeout)
                 if batch:
@@ -89,12 +107,21 @@ def run(bus: Bus, session_scope: Callable, stop: threading.Event, name: str,
                     log.info("stored batch: %s", outcome)
             except Exception:
                 log.exception("consumer loop error; retrying in %.0fs", ERROR_BACKOFF)
+                _rewind(consumer, batch)
                 stop.wait(ERROR_BACKOFF)
     finally:
         try:
             consumer.close()
         except Exception:
             log.warning("consumer close failed", exc_info=True)
+
+
+def _rewind(consumer: Consumer, batch: list[Envelope]) -> None:
+    if batch:
+        try:
+            consumer.rewind(batch)
+        except Exception:
+            log.warning("rewind failed; the group's committed offsets will redeliver", exc_info=True)
 
 
 def drain(bus: Bus, session, name: str = "drain", batch_size: int = 500,

@@ -18,10 +18,12 @@ def open_bus(url: str, engine=None) -> Bus:
 
         return SqlLogBus(engine)
     if scheme == "kafka":
-        raise BusUrlError(
-            "BUS_URL=kafka://... is not available in this build yet; use the embedded "
-            "default (leave BUS_URL unset or set it to sql://)"
-        )
+        from .kafka_bus import KafkaBus
+
+        try:
+            return KafkaBus(url, engine)
+        except ValueError as exc:
+            raise BusUrlError(str(exc)) from exc
     raise BusUrlError(f"unknown BUS_URL scheme {scheme!r}; expected sql:// or kafka://")
 
 

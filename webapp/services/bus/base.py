@@ -55,6 +55,12 @@ class Consumer(ABC):
     def dead_letter(self, envelope: Envelope, error: str, attempts: int) -> None:
         """Set a record that keeps failing aside, with its error, so the partition moves on."""
 
+    def rewind(self, envelopes: Sequence[Envelope]) -> None:
+        """Deliver these records again on the next poll (after a transient failure).
+
+        The SQL log reads from the committed offset on every poll, so it has nothing to do.
+        """
+
     def close(self) -> None:
         """Release the consumer's resources."""
 

@@ -25,6 +25,18 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def record_dead_letter(engine: Engine, envelope: Envelope, error: str, attempts: int) -> None:
+    """Keep a record that kept failing in the dead_letters table (both buses use it)."""
+    with engine.begin() as conn:
+        conn.execute(
+            DeadLetter.__table__.insert().values(
+                topic=envelope.topic, key=envelope.key, payload=encode(envelope.value),
+                error=error[:4000], attempts=attempts, source_offset=envelope.position,
+                created_at=_now(),
+            )
+        )
+
+
 class SqlLogBus(Bus):
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -141,18 +153,7 @@ class SqlLogConsumer(Consumer):
             self._update_mine(conn, BusOffset.next_offset <= last, next_offset=last + 1)
 
     def dead_letter(self, envelope: Envelope, error: str, attempts: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                DeadLetter.__table__.insert().values(
-                    topic=envelope.topic,
-                    key=envelope.key,
-                    payload=encode(envelope.value),
-                    error=error[:4000],
-                    attempts=attempts,
-                    source_offset=envelope.position,
-                    created_at=_now(),
-                )
-            )
+        record_dead_letter(self.engine, envelope, error, attempts)
 
     def close(self) -> None:
         with self.engine.begin() as conn:
