@@ -8,7 +8,7 @@ COPY tasks ./tasks
 COPY migrations ./migrations
 COPY scripts ./scripts
 COPY wsgi.py celeryconfig.py ./
-RUN pip install --no-cache-dir '.[postgres]' \
+RUN pip install --no-cache-dir . \
  && python scripts/install_nltk_data.py "$NLTK_DATA"
 RUN useradd --create-home sentimon && mkdir -p /app/instance && chown sentimon /app/instance
 USER sentimon

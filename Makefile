@@ -8,12 +8,17 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 export PORT
 
-.PHONY: install run test clean-instance help
+.PHONY: install run test clean-instance help services services-down stack stack-down
 
 help:
 	@echo "make run     - install, migrate, seed the demo and serve http://127.0.0.1:$(PORT)"
 	@echo "make test    - install and run the whole test suite"
 	@echo "make install - only create .venv with everything the app and tests need"
+	@echo "make services      - install if missing and start PostgreSQL, Redis and Kafka on 127.0.0.1"
+	@echo "                     (KAFKA_NODES=3 for the three-broker cluster of the fault tests)"
+	@echo "make services-down - stop them"
+	@echo "make stack         - web, one beat and WORKERS (default 2) workers on the services, in the background"
+	@echo "make stack-down    - stop the stack"
 
 install: $(STAMP)
 
@@ -25,13 +30,27 @@ $(STAMP): pyproject.toml scripts/install_nltk_data.py
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi db upgrade heads
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "Sentimon on http://127.0.0.1:$(PORT) (Ctrl-C stops web, worker and beat)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -p $(PORT)
 
-test: $(STAMP)
+# The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first.
+test: services
 	$(BIN)/python -m pytest
 
 clean-instance:
 	rm -rf instance
+
+services: $(STAMP)
+	$(BIN)/python scripts/services.py up $(if $(KAFKA_NODES),--kafka-nodes $(KAFKA_NODES))
+
+services-down:
+	$(PYTHON) scripts/services.py down
+
+WORKERS ?= 2
+stack: services
+	$(BIN)/python scripts/stack.py up --workers $(WORKERS) --port $(PORT)
+
+stack-down:
+	$(BIN)/python scripts/stack.py down

@@ -1,6 +1,11 @@
 """Fixtures: an app on a fresh SQLite instance folder (schema made by the migrations), clients, users."""
 from __future__ import annotations
 
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
 import pytest
 from flask_migrate import upgrade
 
@@ -10,6 +15,46 @@ from webapp.extensions import db
 from webapp.models import User
 from webapp.services import pipeline
 from webapp import runtime
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> dict[str, str]:
+    """Settings of the real servers (PostgreSQL, Redis, Kafka) that `make test` starts first."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "services.py"), "env"],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        pytest.fail(f"services are not available (run `make services`): {done.stderr.strip()}")
+    return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+
+
+@pytest.fixture
+def pg_url(service_urls):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(service_urls["DATABASE_URL"])
+    name = f"sentimon_t_{uuid.uuid4().hex[:12]}"
+    admin = f"host={base.host} port={base.port} user={base.username} dbname={base.database}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db_kind(request) -> str:
+    """`sqlite` unless a test module is marked `both_databases` (then also `postgresql`)."""
+    return getattr(request, "param", "sqlite")
+
+
+def pytest_generate_tests(metafunc):
+    if "app" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("db_kind", ["sqlite", "postgresql"], indirect=True)
 
 
 def app_config(tmp_path) -> dict:
@@ -27,8 +72,11 @@ def app_config(tmp_path) -> dict:
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app(app_config(tmp_path))
+def app(tmp_path, db_kind, request):
+    config = app_config(tmp_path)
+    if db_kind == "postgresql":
+        config["DATABASE_URL"] = request.getfixturevalue("pg_url")
+    app = create_app(config)
     with app.app_context():
         upgrade(revision="heads")
     yield app

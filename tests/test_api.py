@@ -7,6 +7,8 @@ import pytest
 
 from .helpers import mention, new_monitor
 
+pytestmark = pytest.mark.both_databases
+
 
 def test_healthz_needs_no_auth(client):
     response = client.get("/healthz")

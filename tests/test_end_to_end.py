@@ -48,7 +48,12 @@ def running(tmp_path):
                             stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: call(base, "GET", "/healthz")[0] == 200, 120, 0.5, "the web process")
+        def up():
+            if proc.poll() is not None:
+                raise AssertionError(f"make run exited with {proc.returncode}")
+            return call(base, "GET", "/healthz")[0] == 200
+
+        wait_for(up, 120, 0.5, "the web process")
         yield base, env
     finally:
         stop_process(proc, tmp_path / "run.log", signal.SIGINT)

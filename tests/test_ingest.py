@@ -12,6 +12,8 @@ from webapp.services.ingest import BadRecord, normalize, store_batch
 
 from .helpers import new_monitor
 
+pytestmark = pytest.mark.both_databases
+
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 
 

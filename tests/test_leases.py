@@ -1,10 +1,14 @@
 """Leader election by lease: one holder at a time, take-over after expiry, release."""
 from __future__ import annotations
 
+import pytest
+
 from datetime import datetime, timedelta, timezone
 
 from webapp.extensions import db
 from webapp.services import leases
+
+pytestmark = pytest.mark.both_databases
 
 T = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

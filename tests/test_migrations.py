@@ -1,10 +1,14 @@
 """The schema comes only from migrations, and the migrations match the models."""
 from __future__ import annotations
 
+import pytest
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from webapp.extensions import db
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_migrations_match_the_models(app):

@@ -1,6 +1,8 @@
 """Consumer batches: poison records go to the dead letters and the log moves on."""
 from __future__ import annotations
 
+import pytest
+
 from sqlalchemy import func, select
 
 from webapp import runtime
@@ -12,6 +14,8 @@ from webapp.services.ingest import store_batch
 from webapp.services.publish import publish_mentions
 
 from .helpers import mention, new_monitor
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_bad_record_is_dead_lettered_and_the_rest_stored(app, drain):
@@ -60,5 +64,7 @@ def test_replaying_a_batch_after_a_crash_counts_nothing_twice(app):
         batch = consumer.poll(100, 0.1)
         store_batch(db.session, [e.value for e in batch])
         db.session.commit()  # ...and the process dies before consumer.commit
-        outcome = pipeline.handle_batch(db.session, consumer, consumer.poll(100, 0.1))
+        consumer.close()
+        replacement = bus.consumer(MENTIONS_TOPIC, MENTIONS_GROUP, "t2")
+        outcome = pipeline.handle_batch(db.session, replacement, replacement.poll(100, 0.1))
         assert (outcome.inserted, outcome.duplicates) == (0, 20)

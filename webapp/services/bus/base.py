@@ -55,11 +55,9 @@ class Consumer(ABC):
     def dead_letter(self, envelope: Envelope, error: str, attempts: int) -> None:
         """Set a record that keeps failing aside, with its error, so the partition moves on."""
 
+    @abstractmethod
     def rewind(self, envelopes: Sequence[Envelope]) -> None:
-        """Deliver these records again on the next poll (after a transient failure).
-
-        The SQL log reads from the committed offset on every poll, so it has nothing to do.
-        """
+        """Deliver these records again on the next poll (after a transient failure)."""
 
     def close(self) -> None:
         """Release the consumer's resources."""

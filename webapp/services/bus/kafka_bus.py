@@ -22,13 +22,17 @@ SEND_TIMEOUT = 30.0
 
 
 def parse_url(url: str) -> tuple[list[str], dict]:
-    """`kafka://h1:9092,h2:9092?partitions=6` -> (bootstrap servers, options)."""
+    """`kafka://h1:9092,h2:9092?partitions=6&prefix=staging.` -> (bootstrap servers, options).
+
+    `prefix` namespaces topic and group names, so that several installations (or test runs)
+    can share one Kafka cluster.
+    """
     parts = urlsplit(url)
     servers = [s.strip() for s in parts.netloc.split(",") if s.strip()]
     if parts.scheme != "kafka" or not servers:
         raise ValueError(f"not a Kafka bus URL: {url!r} (expected kafka://host:port[,host:port...])")
     options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    return servers, {"partitions": int(options.get("partitions", 6))}
+    return servers, {"partitions": int(options.get("partitions", 6)), "prefix": options.get("prefix", "")}
 
 
 class KafkaBus(Bus):
@@ -40,6 +44,11 @@ class KafkaBus(Bus):
         self._producer = None
         self._producer_pid = None
         self._topics_ready: set[str] = set()
+        self.prefix = self.options["prefix"]
+
+    def name(self, topic_or_group: str) -> str:
+        """The cluster-wide name of a logical topic or group."""
+        return self.prefix + topic_or_group
 
     # -- topics -------------------------------------------------------------------------
     def ensure_topic(self, topic: str) -> None:
@@ -50,8 +59,8 @@ class KafkaBus(Bus):
 
         admin = KafkaAdminClient(bootstrap_servers=self.servers, client_id=f"{self.client_id}-admin")
         try:
-            wanted = {name: {"num_partitions": self.options["partitions"], "replication_factor": -1}
-                      for name in (topic, topic + DLT_SUFFIX)}
+            wanted = {self.name(t): {"num_partitions": self.options["partitions"], "replication_factor": -1}
+                      for t in (topic, topic + DLT_SUFFIX)}
             admin.create_topics(wanted, raise_errors=False, wait_for_metadata=True)
         finally:
             admin.close()
@@ -68,15 +77,18 @@ class KafkaBus(Bus):
                     bootstrap_servers=self.servers, client_id=self.client_id,
                     acks="all", enable_idempotence=True, linger_ms=5,
                     retries=2_147_483_647, delivery_timeout_ms=120_000,
-                    key_serializer=lambda k: None if k is None else str(k).encode(),
-                    value_serializer=lambda v: v.encode() if isinstance(v, str) else v,
                 )
                 self._producer_pid = os.getpid()
             return self._producer
 
     def _send_confirmed(self, topic: str, records: Iterable[tuple], headers=None) -> int:
         producer = self.producer()
-        futures = [producer.send(topic, key=key, value=value, headers=headers) for key, value in records]
+        topic = self.name(topic)
+        futures = [
+            producer.send(topic, key=None if key is None else str(key).encode(),
+                          value=value.encode() if isinstance(value, str) else value, headers=headers)
+            for key, value in records
+        ]
         producer.flush(timeout=SEND_TIMEOUT)
         for future in futures:
             future.get(timeout=SEND_TIMEOUT)  # raises the broker's error if a send failed
@@ -94,7 +106,9 @@ class KafkaBus(Bus):
         """Records of `topic` not yet committed by `group` (end offsets minus committed)."""
         from kafka import KafkaConsumer, TopicPartition
 
-        probe = KafkaConsumer(bootstrap_servers=self.servers, group_id=group, enable_auto_commit=False)
+        topic = self.name(topic)
+        probe = KafkaConsumer(bootstrap_servers=self.servers, group_id=self.name(group),
+                              enable_auto_commit=False)
         try:
             parts = [TopicPartition(topic, p) for p in (probe.partitions_for_topic(topic) or ())]
             ends = probe.end_offsets(parts)
@@ -126,11 +140,11 @@ class KafkaConsumerAdapter(Consumer):
 
         self._done: dict = {}  # TopicPartition -> next offset, processed but not committed yet
         self.consumer = KafkaConsumer(
-            bootstrap_servers=bus.servers, group_id=group, client_id=name,
+            bootstrap_servers=bus.servers, group_id=bus.name(group), client_id=name,
             enable_auto_commit=False, auto_offset_reset="earliest",
             max_poll_interval_ms=300_000, session_timeout_ms=15_000, heartbeat_interval_ms=3_000,
         )
-        self.consumer.subscribe([topic], listener=Listener())
+        self.consumer.subscribe([bus.name(topic)], listener=Listener())
 
     def poll(self, max_records: int, timeout: float) -> list[Envelope]:
         polled = self.consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
@@ -142,14 +156,14 @@ class KafkaConsumerAdapter(Consumer):
                 except (ValueError, UnicodeDecodeError):
                     value = {"_undecodable": r.value.decode("utf-8", "replace") if r.value else ""}
                 key = r.key.decode("utf-8", "replace") if r.key is not None else None
-                batch.append(Envelope(tp.topic, key, value, tp.partition, r.offset))
+                batch.append(Envelope(self.topic, key, value, tp.partition, r.offset))
         return batch
 
     def commit(self, envelopes: Sequence[Envelope]) -> None:
         from kafka import TopicPartition
 
         for e in envelopes:
-            tp = TopicPartition(e.topic, e.partition)
+            tp = TopicPartition(self.bus.name(e.topic), e.partition)
             self._done[tp] = max(self._done.get(tp, 0), e.offset + 1)
         self._commit_done(list(self._done))
 
@@ -168,7 +182,7 @@ class KafkaConsumerAdapter(Consumer):
 
         first: dict = {}
         for e in envelopes:
-            tp = TopicPartition(e.topic, e.partition)
+            tp = TopicPartition(self.bus.name(e.topic), e.partition)
             first[tp] = min(first.get(tp, e.offset), e.offset)
         for tp, offset in first.items():
             if tp in self.consumer.assignment():

@@ -84,6 +84,7 @@ class SqlLogBus(Bus):
 class SqlLogConsumer(Consumer):
     def __init__(self, engine: Engine, topic: str, group: str, name: str):
         self.engine, self.topic, self.group, self.name = engine, topic, group, name
+        self._position: int | None = None  # next offset to read while we hold the lease
         self._ensure_offset_row()
 
     def _ensure_offset_row(self) -> None:
@@ -108,19 +109,24 @@ class SqlLogConsumer(Consumer):
         now = _now()
         free = (BusOffset.lease_owner.is_(None)) | (BusOffset.lease_owner == self.name) | (
             BusOffset.lease_until < now)
-        return self._update_mine(
+        held = self._update_mine(
             conn, free, lease_owner=self.name, lease_until=now + timedelta(seconds=LEASE_SECONDS)
         ) == 1
+        if not held:
+            self._position = None
+        return held
 
     def _fetch(self, max_records: int) -> list[Envelope]:
         with self.engine.begin() as conn:
             if not self._take_lease(conn):
                 return []
-            start = conn.execute(
+            committed = conn.execute(
                 select(BusOffset.next_offset).where(
                     BusOffset.group == self.group, BusOffset.topic == self.topic
                 )
             ).scalar_one()
+            # Like a Kafka consumer, read on from our own position; a new lease starts at the commit.
+            start = committed if self._position is None else max(committed, self._position)
             rows = conn.execute(
                 select(BusRecord.id, BusRecord.key, BusRecord.payload)
                 .where(BusRecord.topic == self.topic, BusRecord.id >= start)
@@ -134,6 +140,8 @@ class SqlLogConsumer(Consumer):
             except ValueError:
                 value = {"_undecodable": row.payload}
             envelopes.append(Envelope(self.topic, row.key, value, 0, row.id))
+        if envelopes:
+            self._position = envelopes[-1].offset + 1
         return envelopes
 
     def poll(self, max_records: int, timeout: float) -> list[Envelope]:
@@ -151,6 +159,11 @@ class SqlLogConsumer(Consumer):
         last = max(e.offset for e in envelopes)
         with self.engine.begin() as conn:
             self._update_mine(conn, BusOffset.next_offset <= last, next_offset=last + 1)
+
+    def rewind(self, envelopes: Sequence[Envelope]) -> None:
+        if envelopes:
+            first = min(e.offset for e in envelopes)
+            self._position = first if self._position is None else min(self._position, first)
 
     def dead_letter(self, envelope: Envelope, error: str, attempts: int) -> None:
         record_dead_letter(self.engine, envelope, error, attempts)
