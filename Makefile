@@ -8,12 +8,13 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 export PORT
 
-.PHONY: install run test clean-instance help services services-down stack stack-down
+.PHONY: install run test bench clean-instance help services services-down stack stack-down
 
 help:
 	@echo "make run     - install, migrate, seed the demo and serve http://127.0.0.1:$(PORT)"
 	@echo "make test    - install and run the whole test suite"
 	@echo "make install - only create .venv with everything the app and tests need"
+	@echo "make bench   - run the benchmarks under bench/ and print their figures"
 	@echo "make services      - install if missing and start PostgreSQL, Redis and Kafka on 127.0.0.1"
 	@echo "                     (KAFKA_NODES=3 for the three-broker cluster of the fault tests)"
 	@echo "make services-down - stop them"
@@ -30,7 +31,7 @@ $(STAMP): pyproject.toml scripts/install_nltk_data.py
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/flask --app wsgi db upgrade heads
+	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "Sentimon on http://127.0.0.1:$(PORT) (Ctrl-C stops web, worker and beat)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -p $(PORT)
@@ -38,6 +39,9 @@ run: $(STAMP)
 # The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first.
 test: services
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean-instance:
 	rm -rf instance

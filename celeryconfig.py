@@ -8,7 +8,7 @@ from datetime import timedelta
 
 broker_url = os.environ.get("CELERY_BROKER_URL") or None
 result_backend = os.environ.get("CELERY_RESULT_BACKEND") or None
-imports = ("tasks.fetch", "tasks.maintenance") + tuple(
+imports = ("tasks.fetch", "tasks.maintenance", "tasks.scoring", "tasks.alerts", "tasks.notify") + tuple(
     name for name in os.environ.get("CELERY_EXTRA_IMPORTS", "").split(",") if name.strip()
 )
 timezone = "UTC"
@@ -50,4 +50,10 @@ beat_schedule = {
         "schedule": float(os.environ.get("FETCH_DISPATCH_EVERY", "15")),
     },
     "prune": {"task": "maintenance.prune", "schedule": 3600.0},
+    # Rules are evaluated once per slot whatever this interval; ALERTS_LAG_SECONDS sets the lag.
+    "evaluate-due-alerts": {
+        "task": "alerts.evaluate_due",
+        "schedule": float(os.environ.get("ALERTS_EVALUATE_EVERY", "60")),
+    },
+    "dispatch-due-deliveries": {"task": "notify.dispatch_due", "schedule": 60.0},
 }

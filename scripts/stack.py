@@ -93,7 +93,7 @@ def up(workers: int, port: int) -> None:
     settings = write_env(port)
     env = {**os.environ, **settings, "SENTIMON_INSTANCE": str(INSTANCE)}
     flask = [str(BIN / "flask"), "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade", "heads"], cwd=ROOT, env=env, check=True)
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
     spawn("web", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
                   "--threads", "4", "wsgi:app"], env)
     spawn("beat", [str(BIN / "celery"), "-A", "tasks", "beat", "--loglevel", "INFO",

@@ -42,7 +42,9 @@ def pg_url(service_urls):
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield base.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
+    # The superuser may end every session (autovacuum's included) that still holds the database.
+    superuser = f"host={base.host} port={base.port} user=postgres dbname=postgres"
+    with psycopg.connect(superuser, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

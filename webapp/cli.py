@@ -28,6 +28,8 @@ DEMO_QUERY = "acme* OR rocket OR espresso OR coffee*"
 def register(app: Flask) -> None:
     for command in (create_user, create_token_cmd, import_cmd, seed_demo, consume):
         app.cli.add_command(command)
+    from .cli_scorers import register as register_scorer_commands
+    register_scorer_commands(app)
 
 
 @click.command("create-user")
@@ -97,10 +99,15 @@ def import_cmd(file: Path, monitor_id: int, fmt: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"published {report.published} of {report.rows} rows to monitor {monitor.id}; "
                f"{len(report.bad)} bad rows")
-    for line, error in report.bad[:20]:
-        click.echo(f"  line {line}: {error}", err=True)
-    if len(report.bad) > 20:
-        click.echo(f"  ... and {len(report.bad) - 20} more", err=True)
+    echo_bad_rows(report.bad)
+
+
+def echo_bad_rows(bad: list[tuple[int, str]], shown: int = 20) -> None:
+    """List rejected rows (line number and reason) on stderr, the first `shown` of them."""
+    for line, reason in bad[:shown]:
+        click.echo(f"  line {line}: {reason}", err=True)
+    if len(bad) > shown:
+        click.echo(f"  ... and {len(bad) - shown} more", err=True)
 
 
 @click.command("seed-demo")

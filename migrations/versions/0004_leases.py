@@ -1,13 +1,13 @@
 """Coordination tables: leases (exactly one active Celery beat) and task delivery counts.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

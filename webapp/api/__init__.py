@@ -35,3 +35,4 @@ def register_app_errors(app) -> None:
 
 
 from . import openapi, routes  # noqa: E402,F401  (registers the routes on bp)
+from . import alerts  # noqa: E402,F401  (alerting routes)

@@ -86,9 +86,18 @@ def build_spec() -> dict:
                 ("source_id", {"type": "integer"}, "one source only"))],
             "responses": {"200": {"description": "buckets, oldest first", **_json({"type": "object", "properties": {
                 "buckets": {"type": "array", "items": _ref("Bucket")}}})}, "404": ERROR, **bad}}},
+        "/api/v1/scorers": {"get": {
+            "summary": "Scorers a monitor can choose: vader, model:<name>, ensemble:<name>",
+            "responses": {"200": {"description": "scorers, trained ones with version and hold-out metrics",
+                                  **_json({"type": "object", "properties": {
+                                      "items": {"type": "array", "items": {"type": "object"}},
+                                      "default": {"type": "string"}}})}, "401": ERROR}}},
         "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     }
+    from .alert_openapi import extend as extend_alerts   # alerting paths and schemas
+
+    extend_alerts(schemas, paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Sentimon API", "version": "1"},

@@ -54,7 +54,7 @@ def new_monitor():
     sources = [s.model_dump(exclude_none=True) for s in body.sources]
     try:
         monitor = create_monitor(db.session, body.name, body.query, sources,
-                                 runtime.egress_policy(), g.api_user)
+                                 runtime.egress_policy(), g.api_user, scorer=body.scorer)
     except MonitorInvalid as exc:
         raise ApiError(422, "validation_failed", exc.errors) from exc
     return jsonify(monitor_dict(monitor)), 201
@@ -117,3 +117,6 @@ def series(monitor_id: int):
     buckets = rollups.series(db.session, monitor.id, q.bucket, start, end, source_id)
     return jsonify({"monitor_id": monitor.id, "bucket": q.bucket, "start": start.isoformat(),
                     "end": end.isoformat(), "buckets": buckets})
+
+
+from . import scorers as _scorer_routes  # noqa: E402,F401  (GET /api/v1/scorers)

@@ -48,6 +48,8 @@ class MonitorIn(BaseModel):
     query: Annotated[str, StringConstraints(max_length=2000)] = Field(
         default="", description='words, "exact phrases", AND / OR / NOT, -word, parentheses')
     sources: list[SourceIn] = Field(default_factory=list, max_length=50)
+    scorer: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = Field(
+        default=None, description='vader (default), model:<name> or ensemble:<name> (GET /api/v1/scorers)')
 
 
 class MentionIn(BaseModel):

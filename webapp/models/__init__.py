@@ -1,14 +1,19 @@
 """The SQL models, one module per area; import from here."""
+from .alerts import (DELIVERY_STATUSES, NOTIFIER_KINDS, RULE_KINDS, STATES, WINDOWS, AlertEvent,
+                     AlertState, Delivery, Notifier, Rule, Silence, rule_notifiers)
 from .bus import BusOffset, BusRecord, DeadLetter
 from .leases import Lease, TaskDelivery
 from .mentions import ALL_SOURCES, LABELS, Mention, Rollup
 from .monitors import SYSTEM_KINDS, Monitor, Source
+from .scorers import ScorerModel
 from .types import UTCDateTime, utcnow
 from .users import ROLES, ApiToken, User, hash_token
 
 __all__ = [
+    "DELIVERY_STATUSES", "NOTIFIER_KINDS", "RULE_KINDS", "STATES", "WINDOWS", "AlertEvent",
+    "AlertState", "Delivery", "Notifier", "Rule", "Silence", "rule_notifiers",
     "ALL_SOURCES", "LABELS", "ROLES", "SYSTEM_KINDS", "ApiToken", "BusOffset", "BusRecord",
-    "DeadLetter", "Lease", "Mention", "Monitor", "Rollup", "Source", "TaskDelivery", "User",
-    "UTCDateTime",
+    "DeadLetter", "Lease", "Mention", "Monitor", "Rollup", "Source", "TaskDelivery", "User", "UTCDateTime",
     "hash_token", "utcnow",
+    "ScorerModel",
 ]

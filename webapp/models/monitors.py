@@ -16,6 +16,8 @@ class Monitor(db.Model):
     query = db.Column(db.String(2000), nullable=False, default="")
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    # The scorer of its mentions: "vader", "model:<name>" or "ensemble:<name>" (services/scorers).
+    scorer = db.Column(db.String(80), nullable=False, default="vader", server_default="vader")
 
     sources = db.relationship(
         "Source", back_populates="monitor", cascade="all, delete-orphan",

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from ..models import Mention, Source
-from . import rollups, sentiment
+from . import rollups
+from . import scorers
 from .sql import insert_for
 
 MAX_TEXT = 20_000
@@ -124,7 +125,8 @@ def store_batch(session, values: list[dict], now: datetime | None = None) -> Ing
         return result
 
     batch = list(rows.values())
-    for row, score in zip(batch, sentiment.score_texts([r["text"] for r in batch])):
+    # Each monitor's rows are scored with the scorer it chose (VADER unless changed), batched.
+    for row, score in zip(batch, scorers.score_rows(session, batch)):
         row.update(compound=score.compound, pos=score.pos, neu=score.neu, neg=score.neg,
                    label=score.label)
 

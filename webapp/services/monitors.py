@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from ..models import SYSTEM_KINDS, Monitor, Source
 from . import query as query_language
+from . import scorers
 from .sources import SourceSettingsError, UnknownSourceKind, get_adapter
 
 MAX_SOURCES = 50
@@ -63,7 +64,8 @@ def check_sources(sources: list[dict], policy=None) -> tuple[list[CleanSource], 
     return clean, errors
 
 
-def check_monitor(name, query, sources, policy=None) -> tuple[str, str, list[CleanSource]]:
+def check_monitor(name, query, sources, policy=None, scorer=None,
+                  known_scorers=None) -> tuple[str, str, list[CleanSource]]:
     """Validate a whole monitor; raises MonitorInvalid with every problem found."""
     errors: dict[str, str] = {}
     name = name.strip() if isinstance(name, str) else ""
@@ -83,15 +85,20 @@ def check_monitor(name, query, sources, policy=None) -> tuple[str, str, list[Cle
         errors["query"] = str(exc)
     clean, source_errors = check_sources(sources if sources is not None else [], policy)
     errors.update(source_errors)
+    if scorer is not None and known_scorers is not None and scorer not in known_scorers:
+        errors["scorer"] = f"unknown scorer {scorer!r}; choose one of {', '.join(known_scorers)}"
     if errors:
         raise MonitorInvalid(errors)
     return name, query, clean
 
 
-def create_monitor(session, name, query, sources, policy=None, user=None) -> Monitor:
+def create_monitor(session, name, query, sources, policy=None, user=None, scorer=None) -> Monitor:
     """Validate and create a monitor with its sources (plus the implicit push/import ones); commits."""
-    name, query, clean = check_monitor(name, query, sources, policy)
-    monitor = Monitor(name=name, query=query, created_by_id=getattr(user, "id", None))
+    scorer = scorer.strip() if isinstance(scorer, str) and scorer.strip() else None
+    known = scorers.names(session) if scorer is not None else None
+    name, query, clean = check_monitor(name, query, sources, policy, scorer, known)
+    monitor = Monitor(name=name, query=query, created_by_id=getattr(user, "id", None),
+                      scorer=scorer or scorers.DEFAULT)
     for spec in clean:
         monitor.sources.append(Source(kind=spec.kind, every=spec.every, settings=spec.settings))
     for kind in SYSTEM_KINDS:
@@ -131,4 +138,5 @@ def monitor_dict(monitor: Monitor) -> dict:
         "query": monitor.query,
         "sources": [source_dict(s) for s in monitor.fetched_sources],
         "created_at": monitor.created_at.isoformat() if monitor.created_at else None,
+        "scorer": monitor.scorer or "vader",
     }

@@ -170,3 +170,24 @@ def sources_breakdown(session, monitor_id: int, bucket: str, start: datetime,
               "positive": t.positive, "neutral": t.neutral, "negative": t.negative}
         for sid, t in totals.items()
     }
+
+
+def rebuild(session, monitor_id: int) -> int:
+    """Recompute a monitor's rollups from its stored mentions (after re-scoring); does not commit.
+
+    Deletes the monitor's rollup rows and adds the deltas of all its mentions, in the caller's
+    transaction, so readers see either the old rollups or the new ones. Returns the number of
+    rollup rows written.
+    """
+    from sqlalchemy import delete
+
+    from ..models import Mention
+
+    session.execute(delete(Rollup).where(Rollup.monitor_id == monitor_id))
+    rows = session.execute(
+        select(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound, Mention.label)
+        .where(Mention.monitor_id == monitor_id).execution_options(yield_per=5000)
+    ).mappings()
+    changes = deltas(rows)
+    apply(session, changes)
+    return len(changes)

@@ -10,3 +10,7 @@ def register(app: Flask) -> None:
 
     for bp in (auth_bp, monitors_bp, classify_bp, vendor_bp):
         app.register_blueprint(bp)
+    from .scorers import bp as scorers_bp
+    app.register_blueprint(scorers_bp)
+    from .alerts import bp as alerts_bp
+    app.register_blueprint(alerts_bp)

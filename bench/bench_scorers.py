@@ -1,0 +1,114 @@
+"""Scoring throughput: stock NLTK VADER against each scorer path, measured in the same run.
+
+    .venv/bin/python bench/bench_scorers.py [--texts 6000] [--repeat 3]
+
+Prints one line per figure, `name value unit`, then the ratios of each path against the stock
+analyzer (`polarity_scores` in a loop) measured in this run, so machines can be compared by
+ratio. The corpus is the bundled demo mentions, made unique (so no path gains from the
+duplicate cache) and repeated to --texts. The trained model is fitted on VADER's own labels of
+that corpus: its quality is beside the point here, only its speed. The pipeline path is
+`scorers.score_rows` on one batch spread over three monitors (vader, model, ensemble), with the
+model loaded from a temporary SQLite database as a worker would.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def corpus(n: int) -> list[str]:
+    texts = []
+    with open(ROOT / "webapp" / "data" / "demo_mentions.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            text = json.loads(line).get("text")
+            if text:
+                texts.append(text)
+    return [f"{texts[i % len(texts)]} ({i // len(texts)})" for i in range(n)]
+
+
+def best_rate(fn, n: int, repeat: int) -> float:
+    """Texts per second of the fastest of `repeat` runs of fn()."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return n / min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=6000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+    from nltk.sentiment.vader import SentimentIntensityAnalyzer
+
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.services import scorers, sentiment, training
+    from webapp.services.monitors import create_monitor
+
+    texts = corpus(args.texts)
+    n = len(texts)
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp:
+        app = create_app({"INSTANCE_PATH": f"{tmp}/instance", "SECRET_KEY": "bench",
+                          "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite",
+                          "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp}/broker.sqlite",
+                          "CELERY_RESULT_BACKEND": f"db+sqlite:///{tmp}/results.sqlite",
+                          "BUS_CONSUMER_IN_WORKER": False})
+        with app.app_context():
+            upgrade(revision="heads")
+            stock = SentimentIntensityAnalyzer(lexicon_file=sentiment.LEXICON_RESOURCE)
+            figures["scorers.stock_vader"] = best_rate(lambda: [stock.polarity_scores(t) for t in texts], n, args.repeat)
+
+            labelled = list(dict.fromkeys(texts[: min(n, 3000)]))
+            pairs = [(t, s.label) for t, s in zip(labelled, sentiment.score_texts(labelled))]
+            start = time.perf_counter()
+            training.train_and_store(db.session, "bench", pairs)
+            figures["scorers.train_seconds"] = time.perf_counter() - start
+
+            for name in ("vader", "model:bench", "ensemble:bench"):
+                scorer = scorers.get_scorer(db.session, name)
+                figures[f"scorers.{name.replace(':', '_')}"] = best_rate(lambda: scorer.score_batch(texts), n, args.repeat)
+
+            monitors = [create_monitor(db.session, f"bench {name}", "", [], scorer=name).id
+                        for name in ("vader", "model:bench", "ensemble:bench")]
+            rows = [{"monitor_id": monitors[i % 3], "text": t} for i, t in enumerate(texts)]
+            figures["scorers.pipeline_score_rows"] = best_rate(lambda: scorers.score_rows(db.session, rows), n, args.repeat)
+            model = scorers.get_scorer(db.session, "model:bench")
+            figures["scorers.explain_model_ms"] = 1000 * statistics.median(
+                _timed(lambda t=t: model.explain(t)) for t in texts[:200])
+            figures["scorers.explain_vader_ms"] = 1000 * statistics.median(
+                _timed(lambda t=t: scorers.vader_scorer().explain(t)) for t in texts[:200])
+            db.session.remove()
+            db.engine.dispose()
+
+    for name, value in figures.items():
+        unit = "s" if name.endswith("_seconds") else "ms" if name.endswith("_ms") else "texts/s"
+        print(f"{name} {value:.4g} {unit}")
+    base = figures["scorers.stock_vader"]
+    for name, value in figures.items():
+        if name.endswith(("_seconds", "_ms")) or name == "scorers.stock_vader":
+            continue
+        print(f"{name}.ratio {value / base:.3f} x_stock_vader")
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()
