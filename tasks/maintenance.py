@@ -1,20 +1,26 @@
 """Housekeeping tasks."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from celery import shared_task
 
 from webapp import runtime
 from webapp.extensions import db
-from webapp.services import leases
+from webapp.services import health, leases
 from webapp.services.bus import MENTIONS_TOPIC
 
 
 @shared_task(name="maintenance.prune", time_limit=600, soft_time_limit=540)
 def prune() -> dict:
-    """Drop consumed SQL-log records (Kafka keeps its own retention) and old delivery counts."""
+    """Drop consumed SQL-log records (Kafka keeps its own retention), old delivery counts and
+    source fetch records older than 30 days."""
     bus = runtime.bus()
     prune_bus = getattr(bus, "prune", None)
+    fetches = health.prune(db.session, datetime.now(timezone.utc))
+    db.session.commit()
     return {
         "bus_records": prune_bus(MENTIONS_TOPIC) if prune_bus else 0,
         "task_deliveries": leases.prune_deliveries(db.engine),
+        "source_fetches": fetches,
     }

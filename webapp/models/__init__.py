@@ -4,7 +4,7 @@ from .alerts import (DELIVERY_STATUSES, NOTIFIER_KINDS, RULE_KINDS, STATES, WIND
 from .bus import BusOffset, BusRecord, DeadLetter
 from .leases import Lease, TaskDelivery
 from .mentions import ALL_SOURCES, LABELS, Mention, Rollup
-from .monitors import SYSTEM_KINDS, Monitor, Source
+from .monitors import SYSTEM_KINDS, Monitor, Source, SourceFetch
 from .scorers import ScorerModel
 from .types import UTCDateTime, utcnow
 from .users import ROLES, ApiToken, User, hash_token
@@ -13,7 +13,7 @@ __all__ = [
     "DELIVERY_STATUSES", "NOTIFIER_KINDS", "RULE_KINDS", "STATES", "WINDOWS", "AlertEvent",
     "AlertState", "Delivery", "Notifier", "Rule", "Silence", "rule_notifiers",
     "ALL_SOURCES", "LABELS", "ROLES", "SYSTEM_KINDS", "ApiToken", "BusOffset", "BusRecord",
-    "DeadLetter", "Lease", "Mention", "Monitor", "Rollup", "Source", "TaskDelivery", "User", "UTCDateTime",
+    "DeadLetter", "Lease", "Mention", "Monitor", "Rollup", "Source", "SourceFetch", "TaskDelivery", "User", "UTCDateTime",
     "hash_token", "utcnow",
     "ScorerModel",
 ]

@@ -49,6 +49,9 @@ class Source(db.Model):
     last_status = db.Column(db.String(16))
     last_error = db.Column(db.Text)
     last_items = db.Column(db.Integer)
+    # Circuit breaker and rate limits: failures in a row, and no fetch before paused_until.
+    consecutive_failures = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    paused_until = db.Column(UTCDateTime())
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
 
     monitor = db.relationship(Monitor, back_populates="sources")
@@ -61,3 +64,24 @@ class Source(db.Model):
     def display_name(self) -> str:
         detail = (self.settings or {}).get("url") or ""
         return f"{self.kind} {detail}".strip()
+
+
+class SourceFetch(db.Model):
+    """One fetch of a source: when, how it went, how much it brought (source health history)."""
+
+    __tablename__ = "source_fetches"
+    __table_args__ = (
+        db.Index("ix_source_fetches_source_started", "source_id", "started_at"),
+        db.Index("ix_source_fetches_monitor_started", "monitor_id", "started_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    source_id = db.Column(db.Integer, db.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False)
+    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False)
+    started_at = db.Column(UTCDateTime(), nullable=False)
+    duration_ms = db.Column(db.Integer, nullable=False, default=0)
+    status = db.Column(db.String(16), nullable=False)  # ok | error | rate_limited | paused
+    items = db.Column(db.Integer, nullable=False, default=0)
+    published = db.Column(db.Integer, nullable=False, default=0)
+    error_code = db.Column(db.String(64))
+    error = db.Column(db.Text)

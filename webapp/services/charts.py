@@ -9,7 +9,8 @@ import json
 
 import plotly.graph_objects as go
 
-COLORS = {"positive": "#2e9d5b", "neutral": "#8a94a6", "negative": "#d64545", "volume": "#3f6fd8"}
+COLORS = {"positive": "#2e9d5b", "neutral": "#8a94a6", "negative": "#d64545", "volume": "#3f6fd8",
+          "gap": "#f0a030"}
 LAYOUT = dict(margin=dict(l=48, r=16, t=36, b=36), height=300, hovermode="x unified",
               legend=dict(orientation="h", y=-0.2), template="plotly_white")
 
@@ -18,9 +19,15 @@ def _plain(fig: go.Figure) -> dict:
     return json.loads(fig.to_json())
 
 
-def volume(buckets: list[dict]) -> dict:
+def volume(buckets: list[dict], gaps: list[tuple] = ()) -> dict:
+    """Mentions per bucket; `gaps` ((start, end, label) of failing sources) are shaded, so that a
+    blocked source is not mistaken for a drop in mentions."""
     fig = go.Figure(go.Bar(x=[b["start"] for b in buckets], y=[b["count"] for b in buckets],
                            marker_color=COLORS["volume"], name="mentions"))
+    for start, end, label in gaps:
+        fig.add_vrect(x0=start, x1=end, fillcolor=COLORS["gap"], opacity=0.25, line_width=0,
+                      annotation_text=label, annotation_position="top left",
+                      annotation_font_size=10)
     fig.update_layout(title="Mentions per bucket", **LAYOUT)
     return _plain(fig)
 
@@ -54,8 +61,8 @@ def distribution(buckets: list[dict]) -> dict:
     return _plain(fig)
 
 
-def dashboard(buckets: list[dict]) -> dict[str, dict]:
-    return {"volume": volume(buckets), "sentiment": average_sentiment(buckets),
+def dashboard(buckets: list[dict], gaps: list[tuple] = ()) -> dict[str, dict]:
+    return {"volume": volume(buckets, gaps), "sentiment": average_sentiment(buckets),
             "shares": label_shares(buckets), "distribution": distribution(buckets)}
 
 

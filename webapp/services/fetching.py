@@ -8,12 +8,14 @@ bus), and only then the source's cursor advances.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import or_, select, update
 
-from ..models import SYSTEM_KINDS, Monitor, Source
+from ..models import SYSTEM_KINDS, Monitor, Source, SourceFetch
+from . import health
 from .bus import Bus
 from .publish import publish_mentions
 from .query import QueryError, compile_query
@@ -26,10 +28,12 @@ log = logging.getLogger(__name__)
 class FetchReport:
     source_id: int
     slot: int
-    status: str  # ok | error | skipped
+    status: str  # ok | error | rate_limited | skipped
     fetched: int = 0
     published: int = 0
     error: str | None = None
+    error_code: str | None = None
+    paused_until: str | None = None
 
 
 def slot_for(now: datetime, every: int) -> int:
@@ -49,7 +53,8 @@ def claim_due(session, now: datetime | None = None) -> list[tuple[int, int]]:
     now = now or datetime.now(timezone.utc)
     candidates = session.execute(
         select(Source.id, Source.every, Source.last_slot, Source.dispatched_slot).where(
-            Source.enabled.is_(True), Source.kind.not_in(SYSTEM_KINDS), Source.every > 0
+            Source.enabled.is_(True), Source.kind.not_in(SYSTEM_KINDS), Source.every > 0,
+            or_(Source.paused_until.is_(None), Source.paused_until <= now),  # breaker / rate limit
         )
     ).all()
     claimed = []
@@ -80,6 +85,8 @@ def run_fetch(session, bus: Bus, source_id: int, slot: int, policy,
         return FetchReport(source_id, slot, "skipped", error="slot already fetched")
     monitor = session.get(Monitor, source.monitor_id)
     report = FetchReport(source_id, slot, "ok")
+    started = time.monotonic()
+    retry_after = None
     try:
         adapter = get_adapter(source.kind)
         ctx = FetchContext(policy=policy, monitor_query=monitor.query, now=now)
@@ -90,12 +97,35 @@ def run_fetch(session, bus: Bus, source_id: int, slot: int, policy,
         report.published = publish_mentions(bus, monitor.id, source.id, matching, now)
         source.cursor = result.cursor
     except (SourceError, UnknownSourceKind, QueryError) as exc:
-        report.status, report.error = "error", str(exc)
+        code = getattr(exc, "code", type(exc).__name__)
+        report.status = "rate_limited" if code == "rate_limited" else "error"
+        report.error, report.error_code = str(exc), code
+        retry_after = getattr(exc, "retry_after", None)
         log.warning("fetch of source %s failed: %s", source_id, exc)
-    source.last_slot = slot
+    record_outcome(session, source, report, now, retry_after, started)
+    session.commit()
+    return report
+
+
+def record_outcome(session, source: Source, report: FetchReport, now: datetime,
+                   retry_after: float | None, started: float) -> None:
+    """Source state after a fetch (cursor slot, breaker, pause) and its health record."""
+    if report.status == "ok":
+        source.consecutive_failures = 0
+    elif report.status == "error":
+        source.consecutive_failures = (source.consecutive_failures or 0) + 1
+    pause = health.next_pause(report.status, source.consecutive_failures or 0, retry_after, now,
+                              source.every)
+    source.paused_until = pause
+    report.paused_until = pause.isoformat() if pause else None
+    source.last_slot = report.slot
     source.last_fetch_at = now
     source.last_status = report.status
     source.last_error = report.error
     source.last_items = report.fetched
-    session.commit()
-    return report
+    session.add(SourceFetch(
+        source_id=source.id, monitor_id=source.monitor_id, started_at=now,
+        duration_ms=int((time.monotonic() - started) * 1000), status=report.status,
+        items=report.fetched, published=report.published, error_code=report.error_code,
+        error=(report.error or "")[:2000] or None,
+    ))

@@ -14,3 +14,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(scorers_bp)
     from .alerts import bp as alerts_bp
     app.register_blueprint(alerts_bp)
+    from .admin import bp as admin_bp
+    app.register_blueprint(admin_bp)

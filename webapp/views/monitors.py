@@ -12,7 +12,7 @@ from ..auth import page_role
 from ..extensions import db
 from ..forms import MonitorForm
 from ..models import ALL_SOURCES, LABELS, Mention, Monitor, Rollup, Source
-from ..services import charts, rollups
+from ..services import charts, health, rollups
 from ..services.monitors import MonitorInvalid, create_monitor
 
 bp = Blueprint("monitors", __name__)
@@ -93,10 +93,12 @@ def detail(monitor_id: int):
         start, end = rollups.resolve_range(bucket, now - RANGES[span], now, now)
     buckets = rollups.series(db.session, monitor.id, bucket, start, end)
     by_source = rollups.sources_breakdown(db.session, monitor.id, bucket, start, end)
+    gaps = [(g.start.isoformat(), min(g.end, end).isoformat(), f"source {g.source_id} failing")
+            for g in health.monitor_gaps(db.session, monitor.id, start, end)]
     sources = {s.id: s for s in monitor.sources}
     return render_template(
         "monitors/detail.html", monitor=monitor, span=span, bucket=bucket, ranges=list(RANGES),
-        buckets_options=list(rollups.BUCKETS), figures=charts.dashboard(buckets),
+        buckets_options=list(rollups.BUCKETS), figures=charts.dashboard(buckets, gaps), gaps=gaps,
         headline=charts.headline(buckets), by_source=by_source, sources=sources,
     )
 

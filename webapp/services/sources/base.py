@@ -72,10 +72,12 @@ class SourceError(Exception):
     `message` is for people. The worker records it and carries on.
     """
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, retry_after: float | None = None):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        # Seconds the remote side asked us to wait (Retry-After, X-RateLimit-Reset), if any.
+        self.retry_after = retry_after
 
 
 class SourceSettingsError(ValueError):
@@ -118,6 +120,16 @@ class SourceAdapter:
     def fetch(self, settings: dict, cursor: dict, ctx: FetchContext) -> FetchResult:
         """Fetch what is new since `cursor`; raise SourceError (only) when the fetch fails."""
         raise NotImplementedError
+
+    # Backfill: adapters whose service can search a time range set this and implement
+    # fetch_window. One call fetches ONE page of the window [since, until); `page` is the
+    # adapter's own pagination state ({} at the start). The result's cursor is the next
+    # page's state, or {"done": True} when the window is exhausted.
+    supports_backfill: bool = False
+
+    def fetch_window(self, settings: dict, since: datetime, until: datetime, page: dict,
+                     ctx: FetchContext) -> FetchResult:
+        raise NotImplementedError(f"{self.kind} cannot fetch history")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} kind={self.kind!r}>"

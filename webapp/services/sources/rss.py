@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import feedparser
 
 from .. import egress
+from . import http
 from .base import (
     MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL, FetchContext, FetchedItem, FetchResult,
     SettingField, SourceAdapter, SourceError, SourceSettingsError, clamp,
@@ -192,10 +193,8 @@ class RssAdapter(SourceAdapter):
             raise SourceError("settings", "the source has no feed URL")
         cursor = dict(cursor or {})
         headers = {"Accept": ACCEPT, **conditional_headers(cursor, url)}
-        try:
-            response = ctx.fetch(url, policy=ctx.policy, headers=headers)
-        except egress.EgressError as exc:
-            raise SourceError(exc.code, str(exc)) from None
+        # Statuses, rate limits (429 with Retry-After) and egress refusals as for every adapter.
+        response = http.request(ctx, url, headers=headers)
         if response.status == 304:
             return FetchResult(items=[], cursor=cursor)
         if not 200 <= response.status < 300:

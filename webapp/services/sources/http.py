@@ -1,0 +1,91 @@
+"""HTTP for API-backed adapters: one request through the egress client, answers mapped to errors.
+
+Every adapter calls `get_json` (or `request`) so that status codes, rate limits and bad
+payloads are handled the same way everywhere:
+- 429, and 403 with an exhausted `X-RateLimit-Remaining`, raise SourceError('rate_limited')
+  carrying `retry_after` from `Retry-After` (seconds or an HTTP date) or `X-RateLimit-Reset`
+  / `x-rate-limit-reset` (epoch seconds) / `RateLimit-Reset` (seconds);
+- other 4xx raise SourceError('http_<status>'), 5xx SourceError('http_<status>');
+- egress refusals raise SourceError(<egress code>); invalid JSON raises SourceError('parse').
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlencode
+
+from ..egress import EgressError
+from .base import FetchContext, SourceError
+
+MAX_RETRY_AFTER = 24 * 3600.0
+
+
+def retry_after_seconds(headers, now: datetime) -> float | None:
+    """How long the server asked us to wait, from the usual headers (pure); None if it did not say."""
+    raw = headers.get("Retry-After")
+    if raw:
+        raw = raw.strip()
+        if raw.isdigit():
+            return min(float(raw), MAX_RETRY_AFTER)
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER)
+    for name in ("X-RateLimit-Reset", "x-rate-limit-reset"):
+        raw = headers.get(name)
+        if raw and raw.strip().isdigit():
+            return min(max(0.0, int(raw) - now.timestamp()), MAX_RETRY_AFTER)
+    raw = headers.get("RateLimit-Reset")
+    if raw and raw.strip().isdigit():
+        return min(float(raw), MAX_RETRY_AFTER)
+    return None
+
+
+def _exhausted(headers) -> bool:
+    for name in ("X-RateLimit-Remaining", "x-rate-limit-remaining", "RateLimit-Remaining"):
+        raw = headers.get(name)
+        if raw is not None and raw.strip() == "0":
+            return True
+    return False
+
+
+def request(ctx: FetchContext, url: str, *, params: dict | None = None, headers: dict | None = None,
+            method: str = "GET", body: bytes | None = None):
+    """One request; returns the 2xx EgressResponse or raises SourceError as described above."""
+    if params:
+        url = f"{url}{'&' if '?' in url else '?'}{urlencode(params, doseq=True)}"
+    try:
+        response = ctx.fetch(url, policy=ctx.policy, method=method, headers=headers or {}, body=body)
+    except EgressError as exc:
+        raise SourceError(exc.code, str(exc)) from None
+    status = response.status
+    if status == 429 or (status == 403 and _exhausted(response.headers)):
+        wait = retry_after_seconds(response.headers, ctx.now)
+        raise SourceError("rate_limited", f"rate limited (HTTP {status})", retry_after=wait)
+    if status >= 400:
+        excerpt = response.content[:200].decode("utf-8", "replace").strip()
+        raise SourceError(f"http_{status}", f"HTTP {status}: {excerpt}" if excerpt else f"HTTP {status}")
+    return response
+
+
+def get_json(ctx: FetchContext, url: str, *, params: dict | None = None, headers: dict | None = None,
+             method: str = "GET", body: bytes | None = None):
+    """`request` and parse the body as JSON; returns (data, response)."""
+    response = request(ctx, url, params=params, headers={"Accept": "application/json", **(headers or {})},
+                       method=method, body=body)
+    try:
+        return json.loads(response.content), response
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SourceError("parse", f"the answer is not valid JSON: {exc}") from None
+
+
+def expect(value, kind: type | tuple, what: str):
+    """`value` if it has the expected JSON type, else SourceError('parse') naming `what`."""
+    if not isinstance(value, kind):
+        raise SourceError("parse", f"unexpected answer: {what} is {type(value).__name__}")
+    return value
