@@ -3,8 +3,8 @@
 Every adapter calls `get_json` (or `request`) so that status codes, rate limits and bad
 payloads are handled the same way everywhere:
 - 429, and 403 with an exhausted `X-RateLimit-Remaining`, raise SourceError('rate_limited')
-  carrying `retry_after` from `Retry-After` (seconds or an HTTP date) or `X-RateLimit-Reset`
-  / `x-rate-limit-reset` (epoch seconds) / `RateLimit-Reset` (seconds);
+  carrying `retry_after` from `Retry-After` (seconds or an HTTP date) or a reset header
+  (`X-RateLimit-Reset`, `x-rate-limit-reset`, `RateLimit-Reset`: Unix time, seconds or ISO time);
 - other 4xx raise SourceError('http_<status>'), 5xx SourceError('http_<status>');
 - egress refusals raise SourceError(<egress code>); invalid JSON raises SourceError('parse').
 """
@@ -36,14 +36,34 @@ def retry_after_seconds(headers, now: datetime) -> float | None:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=timezone.utc)
             return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER)
-    for name in ("X-RateLimit-Reset", "x-rate-limit-reset"):
-        raw = headers.get(name)
-        if raw and raw.strip().isdigit():
-            return min(max(0.0, int(raw) - now.timestamp()), MAX_RETRY_AFTER)
-    raw = headers.get("RateLimit-Reset")
-    if raw and raw.strip().isdigit():
-        return min(float(raw), MAX_RETRY_AFTER)
+    for name in ("X-RateLimit-Reset", "x-rate-limit-reset", "RateLimit-Reset"):
+        wait = _reset_seconds(headers.get(name), now)
+        if wait is not None:
+            return wait
     return None
+
+
+EPOCH_FLOOR = 1_000_000_000  # a reset value this large is a Unix time, smaller ones are a delay
+
+
+def _reset_seconds(raw: str | None, now: datetime) -> float | None:
+    """A reset header as seconds from now: Unix time (GitHub, X, Bluesky), a delay in seconds
+    (the IETF RateLimit-Reset draft) or an ISO 8601 time (Mastodon)."""
+    if not raw:
+        return None
+    raw = raw.strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        value = when.timestamp()
+    wait = value - now.timestamp() if value >= EPOCH_FLOOR else value
+    return min(max(0.0, wait), MAX_RETRY_AFTER)
 
 
 def _exhausted(headers) -> bool:
