@@ -210,10 +210,10 @@ def test_rss_20_feed(server):
     assert second.external_id == "https://example.com/posts/2" and second.author == "tamp_king"
     assert second.published_at == datetime(2025, 6, 4, 8, 0, tzinfo=timezone.utc)
     assert json.loads(json.dumps(result.cursor)) == result.cursor
-    # The request asked for a feed and carried the policy's user agent.
+    # The request asked for a feed and carried the descriptive feed user agent.
     path, headers = server.requests[-1]
     assert path == "/rss.xml" and "rss" in headers["accept"]
-    assert headers["user-agent"] == LOOPBACK.user_agent
+    assert headers["user-agent"].startswith("Sentimon/0.1 (self-hosted monitoring; +")
 
 
 def test_atom_10_feed(server):

@@ -9,9 +9,19 @@ from .base import (
     FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
     SourceSettingsError,
 )
+from .bluesky import BlueskyAdapter
 from .demo import DemoAdapter
+from .gdelt import GdeltAdapter
+from .github import GithubAdapter
+from .hackernews import HackerNewsAdapter
+from .mastodon import MastodonAdapter
+from .google_news import GoogleNewsAdapter
+from .json_source import JsonAdapter
+from .reddit import RedditAdapter
+from .youtube import YoutubeAdapter
 from .rss import RssAdapter
 from .text import html_to_text
+from .x import XAdapter
 
 REGISTRY: dict[str, SourceAdapter] = {}
 
@@ -51,6 +61,16 @@ def available_kinds() -> list[str]:
 
 register(RssAdapter())
 register(DemoAdapter())
+register(GdeltAdapter())
+register(YoutubeAdapter())
+register(GithubAdapter())
+register(JsonAdapter())
+register(RedditAdapter())
+register(GoogleNewsAdapter())
+register(HackerNewsAdapter())
+register(MastodonAdapter())
+register(BlueskyAdapter())
+register(XAdapter())
 
 __all__ = [
     "REGISTRY", "FetchContext", "FetchResult", "FetchedItem", "SettingField", "SourceAdapter",

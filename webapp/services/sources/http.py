@@ -69,8 +69,11 @@ def _reset_seconds(raw: str | None, now: datetime) -> float | None:
 def _exhausted(headers) -> bool:
     for name in ("X-RateLimit-Remaining", "x-rate-limit-remaining", "RateLimit-Remaining"):
         raw = headers.get(name)
-        if raw is not None and raw.strip() == "0":
-            return True
+        try:
+            if raw is not None and float(raw) <= 0:  # "0", and Reddit's "0.0"
+                return True
+        except ValueError:
+            continue
     return False
 
 
@@ -100,8 +103,8 @@ def get_json(ctx: FetchContext, url: str, *, params: dict | None = None, headers
                        method=method, body=body)
     try:
         return json.loads(response.content), response
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError("parse", f"the answer is not valid JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nesting bombs
+        raise SourceError("parse", f"the answer is not valid JSON: {type(exc).__name__}") from None
 
 
 def expect(value, kind: type | tuple, what: str):

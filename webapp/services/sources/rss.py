@@ -21,6 +21,7 @@ from .base import (
     SettingField, SourceAdapter, SourceError, SourceSettingsError, clamp,
 )
 from .text import collapse_whitespace, html_to_text, truncate
+from .useragent import for_context as feed_user_agent
 
 ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
           "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
@@ -192,7 +193,8 @@ class RssAdapter(SourceAdapter):
         if not url:
             raise SourceError("settings", "the source has no feed URL")
         cursor = dict(cursor or {})
-        headers = {"Accept": ACCEPT, **conditional_headers(cursor, url)}
+        headers = {"Accept": ACCEPT, "User-Agent": feed_user_agent(ctx),
+                   **conditional_headers(cursor, url)}
         # Statuses, rate limits (429 with Retry-After) and egress refusals as for every adapter.
         response = http.request(ctx, url, headers=headers)
         if response.status == 304:
