@@ -10,22 +10,19 @@ that answer instead (for errors and rate limits).
 from __future__ import annotations
 
 import base64
-import json
-import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 from xml.sax.saxutils import escape
 
 import pytest
 
+from tests.fake_http import JSON, LOOPBACK, NOW, LoopbackServer
 from webapp.services.egress import EgressPolicy
 from webapp.services.sources import FetchContext
-
-JSON = "application/json; charset=utf-8"
 
 
 @dataclass
@@ -38,71 +35,35 @@ class Request:
     at: float  # monotonic arrival time
 
 
-class FakeServer:
+class FakeServer(LoopbackServer):
     """A loopback HTTP server with per-path handlers `handler(request) -> (status, headers, body)`."""
 
     def __init__(self):
+        super().__init__()
         self.routes: dict = {}
         self.requests: list[Request] = []
         self.queued: dict[str, deque] = defaultdict(deque)
-        owner = self
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self):
-                import time
-
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                req = Request(self.command, parts.path,
-                              {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()},
-                              {k.lower(): v for k, v in self.headers.items()},
-                              self.rfile.read(length) if length else b"", time.monotonic())
-                owner.requests.append(req)
-                if owner.queued[req.path]:
-                    status, headers, body = owner.queued[req.path].popleft()
-                else:
-                    route = owner.routes.get(req.path)
-                    status, headers, body = route(req) if route else (404, {}, b"not found")
-                if isinstance(body, (dict, list)):
-                    body, headers = json.dumps(body).encode(), {"Content-Type": JSON, **headers}
-                elif isinstance(body, str):
-                    body = body.encode("utf-8")
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _serve
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
+    def respond(self, method, parts, headers, body):
+        req = Request(method, parts.path,
+                      {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()},
+                      headers, body, time.monotonic())
+        self.requests.append(req)
+        if self.queued[req.path]:
+            return self.queued[req.path].popleft()
+        route = self.routes.get(req.path)
+        return route(req) if route else (404, {}, b"not found")
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.base_url
 
     def queue(self, path: str, status: int, headers: dict | None = None, body=b"") -> None:
         self.queued[path].append((status, headers or {}, body))
 
     def hits(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
-NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
-LOOPBACK = EgressPolicy.from_setting("127.0.0.1", deadline=5.0)
 
 
 def context(query: str = "", now: datetime = NOW, policy: EgressPolicy = LOOPBACK) -> FetchContext:

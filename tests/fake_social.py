@@ -20,17 +20,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode
 
+from tests.fake_http import NOW, LoopbackServer
 from webapp.services.query import compile_query
-
-NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def iso(when: datetime, millis: bool = True) -> str:
@@ -68,71 +65,28 @@ class Reply:
     body: object = b""
     headers: dict = field(default_factory=dict)
 
-    def encoded(self) -> tuple[bytes, dict]:
-        headers = dict(self.headers)
-        body = self.body
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-            headers.setdefault("Content-Type", "application/json; charset=utf-8")
-        elif isinstance(body, str):
-            body = body.encode()
-        return body, headers
 
+class FakeServer(LoopbackServer):
+    """A loopback HTTP server (fake_http.LoopbackServer) that hands every request to `self.handle`."""
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        # A client that stops reading (the byte cap of the egress client) is expected.
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-
-class FakeServer:
-    """A ThreadingHTTPServer on 127.0.0.1:0 that hands every request to `self.handle`."""
+    protocol_version = "HTTP/1.1"
+    poll_interval = 0.02
 
     def __init__(self):
+        super().__init__()
         self.requests: list[Request] = []
         self.queue: list[Reply] = []
         self.lock = threading.Lock()
-        owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _serve(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                parts = urlsplit(self.path)
-                request = Request(self.command, unquote(parts.path),
-                                  parse_qs(parts.query, keep_blank_values=True),
-                                  {k.lower(): v for k, v in self.headers.items()},
-                                  self.rfile.read(length) if length else b"")
-                with owner.lock:
-                    owner.requests.append(request)
-                    reply = owner.queue.pop(0) if owner.queue else None
-                if reply is None:
-                    reply = owner.handle(request)
-                body, headers = reply.encoded()
-                self.send_response(reply.status)
-                for name, value in headers.items():
-                    self.send_header(name, str(value))
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _serve
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+    def respond(self, method, parts, headers, body):
+        request = Request(method, unquote(parts.path), parse_qs(parts.query, keep_blank_values=True),
+                          headers, body)
+        with self.lock:
+            self.requests.append(request)
+            reply = self.queue.pop(0) if self.queue else None
+        if reply is None:
+            reply = self.handle(request)
+        return reply.status, reply.headers, reply.body
 
     def handle(self, request: Request) -> Reply:  # overridden by the fakes
         return Reply(404, {"error": "not found"})
@@ -143,13 +97,11 @@ class FakeServer:
 
 @contextmanager
 def running(fake: FakeServer):
-    fake.thread.start()
+    fake.start()
     try:
         yield fake
     finally:
-        fake.httpd.shutdown()
-        fake.httpd.server_close()
-        fake.thread.join(timeout=5)
+        fake.close()
 
 
 def words_match(query: str, text: str) -> bool:

@@ -1,4 +1,4 @@
-"""Query push-down for the social adapters (social_query) and the small apikit helpers."""
+"""Query push-down for the social adapters (pushdown) and the small shared helpers (api_calls, items, times)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -8,10 +8,10 @@ from urllib3 import HTTPHeaderDict
 
 from webapp.services.query import compile_query
 from webapp.services.sources import FetchContext, SourceError
-from webapp.services.sources.apikit import (
-    error_name, iso_millis, iso_seconds, make_item, parse_time, reset_delay, seconds_until_next_utc_day,
-)
-from webapp.services.sources.social_query import monitor_query, search_strings, x_query
+from webapp.services.sources.api_calls import error_name, reset_delay
+from webapp.services.sources.items import make_item
+from webapp.services.sources.times import iso_millis, iso_seconds, parse_time, seconds_until_next_utc_day
+from webapp.services.sources.pushdown import monitor_query, search_strings, x_query
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 

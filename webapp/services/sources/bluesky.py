@@ -11,7 +11,7 @@ is created. createSession is rate limited hard (30 per 5 minutes per account), h
 
 Query push-down: the source's `query` setting is sent as is; otherwise the monitor query
 becomes up to MAX_SEARCHES conjunctive searches (words and "phrases"; see
-social_query.search_strings). Bluesky needs search words, so a query with none is an error.
+pushdown.search_strings). Bluesky needs search words, so a query with none is an error.
 
 Cursor: {"searches": {<q>: {"newest": <ISO sortAt of the newest post seen>}}}. A fetch asks
 for `since = newest - OVERLAP` (the AppView indexes posts a little late), sort=latest, and
@@ -30,16 +30,17 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from .apikit import (
-    as_utc, call_json, clean_base_url, clean_text, dedupe, error_name, iso_millis, make_item,
-    parse_time,
-)
+from .api_calls import call_json, error_name
 from .base import (
     FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
     SourceSettingsError,
 )
 from .http import expect
-from .social_query import MAX_SEARCHES, monitor_query, search_strings
+from .items import convert_all, dedupe, make_item
+from .pushdown import MAX_SEARCHES, searches_for
+from .settings_checks import clean_base_url, clean_text, settings_object, with_optional
+from .times import iso_millis, parse_time
+from .windows import finished, list_index, next_in_list, sweep_searches, window_start
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +203,7 @@ class BlueskyAdapter(SourceAdapter):
     supports_backfill = True
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         identifier = clean_text(settings.get("identifier"), "identifier", "The handle or email", 253,
                                 required=True)
         identifier = identifier.lstrip("@")
@@ -217,19 +217,13 @@ class BlueskyAdapter(SourceAdapter):
             raise SourceSettingsError("app_password", "the app password is longer than 256 characters")
         clean = {"identifier": identifier, "app_password": password.strip()}
         query = clean_text(settings.get("query"), "query", "The search", 512)
-        if query:
-            clean["query"] = query
         base = clean_base_url(settings.get("base_url"), DEFAULT_BASE_URL, policy)
-        if base != DEFAULT_BASE_URL:
-            clean["base_url"] = base
-        return clean
+        return with_optional(clean, query=query, base_url=base, default_base_url=DEFAULT_BASE_URL)
 
     # -- requests ------------------------------------------------------------------------
 
     def _searches(self, settings: dict, ctx: FetchContext) -> list[str]:
-        own = settings.get("query")
-        searches = [own.strip()] if isinstance(own, str) and own.strip() else \
-            search_strings(monitor_query(ctx), MAX_SEARCHES)
+        searches = searches_for(settings, ctx, MAX_SEARCHES)
         if not any(searches):
             raise SourceError("settings", "Bluesky search needs words: give the monitor a query with "
                                           "a word or phrase, or set the source's search")
@@ -240,15 +234,7 @@ class BlueskyAdapter(SourceAdapter):
         data = client.get("app.bsky.feed.searchPosts",
                           {"q": q, "limit": LIMIT, "sort": "latest", **params})
         posts = expect(data.get("posts"), list, "posts")
-        items, times = [], []
-        for post in posts:
-            if not isinstance(post, dict):
-                continue
-            item, sort_at = post_to_item(post, client.ctx.now)
-            if sort_at is not None:
-                times.append(sort_at)
-            if item is not None:
-                items.append(item)
+        items, times = convert_all(posts, post_to_item, client.ctx.now)
         token = data.get("cursor")
         return items, times, (token if isinstance(token, str) and token and posts else None)
 
@@ -296,40 +282,26 @@ class BlueskyAdapter(SourceAdapter):
         client = _Client(ctx, settings)
         cursor = cursor if isinstance(cursor, dict) else {}
         stored = cursor.get("searches") if isinstance(cursor.get("searches"), dict) else {}
-        per_search = max(1, MAX_PAGES // len(searches))
-        items, states, requests, failure = [], {}, 0, None
-        for q in searches:
-            state = stored.get(q) if isinstance(stored.get(q), dict) else {}
-            if failure is not None:
-                states[q] = state
-                continue
-            found, states[q], done, error = self._sweep(client, q, state, per_search)
-            items.extend(found)
-            requests += done
-            if error is not None:
-                if requests == 0:
-                    raise error
-                failure = error
-                log.warning("bluesky: stopped early after %d requests: %s", requests, error)
+        items, states = sweep_searches(
+            searches, lambda q: stored.get(q) if isinstance(stored.get(q), dict) else {},
+            lambda q, state, pages: self._sweep(client, q, state, pages),
+            max_pages=MAX_PAGES, log=log, what="bluesky")
         return FetchResult(items=dedupe(items), cursor={"searches": states})
 
     def fetch_window(self, settings: dict, since: datetime, until: datetime, page: dict,
                      ctx: FetchContext) -> FetchResult:
         settings = settings or {}
         searches = self._searches(settings, ctx)
-        since, until = as_utc(since), as_utc(until)
-        page = page if isinstance(page, dict) else {}
-        index = page.get("search") if isinstance(page.get("search"), int) else 0
+        since, until, page = window_start(since, until, page)
+        index = list_index(page, "search")
         if index >= len(searches) or since >= until:
-            return FetchResult(items=[], cursor={"done": True})
+            return finished()
         params = {"since": iso_millis(since), "until": iso_millis(until)}
         if isinstance(page.get("cursor"), str):
             params["cursor"] = page["cursor"]
         found, _, token = self._page(_Client(ctx, settings), searches[index], **params)
         if token is not None:
             following = {"search": index, "cursor": token}
-        elif index + 1 < len(searches):
-            following = {"search": index + 1}
         else:
-            following = {"done": True}
+            following = next_in_list(index, len(searches), "search")
         return FetchResult(items=dedupe(found), cursor=following)

@@ -21,6 +21,7 @@ from .base import (
     FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
     SourceSettingsError,
 )
+from .settings_checks import settings_object
 
 SAMPLES_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_mentions.jsonl"
 BACKFILL = 1200  # samples emitted by the first fetch (the sample set replayed twice)...
@@ -120,8 +121,7 @@ class DemoAdapter(SourceAdapter):
     )
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         return {"per_fetch": parse_per_fetch(settings.get("per_fetch"))}
 
     def fetch(self, settings: dict, cursor: dict, ctx: FetchContext) -> FetchResult:

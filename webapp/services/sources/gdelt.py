@@ -23,14 +23,18 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from . import pushdown
-from .apiutil import check_base_url, parse_time, send, raise_for_status, stable_id, text_setting
+from .api_calls import raise_for_status, send
 from .base import (
     MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
-    SourceError, SourceSettingsError, clamp,
+    SourceError, clamp,
 )
+from .items import external_id
 from .rss import web_url
+from .settings_checks import check_base_url, settings_object, text_setting, with_optional
 from .text import html_to_text, truncate
 from .throttle import HostThrottle
+from .times import parse_time
+from .windows import finished, latest_published
 
 DEFAULT_BASE_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
 MAX_RECORDS = 250
@@ -105,7 +109,7 @@ def article_item(article, now: datetime) -> FetchedItem | None:
     seen = parse_gdelt_time(article.get("seendate"))
     domain = article.get("domain")
     return FetchedItem(
-        external_id=stable_id(url), text=text,
+        external_id=external_id(url), text=text,
         author=clamp(domain, MAX_AUTHOR) if isinstance(domain, str) else None,
         url=url, published_at=min(seen, now) if seen else None,
     )
@@ -127,16 +131,11 @@ class GdeltAdapter(SourceAdapter):
     )
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         clean = {}
         query = text_setting(settings, "query", "The GDELT query", 500)
-        if query:
-            clean["query"] = query
         base = check_base_url(settings.get("base_url"), DEFAULT_BASE_URL, policy)
-        if base != DEFAULT_BASE_URL:
-            clean["base_url"] = base
-        return clean
+        return with_optional(clean, query=query, base_url=base, default_base_url=DEFAULT_BASE_URL)
 
     # -- requests ------------------------------------------------------------------------
 
@@ -174,10 +173,10 @@ class GdeltAdapter(SourceAdapter):
         start = newest - OVERLAP if newest else ctx.now - FIRST_SPAN
         start = max(start, ctx.now - HORIZON)
         items, articles = self._search(settings, ctx, start, ctx.now)
-        times = [i.published_at for i in items if i.published_at] + ([newest] if newest else [])
+        latest = latest_published(items, newest)
         out = {"last_count": len(articles)}
-        if times:
-            out["newest"] = max(times).isoformat()
+        if latest:
+            out["newest"] = latest.isoformat()
         return FetchResult(items=items, cursor=out)
 
     def fetch_window(self, settings: dict, since: datetime, until: datetime, page: dict,
@@ -186,10 +185,10 @@ class GdeltAdapter(SourceAdapter):
         end = parse_gdelt_time((page or {}).get("until")) or until
         end = min(end, until)
         if end <= start:
-            return FetchResult(items=[], cursor={"done": True})
+            return finished()
         items, articles = self._search(settings, ctx, start, end)
         if len(articles) < MAX_RECORDS:
-            return FetchResult(items=items, cursor={"done": True})
+            return finished(items)
         # A full page: the rest of the window lies before the oldest article seen. Ask again up
         # to one second after it (its own quarter-hour may hold more), always moving back.
         seen = [parse_gdelt_time(a.get("seendate")) for a in articles if isinstance(a, dict)]
@@ -199,5 +198,5 @@ class GdeltAdapter(SourceAdapter):
         if following >= end:
             following = end - timedelta(seconds=1)
         if following <= start:
-            return FetchResult(items=items, cursor={"done": True})
+            return finished(items)
         return FetchResult(items=items, cursor={"until": gdelt_time(following)})

@@ -22,14 +22,18 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from . import pushdown
-from .apiutil import check_base_url, parse_time, raise_for_status, send, stable_id, text_setting
+from .api_calls import raise_for_status, send
 from .base import (
     MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
-    SourceError, SourceSettingsError, clamp,
+    SourceError, clamp,
 )
 from .http import retry_after_seconds
+from .items import external_id
 from .rss import web_url
+from .settings_checks import check_base_url, settings_object, text_setting, with_optional
 from .text import collapse_whitespace, truncate
+from .times import parse_time
+from .windows import finished, latest_published
 
 DEFAULT_BASE_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -98,7 +102,7 @@ def issue_item(entry, now: datetime) -> FetchedItem | None:
     user = entry.get("user")
     login = user.get("login") if isinstance(user, dict) else None
     return FetchedItem(
-        external_id=stable_id(ident), text=text,
+        external_id=external_id(ident), text=text,
         author=clamp(login, MAX_AUTHOR) if isinstance(login, str) else None,
         url=url, published_at=parse_time(entry.get("created_at"), now),
     )
@@ -122,16 +126,11 @@ class GithubAdapter(SourceAdapter):
     )
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         clean = {"token": text_setting(settings, "token", "The access token", 500, required=True)}
         query = text_setting(settings, "query", "The search qualifiers", 500)
-        if query:
-            clean["query"] = query
         base = check_base_url(settings.get("base_url"), DEFAULT_BASE_URL, policy)
-        if base != DEFAULT_BASE_URL:
-            clean["base_url"] = base
-        return clean
+        return with_optional(clean, query=query, base_url=base, default_base_url=DEFAULT_BASE_URL)
 
     def _search(self, settings: dict, ctx: FetchContext, created: str, order: str, page: int):
         """(items, total_count, results on the page, more pages?) of one search request."""
@@ -173,8 +172,8 @@ class GithubAdapter(SourceAdapter):
                 if not following or page >= MAX_PAGES:
                     break
                 page += 1
-        times = [i.published_at for i in items if i.published_at] + ([newest] if newest else [])
-        return FetchResult(items=items, cursor={"newest": max(times).isoformat()} if times else {})
+        latest = latest_published(items, newest)
+        return FetchResult(items=items, cursor={"newest": latest.isoformat()} if latest else {})
 
     def fetch_window(self, settings: dict, since: datetime, until: datetime, page: dict,
                      ctx: FetchContext) -> FetchResult:
@@ -183,7 +182,7 @@ class GithubAdapter(SourceAdapter):
         number = page.get("page") if isinstance(page.get("page"), int) else 1
         number = max(1, min(number, SEARCH_CAP // PER_PAGE))
         if end < since:
-            return FetchResult(items=[], cursor={"done": True})
+            return finished()
         items, total, count, following = self._search(
             settings, ctx, f"{gh_time(since)}..{gh_time(end)}", "desc", number)
         reached = (number - 1) * PER_PAGE + count
@@ -196,4 +195,4 @@ class GithubAdapter(SourceAdapter):
             following_end = oldest if oldest < end else end - timedelta(seconds=1)
             if following_end >= since:
                 return FetchResult(items=items, cursor={"page": 1, "until": following_end.isoformat()})
-        return FetchResult(items=items, cursor={"done": True})
+        return finished(items)

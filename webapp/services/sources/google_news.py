@@ -15,12 +15,12 @@ from dataclasses import replace
 from urllib.parse import urlencode
 
 from . import pushdown
-from .apiutil import check_base_url, text_setting
 from .base import (
     MAX_AUTHOR, FetchContext, FetchResult, SettingField, SourceAdapter, SourceError,
     SourceSettingsError, clamp,
 )
 from .rss import RssAdapter
+from .settings_checks import check_base_url, settings_object, text_setting, with_optional
 
 DEFAULT_BASE_URL = "https://news.google.com"
 DEFAULTS = {"hl": "en-US", "gl": "US", "ceid": "US:en"}
@@ -65,21 +65,16 @@ class GoogleNewsAdapter(SourceAdapter):
     )
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         clean = {}
         query = text_setting(settings, "query", "The search terms", 500)
-        if query:
-            clean["query"] = query
         for name, default in DEFAULTS.items():
             value = text_setting(settings, name, name, 20) or default
             if not _PATTERNS[name].fullmatch(value):
                 raise SourceSettingsError(name, f"{name} looks like {_EXAMPLES[name]}")
             clean[name] = value
         base = check_base_url(settings.get("base_url"), DEFAULT_BASE_URL, policy)
-        if base != DEFAULT_BASE_URL:
-            clean["base_url"] = base
-        return clean
+        return with_optional(clean, query=query, base_url=base, default_base_url=DEFAULT_BASE_URL)
 
     def feed_url(self, settings: dict, ctx: FetchContext) -> str:
         settings = settings or {}

@@ -7,7 +7,7 @@ The API is public (no key; about 10,000 requests an hour per IP) and answers new
 
 Query push-down: the source's `query` setting is sent to Algolia as is; otherwise the
 monitor query becomes up to MAX_SEARCHES conjunctive searches (Algolia ANDs words and has no
-OR; see social_query.search_strings), each with its own cursor. An empty query searches all.
+OR; see pushdown.search_strings), each with its own cursor. An empty query searches all.
 
 Cursor: {"tags": "both", "searches": {<search string>: {"newest": <created_at_i>}}}. Each fetch
 reads `created_at_i > newest - OVERLAP` (Algolia indexes items a little after they are
@@ -25,17 +25,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from .apikit import (
-    as_utc, call_json, clean_base_url, clean_choice, clean_text, dedupe, epoch_ceil, epoch_floor,
-    from_epoch, make_item, parse_time,
-)
-from .base import (
-    FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
-    SourceSettingsError,
-)
+from .api_calls import call_json
+from .base import FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError
 from .http import expect
-from .social_query import MAX_SEARCHES, monitor_query, search_strings
+from .items import convert_all, dedupe, make_item
+from .pushdown import MAX_SEARCHES, searches_for
+from .settings_checks import clean_base_url, clean_choice, clean_text, settings_object, with_optional
 from .text import collapse_whitespace, html_to_text
+from .times import epoch_ceil, epoch_floor, from_epoch, parse_time
+from .windows import finished, in_window, list_index, next_in_list, sweep_searches, window_start
 
 log = logging.getLogger(__name__)
 
@@ -99,24 +97,16 @@ class HackerNewsAdapter(SourceAdapter):
     supports_backfill = True
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         clean = {"tags": clean_choice(settings.get("tags"), "tags", tuple(TAGS), "both")}
         query = clean_text(settings.get("query"), "query", "The search", 512)
-        if query:
-            clean["query"] = query
         base = clean_base_url(settings.get("base_url"), DEFAULT_BASE_URL, policy)
-        if base != DEFAULT_BASE_URL:
-            clean["base_url"] = base
-        return clean
+        return with_optional(clean, query=query, base_url=base, default_base_url=DEFAULT_BASE_URL)
 
     # -- requests ------------------------------------------------------------------------
 
     def _searches(self, settings: dict, ctx: FetchContext) -> list[str]:
-        own = (settings or {}).get("query")
-        if isinstance(own, str) and own.strip():
-            return [own.strip()]
-        return search_strings(monitor_query(ctx), MAX_SEARCHES)
+        return searches_for(settings, ctx, MAX_SEARCHES)
 
     def _page(self, settings: dict, ctx: FetchContext, search: str, filters: list[str],
               page: int) -> tuple[list[FetchedItem], list[int], bool]:
@@ -129,15 +119,7 @@ class HackerNewsAdapter(SourceAdapter):
         data, _ = call_json(ctx, base + SEARCH_PATH, params=params)
         expect(data, dict, "the answer")
         hits = expect(data.get("hits"), list, "hits")
-        items, keys = [], []
-        for hit in hits:
-            if not isinstance(hit, dict):
-                continue
-            item, key = hit_to_item(hit, ctx.now)
-            if key is not None:
-                keys.append(key)
-            if item is not None:
-                items.append(item)
+        items, keys = convert_all(hits, hit_to_item, ctx.now)
         pages = _int(data.get("nbPages"))
         more = len(hits) >= HITS_PER_PAGE and (pages is None or page + 1 < pages)
         return items, keys, more
@@ -186,44 +168,30 @@ class HackerNewsAdapter(SourceAdapter):
         cursor = cursor if isinstance(cursor, dict) else {}
         stored = cursor.get("searches") if cursor.get("tags") == tags else None
         stored = stored if isinstance(stored, dict) else {}
-        per_search = max(1, MAX_PAGES // len(searches))
-        items, states, requests, failure = [], {}, 0, None
-        for search in searches:
-            state = _valid_state(stored.get(search))
-            if failure is not None:
-                states[search] = state
-                continue
-            found, states[search], done, error = self._sweep(settings, ctx, search, state, per_search)
-            items.extend(found)
-            requests += done
-            if error is not None:
-                if requests == 0:
-                    raise error
-                failure = error
-                log.warning("hackernews: stopped early after %d requests: %s", requests, error)
+        items, states = sweep_searches(
+            searches, lambda search: _valid_state(stored.get(search)),
+            lambda search, state, pages: self._sweep(settings, ctx, search, state, pages),
+            max_pages=MAX_PAGES, log=log, what="hackernews")
         return FetchResult(items=dedupe(items), cursor={"tags": tags, "searches": states})
 
     def fetch_window(self, settings: dict, since: datetime, until: datetime, page: dict,
                      ctx: FetchContext) -> FetchResult:
         searches = self._searches(settings or {}, ctx)
-        since, until = as_utc(since), as_utc(until)
-        page = page if isinstance(page, dict) else {}
-        index = _int(page.get("search")) or 0
+        since, until, page = window_start(since, until, page)
+        index = list_index(page, "search")
         if index >= len(searches) or since >= until:
-            return FetchResult(items=[], cursor={"done": True})
+            return finished()
         top = epoch_ceil(until) - 1  # created_at_i < until
         upper = _int(page.get("upper"))
         upper = top if upper is None else min(upper, top)
         number = _int(page.get("page")) or 0
         filters = [f"created_at_i>={epoch_floor(since)}", f"created_at_i<={upper}"]
         items, keys, more = self._page(settings or {}, ctx, searches[index], filters, number)
-        items = [i for i in items if i.published_at is None or since <= i.published_at < until]
+        items = in_window(items, since, until)
         if more and keys:
             oldest = min(keys)
             following = ({"search": index, "upper": oldest, "page": 0} if oldest < upper
                          else {"search": index, "upper": upper, "page": number + 1})
-        elif index + 1 < len(searches):
-            following = {"search": index + 1}
         else:
-            following = {"done": True}
+            following = next_in_list(index, len(searches), "search")
         return FetchResult(items=dedupe(items), cursor=following)

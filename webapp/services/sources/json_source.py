@@ -19,14 +19,17 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
-from .apiutil import check_web_url, parse_time, same_origin, stable_id
+from .api_calls import same_origin
 from .base import (
     MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
     SourceError, SourceSettingsError, clamp,
 )
 from .http import get_json
+from .items import external_id
 from .rss import web_url
+from .settings_checks import check_web_url, settings_object
 from .text import html_to_text, truncate
+from .times import parse_time
 
 FIELD_NAMES = ("id", "text", "author", "url", "published_at")
 REQUIRED_FIELDS = ("id", "text")
@@ -184,7 +187,7 @@ def item_from(entry, fields: dict, now: datetime) -> FetchedItem | None:
     url = web_url(resolve(entry, fields["url"])) if "url" in fields else None
     published = to_datetime(resolve(entry, fields["published_at"]), now) \
         if "published_at" in fields else None
-    return FetchedItem(external_id=stable_id(ident), text=text, author=clamp(author, MAX_AUTHOR),
+    return FetchedItem(external_id=external_id(ident), text=text, author=clamp(author, MAX_AUTHOR),
                        url=url, published_at=published)
 
 
@@ -222,8 +225,7 @@ class JsonAdapter(SourceAdapter):
     )
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         clean = {
             "url": check_web_url(settings.get("url"), policy, "url", "The API URL"),
             "items": check_path(settings.get("items"), "items", allow_empty=True),

@@ -25,13 +25,17 @@ import re
 from datetime import datetime
 from urllib.parse import parse_qs, quote, urlsplit
 
-from .apikit import as_utc, call_json, clean_base_url, dedupe, make_item, parse_time
+from .api_calls import call_json
 from .base import (
     FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
     SourceSettingsError,
 )
 from .http import expect
+from .items import dedupe, make_item
+from .settings_checks import clean_base_url, settings_object
 from .text import html_to_text
+from .times import parse_time
+from .windows import finished, in_window, list_index, next_in_list, window_start
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +138,7 @@ class MastodonAdapter(SourceAdapter):
     supports_backfill = True
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         instances = []
         for value in _instance_list(settings):
             base = clean_instance(value, policy)
@@ -226,15 +229,14 @@ class MastodonAdapter(SourceAdapter):
     def fetch_window(self, settings: dict, since: datetime, until: datetime, page: dict,
                      ctx: FetchContext) -> FetchResult:
         instances, tag = self._settings(settings)
-        since, until = as_utc(since), as_utc(until)
-        page = page if isinstance(page, dict) else {}
-        index = page.get("instance") if isinstance(page.get("instance"), int) else 0
+        since, until, page = window_start(since, until, page)
+        index = list_index(page, "instance")
         if index >= len(instances) or since >= until:
-            return FetchResult(items=[], cursor={"done": True})
+            return finished()
         max_id = page.get("max_id") if isinstance(page.get("max_id"), str) else None
         found, ids, times, link = self._page(ctx, instances[index], tag,
                                              **({"max_id": max_id} if max_id else {}))
-        items = [i for i in found if i.published_at is not None and since <= i.published_at < until]
+        items = in_window(found, since, until, keep_undated=False)
         older = any(when < since for when in times)
         oldest = min(ids, key=id_key) if ids else None
         following = link_param(link, "next", "max_id")
@@ -243,6 +245,4 @@ class MastodonAdapter(SourceAdapter):
         moving = following is not None and (max_id is None or id_key(following) < id_key(max_id))
         if ids and len(ids) >= LIMIT and not older and moving:
             return FetchResult(items=dedupe(items), cursor={"instance": index, "max_id": following})
-        if index + 1 < len(instances):
-            return FetchResult(items=dedupe(items), cursor={"instance": index + 1})
-        return FetchResult(items=dedupe(items), cursor={"done": True})
+        return FetchResult(items=dedupe(items), cursor=next_in_list(index, len(instances), "instance"))

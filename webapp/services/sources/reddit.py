@@ -28,13 +28,15 @@ from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
 from . import pushdown
-from .apiutil import check_base_url, raise_for_status, send, stable_id, text_setting
+from .api_calls import raise_for_status, send
 from .base import (
     MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
     SourceError, SourceSettingsError, clamp,
 )
 from .http import retry_after_seconds
+from .items import external_id
 from .rss import RssAdapter, web_url
+from .settings_checks import check_base_url, settings_object, text_setting
 from .text import collapse_whitespace, truncate
 from .useragent import for_context
 
@@ -149,7 +151,7 @@ def post_item(child, now: datetime) -> FetchedItem | None:
         except (OverflowError, OSError, ValueError):
             published = None
     author = data.get("author")
-    return FetchedItem(external_id=stable_id(name), text=text,
+    return FetchedItem(external_id=external_id(name), text=text,
                        author=clamp(author, MAX_AUTHOR) if isinstance(author, str) else None,
                        url=url, published_at=published)
 
@@ -176,8 +178,7 @@ class RedditAdapter(SourceAdapter):
     )
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         clean = {}
         for name, label, limit in (("query", "The search terms", 500), ("client_id", "The client id", 200),
                                    ("client_secret", "The client secret", 200),

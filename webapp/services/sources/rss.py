@@ -14,12 +14,13 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from .. import egress
 from . import http
+from .. import egress
 from .base import (
     MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL, FetchContext, FetchedItem, FetchResult,
     SettingField, SourceAdapter, SourceError, SourceSettingsError, clamp,
 )
+from .settings_checks import settings_object
 from .text import collapse_whitespace, html_to_text, truncate
 from .useragent import for_context as feed_user_agent
 
@@ -184,8 +185,7 @@ class RssAdapter(SourceAdapter):
     )
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         return {"url": check_feed_url(settings.get("url"), policy)}
 
     def fetch(self, settings: dict, cursor: dict, ctx: FetchContext) -> FetchResult:

@@ -11,7 +11,7 @@ Up to 9 posts of a cap may thus go unused on a busy day; the cap itself always h
 Query push-down: the source's `query` setting is sent as is (X syntax, e.g. `acme -is:retweet
 lang:en`); otherwise the monitor query is translated (words, "phrases", OR, -negation and
 parentheses map 1:1, AND is a space; prefixes are dropped, negated groups rewritten; see
-social_query.x_query). At most 512 characters. A query with no positive term is an error.
+pushdown.x_query). At most 512 characters. A query with no positive term is an error.
 
 Cursor: {"query": q, "newest_id": id, "day": "YYYY-MM-DD", "read": n}. A fetch asks for
 `since_id = newest_id` and follows `next_token` (X's tokens do not expire) for up to
@@ -31,16 +31,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .apikit import (
-    as_utc, call_json, clean_base_url, clean_int, clean_text, dedupe, epoch_ceil, from_epoch,
-    iso_seconds, make_item, parse_time, seconds_until_next_utc_day,
-)
-from .base import (
-    FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
-    SourceSettingsError,
-)
+from .api_calls import call_json
+from .base import FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError
 from .http import expect
-from .social_query import monitor_query, x_query
+from .items import dedupe, make_item
+from .pushdown import monitor_query, own_search, x_query
+from .settings_checks import clean_base_url, clean_int, clean_text, settings_object, with_optional
+from .times import as_utc, epoch_ceil, from_epoch, iso_seconds, parse_time, seconds_until_next_utc_day
+from .windows import finished, in_window
 
 log = logging.getLogger(__name__)
 
@@ -120,27 +118,21 @@ class XAdapter(SourceAdapter):
     supports_backfill = True
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         token = clean_text(settings.get("bearer_token"), "bearer_token", "The bearer token", 1024,
                            required=True)
         clean = {"bearer_token": token,
                  "max_posts_per_day": clean_int(settings.get("max_posts_per_day"), "max_posts_per_day",
                                                 DEFAULT_CAP, 1, MAX_CAP)}
         query = clean_text(settings.get("query"), "query", "The search", MAX_QUERY)
-        if query:
-            clean["query"] = query
         base = clean_base_url(settings.get("base_url"), DEFAULT_BASE_URL, policy)
-        if base != DEFAULT_BASE_URL:
-            clean["base_url"] = base
-        return clean
+        return with_optional(clean, query=query, base_url=base, default_base_url=DEFAULT_BASE_URL)
 
     # -- requests ------------------------------------------------------------------------
 
     @staticmethod
     def _query(settings: dict, ctx: FetchContext) -> str:
-        own = settings.get("query")
-        query = own.strip() if isinstance(own, str) and own.strip() else x_query(monitor_query(ctx))
+        query = own_search(settings) or x_query(monitor_query(ctx))
         if not query:
             raise SourceError("settings", "X needs search words: give the monitor a query with a word "
                                           "or phrase (prefixes like lov* cannot be searched), or set "
@@ -244,7 +236,7 @@ class XAdapter(SourceAdapter):
                                         f"{iso_seconds(earliest)}); this window starts {iso_seconds(since)}")
         start, end = max(since, earliest + BOUNDARY_MARGIN), min(until, ctx.now - END_MARGIN)
         if end <= start:
-            return FetchResult(items=[], cursor={"done": True})
+            return finished()
         page = page if isinstance(page, dict) else {}
         budget = Budget.of(page, cap, ctx.now)
         size = budget.request_size()
@@ -255,7 +247,7 @@ class XAdapter(SourceAdapter):
         if isinstance(page.get("next_token"), str) and page["next_token"]:
             params["next_token"] = page["next_token"]
         found, meta = self._page(settings, ctx, params, budget)
-        items = [i for i in found if i.published_at is None or since <= i.published_at < until]
+        items = in_window(found, since, until)
         token = meta.get("next_token")
         if isinstance(token, str) and token:
             following = {"next_token": token, "day": budget.day, "read": budget.read}

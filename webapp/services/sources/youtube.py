@@ -20,13 +20,16 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from . import pushdown
-from .apiutil import check_base_url, parse_time, raise_for_status, send, stable_id, text_setting
+from .api_calls import raise_for_status, send
 from .base import (
     MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
-    SourceError, SourceSettingsError, clamp,
+    SourceError, clamp,
 )
 from .http import retry_after_seconds
+from .items import external_id
+from .settings_checks import check_base_url, settings_object, text_setting, with_optional
 from .text import collapse_whitespace, html_to_text, truncate
+from .times import parse_time
 
 DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
 PAGE_SIZE = 50
@@ -99,7 +102,7 @@ def video_item(entry, now: datetime) -> FetchedItem | None:
         return None
     channel = snippet.get("channelTitle")
     return FetchedItem(
-        external_id=stable_id(video_id.strip()), text=text,
+        external_id=external_id(video_id.strip()), text=text,
         author=clamp(channel, MAX_AUTHOR) if isinstance(channel, str) else None,
         url=WATCH_URL + video_id.strip() if video_id.strip().isascii() else None,
         published_at=parse_time(snippet.get("publishedAt"), now),
@@ -122,16 +125,11 @@ class YoutubeAdapter(SourceAdapter):
     )
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
-        if not isinstance(settings, dict):
-            raise SourceSettingsError("", "settings must be an object")
+        settings_object(settings)
         clean = {"api_key": text_setting(settings, "api_key", "The API key", 200, required=True)}
         query = text_setting(settings, "query", "The search terms", 500)
-        if query:
-            clean["query"] = query
         base = check_base_url(settings.get("base_url"), DEFAULT_BASE_URL, policy)
-        if base != DEFAULT_BASE_URL:
-            clean["base_url"] = base
-        return clean
+        return with_optional(clean, query=query, base_url=base, default_base_url=DEFAULT_BASE_URL)
 
     def _page(self, settings: dict, ctx: FetchContext, after: datetime, before: datetime | None,
               token: str | None):
