@@ -8,7 +8,8 @@ from datetime import timedelta
 
 broker_url = os.environ.get("CELERY_BROKER_URL") or None
 result_backend = os.environ.get("CELERY_RESULT_BACKEND") or None
-imports = ("tasks.fetch", "tasks.maintenance", "tasks.scoring", "tasks.alerts", "tasks.notify") + tuple(
+imports = ("tasks.fetch", "tasks.maintenance", "tasks.scoring", "tasks.alerts", "tasks.notify",
+           "tasks.backfill") + tuple(
     name for name in os.environ.get("CELERY_EXTRA_IMPORTS", "").split(",") if name.strip()
 )
 timezone = "UTC"
@@ -35,6 +36,7 @@ REDIS_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 task_default_queue = "celery"
 task_routes = {
     "fetch.*": {"queue": "fetch"},
+    "backfill.*": {"queue": "fetch"},  # history fetches share the fetch workers
     "alerts.*": {"queue": "alerts"},
     "notify.*": {"queue": "notify"},
 }
@@ -56,4 +58,6 @@ beat_schedule = {
         "schedule": float(os.environ.get("ALERTS_EVALUATE_EVERY", "60")),
     },
     "dispatch-due-deliveries": {"task": "notify.dispatch_due", "schedule": 60.0},
+    # Backfill slices whose worker died (no checkpoint for 2 minutes) are queued again.
+    "resume-stalled-backfills": {"task": "backfill.resume", "schedule": 300.0},
 }

@@ -30,6 +30,8 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
     from .cli_scorers import register as register_scorer_commands
     register_scorer_commands(app)
+    from .cli_backfill import register as register_backfill_commands
+    register_backfill_commands(app)
 
 
 @click.command("create-user")

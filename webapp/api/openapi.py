@@ -98,6 +98,9 @@ def build_spec() -> dict:
     from .alert_openapi import extend as extend_alerts   # alerting paths and schemas
 
     extend_alerts(schemas, paths)
+    from .monitor_edit_openapi import extend as extend_monitor_edit  # PATCH monitor, query preview
+
+    extend_monitor_edit(schemas, paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Sentimon API", "version": "1"},

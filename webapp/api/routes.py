@@ -79,6 +79,7 @@ def _mention_dict(m: Mention, kind: str) -> dict:
         "url": m.url, "source": kind, "source_id": m.source_id,
         "published_at": m.published_at.isoformat(), "compound": m.compound,
         "pos": m.pos, "neu": m.neu, "neg": m.neg, "label": m.label,
+        "backfilled": bool(m.backfilled),
     }
 
 

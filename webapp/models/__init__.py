@@ -1,6 +1,7 @@
 """The SQL models, one module per area; import from here."""
 from .alerts import (DELIVERY_STATUSES, NOTIFIER_KINDS, RULE_KINDS, STATES, WINDOWS, AlertEvent,
                      AlertState, Delivery, Notifier, Rule, Silence, rule_notifiers)
+from .backfill import BACKFILL_STATUSES, SLICE_STATUSES, Backfill, BackfillSlice
 from .bus import BusOffset, BusRecord, DeadLetter
 from .leases import Lease, TaskDelivery
 from .mentions import ALL_SOURCES, LABELS, Mention, Rollup
@@ -16,4 +17,5 @@ __all__ = [
     "DeadLetter", "Lease", "Mention", "Monitor", "Rollup", "Source", "SourceFetch", "TaskDelivery", "User", "UTCDateTime",
     "hash_token", "utcnow",
     "ScorerModel",
+    "BACKFILL_STATUSES", "SLICE_STATUSES", "Backfill", "BackfillSlice",
 ]

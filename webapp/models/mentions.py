@@ -15,6 +15,11 @@ class Mention(db.Model):
         db.UniqueConstraint("monitor_id", "source_id", "external_id"),
         db.Index("ix_mentions_monitor_published", "monitor_id", "published_at"),
         db.Index("ix_mentions_monitor_label_published", "monitor_id", "label", "published_at"),
+        # Fetched mentions are deduplicated across a monitor's sources on their canonical URL
+        # (services/canonical.py); pushed and imported ones have no url_key.
+        db.Index("ux_mentions_monitor_url_key", "monitor_id", "url_key", unique=True,
+                 postgresql_where=db.text("url_key IS NOT NULL"),
+                 sqlite_where=db.text("url_key IS NOT NULL")),
     )
 
     id = db.Column(db.BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
@@ -33,6 +38,10 @@ class Mention(db.Model):
     neu = db.Column(db.Float, nullable=False)
     neg = db.Column(db.Float, nullable=False)
     label = db.Column(db.String(8), nullable=False)
+    # Fetched by a backfill (history) rather than by the scheduled fetch.
+    backfilled = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # sha256(canonical URL)[:32] of fetched mentions; None for pushed/imported ones or no URL.
+    url_key = db.Column(db.String(32))
 
     source = db.relationship("Source")
 

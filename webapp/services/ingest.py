@@ -2,6 +2,8 @@
 
 Idempotent on (monitor, source, external id): `INSERT ... ON CONFLICT DO NOTHING RETURNING`
 tells which rows were really inserted, and only those change the rollups. The caller commits.
+Fetched mentions are also unique per monitor on their canonical URL (`url_key`, see
+services/canonical.py), so a page brought by two sources is stored once.
 """
 from __future__ import annotations
 
@@ -10,14 +12,18 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from ..models import Mention, Source
+from ..models import SYSTEM_KINDS, Mention, Source
 from . import rollups
 from . import scorers
+from .canonical import url_key
 from .sql import insert_for
 
 MAX_TEXT = 20_000
 MAX_EXTERNAL_ID = 512
 FUTURE_SLACK = timedelta(minutes=5)
+# Kinds whose mentions are not deduplicated by URL: pushed and imported mentions are kept as
+# given, and the demo source replays its samples, URLs included, round after round by design.
+URL_DEDUPE_EXEMPT = (*SYSTEM_KINDS, "demo")
 
 
 class BadRecord(ValueError):
@@ -91,6 +97,7 @@ def normalize(value: dict, now: datetime) -> dict:
         "url": _opt_str(value.get("url"), "url", 2048),
         "published_at": published,
         "ingested_at": now,
+        "backfilled": value.get("backfilled") is True,
     }
 
 
@@ -115,14 +122,16 @@ def store_batch(session, values: list[dict], now: datetime | None = None) -> Ing
 
     # Records of a source deleted since they were published are dropped, not retried forever.
     pairs = {(m, s) for m, s, _ in rows}
-    live = set(session.execute(
-        select(Source.monitor_id, Source.id).where(Source.id.in_({s for _, s in pairs}))
-    ).all())
+    found = session.execute(
+        select(Source.monitor_id, Source.id, Source.kind).where(Source.id.in_({s for _, s in pairs}))
+    ).all()
+    live = {(m, s) for m, s, _ in found}
     for identity in [i for i in rows if (i[0], i[1]) not in live]:
         del rows[identity]
         result.orphaned += 1
     if not rows:
         return result
+    result.duplicates += _key_urls(rows, {s for _, s, kind in found if kind not in URL_DEDUPE_EXEMPT})
 
     batch = list(rows.values())
     # Each monitor's rows are scored with the scorer it chose (VADER unless changed), batched.
@@ -131,9 +140,11 @@ def store_batch(session, values: list[dict], now: datetime | None = None) -> Ing
                    label=score.label)
 
     insert = insert_for(session.get_bind())
+    # No conflict target: any unique violation is skipped, the identity (monitor, source,
+    # external id) and the canonical URL of a fetched mention (monitor, url_key) alike.
     stmt = (
         insert(Mention)
-        .on_conflict_do_nothing(index_elements=["monitor_id", "source_id", "external_id"])
+        .on_conflict_do_nothing()
         .returning(Mention.monitor_id, Mention.source_id, Mention.external_id)
     )
     inserted = session.execute(stmt, batch).all()
@@ -142,3 +153,26 @@ def store_batch(session, values: list[dict], now: datetime | None = None) -> Ing
     result.duplicates += len(batch) - len(fresh)
     rollups.apply(session, rollups.deltas(fresh))
     return result
+
+
+def _key_urls(rows: dict[tuple, dict], fetched_sources: set[int]) -> int:
+    """Give each row its url_key and drop rows whose key an earlier row of the batch has.
+
+    Only mentions of fetched sources are keyed (pushed and imported ones are kept as given):
+    the same page brought by two sources of a monitor is one mention. The database's unique
+    index on (monitor, url_key) catches repeats across batches; this catches them inside one,
+    where a multi-row INSERT would otherwise depend on the dialect. Returns the rows dropped.
+    """
+    seen: set[tuple[int, str]] = set()
+    dropped = 0
+    for identity, row in list(rows.items()):
+        key = url_key(row["url"]) if row["source_id"] in fetched_sources else None
+        row["url_key"] = key
+        if key is None:
+            continue
+        if (row["monitor_id"], key) in seen:
+            del rows[identity]
+            dropped += 1
+        else:
+            seen.add((row["monitor_id"], key))
+    return dropped

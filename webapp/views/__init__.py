@@ -14,5 +14,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(scorers_bp)
     from .alerts import bp as alerts_bp
     app.register_blueprint(alerts_bp)
+    from .backfill import bp as backfill_bp
+    from .monitor_edit import bp as monitor_edit_bp
+    app.register_blueprint(backfill_bp)
+    app.register_blueprint(monitor_edit_bp)
     from .admin import bp as admin_bp
     app.register_blueprint(admin_bp)
