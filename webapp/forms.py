@@ -8,6 +8,14 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from .services import query as query_language
 
 
+def check_query(_form, field) -> None:
+    """Inline WTForms validator: the query language's own error, pointing at the problem."""
+    try:
+        query_language.validate(field.data or "")
+    except query_language.QueryError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
 class LoginForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
@@ -25,11 +33,7 @@ class MonitorForm(FlaskForm):
     every = IntegerField("Fetch every (seconds)", default=300,
                          validators=[DataRequired(), NumberRange(min=60, max=7 * 24 * 3600)])
 
-    def validate_query(self, field):
-        try:
-            query_language.validate(field.data or "")
-        except query_language.QueryError as exc:
-            raise ValidationError(str(exc)) from exc
+    validate_query = check_query
 
     def source_specs(self) -> list[dict]:
         specs = [{"kind": "rss", "url": line.strip(), "every": self.every.data}

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from .forms import check_query
 from .services import query as query_language
 
 
@@ -24,11 +25,7 @@ class MonitorEditForm(FlaskForm):
                          validators=[Optional(), NumberRange(min=60, max=7 * 24 * 3600)],
                          description="Empty: the feed kind's default interval.")
 
-    def validate_query(self, field):
-        try:
-            query_language.validate(field.data or "")
-        except query_language.QueryError as exc:
-            raise ValidationError(str(exc)) from exc
+    validate_query = check_query
 
     def source_specs(self) -> list[dict]:
         every = {"every": self.every.data} if self.every.data else {}

@@ -20,14 +20,8 @@ from ..services.alerts.evaluate import RuleParams
 from ..services.notifiers import Context, NotifierInvalid, delivery, dispatch, manage
 from . import bp
 from .alert_schemas import AlertsQuery, NotifierIn, SilenceIn
-from .errors import ApiError, aware, json_body
+from .errors import ApiError, aware, get_or_404, json_body
 
-
-def _get_or_404(model, object_id: int, what: str):
-    found = db.session.get(model, object_id)
-    if found is None:
-        raise ApiError(404, "not_found", f"no {what} with id {object_id}")
-    return found
 
 
 def _context() -> Context:
@@ -68,7 +62,7 @@ def new_notifier():
 @bp.post("/notifiers/<int:notifier_id>/test")
 @api_user("editor")
 def test_notifier(notifier_id: int):
-    notifier = _get_or_404(Notifier, notifier_id, "notifier")
+    notifier = get_or_404(Notifier, notifier_id, "notifier")
     if not notifier.enabled:
         raise ApiError(409, "notifier_disabled", notifier.disabled_reason or "the notifier is disabled")
     ctx = _context()
@@ -81,7 +75,7 @@ def test_notifier(notifier_id: int):
 @bp.post("/notifiers/<int:notifier_id>/enable")
 @api_user("editor")
 def enable_notifier(notifier_id: int):
-    notifier = _get_or_404(Notifier, notifier_id, "notifier")
+    notifier = get_or_404(Notifier, notifier_id, "notifier")
     manage.enable_notifier(db.session, notifier)
     return jsonify(manage.notifier_dict(notifier))
 
@@ -91,14 +85,14 @@ def enable_notifier(notifier_id: int):
 @bp.get("/monitors/<int:monitor_id>/rules")
 @api_user("viewer")
 def list_rules(monitor_id: int):
-    monitor = _get_or_404(Monitor, monitor_id, "monitor")
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     return jsonify([rules.rule_dict(r) for r in rules.rules_of(db.session, monitor.id)])
 
 
 @bp.post("/monitors/<int:monitor_id>/rules")
 @api_user("editor")
 def new_rule(monitor_id: int):
-    monitor = _get_or_404(Monitor, monitor_id, "monitor")
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     spec = rules.RuleIn.model_validate(json_body())
     try:
         rule = rules.create_rule(db.session, monitor, spec, g.api_user)
@@ -110,13 +104,13 @@ def new_rule(monitor_id: int):
 @bp.get("/rules/<int:rule_id>")
 @api_user("viewer")
 def get_rule(rule_id: int):
-    return jsonify(rules.rule_dict(_get_or_404(Rule, rule_id, "rule")))
+    return jsonify(rules.rule_dict(get_or_404(Rule, rule_id, "rule")))
 
 
 @bp.delete("/rules/<int:rule_id>")
 @api_user("editor")
 def delete_rule(rule_id: int):
-    db.session.delete(_get_or_404(Rule, rule_id, "rule"))
+    db.session.delete(get_or_404(Rule, rule_id, "rule"))
     db.session.commit()
     return "", 204
 
@@ -132,14 +126,14 @@ def _backtest_answer(monitor_id: int, params: RuleParams):
 @bp.post("/rules/<int:rule_id>/backtest")
 @api_user("viewer")
 def backtest_rule(rule_id: int):
-    rule = _get_or_404(Rule, rule_id, "rule")
+    rule = get_or_404(Rule, rule_id, "rule")
     return _backtest_answer(rule.monitor_id, RuleParams.of(rule))
 
 
 @bp.post("/monitors/<int:monitor_id>/rules/backtest")
 @api_user("viewer")
 def backtest_unsaved_rule(monitor_id: int):
-    monitor = _get_or_404(Monitor, monitor_id, "monitor")
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     spec = rules.RuleIn.model_validate(json_body())
     errors = rules.check_rule(spec)
     if errors:
@@ -152,7 +146,7 @@ def backtest_unsaved_rule(monitor_id: int):
 @bp.get("/monitors/<int:monitor_id>/alerts")
 @api_user("viewer")
 def list_alerts(monitor_id: int):
-    monitor = _get_or_404(Monitor, monitor_id, "monitor")
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     q = AlertsQuery.model_validate(request.args.to_dict())
     events = rules.events_of(db.session, monitor.id, q.limit, q.offset, q.rule_id)
     return jsonify([rules.event_dict(e) for e in events])
@@ -161,7 +155,7 @@ def list_alerts(monitor_id: int):
 @bp.get("/alerts/<int:event_id>/deliveries")
 @api_user("viewer")
 def event_deliveries(event_id: int):
-    event = _get_or_404(AlertEvent, event_id, "alert event")
+    event = get_or_404(AlertEvent, event_id, "alert event")
     rows = db.session.execute(select(Delivery).where(Delivery.event_id == event.id).order_by(Delivery.id)).scalars()
     return jsonify([delivery.delivery_dict(d) for d in rows])
 
@@ -169,7 +163,7 @@ def event_deliveries(event_id: int):
 @bp.post("/deliveries/<int:delivery_id>/redeliver")
 @api_user("editor")
 def redeliver(delivery_id: int):
-    old = _get_or_404(Delivery, delivery_id, "delivery")
+    old = get_or_404(Delivery, delivery_id, "delivery")
     if not old.notifier.enabled:
         raise ApiError(409, "notifier_disabled", "enable the notifier before redelivering")
     copy = delivery.redeliver(db.session, old.id)
@@ -183,14 +177,14 @@ def redeliver(delivery_id: int):
 @bp.get("/monitors/<int:monitor_id>/silences")
 @api_user("viewer")
 def list_silences(monitor_id: int):
-    monitor = _get_or_404(Monitor, monitor_id, "monitor")
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     return jsonify([silences.silence_dict(s) for s in silences.active_silences(db.session, monitor.id, _now())])
 
 
 @bp.post("/monitors/<int:monitor_id>/silences")
 @api_user("editor")
 def new_silence(monitor_id: int):
-    monitor = _get_or_404(Monitor, monitor_id, "monitor")
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     body = SilenceIn.model_validate(json_body())
     now = _now()
     ends_at = aware(body.ends_at) if body.ends_at else now + timedelta(minutes=body.duration_minutes)
@@ -205,5 +199,5 @@ def new_silence(monitor_id: int):
 @bp.delete("/silences/<int:silence_id>")
 @api_user("editor")
 def end_silence(silence_id: int):
-    silences.end_silence(db.session, _get_or_404(Silence, silence_id, "silence"))
+    silences.end_silence(db.session, get_or_404(Silence, silence_id, "silence"))
     return "", 204

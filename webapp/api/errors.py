@@ -14,6 +14,16 @@ class ApiError(Exception):
         self.status, self.error, self.detail = status, error, detail
 
 
+def get_or_404(model, object_id: int, what: str):
+    """The row of `model` with this id, or a JSON 404 naming what was not found."""
+    from ..extensions import db
+
+    found = db.session.get(model, object_id)
+    if found is None:
+        raise ApiError(404, "not_found", f"no {what} with id {object_id}")
+    return found
+
+
 def error_response(status: int, error: str, detail=None):
     response = jsonify({"error": error, "detail": detail})
     response.status_code = status

@@ -16,7 +16,7 @@ from ..services.monitor_edit import update_monitor
 from ..services.monitors import MonitorInvalid, monitor_dict
 from ..services.query import MAX_QUERY_LENGTH, QueryError
 from . import bp
-from .errors import ApiError, json_body
+from .errors import ApiError, get_or_404, json_body
 
 Query = Annotated[str, StringConstraints(max_length=MAX_QUERY_LENGTH)]
 
@@ -34,17 +34,11 @@ class PreviewIn(BaseModel):
     query: Query = Field(description="the query to test; an empty query matches everything")
 
 
-def _monitor_or_404(monitor_id: int) -> Monitor:
-    monitor = db.session.get(Monitor, monitor_id)
-    if monitor is None:
-        raise ApiError(404, "not_found", f"no monitor with id {monitor_id}")
-    return monitor
-
 
 @bp.patch("/monitors/<int:monitor_id>")
 @api_user("editor")
 def patch_monitor(monitor_id: int):
-    monitor = _monitor_or_404(monitor_id)
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     body = MonitorPatch.model_validate(json_body())
     try:
         update_monitor(db.session, monitor, name=body.name, query=body.query, policy=runtime.egress_policy())
@@ -58,7 +52,7 @@ def patch_monitor(monitor_id: int):
 @api_user("viewer")
 def preview_query(monitor_id: int):
     """Read-only (viewers may call it): which of the newest 5,000 mentions of 7 days match."""
-    monitor = _monitor_or_404(monitor_id)
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     body = PreviewIn.model_validate(json_body())
     try:
         result = previews.preview(db.session, monitor.id, body.query)

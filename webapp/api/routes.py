@@ -14,15 +14,9 @@ from ..services import rollups, sentiment
 from ..services.monitors import MonitorInvalid, create_monitor, monitor_dict, system_source
 from ..services.publish import publish_mentions
 from . import bp
-from .errors import ApiError, aware, json_body
+from .errors import ApiError, aware, get_or_404, json_body
 from .schemas import MentionBatch, MentionsQuery, MonitorIn, ScoreIn, SeriesQuery
 
-
-def _monitor_or_404(monitor_id: int) -> Monitor:
-    monitor = db.session.get(Monitor, monitor_id)
-    if monitor is None:
-        raise ApiError(404, "not_found", f"no monitor with id {monitor_id}")
-    return monitor
 
 
 @bp.post("/score")
@@ -44,7 +38,7 @@ def list_monitors():
 @bp.get("/monitors/<int:monitor_id>")
 @api_user("viewer")
 def get_monitor(monitor_id: int):
-    return jsonify(monitor_dict(_monitor_or_404(monitor_id)))
+    return jsonify(monitor_dict(get_or_404(Monitor, monitor_id, "monitor")))
 
 
 @bp.post("/monitors")
@@ -63,7 +57,7 @@ def new_monitor():
 @bp.post("/monitors/<int:monitor_id>/mentions")
 @api_user("editor")
 def push_mentions(monitor_id: int):
-    monitor = _monitor_or_404(monitor_id)
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     items = MentionBatch.validate_python(json_body())
     source = system_source(monitor, "push")
     accepted = publish_mentions(
@@ -86,7 +80,7 @@ def _mention_dict(m: Mention, kind: str) -> dict:
 @bp.get("/monitors/<int:monitor_id>/mentions")
 @api_user("viewer")
 def list_mentions(monitor_id: int):
-    monitor = _monitor_or_404(monitor_id)
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     q = MentionsQuery.model_validate(request.args.to_dict())
     filters = [Mention.monitor_id == monitor.id]
     if q.since:
@@ -107,7 +101,7 @@ def list_mentions(monitor_id: int):
 @bp.get("/monitors/<int:monitor_id>/series")
 @api_user("viewer")
 def series(monitor_id: int):
-    monitor = _monitor_or_404(monitor_id)
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
     q = SeriesQuery.model_validate(request.args.to_dict())
     try:
         start, end = rollups.resolve_range(q.bucket, aware(q.start), aware(q.end),

@@ -22,12 +22,6 @@ bp = Blueprint("alerts", __name__)
 PAGE_SIZE = 50
 
 
-def _get_or_404(model, object_id: int):
-    found = db.session.get(model, object_id)
-    if found is None:
-        abort(404)
-    return found
-
 
 def _context() -> Context:
     return Context.from_config(current_app.config, runtime.egress_policy())
@@ -86,7 +80,7 @@ def new_notifier(kind: str):
 @bp.post("/alerts/notifiers/<int:notifier_id>/test")
 @page_role("editor")
 def test_notifier(notifier_id: int):
-    notifier = _get_or_404(Notifier, notifier_id)
+    notifier = db.get_or_404(Notifier, notifier_id)
     if not notifier.enabled:
         flash(f"“{notifier.name}” is disabled; enable it first.")
         return redirect(url_for("alerts.index"))
@@ -106,7 +100,7 @@ def test_notifier(notifier_id: int):
 @bp.post("/alerts/notifiers/<int:notifier_id>/enable")
 @page_role("editor")
 def enable_notifier(notifier_id: int):
-    notifier = _get_or_404(Notifier, notifier_id)
+    notifier = db.get_or_404(Notifier, notifier_id)
     manage.enable_notifier(db.session, notifier)
     flash(f"“{notifier.name}” is enabled again.")
     return redirect(url_for("alerts.index"))
@@ -141,7 +135,7 @@ def _rules_page(monitor: Monitor, form: RuleForm, status: int = 200, **extra):
 @bp.route("/monitors/<int:monitor_id>/rules", methods=["GET", "POST"])
 @page_role("viewer")
 def rules_page(monitor_id: int):
-    monitor = _get_or_404(Monitor, monitor_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
     form = _rule_form()
     if request.method == "GET":
         return _rules_page(monitor, form)
@@ -179,8 +173,8 @@ def _backtest_page(monitor: Monitor, form: RuleForm, params: RuleParams, label: 
 @bp.get("/monitors/<int:monitor_id>/rules/<int:rule_id>/backtest")
 @page_role("viewer")
 def backtest_rule(monitor_id: int, rule_id: int):
-    monitor = _get_or_404(Monitor, monitor_id)
-    rule = _get_or_404(Rule, rule_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
+    rule = db.get_or_404(Rule, rule_id)
     if rule.monitor_id != monitor.id:
         abort(404)
     return _backtest_page(monitor, _rule_form(), RuleParams.of(rule), f"“{rule.name}”")
@@ -189,7 +183,7 @@ def backtest_rule(monitor_id: int, rule_id: int):
 @bp.post("/monitors/<int:monitor_id>/rules/<int:rule_id>/delete")
 @page_role("editor")
 def delete_rule(monitor_id: int, rule_id: int):
-    rule = _get_or_404(Rule, rule_id)
+    rule = db.get_or_404(Rule, rule_id)
     if rule.monitor_id != monitor_id:
         abort(404)
     name = rule.name
@@ -220,14 +214,14 @@ def _history(monitor: Monitor, form: SilenceForm, status: int = 200):
 @bp.get("/monitors/<int:monitor_id>/alerts")
 @page_role("viewer")
 def history(monitor_id: int):
-    monitor = _get_or_404(Monitor, monitor_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
     return _history(monitor, _silence_form(monitor))
 
 
 @bp.post("/monitors/<int:monitor_id>/silences")
 @page_role("editor")
 def new_silence(monitor_id: int):
-    monitor = _get_or_404(Monitor, monitor_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
     form = _silence_form(monitor)
     if form.validate_on_submit():
         now = _now()
@@ -246,7 +240,7 @@ def new_silence(monitor_id: int):
 @bp.post("/monitors/<int:monitor_id>/silences/<int:silence_id>/end")
 @page_role("editor")
 def end_silence(monitor_id: int, silence_id: int):
-    silence = _get_or_404(Silence, silence_id)
+    silence = db.get_or_404(Silence, silence_id)
     if silence.monitor_id != monitor_id:
         abort(404)
     silences.end_silence(db.session, silence)
@@ -257,7 +251,7 @@ def end_silence(monitor_id: int, silence_id: int):
 @bp.get("/alerts/events/<int:event_id>")
 @page_role("viewer")
 def event(event_id: int):
-    found = _get_or_404(AlertEvent, event_id)
+    found = db.get_or_404(AlertEvent, event_id)
     rows = db.session.execute(
         select(Delivery).where(Delivery.event_id == found.id).order_by(Delivery.id)).scalars().all()
     return render_template("alerts/event.html", event=found, monitor=db.session.get(Monitor, found.monitor_id),
@@ -267,7 +261,7 @@ def event(event_id: int):
 @bp.post("/alerts/deliveries/<int:delivery_id>/redeliver")
 @page_role("editor")
 def redeliver(delivery_id: int):
-    old = _get_or_404(Delivery, delivery_id)
+    old = db.get_or_404(Delivery, delivery_id)
     back = url_for("alerts.event", event_id=old.event_id) if old.event_id else url_for("alerts.index")
     if not old.notifier.enabled:
         flash("That notifier is disabled; enable it first.")

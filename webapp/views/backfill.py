@@ -22,12 +22,6 @@ bp = Blueprint("backfill", __name__)
 START_TASK = "backfill.start"
 
 
-def _monitor_or_404(monitor_id: int) -> Monitor:
-    monitor = db.session.get(Monitor, monitor_id)
-    if monitor is None:
-        abort(404)
-    return monitor
-
 
 def _backfill_or_404(monitor_id: int, backfill_id: int) -> Backfill:
     backfill = db.session.get(Backfill, backfill_id)
@@ -56,7 +50,7 @@ def _queue(backfill_id: int) -> None:
 @bp.route("/monitors/<int:monitor_id>/backfill", methods=["GET", "POST"])
 @page_role("viewer")
 def index(monitor_id: int):
-    monitor = _monitor_or_404(monitor_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
     today = datetime.now(timezone.utc).date()
     form = BackfillForm(since=today - timedelta(days=7), until=today)
     if request.method == "POST":
@@ -84,7 +78,7 @@ def index(monitor_id: int):
 @bp.get("/monitors/<int:monitor_id>/backfills/<int:backfill_id>")
 @page_role("viewer")
 def show(monitor_id: int, backfill_id: int):
-    monitor = _monitor_or_404(monitor_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
     _backfill_or_404(monitor_id, backfill_id)
     return render_template("backfill/show.html", monitor=monitor, state=progress(db.session, backfill_id),
                            can_edit=current_user.can("editor"))

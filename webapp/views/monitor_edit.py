@@ -21,12 +21,6 @@ from ..services.query import QueryError
 bp = Blueprint("monitor_edit", __name__)
 
 
-def _monitor_or_404(monitor_id: int) -> Monitor:
-    monitor = db.session.get(Monitor, monitor_id)
-    if monitor is None:
-        abort(404)
-    return monitor
-
 
 def _ids(name: str) -> set[int]:
     """Source ids ticked in the checkboxes called `name` (anything else is ignored)."""
@@ -61,7 +55,7 @@ def _attach_errors(form: MonitorEditForm, errors: dict[str, str], specs: list[di
 @bp.route("/monitors/<int:monitor_id>/edit", methods=["GET", "POST"])
 @page_role("editor")
 def edit(monitor_id: int):
-    monitor = _monitor_or_404(monitor_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
     form = MonitorEditForm(obj=monitor) if request.method == "GET" else MonitorEditForm()
     if form.validate_on_submit():
         specs = form.source_specs()
@@ -82,7 +76,7 @@ def edit(monitor_id: int):
 @page_role("editor")
 def preview(monitor_id: int):
     """Render the edit page again with what the typed query matches; saves nothing."""
-    monitor = _monitor_or_404(monitor_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
     form = MonitorEditForm()
     form.validate()
     if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:

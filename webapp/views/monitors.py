@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -21,12 +21,6 @@ RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(
 DEFAULT_BUCKET = {"24h": "15m", "7d": "1h", "30d": "1d", "90d": "1d"}
 PAGE_SIZE = 50
 
-
-def _monitor_or_404(monitor_id: int) -> Monitor:
-    monitor = db.session.get(Monitor, monitor_id)
-    if monitor is None:
-        abort(404)
-    return monitor
 
 
 @bp.get("/")
@@ -82,7 +76,7 @@ def _range_args() -> tuple[str, str]:
 @bp.get("/monitors/<int:monitor_id>")
 @page_role("viewer")
 def detail(monitor_id: int):
-    monitor = _monitor_or_404(monitor_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
     span, bucket = _range_args()
     now = datetime.now(timezone.utc)
     try:
@@ -106,7 +100,7 @@ def detail(monitor_id: int):
 @bp.get("/monitors/<int:monitor_id>/mentions")
 @page_role("viewer")
 def mentions(monitor_id: int):
-    monitor = _monitor_or_404(monitor_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
     label = request.args.get("label") or None
     label = label if label in LABELS else None
     page = max(1, request.args.get("page", 1, type=int) or 1)

@@ -112,17 +112,11 @@ def explain():
     return render_template("scorers/explain.html", form=form, score=score, features=features), status
 
 
-def _monitor_or_404(monitor_id: int) -> Monitor:
-    monitor = db.session.get(Monitor, monitor_id)
-    if monitor is None:
-        abort(404)
-    return monitor
-
 
 @bp.route("/monitors/<int:monitor_id>/scorer", methods=["GET", "POST"])
 @page_role("viewer")
 def monitor_scorer(monitor_id: int):
-    monitor = _monitor_or_404(monitor_id)
+    monitor = db.get_or_404(Monitor, monitor_id)
     form = MonitorScorerForm(scorer=monitor.scorer)
     _choices(form.scorer)
     if request.method == "POST":
@@ -156,7 +150,7 @@ def monitor_scorer(monitor_id: int):
 @page_role("viewer")
 def rescore_progress(monitor_id: int):
     """JSON {state, done, total} of a re-scoring task, polled by static/js/rescore.js."""
-    _monitor_or_404(monitor_id)
+    db.get_or_404(Monitor, monitor_id)
     task_id = request.args.get("task", "")
     if not TASK_ID.fullmatch(task_id):
         return jsonify({"error": "bad_request", "detail": "task must be a task id"}), 400
