@@ -8,7 +8,8 @@ from urllib3 import HTTPHeaderDict
 
 from webapp.services.query import compile_query
 from webapp.services.sources import FetchContext, SourceError
-from webapp.services.sources.api_calls import error_name, reset_delay
+from webapp.services.sources.api_calls import error_name
+from webapp.services.sources.http import retry_after_seconds
 from webapp.services.sources.items import make_item
 from webapp.services.sources.times import iso_millis, iso_seconds, parse_time, seconds_until_next_utc_day
 from webapp.services.sources.pushdown import monitor_query, search_strings, x_query
@@ -71,12 +72,14 @@ def test_an_invalid_monitor_query_is_a_source_error():
     assert info.value.code == "query"
 
 
-def test_reset_delay_reads_iso_and_epoch_resets_only_without_retry_after():
-    assert reset_delay(HTTPHeaderDict({"X-RateLimit-Reset": "2026-06-01T12:05:00.000000Z"}), NOW) == 300
-    assert reset_delay(HTTPHeaderDict({"RateLimit-Reset": str(int(NOW.timestamp()) + 60)}), NOW) == 60
-    assert reset_delay(HTTPHeaderDict({"RateLimit-Reset": "60"}), NOW) is None  # a delay: http.py's reading
-    assert reset_delay(HTTPHeaderDict({"Retry-After": "5", "X-RateLimit-Reset": "2026-06-01T13:00:00Z"}), NOW) is None
-    assert reset_delay(HTTPHeaderDict({"X-RateLimit-Reset": "garbage"}), NOW) is None
+def test_reset_headers_of_mastodon_and_atproto_are_read_by_the_shared_helper():
+    # Mastodon: an ISO 8601 X-RateLimit-Reset; atproto: a Unix-time RateLimit-Reset.
+    assert retry_after_seconds(HTTPHeaderDict({"X-RateLimit-Reset": "2026-06-01T12:05:00.000000Z"}), NOW) == 300
+    assert retry_after_seconds(HTTPHeaderDict({"RateLimit-Reset": str(int(NOW.timestamp()) + 60)}), NOW) == 60
+    assert retry_after_seconds(HTTPHeaderDict({"RateLimit-Reset": "60"}), NOW) == 60  # the IETF draft: a delay
+    # Retry-After, when given, wins over any reset header.
+    assert retry_after_seconds(HTTPHeaderDict({"Retry-After": "5", "X-RateLimit-Reset": "2026-06-01T13:00:00Z"}), NOW) == 5
+    assert retry_after_seconds(HTTPHeaderDict({"X-RateLimit-Reset": "garbage"}), NOW) is None
 
 
 def test_error_names_from_quoted_bodies():

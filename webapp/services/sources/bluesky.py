@@ -30,7 +30,8 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from .api_calls import call_json, error_name
+from .api_calls import error_name
+from .http import get_json
 from .base import (
     FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
     SourceSettingsError,
@@ -115,7 +116,7 @@ class _Client:
     def create(self) -> Session:
         body = json.dumps({"identifier": self.identifier, "password": self.password}).encode()
         try:
-            data, _ = call_json(self.ctx, f"{self.base}/xrpc/com.atproto.server.createSession",
+            data, _ = get_json(self.ctx, f"{self.base}/xrpc/com.atproto.server.createSession",
                                 method="POST", body=body, headers={"Content-Type": "application/json"})
         except SourceError as exc:
             self._store(None)
@@ -129,7 +130,7 @@ class _Client:
     def refresh(self, session: Session) -> Session:
         """A renewed session, or a new one when the refresh token is no good any more."""
         try:
-            data, _ = call_json(self.ctx, f"{self.base}/xrpc/com.atproto.server.refreshSession",
+            data, _ = get_json(self.ctx, f"{self.base}/xrpc/com.atproto.server.refreshSession",
                                 method="POST", headers={"Authorization": f"Bearer {session.refresh}"})
         except SourceError as exc:
             if exc.code in ("http_400", "http_401"):
@@ -151,7 +152,7 @@ class _Client:
         session = self.session()
         for attempt in (1, 2):
             try:
-                data, _ = call_json(self.ctx, f"{self.base}/xrpc/{method}", params=params,
+                data, _ = get_json(self.ctx, f"{self.base}/xrpc/{method}", params=params,
                                     headers={"Authorization": f"Bearer {session.access}"})
                 return expect(data, dict, "the answer")
             except SourceError as exc:

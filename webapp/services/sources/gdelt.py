@@ -23,7 +23,8 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from . import pushdown
-from .api_calls import raise_for_status, send
+from .api_calls import send
+from .http import raise_for_status
 from .base import (
     MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
     SourceError, clamp,

@@ -22,7 +22,8 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from . import pushdown
-from .api_calls import raise_for_status, send
+from .api_calls import send
+from .http import raise_for_status
 from .base import (
     MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
     SourceError, clamp,

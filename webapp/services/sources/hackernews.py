@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from .api_calls import call_json
+from .http import get_json
 from .base import FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError
 from .http import expect
 from .items import convert_all, dedupe, make_item
@@ -116,7 +116,7 @@ class HackerNewsAdapter(SourceAdapter):
         params = {"query": search, "tags": tags, "hitsPerPage": HITS_PER_PAGE, "page": page}
         if filters:
             params["numericFilters"] = ",".join(filters)
-        data, _ = call_json(ctx, base + SEARCH_PATH, params=params)
+        data, _ = get_json(ctx, base + SEARCH_PATH, params=params)
         expect(data, dict, "the answer")
         hits = expect(data.get("hits"), list, "hits")
         items, keys = convert_all(hits, hit_to_item, ctx.now)

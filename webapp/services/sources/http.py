@@ -77,22 +77,39 @@ def _exhausted(headers) -> bool:
     return False
 
 
+def with_params(url: str, params: dict | None) -> str:
+    """`url` with `params` appended as a query string."""
+    if not params:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params, doseq=True)}"
+
+
+def raise_for_status(ctx: FetchContext, response, what: str = "") -> None:
+    """Map a non-2xx answer to SourceError: rate limits to 'rate_limited', others to 'http_<n>'.
+
+    `what` names the service in the message. Adapters that must read the body first (YouTube's
+    quotaExceeded, GitHub's secondary limits) call this after their own checks.
+    """
+    status = response.status
+    if status == 429 or (status == 403 and _exhausted(response.headers)):
+        raise SourceError("rate_limited", f"rate limited (HTTP {status})",
+                          retry_after=retry_after_seconds(response.headers, ctx.now))
+    if status >= 400:
+        excerpt = response.content[:200].decode("utf-8", "replace").strip()
+        prefix = f"{what}: " if what else ""
+        raise SourceError(f"http_{status}",
+                          f"{prefix}HTTP {status}: {excerpt}" if excerpt else f"{prefix}HTTP {status}")
+
+
 def request(ctx: FetchContext, url: str, *, params: dict | None = None, headers: dict | None = None,
             method: str = "GET", body: bytes | None = None):
     """One request; returns the 2xx EgressResponse or raises SourceError as described above."""
-    if params:
-        url = f"{url}{'&' if '?' in url else '?'}{urlencode(params, doseq=True)}"
     try:
-        response = ctx.fetch(url, policy=ctx.policy, method=method, headers=headers or {}, body=body)
+        response = ctx.fetch(with_params(url, params), policy=ctx.policy, method=method,
+                             headers=headers or {}, body=body)
     except EgressError as exc:
         raise SourceError(exc.code, str(exc)) from None
-    status = response.status
-    if status == 429 or (status == 403 and _exhausted(response.headers)):
-        wait = retry_after_seconds(response.headers, ctx.now)
-        raise SourceError("rate_limited", f"rate limited (HTTP {status})", retry_after=wait)
-    if status >= 400:
-        excerpt = response.content[:200].decode("utf-8", "replace").strip()
-        raise SourceError(f"http_{status}", f"HTTP {status}: {excerpt}" if excerpt else f"HTTP {status}")
+    raise_for_status(ctx, response)
     return response
 
 

@@ -25,7 +25,7 @@ import re
 from datetime import datetime
 from urllib.parse import parse_qs, quote, urlsplit
 
-from .api_calls import call_json
+from .http import get_json
 from .base import (
     FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
     SourceSettingsError,
@@ -166,7 +166,7 @@ class MastodonAdapter(SourceAdapter):
     def _page(self, ctx: FetchContext, base: str, tag: str, **params):
         """(items, status ids, their created_at times, Link header) of one timeline page."""
         url = f"{base}/api/v1/timelines/tag/{quote(tag, safe='')}"
-        data, response = call_json(ctx, url, params={"limit": LIMIT, **params})
+        data, response = get_json(ctx, url, params={"limit": LIMIT, **params})
         statuses = expect(data, list, "the timeline")
         host = urlsplit(base).netloc
         items, ids, times = [], [], []

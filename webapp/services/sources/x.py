@@ -31,7 +31,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .api_calls import call_json
+from .http import get_json
 from .base import FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError
 from .http import expect
 from .items import dedupe, make_item
@@ -156,7 +156,7 @@ class XAdapter(SourceAdapter):
             raise SourceError("settings", "the source has no X bearer token")
         base = settings.get("base_url") or DEFAULT_BASE_URL
         try:
-            data, _ = call_json(ctx, base + SEARCH_PATH, params={**FIELDS, **params},
+            data, _ = get_json(ctx, base + SEARCH_PATH, params={**FIELDS, **params},
                                 headers={"Authorization": f"Bearer {token}"})
         except SourceError as exc:
             if exc.code in ("http_401", "http_403"):
