@@ -2,19 +2,33 @@
 
 The lexicon is installed offline by `scripts/install_nltk_data.py` (run by `make`) into an NLTK
 data folder; `nltk.download` never runs. The analyzer is built once per process, lazily.
+
+Scores come from `vader_fast.FastVader`, which returns exactly what NLTK's stock
+`SentimentIntensityAnalyzer.polarity_scores` returns (tests/test_vader_fast.py) several times
+faster, and caches repeated texts. `analyzer()` is still NLTK's own analyzer (the lexicon source
+and the reference); `fast_analyzer(overrides)` is the fast one, one per set of per-monitor
+lexicon adjustments.
 """
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
 LEXICON_RESOURCE = "sentiment/vader_lexicon.zip/vader_lexicon/vader_lexicon.txt"
 
+#: Fast analyzers kept per distinct set of lexicon overrides (the oldest dropped first).
+MAX_OVERRIDE_ANALYZERS = 64
+#: Texts each analyzer remembers (the default one; override analyzers keep fewer).
+TEXT_CACHE = 20_000
+OVERRIDE_TEXT_CACHE = 2_000
+
 _lock = threading.Lock()
 _analyzer = None
+_fast: OrderedDict = OrderedDict()  # frozenset(overrides.items()) -> FastVader
 
 
 class LexiconMissing(RuntimeError):
@@ -70,18 +84,64 @@ def analyzer():
     return _analyzer
 
 
-def score_text(text: str) -> Score:
-    raw = analyzer().polarity_scores(text)
-    return Score(raw["compound"], raw["pos"], raw["neu"], raw["neg"], label_for(raw["compound"]))
+def _overrides_key(overrides: Mapping[str, float] | None) -> frozenset:
+    """Overrides as a hashable set, words lower-cased and stripped (a later spelling wins)."""
+    if not overrides:
+        return frozenset()
+    return frozenset({str(word).strip().lower(): float(valence)
+                      for word, valence in overrides.items()}.items())
 
 
-def score_texts(texts: Sequence[str]) -> list[Score]:
-    """Score a batch; identical texts (retweets, reposts) are scored once."""
+def fast_analyzer(overrides: Mapping[str, float] | None = None):
+    """The process-wide `vader_fast.FastVader` for these lexicon overrides ({word: valence}).
+
+    One analyzer per distinct set of overrides (words compared lower-cased and stripped), built
+    on first use from NLTK's lexicon and kept (up to MAX_OVERRIDE_ANALYZERS sets, the oldest
+    dropped first), each with its own cache of scored texts. Thread-safe.
+    """
+    key = _overrides_key(overrides)
+    fast = _fast.get(key)
+    if fast is not None:
+        return fast
+    from .vader_fast import FastVader
+
+    lexicon = analyzer().lexicon
+    with _lock:
+        fast = _fast.get(key)
+        if fast is None:
+            fast = FastVader(lexicon, dict(key), cache_size=OVERRIDE_TEXT_CACHE if key else TEXT_CACHE)
+            _fast[key] = fast
+            while len(_fast) > MAX_OVERRIDE_ANALYZERS + 1:
+                oldest = next(k for k in _fast if k)  # never drop the analyzer without overrides
+                del _fast[oldest]
+    return fast
+
+
+def clear_caches() -> None:
+    """Forget every fast analyzer's scored texts (benchmarks measure cold runs with this)."""
+    for fast in list(_fast.values()):
+        fast.cache_clear()
+
+
+def score_text(text: str, overrides: Mapping[str, float] | None = None) -> Score:
+    """VADER's score of `text` (identical to NLTK's `polarity_scores`), with its label.
+
+    `overrides` ({word: valence}) patches the lexicon, e.g. {"sick": 2.0} for a monitor whose
+    audience means it as praise.
+    """
+    compound, pos, neu, neg = fast_analyzer(overrides).scores(text)
+    return Score(compound, pos, neu, neg, label_for(compound))
+
+
+def score_texts(texts: Sequence[str], overrides: Mapping[str, float] | None = None) -> list[Score]:
+    """Score a batch; identical texts (retweets, reposts) are scored once (the same Score)."""
+    scores = fast_analyzer(overrides).scores
     seen: dict[str, Score] = {}
     out = []
     for text in texts:
         score = seen.get(text)
         if score is None:
-            score = seen[text] = score_text(text)
+            compound, pos, neu, neg = scores(text)
+            score = seen[text] = Score(compound, pos, neu, neg, label_for(compound))
         out.append(score)
     return out
