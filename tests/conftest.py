@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,18 +74,27 @@ def app_config(tmp_path) -> dict:
     }
 
 
+@contextmanager
+def migrated_app(config: dict):
+    """An app on `config` whose database the migrations made; its connections closed after."""
+    app = create_app(config)
+    with app.app_context():
+        upgrade(revision="heads")
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.fixture
 def app(tmp_path, db_kind, request):
     config = app_config(tmp_path)
     if db_kind == "postgresql":
         config["DATABASE_URL"] = request.getfixturevalue("pg_url")
-    app = create_app(config)
-    with app.app_context():
-        upgrade(revision="heads")
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with migrated_app(config) as app:
+        yield app
 
 
 @pytest.fixture

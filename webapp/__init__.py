@@ -21,15 +21,29 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
         if "DATABASE_URL" in test_config:
             app.config["SQLALCHEMY_DATABASE_URI"] = test_config["DATABASE_URL"]
+    register_proxy(app)
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_commands(app)
     register_security_headers(app)
+    register_limits(app)
     register_scoring(app)
+    register_metrics(app)
     from .celery_app import celery_init_app
 
     celery_init_app(app)
     return app
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind PROXY_FIX_HOPS reverse proxies, trust their X-Forwarded-For/-Proto/-Host (client
+    address for the login throttle, https for Secure cookies); never trusted when it is 0."""
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:
@@ -59,6 +73,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def register_converters(app: Flask) -> None:
+    """`<int:...>` in every route stops at the largest id a database column holds (2**63 - 1):
+    a larger number is a 404, never an integer overflow inside the database driver."""
+    from werkzeug.routing import IntegerConverter
+
+    class BoundedInt(IntegerConverter):
+        def __init__(self, url_map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+            super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    app.url_map.converters["int"] = BoundedInt
+
+
 def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp, health_bp, register_app_errors
     from .views import register as register_views
@@ -82,6 +108,22 @@ def register_scoring(app: Flask) -> None:
     sentiment.configure([app.config.get("NLTK_DATA", "")])
 
 
+def register_limits(app: Flask) -> None:
+    """A body over MAX_CONTENT_LENGTH: 413 JSON under /api/, a page elsewhere (never a bare error)."""
+    from flask import render_template, request
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_exc):
+        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+        if request.path.startswith("/api/"):
+            from .api.errors import error_response
+
+            return error_response(413, "request_entity_too_large",
+                                  f"the request body is larger than {limit} bytes")
+        return render_template("too_large.html", limit=limit), 413
+
+
 def register_security_headers(app: Flask) -> None:
     csp = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
            "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
@@ -94,3 +136,12 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+def register_metrics(app: Flask) -> None:
+    """Prometheus samples of this process go to the installation's multiprocess folder."""
+    from .services import metrics
+
+    chosen = app.config.get("PROMETHEUS_MULTIPROC_DIR") or ""
+    app.config["PROMETHEUS_MULTIPROC_DIR"] = metrics.configure(
+        chosen or metrics.default_directory(app.instance_path), defaulted=not chosen)

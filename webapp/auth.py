@@ -13,7 +13,8 @@ from .models import ApiToken, User, hash_token, utcnow
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None  # deactivation ends sessions
 
 
 def user_for_token(token: str) -> User | None:
@@ -21,7 +22,7 @@ def user_for_token(token: str) -> User | None:
     found = db.session.execute(
         select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
     ).scalar_one_or_none()
-    if found is None:
+    if found is None or not found.user.is_active:  # a deactivated user's tokens stop working
         return None
     found.last_used_at = utcnow()
     db.session.commit()

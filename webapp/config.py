@@ -87,4 +87,49 @@ def from_environment(instance_path: str) -> dict:
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
     )
+    cfg.update(_security_settings(cfg))
+    cfg.update(_metrics_settings())
     return cfg
+
+
+def _metrics_settings() -> dict:
+    """/metrics: the multiprocess sample folder ('' = <instance>/prometheus) and its bearer token."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if folder and folder == os.environ.get("SENTIMON_METRICS_AUTO_DIR"):
+        folder = ""  # inherited from a parent's default, not chosen: use this instance's default
+    return {"PROMETHEUS_MULTIPROC_DIR": folder, "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", "").strip()}
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in ("1", "true", "yes", "on")
+
+
+def _security_settings(cfg: dict) -> dict:
+    """Cookies, secrets at rest, login throttling and the proxy in front (see README 'Security')."""
+    from .crypto import check_keys
+
+    encryption_key = os.environ.get("ENCRYPTION_KEY", "").strip()
+    try:
+        check_keys(encryption_key)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    https = cfg["PUBLIC_URL"].lower().startswith("https://")
+    secure = _flag("SESSION_COOKIE_SECURE", https)
+    return {
+        "ENCRYPTION_KEY": encryption_key,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Empty: Redis when CELERY_BROKER_URL is redis://, else the SQL database (login_throttle).
+        "RATELIMIT_STORAGE_URL": os.environ.get("RATELIMIT_STORAGE_URL", "").strip(),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "").strip() or "sentimon:login:",
+        "LOGIN_MAX_ATTEMPTS": _int("LOGIN_MAX_ATTEMPTS", 20),
+        "LOGIN_MAX_ATTEMPTS_PER_IP": _int("LOGIN_MAX_ATTEMPTS_PER_IP", 20),
+        "LOGIN_WINDOW_SECONDS": _int("LOGIN_WINDOW_SECONDS", 900),
+        "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
+    }

@@ -37,3 +37,5 @@ def register_app_errors(app) -> None:
 from . import openapi, routes  # noqa: E402,F401  (registers the routes on bp)
 from . import alerts  # noqa: E402,F401  (alerting routes)
 from . import monitor_edit  # noqa: E402,F401  (PATCH monitor, query preview)
+from . import tokens  # noqa: E402,F401  (list and revoke API tokens)
+from . import curation  # noqa: E402,F401  (label overrides, lexicon adjustments, exports)

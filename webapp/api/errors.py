@@ -14,11 +14,15 @@ class ApiError(Exception):
         self.status, self.error, self.detail = status, error, detail
 
 
+MAX_ID = 2**63 - 1   # the largest BIGINT (SQLite and PostgreSQL alike)
+
+
 def get_or_404(model, object_id: int, what: str):
     """The row of `model` with this id, or a JSON 404 naming what was not found."""
     from ..extensions import db
 
-    found = db.session.get(model, object_id)
+    # ids beyond a 64-bit integer cannot exist, and the drivers refuse to bind them (a 500)
+    found = db.session.get(model, object_id) if -MAX_ID <= object_id <= MAX_ID else None
     if found is None:
         raise ApiError(404, "not_found", f"no {what} with id {object_id}")
     return found

@@ -7,6 +7,9 @@ them afterwards. Times are UTC (`UTCDateTime`).
 """
 from __future__ import annotations
 
+from sqlalchemy.orm import validates
+
+from ..crypto import seal
 from ..extensions import db
 from .mentions import Mention
 from .types import UTCDateTime, utcnow
@@ -54,6 +57,11 @@ class Notifier(db.Model):
         if self.kind == "webhook":
             return (self.settings or {}).get("url", "")
         return ", ".join((self.settings or {}).get("to", []))
+
+    @validates("secret")
+    def _seal_secret(self, _key, value):
+        """Stored encrypted (webapp.crypto); the webhook channel reveals it only to sign."""
+        return seal(value)
 
 
 class Rule(db.Model):

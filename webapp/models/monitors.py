@@ -1,6 +1,9 @@
 """Monitors (a query plus sources) and their sources."""
 from __future__ import annotations
 
+from sqlalchemy.orm import validates
+
+from ..crypto import seal_settings
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
@@ -55,6 +58,11 @@ class Source(db.Model):
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
 
     monitor = db.relationship(Monitor, back_populates="sources")
+
+    @validates("settings")
+    def _seal_credentials(self, _key, value):
+        """Credential keys (crypto.CREDENTIAL_KEYS) are stored encrypted; adapters reveal them."""
+        return seal_settings(value)
 
     @property
     def is_system(self) -> bool:

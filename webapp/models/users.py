@@ -22,6 +22,12 @@ class User(UserMixin, db.Model):
     password_hash = db.Column(db.String(255), nullable=False)
     role = db.Column(db.String(16), nullable=False, default="editor")
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+    # A deactivated user can neither sign in nor use API tokens (kept for history, not deleted).
+    active = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses to log in an inactive user
+        return bool(self.active) if self.active is not None else True
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)  # scrypt in Werkzeug 3
@@ -61,3 +67,17 @@ class ApiToken(db.Model):
     @staticmethod
     def new_secret() -> str:
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per key ("account:<hash>" or "ip:<address>") since `started` (Unix seconds).
+
+    The SQL store of services/login_throttle, used when no Redis is configured: one row per key,
+    counted up by an atomic upsert, so every web process sees the same count.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key = db.Column(db.String(128), primary_key=True)
+    started = db.Column(db.Float, nullable=False)
+    failures = db.Column(db.Integer, nullable=False, default=0)

@@ -21,8 +21,9 @@ import os
 import re
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
+from typing import Callable, Iterable
 from urllib.parse import quote, urljoin, urlsplit
 
 import urllib3
@@ -32,7 +33,7 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionErro
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 __all__ = ["EgressError", "EgressPolicy", "EgressResponse", "fetch", "check_url",
-           "is_blocked_address"]
+           "is_blocked_address", "system_resolver"]
 
 ERROR_CODES = frozenset({"scheme", "invalid_url", "dns", "blocked", "connect", "timeout",
                          "too_large", "too_many_redirects", "protocol"})
@@ -81,6 +82,8 @@ class EgressPolicy:
 
     `allow` holds ip networks and lower-case host names exempt from the block list (a feed
     server on the intranet, 127.0.0.1 in tests). A name exempts all its addresses.
+    `resolver(host, port)` returns the host's addresses as strings (`system_resolver`, i.e.
+    getaddrinfo, when None); tests inject a stub to play DNS rebinding against the client.
     """
 
     allow: tuple = ()
@@ -89,6 +92,7 @@ class EgressPolicy:
     connect_timeout: float = 5.0
     max_redirects: int = 5
     user_agent: str = "Sentimon/0.1 (+https://github.com/sentimon/sentimon)"
+    resolver: Callable[[str, int], Iterable[str]] | None = field(default=None, compare=False)
 
     @classmethod
     def from_setting(cls, value: str | None, **overrides) -> "EgressPolicy":
@@ -289,6 +293,8 @@ def _parse(url: str) -> _Target:
     host = parts.hostname if literal is not None else _normalize_host(parts.hostname)
     if host is None:
         raise EgressError("invalid_url", f"invalid host name {parts.hostname!r}")
+    if literal is None:   # IDNA maps full-width digits and ideographic dots: 127。0。0。1
+        literal = _literal_ip(host)
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~")   # only non-ASCII gets quoted
     if parts.query:
         path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=~?[]")
@@ -304,11 +310,10 @@ def _addresses(target: _Target, policy: EgressPolicy) -> list[str]:
         raise EgressError("blocked", f"{target.host} is a local address")
     else:
         try:
-            infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
+            answer = [str(raw) for raw in (policy.resolver or system_resolver)(target.host, target.port)]
+            found = [(ipaddress.ip_address(raw.split("%")[0]), raw) for raw in answer]
+        except (OSError, UnicodeError, ValueError) as exc:
             raise EgressError("dns", f"cannot resolve {target.host}: {exc}") from None
-        found = [(ipaddress.ip_address(info[4][0].split("%")[0]), info[4][0])
-                 for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)]
         if not found:
             raise EgressError("dns", f"{target.host} has no IP address")
     for ip, _ in found if not by_name else ():
@@ -316,6 +321,12 @@ def _addresses(target: _Target, policy: EgressPolicy) -> list[str]:
             raise EgressError("blocked", f"{target.host} points to a non-public address "
                               f"({ip}) that is not allowed")
     return list(dict.fromkeys(raw for _, raw in found))
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """The host's IPv4/IPv6 addresses from getaddrinfo (IPv6 with its %zone, if any)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [info[4][0] for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)]
 
 
 # -- connections -------------------------------------------------------------------------

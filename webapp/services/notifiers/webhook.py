@@ -15,6 +15,7 @@ import json
 import secrets
 import time
 
+from ...crypto import reveal
 from .. import egress
 from .base import Context, NotifierInvalid, Outbound, SendResult, Target, excerpt
 from .retry import parse_retry_after
@@ -86,7 +87,7 @@ def clean_settings(data: dict, policy) -> tuple[dict, str]:
 
 def send(target: Target, message: Outbound, ctx: Context) -> SendResult:
     body = body_bytes(message.payload)
-    headers = signed_headers(target.secret or "", message.webhook_id, body)
+    headers = signed_headers(reveal(target.secret) or "", message.webhook_id, body)  # stored sealed
     policy = ctx.with_policy(connect_timeout=CONNECT_TIMEOUT, deadline=DEADLINE, max_redirects=0).policy
     started = time.monotonic()
     try:

@@ -30,6 +30,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from ...crypto import reveal
 from .api_calls import error_name
 from .http import get_json
 from .base import (
@@ -97,7 +98,7 @@ class _Client:
         self.ctx = ctx
         self.base = settings.get("base_url") or DEFAULT_BASE_URL
         self.identifier = settings.get("identifier")
-        self.password = settings.get("app_password")
+        self.password = reveal(settings.get("app_password"))  # stored sealed (webapp.crypto)
         if not isinstance(self.identifier, str) or not self.identifier:
             raise SourceError("settings", "the source has no Bluesky identifier")
         if not isinstance(self.password, str) or not self.password:

@@ -21,6 +21,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
+from ...crypto import reveal
 from . import pushdown
 from .api_calls import send
 from .http import raise_for_status
@@ -144,7 +145,7 @@ class GithubAdapter(SourceAdapter):
                                           "set the source's search qualifiers")
         params = {"q": pushdown.combine(terms, settings.get("query"), f"created:{created}"),
                   "sort": "created", "order": order, "per_page": PER_PAGE, "page": page}
-        headers = {"Authorization": f"Bearer {settings['token']}",
+        headers = {"Authorization": f"Bearer {reveal(settings['token'])}",  # stored sealed
                    "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
         base = settings.get("base_url") or DEFAULT_BASE_URL
         response = send(ctx, f"{base}/search/issues", params=params, headers=headers)

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
+from ...crypto import reveal_settings
 from .api_calls import same_origin
 from .base import (
     MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
@@ -158,9 +159,9 @@ def to_datetime(value, now: datetime | None = None) -> datetime | None:
     if when is None and isinstance(value, str):
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+            when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+        except (TypeError, ValueError, IndexError, OverflowError):   # year 9999 at -0100: 10000 UTC
             return None
-        when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
         when = min(when, now) if now is not None else when
     return when
 
@@ -242,7 +243,7 @@ class JsonAdapter(SourceAdapter):
 
     def fetch(self, settings: dict, cursor: dict, ctx: FetchContext) -> FetchResult:
         try:
-            settings = self.clean_settings(settings or {})
+            settings = self.clean_settings(reveal_settings(settings or {}))  # headers are sealed
         except SourceSettingsError as exc:
             raise SourceError("settings", exc.message) from None
         start = settings["url"]

@@ -27,6 +27,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
+from ...crypto import reveal
 from . import pushdown
 from .api_calls import send
 from .http import raise_for_status
@@ -250,7 +251,7 @@ class RedditAdapter(SourceAdapter):
             path = f"/r/{quote(subreddit, safe='+')}/new"
         if after:
             params["after"] = after
-        client_id, secret = settings["client_id"], settings["client_secret"]
+        client_id, secret = settings["client_id"], reveal(settings["client_secret"])  # stored sealed
         for attempt in (1, 2):
             token = access_token(ctx, www, client_id, secret, user_agent)
             response = send(ctx, api + path, params=params,

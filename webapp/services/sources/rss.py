@@ -23,6 +23,7 @@ from .base import (
 from .settings_checks import settings_object
 from .text import collapse_whitespace, html_to_text, truncate
 from .useragent import for_context as feed_user_agent
+from .xml_guard import refuse_entity_declarations
 
 ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
           "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
@@ -78,7 +79,9 @@ def cursor_from(response, url: str) -> dict:
 
 
 def parse_feed(content: bytes, content_type: str | None, location: str):
-    """feedparser's result for downloaded bytes; SourceError('parse') when it is no feed."""
+    """feedparser's result for downloaded bytes; SourceError('parse') when it is no feed,
+    SourceError('parse') too when it declares XML entities (bombs, XXE)."""
+    refuse_entity_declarations(content)
     headers = {"content-location": location}
     if content_type:
         headers["content-type"] = content_type

@@ -1,13 +1,17 @@
 """Plain text from the HTML that feeds and APIs put in their item bodies.
 
 Sentiment scoring and query matching want words, not markup: tags go, entities are unescaped,
-script/style contents are dropped entirely, and runs of whitespace become one space. Uses only
-the standard library's tolerant `html.parser`, so malformed markup degrades instead of failing.
+script/style contents are dropped entirely, and runs of whitespace become one space. The
+markup is first sanitised by nh3 (the ammonia HTML5 sanitiser: its parser is the browsers' one,
+so what a browser would run is what gets dropped, content included), then the standard
+library's tolerant `html.parser` collects the words, so malformed markup degrades instead of failing.
 """
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+
+import nh3
 
 # Elements whose contents are never text a reader sees.
 _HIDDEN = frozenset({"script", "style", "noscript", "template", "head", "title", "svg", "math"})
@@ -16,6 +20,12 @@ _BREAKING = frozenset({
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
     "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "img", "li", "main",
     "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+})
+# Elements nh3 removes together with their contents (the rest of unknown markup keeps its text).
+_DROPPED_WITH_CONTENT = frozenset({
+    "script", "style", "iframe", "frame", "frameset", "noscript", "noembed", "noframes",
+    "template", "textarea", "xmp", "plaintext", "title", "head", "object", "embed", "applet",
+    "svg", "math",
 })
 _WHITESPACE = re.compile(r"\s+")
 # C0/C1 control characters other than whitespace (NUL breaks PostgreSQL text columns).
@@ -60,11 +70,17 @@ def html_to_text(html: str | None) -> str:
         return ""
     collector = _TextCollector()
     try:
-        collector.feed(html)
+        collector.feed(sanitize_html(html))
         collector.close()
     except Exception:  # html.parser is lenient, but never let odd markup fail a fetch
         pass
     return collapse_whitespace("".join(collector.parts))
+
+
+def sanitize_html(html: str) -> str:
+    """`html` with every script, style, frame, embed, event handler, attribute and comment
+    removed by nh3 (only harmless formatting tags remain, without attributes)."""
+    return nh3.clean(html, clean_content_tags=set(_DROPPED_WITH_CONTENT), attributes={}, link_rel=None)
 
 
 def truncate(text: str, limit: int) -> str:

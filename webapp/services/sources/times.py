@@ -19,7 +19,7 @@ def parse_time(value, now: datetime | None = None) -> datetime | None:
         return None
     try:
         when = as_utc(datetime.fromisoformat(value.strip().replace("z", "Z")))
-    except ValueError:
+    except (ValueError, OverflowError):   # OverflowError: 0001-01-01T00:00+01:00 in UTC
         return None
     return min(when, now) if now is not None else when
 

@@ -31,6 +31,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ...crypto import reveal
 from .http import get_json
 from .base import FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError
 from .http import expect
@@ -151,7 +152,7 @@ class XAdapter(SourceAdapter):
 
     def _page(self, settings: dict, ctx: FetchContext, params: dict, budget: Budget):
         """(items, meta) of one search; the posts returned are counted on `budget`."""
-        token = settings.get("bearer_token")
+        token = reveal(settings.get("bearer_token"))  # stored sealed (webapp.crypto)
         if not isinstance(token, str) or not token:
             raise SourceError("settings", "the source has no X bearer token")
         base = settings.get("base_url") or DEFAULT_BASE_URL

@@ -19,6 +19,7 @@ import json
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from ...crypto import reveal
 from . import pushdown
 from .api_calls import send
 from .http import raise_for_status
@@ -136,7 +137,7 @@ class YoutubeAdapter(SourceAdapter):
               token: str | None):
         """(items, nextPageToken) of one search.list call."""
         settings = settings or {}
-        key = settings.get("api_key")
+        key = reveal(settings.get("api_key"))  # stored sealed (webapp.crypto)
         if not key:
             raise SourceError("settings", "the source has no YouTube API key")
         terms = pushdown.flat(pushdown.clauses(ctx.monitor_query), "|")
