@@ -40,6 +40,7 @@ def celery_init_app(app: Flask) -> Celery:
 
         celery_app.steps["worker"].add(BusConsumerStep)
     _dispose_engine_in_forked_children(app)
+    _count_task_outcomes()
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
@@ -78,3 +79,27 @@ def _dispose_engine_in_forked_children(app: Flask) -> None:
             db.engine.dispose(close=False)
 
     worker_process_init.connect(dispose, weak=False)
+
+
+def _count_task_outcomes() -> None:
+    """Task failures and retries as Prometheus counters; a worker's exit drops its live gauges.
+
+    dispatch_uid keeps one receiver per signal however many apps this process creates.
+    """
+    from celery.signals import task_failure, task_retry, worker_process_shutdown, worker_shutdown
+
+    from .services import metrics
+
+    def failed(sender=None, **_kwargs):
+        metrics.task_failed(getattr(sender, "name", None) or str(sender))
+
+    def retried(sender=None, **_kwargs):
+        metrics.task_retried(getattr(sender, "name", None) or str(sender))
+
+    def exiting(**_kwargs):
+        metrics.process_exit()
+
+    task_failure.connect(failed, weak=False, dispatch_uid="sentimon.metrics.task_failure")
+    task_retry.connect(retried, weak=False, dispatch_uid="sentimon.metrics.task_retry")
+    worker_process_shutdown.connect(exiting, weak=False, dispatch_uid="sentimon.metrics.child_exit")
+    worker_shutdown.connect(exiting, weak=False, dispatch_uid="sentimon.metrics.worker_exit")

@@ -74,6 +74,7 @@ def _mention_dict(m: Mention, kind: str) -> dict:
         "published_at": m.published_at.isoformat(), "compound": m.compound,
         "pos": m.pos, "neu": m.neu, "neg": m.neg, "label": m.label,
         "backfilled": bool(m.backfilled),
+        "scored_label": m.model_label, "overridden": m.is_overridden,  # label overrides (services/overrides.py)
     }
 
 

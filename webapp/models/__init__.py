@@ -3,6 +3,7 @@ from .alerts import (DELIVERY_STATUSES, NOTIFIER_KINDS, RULE_KINDS, STATES, WIND
                      AlertState, Delivery, Notifier, Rule, Silence, rule_notifiers)
 from .backfill import BACKFILL_STATUSES, SLICE_STATUSES, Backfill, BackfillSlice
 from .bus import BusOffset, BusRecord, DeadLetter
+from .curation import VALENCE_MAX, VALENCE_MIN, LexiconAdjustment
 from .leases import Lease, TaskDelivery
 from .mentions import ALL_SOURCES, LABELS, Mention, Rollup
 from .monitors import SYSTEM_KINDS, Monitor, Source, SourceFetch
@@ -18,4 +19,5 @@ __all__ = [
     "hash_token", "utcnow",
     "ScorerModel",
     "BACKFILL_STATUSES", "SLICE_STATUSES", "Backfill", "BackfillSlice",
+    "VALENCE_MAX", "VALENCE_MIN", "LexiconAdjustment",
 ]

@@ -42,8 +42,22 @@ class Mention(db.Model):
     backfilled = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     # sha256(canonical URL)[:32] of fetched mentions; None for pushed/imported ones or no URL.
     url_key = db.Column(db.String(32))
+    # An editor's label override: `label` is always the effective label (rollups, filters and
+    # the API read it); while an override is in place, `scored_label` keeps the scorer's own.
+    scored_label = db.Column(db.String(8))
+    overridden_by_id = db.Column(db.Integer)  # a user id; no foreign key (see migration 0008)
+    overridden_at = db.Column(UTCDateTime())
 
     source = db.relationship("Source")
+
+    @property
+    def is_overridden(self) -> bool:
+        return self.overridden_at is not None
+
+    @property
+    def model_label(self) -> str:
+        """The label the scorer gave, whether or not an editor overrode it."""
+        return self.scored_label or self.label
 
 
 class Rollup(db.Model):

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import or_, select, update
 
 from ..models import SYSTEM_KINDS, Monitor, Source, SourceFetch
-from . import health
+from . import health, metrics
 from .bus import Bus
 from .publish import publish_mentions
 from .query import QueryError, compile_query
@@ -94,6 +94,7 @@ def run_fetch(session, bus: Bus, source_id: int, slot: int, policy,
         query = compile_query(monitor.query)
         matching = [item for item in result.items if query.matches(item.text)]
         report.fetched = len(result.items)
+        metrics.mentions_fetched(source.kind, report.fetched)
         report.published = publish_mentions(bus, monitor.id, source.id, matching, now)
         source.cursor = result.cursor
     except (SourceError, UnknownSourceKind, QueryError) as exc:

@@ -2,7 +2,8 @@
 
 Re-scoring walks the monitor's mentions in id order (keyset pagination: no OFFSET, so the
 cost per chunk stays flat), scores each chunk as one batch and updates compound, pos, neu,
-neg and label by primary key. Each chunk commits on its own (progress is visible and no
+neg and label by primary key (a mention whose label an editor overrode keeps that label; its
+`scored_label` takes the new scorer's). The monitor's lexicon adjustments apply, as at ingest. Each chunk commits on its own (progress is visible and no
 transaction grows with the monitor); the last chunk commits together with the rebuild of the
 monitor's rollups from its mentions, so the charts switch to the new scorer at once.
 Mentions that arrive meanwhile are scored by the new scorer at ingest (the monitor names it
@@ -16,7 +17,7 @@ from typing import Callable
 from sqlalchemy import func, select, update
 
 from ..models import Mention, Monitor
-from . import rollups, scorers
+from . import lexicon, rollups, scorers
 
 CHUNK = 500
 
@@ -40,7 +41,8 @@ def rescore_monitor(session, monitor_id: int, chunk: int = CHUNK,
     if monitor is None:
         raise LookupError(f"no monitor with id {monitor_id}")
     name = monitor.scorer or scorers.DEFAULT
-    scorer = scorers.get_scorer(session, name)
+    scorers.get_scorer(session, name)  # UnknownScorer now rather than a silent VADER fallback
+    scorer = lexicon.layered(session, name, lexicon.adjustments(session, monitor_id))
     total = session.execute(select(func.count()).select_from(Mention).where(Mention.monitor_id == monitor_id)).scalar()
     report = {"monitor_id": monitor_id, "scorer": name, "done": 0, "total": total, "status": "done"}
     tell = progress or (lambda _done, _total: None)
@@ -48,15 +50,17 @@ def rescore_monitor(session, monitor_id: int, chunk: int = CHUNK,
     last_id = 0
     while True:
         rows = session.execute(
-            select(Mention.id, Mention.text).where(Mention.monitor_id == monitor_id, Mention.id > last_id)
+            select(Mention.id, Mention.text, Mention.overridden_at).where(Mention.monitor_id == monitor_id, Mention.id > last_id)
             .order_by(Mention.id).limit(chunk)
         ).all()
         if rows:
-            scores = scorer.score_batch([text for _, text in rows])
-            session.execute(update(Mention), [
-                {"id": row_id, "compound": s.compound, "pos": s.pos, "neu": s.neu, "neg": s.neg, "label": s.label}
-                for (row_id, _), s in zip(rows, scores)
-            ])
+            scores = scorer.score_batch([text for _, text, _ in rows])
+            for kept in (False, True):  # an overridden label stays; its scored_label follows
+                changes = [{"id": row_id, "compound": s.compound, "pos": s.pos, "neu": s.neu, "neg": s.neg,
+                            ("scored_label" if kept else "label"): s.label}
+                           for (row_id, _, overridden), s in zip(rows, scores) if bool(overridden) == kept]
+                if changes:
+                    session.execute(update(Mention), changes)
             last_id = rows[-1][0]
             report["done"] += len(rows)
             report["total"] = max(report["total"], report["done"])

@@ -20,3 +20,11 @@ def register(app: Flask) -> None:
     app.register_blueprint(monitor_edit_bp)
     from .admin import bp as admin_bp
     app.register_blueprint(admin_bp)
+    from .metrics import bp as metrics_bp
+    app.register_blueprint(metrics_bp)
+    from .admin_people import account_bp
+    app.register_blueprint(account_bp)
+    from .compare import bp as compare_bp
+    app.register_blueprint(compare_bp)
+    from .mention_tools import bp as mention_tools_bp
+    app.register_blueprint(mention_tools_bp)

@@ -1,4 +1,7 @@
-"""Admin pages: source health (every source, its breaker state and recent fetches)."""
+"""Admin pages: the index, source health (every source, its breaker state and recent fetches).
+
+Users and tokens are in admin_people.py, the pipeline and deliveries in admin_pipeline.py
+(their routes are on this blueprint, imported at the bottom)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -11,6 +14,12 @@ from ..extensions import db
 from ..models import SYSTEM_KINDS, Monitor, Source, SourceFetch
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("")
+@page_role("admin")
+def index():
+    return render_template("admin/index.html")
 
 
 @bp.get("/sources")
@@ -32,3 +41,6 @@ def sources():
     ).scalars().all()
     return render_template("admin/sources.html", rows=rows, stats=stats, recent=recent,
                            now=datetime.now(timezone.utc))
+
+
+from . import admin_people, admin_pipeline  # noqa: E402,F401  (their routes are on bp)

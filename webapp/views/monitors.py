@@ -11,16 +11,11 @@ from .. import runtime
 from ..auth import page_role
 from ..extensions import db
 from ..forms import MonitorForm
-from ..models import ALL_SOURCES, LABELS, Mention, Monitor, Rollup, Source
-from ..services import charts, health, rollups
+from ..models import ALL_SOURCES, Monitor, Rollup
+from ..services import dashboard, rollups
 from ..services.monitors import MonitorInvalid, create_monitor
 
 bp = Blueprint("monitors", __name__)
-RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
-          "90d": timedelta(days=90)}
-DEFAULT_BUCKET = {"24h": "15m", "7d": "1h", "30d": "1d", "90d": "1d"}
-PAGE_SIZE = 50
-
 
 
 @bp.get("/")
@@ -66,51 +61,27 @@ def _attach_errors(form: MonitorForm, errors: dict[str, str], specs: list[dict])
         field.errors = [*field.errors, message]
 
 
-def _range_args() -> tuple[str, str]:
-    span = request.args.get("range", "7d")
-    span = span if span in RANGES else "7d"
-    bucket = request.args.get("bucket", DEFAULT_BUCKET[span])
-    return span, bucket if bucket in rollups.BUCKETS else DEFAULT_BUCKET[span]
-
-
 @bp.get("/monitors/<int:monitor_id>")
 @page_role("viewer")
 def detail(monitor_id: int):
+    """The dashboard: headline figures against the previous period and the charts, for the range
+    and bucket in the URL (`range`, `bucket`, `start`/`end` dates with `range=custom`)."""
     monitor = db.get_or_404(Monitor, monitor_id)
-    span, bucket = _range_args()
-    now = datetime.now(timezone.utc)
-    try:
-        start, end = rollups.resolve_range(bucket, now - RANGES[span], now, now)
-    except rollups.SeriesError as exc:
-        flash(str(exc))
-        bucket = DEFAULT_BUCKET[span]
-        start, end = rollups.resolve_range(bucket, now - RANGES[span], now, now)
-    buckets = rollups.series(db.session, monitor.id, bucket, start, end)
-    by_source = rollups.sources_breakdown(db.session, monitor.id, bucket, start, end)
-    gaps = [(g.start.isoformat(), min(g.end, end).isoformat(), f"source {g.source_id} failing")
-            for g in health.monitor_gaps(db.session, monitor.id, start, end)]
-    sources = {s.id: s for s in monitor.sources}
+    choice = dashboard.choose_range(request.args, datetime.now(timezone.utc))
+    if choice.error:
+        flash(choice.error)
+    page = dashboard.monitor_page(db.session, monitor, choice)
     return render_template(
-        "monitors/detail.html", monitor=monitor, span=span, bucket=bucket, ranges=list(RANGES),
-        buckets_options=list(rollups.BUCKETS), figures=charts.dashboard(buckets, gaps), gaps=gaps,
-        headline=charts.headline(buckets), by_source=by_source, sources=sources,
+        "monitors/detail.html", monitor=monitor, choice=choice, span=choice.span, bucket=choice.bucket,
+        ranges=list(dashboard.RANGES), buckets_options=list(rollups.BUCKETS),
+        sources={s.id: s for s in monitor.sources}, **page,
     )
 
 
 @bp.get("/monitors/<int:monitor_id>/mentions")
 @page_role("viewer")
 def mentions(monitor_id: int):
-    monitor = db.get_or_404(Monitor, monitor_id)
-    label = request.args.get("label") or None
-    label = label if label in LABELS else None
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    filters = [Mention.monitor_id == monitor.id] + ([Mention.label == label] if label else [])
-    total = db.session.execute(select(func.count()).select_from(Mention).where(*filters)).scalar()
-    rows = db.session.execute(
-        select(Mention, Source.kind).join(Source, Source.id == Mention.source_id).where(*filters)
-        .order_by(Mention.published_at.desc(), Mention.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    pages = max(1, -(-total // PAGE_SIZE))
-    return render_template("monitors/mentions.html", monitor=monitor, rows=rows, label=label,
-                           labels=LABELS, page=page, pages=pages, total=total)
+    """Search, filters, sort and pages (services/mention_search.py), highlights and overrides."""
+    from .mention_tools import mentions_page
+
+    return mentions_page(db.get_or_404(Monitor, monitor_id))

@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from sqlalchemy import and_, or_, select, update
 
 from ...models import Delivery, Notifier, User
+from .. import metrics
 from . import email as email_channel
 from . import get_channel
 from .base import Context, Outbound, Target
@@ -158,6 +159,7 @@ def attempt(session, delivery_id: int, ctx: Context, now: datetime | None = None
 
 def _finish(delivery: Delivery, now: datetime, *, status: str, error: str | None,
             http_status: int | None = None, latency_ms: int | None = None, excerpt: str | None = None) -> None:
+    metrics.alert_delivery(status)  # sent | failed (retried) | permanent_failure
     delivery.status = status
     delivery.last_error = error
     delivery.last_http_status = http_status

@@ -1,0 +1,102 @@
+"""Editors' corrections through the API: label overrides, lexicon adjustments; and exports.
+
+PATCH /monitors/<id>/mentions/<mention_id>      {"label": "positive"|"neutral"|"negative"|null}
+GET/POST /monitors/<id>/lexicon, DELETE /monitors/<id>/lexicon/<word>
+GET /monitors/<id>/mentions/export?format=csv|json|ndjson (+ the mentions page's filters)
+GET /monitors/<id>/series/export?format=...&range=|start=&end=&bucket=
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from flask import g, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..auth import api_user
+from ..downloads import DownloadInvalid, export_format, mentions_download, series_download
+from ..extensions import db
+from ..models import Monitor
+from ..services import lexicon, mention_search, overrides
+from . import bp
+from .errors import ApiError, get_or_404, json_body
+
+
+class LabelPatch(BaseModel):
+    """The mention's new label; null restores the label the scorer gave."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: Optional[Literal["positive", "neutral", "negative"]] = Field(
+        description="positive, neutral or negative; null restores the scored label")
+
+
+class LexiconIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    word: str = Field(min_length=1, max_length=64, description="one word (stored lower-case)")
+    valence: float = Field(ge=-4, le=4, description="from -4 (most negative) to 4 (most positive)")
+
+
+@bp.patch("/monitors/<int:monitor_id>/mentions/<int:mention_id>")
+@api_user("editor")
+def patch_mention(monitor_id: int, mention_id: int):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    body = LabelPatch.model_validate(json_body())
+    try:
+        result = overrides.set_label(db.session, monitor.id, mention_id, body.label, g.api_user.id)
+    except LookupError as exc:
+        raise ApiError(404, "not_found", str(exc)) from exc
+    return jsonify(result.as_dict())
+
+
+@bp.get("/monitors/<int:monitor_id>/lexicon")
+@api_user("viewer")
+def get_lexicon(monitor_id: int):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    return jsonify({"items": [lexicon.adjustment_dict(a) for a in lexicon.list_adjustments(db.session, monitor.id)]})
+
+
+@bp.post("/monitors/<int:monitor_id>/lexicon")
+@api_user("editor")
+def post_lexicon(monitor_id: int):
+    """Add a word's valence (201) or change it (200); applies to mentions scored from now on."""
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    body = LexiconIn.model_validate(json_body())
+    existed = body.word.strip().lower() in lexicon.adjustments(db.session, monitor.id)
+    try:
+        found = lexicon.set_adjustment(db.session, monitor.id, body.word, body.valence, g.api_user)
+    except lexicon.LexiconInvalid as exc:
+        db.session.rollback()
+        raise ApiError(422, "validation_failed", exc.errors) from exc
+    return jsonify(lexicon.adjustment_dict(found)), (200 if existed else 201)
+
+
+@bp.delete("/monitors/<int:monitor_id>/lexicon/<path:word>")
+@api_user("editor")
+def delete_lexicon(monitor_id: int, word: str):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    if not lexicon.remove_adjustment(db.session, monitor.id, word):
+        raise ApiError(404, "not_found", f"monitor {monitor.id} has no adjustment of {word!r}")
+    return "", 204
+
+
+@bp.get("/monitors/<int:monitor_id>/mentions/export")
+@api_user("viewer")
+def export_mentions(monitor_id: int):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    try:
+        fmt = export_format(request.args, "json")
+        spec, errors = mention_search.parse_filters(request.args)
+        if errors:
+            raise DownloadInvalid(errors)
+        return mentions_download(db.session, monitor, spec, fmt)
+    except DownloadInvalid as exc:
+        raise ApiError(400, "invalid_parameters", exc.errors) from exc
+
+
+@bp.get("/monitors/<int:monitor_id>/series/export")
+@api_user("viewer")
+def export_series(monitor_id: int):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    try:
+        return series_download(db.session, monitor, request.args, export_format(request.args, "json"))
+    except DownloadInvalid as exc:
+        raise ApiError(400, "invalid_parameters", exc.errors) from exc

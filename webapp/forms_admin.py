@@ -1,0 +1,32 @@
+"""Forms of the admin pages (users, API tokens, dead-letter replay); Flask-WTF, CSRF-protected."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from .models import ROLES
+from .services.users_admin import MIN_PASSWORD
+
+ROLE_CHOICES = list(ROLES)
+
+
+class NewUserForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
+    password = PasswordField("Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1024, message=f"Use at least {MIN_PASSWORD} characters (at most 1024).")],
+                             description=f"At least {MIN_PASSWORD} characters; tell it to the person securely.")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class NewTokenForm(FlaskForm):
+    name = StringField("Token name", validators=[Optional(), Length(max=100)],
+                       description="What it is for, e.g. “import script”.")
+
+
+class ReplayForm(FlaskForm):
+    payload = TextAreaField("Payload (JSON)", validators=[DataRequired(), Length(max=200_000)],
+                            description="Correct the record if needed; it is published again as shown.")
