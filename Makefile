@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 export PORT
 
-.PHONY: install run test bench clean-instance help services services-down stack stack-down
+.PHONY: install run test bench clean-instance help services services-down stack stack-down chromium
 
 help:
 	@echo "make run     - install, migrate, seed the demo and serve http://127.0.0.1:$(PORT)"
@@ -37,11 +37,25 @@ run: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -p $(PORT)
 
 # The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first.
-test: services
+test: services chromium
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+# The browser tests drive Debian's Chromium through Playwright (`playwright install` is never
+# used: its download hosts are not reachable). Installed once, as root (sudo when not root).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# The benchmarks start what they need (workers, gunicorn) on the servers of `make services`;
+# wrk (benchmark 5) comes from Debian's packages. Every script runs even if one fails.
+bench: services
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
+	@status=0; for script in bench/bench_*.py; do echo "== $$script"; \
+	  $(BIN)/python $$script || { echo "!! $$script failed"; status=1; }; done; exit $$status
 
 clean-instance:
 	rm -rf instance

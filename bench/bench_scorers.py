@@ -13,7 +13,6 @@ model loaded from a temporary SQLite database as a worker would.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -25,12 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def corpus(n: int) -> list[str]:
-    texts = []
-    with open(ROOT / "webapp" / "data" / "demo_mentions.jsonl", encoding="utf-8") as handle:
-        for line in handle:
-            text = json.loads(line).get("text")
-            if text:
-                texts.append(text)
+    from common import demo_texts  # bench/common.py (this folder is on sys.path when run)
+
+    texts = demo_texts()
     return [f"{texts[i % len(texts)]} ({i // len(texts)})" for i in range(n)]
 
 
@@ -97,14 +93,16 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
 
-    for name, value in figures.items():
-        unit = "s" if name.endswith("_seconds") else "ms" if name.endswith("_ms") else "texts/s"
-        print(f"{name} {value:.4g} {unit}")
+    from common import figure  # bench/common.py: one `name: value unit (reference value, ratio)` line
+
     base = figures["scorers.stock_vader"]
     for name, value in figures.items():
-        if name.endswith(("_seconds", "_ms")) or name == "scorers.stock_vader":
-            continue
-        print(f"{name}.ratio {value / base:.3f} x_stock_vader")
+        if name.endswith("_seconds"):
+            figure(name, value, "s", "texts", n)
+        elif name.endswith("_ms"):
+            figure(name, value, "ms", "stock_vader_ms_per_text", 1000 / base)
+        elif name != "scorers.stock_vader":
+            figure(name, value, "texts/s", "stock_vader", base)
 
 
 def _timed(fn) -> float:

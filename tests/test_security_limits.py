@@ -126,3 +126,8 @@ def test_ids_too_large_for_a_column_are_404_on_pages_and_api(logged_in, auth):
     for path in (f"/monitors/{huge}", f"/monitors/{huge}/mentions", f"/monitors/{huge}/rules"):
         assert logged_in.get(path).status_code == 404, path
     assert logged_in.get(f"/api/v1/monitors/{huge}/series", headers=auth).status_code == 404
+
+
+def test_a_post_to_a_huge_id_is_404_not_405(client, auth):
+    response = client.post(f"/api/v1/monitors/{'9' * 30}/rules", headers=auth, json={"kind": "volume_spike"})
+    assert response.status_code == 404 and response.get_json()["error"]

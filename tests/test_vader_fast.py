@@ -197,3 +197,28 @@ def test_batch_keeps_order_and_shares_repeated_scores():
 def test_only_text_is_scored(fast):
     with pytest.raises(TypeError):
         fast.scores(b"bytes")
+
+
+def test_lexicon_and_constants_read_without_nltk_equal_what_nltk_loads():
+    from nltk.sentiment.vader import VaderConstants
+
+    from webapp.services import vader_data
+
+    assert sentiment.base_lexicon() == sentiment.analyzer().lexicon
+    constants = vader_data.read_constants()
+    assert constants == {name: getattr(VaderConstants, name) for name in vader_data.CONSTANT_NAMES}
+
+
+def test_a_worker_scores_without_importing_nltk(tmp_path):
+    """Importing NLTK pulls in scikit-learn and SciPy (~130 MB per worker): scoring must not."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from webapp import create_app; from webapp.services import sentiment; "
+            f"create_app({{'DATABASE_URL': 'sqlite:///{tmp_path}/a.sqlite', 'SECRET_KEY': 'x', "
+            f"'INSTANCE_PATH': '{tmp_path}/i'}}); "
+            "assert sentiment.score_text('I love it').label == 'positive'; "
+            "print(sorted(m for m in ('nltk', 'sklearn', 'scipy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -76,11 +76,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def register_converters(app: Flask) -> None:
     """`<int:...>` in every route stops at the largest id a database column holds (2**63 - 1):
     a larger number is a 404, never an integer overflow inside the database driver."""
+    from werkzeug.exceptions import NotFound
     from werkzeug.routing import IntegerConverter
 
     class BoundedInt(IntegerConverter):
-        def __init__(self, url_map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
-            super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+        def to_python(self, value: str) -> int:
+            number = super().to_python(value)
+            if number > 2**63 - 1:  # no such row can exist: answer 404 at once (a 405 would mislead)
+                raise NotFound()
+            return number
 
     app.url_map.converters["int"] = BoundedInt
 

@@ -7,14 +7,15 @@ services/canonical.py), so a page brought by two sources is stored once.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from ..models import SYSTEM_KINDS, Mention, Source
-from . import rollups
-from . import scorers
+from . import metrics, rollups
+from . import lexicon
 from .canonical import url_key
 from .sql import insert_for
 
@@ -36,6 +37,7 @@ class IngestResult:
     duplicates: int = 0
     orphaned: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (index in batch, reason)
+    stored_by_kind: dict[str, int] = field(default_factory=dict)  # counted once committed (metrics)
 
 
 def parse_time(value, default: datetime) -> datetime:
@@ -134,25 +136,51 @@ def store_batch(session, values: list[dict], now: datetime | None = None) -> Ing
     result.duplicates += _key_urls(rows, {s for _, s, kind in found if kind not in URL_DEDUPE_EXEMPT})
 
     batch = list(rows.values())
-    # Each monitor's rows are scored with the scorer it chose (VADER unless changed), batched.
-    for row, score in zip(batch, scorers.score_rows(session, batch)):
+    scoring_started = time.perf_counter()
+    # Each monitor's rows are scored with the scorer it chose (VADER unless changed), batched,
+    # with the monitor's lexicon adjustments layered over VADER (services/lexicon.py).
+    for row, score in zip(batch, lexicon.score_rows(session, batch)):
         row.update(compound=score.compound, pos=score.pos, neu=score.neu, neg=score.neg,
                    label=score.label)
+    kinds = {s: kind for _, s, kind in found}
+    metrics.mentions_scored(metrics.by_kind(batch, kinds), time.perf_counter() - scoring_started)
 
-    insert = insert_for(session.get_bind())
-    # No conflict target: any unique violation is skipped, the identity (monitor, source,
-    # external id) and the canonical URL of a fetched mention (monitor, url_key) alike.
-    stmt = (
-        insert(Mention)
-        .on_conflict_do_nothing()
-        .returning(Mention.monitor_id, Mention.source_id, Mention.external_id)
-    )
-    inserted = session.execute(stmt, batch).all()
+    inserted = _insert_new(session, batch)
     fresh = [rows[tuple(r)] for r in inserted]
     result.inserted = len(fresh)
+    result.stored_by_kind = metrics.by_kind(fresh, kinds)
     result.duplicates += len(batch) - len(fresh)
     rollups.apply(session, rollups.deltas(fresh))
     return result
+
+
+def _insert_new(session, batch: list[dict]) -> list[tuple]:
+    """INSERT `batch`, skipping rows that break a unique constraint; the identities inserted.
+
+    No conflict target: any unique violation is skipped, the identity (monitor, source,
+    external id) and the canonical URL of a fetched mention (monitor, url_key) alike. On
+    PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`): a dozen
+    parameters instead of a dozen per row, which the driver would otherwise rewrite on every
+    batch (the consumer's hot spot in bench/bench_pipeline.py).
+    """
+    from sqlalchemy import bindparam, cast, func
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    bind = session.get_bind()
+    table = Mention.__table__
+    returning = (table.c.monitor_id, table.c.source_id, table.c.external_id)
+    names = list(batch[0])
+    if bind.dialect.name != "postgresql" or any(list(row) != names for row in batch):
+        stmt = insert_for(bind)(table).on_conflict_do_nothing().returning(*returning)
+        return session.execute(stmt, batch).all()
+    columns = [
+        func.unnest(cast(bindparam(f"col_{n}", [row[n] for row in batch], type_=ARRAY(table.c[n].type)),
+                         ARRAY(table.c[n].type))).label(n)
+        for n in names
+    ]
+    stmt = (insert_for(bind)(table).from_select(names, select(*columns))
+            .on_conflict_do_nothing().returning(*returning))
+    return session.execute(stmt).all()
 
 
 def _key_urls(rows: dict[tuple, dict], fetched_sources: set[int]) -> int:

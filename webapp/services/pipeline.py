@@ -14,6 +14,7 @@ from typing import Callable
 
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
+from . import metrics
 from .bus import MENTIONS_GROUP, MENTIONS_TOPIC, Bus, Consumer, Envelope
 from .ingest import IngestResult, store_batch
 
@@ -41,6 +42,8 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _merge(outcome: BatchOutcome, result: IngestResult) -> None:
+    """Add a committed store's figures to the outcome (and to the stored-mentions metric)."""
+    metrics.mentions_stored(result.stored_by_kind)
     outcome.inserted += result.inserted
     outcome.duplicates += result.duplicates + result.orphaned
 
@@ -49,6 +52,7 @@ def handle_batch(session, consumer: Consumer, batch: list[Envelope],
                  store: Callable = store_batch) -> BatchOutcome:
     """Store `batch` and commit its offsets; poison records end in the dead letters."""
     outcome = BatchOutcome(records=len(batch))
+    started = time.perf_counter()
     try:
         result = store(session, [e.value for e in batch])
         session.commit()
@@ -64,6 +68,7 @@ def handle_batch(session, consumer: Consumer, batch: list[Envelope],
         for envelope in batch:
             _store_alone(session, consumer, envelope, store, outcome)
     consumer.commit(batch)
+    metrics.batch_handled(time.perf_counter() - started)
     return outcome
 
 
@@ -96,6 +101,7 @@ def run(bus: Bus, session_scope: Callable, stop: threading.Event, name: str,
     they are never fatal and never dead-letter a record.
     """
     consumer = bus.consumer(MENTIONS_TOPIC, MENTIONS_GROUP, name)
+    metrics.consumer_running(+1)
     try:
         while not stop.is_set():
             batch: list[Envelope] = []
@@ -110,6 +116,7 @@ def run(bus: Bus, session_scope: Callable, stop: threading.Event, name: str,
                 _rewind(consumer, batch)
                 stop.wait(ERROR_BACKOFF)
     finally:
+        metrics.consumer_running(-1)
         try:
             consumer.close()
         except Exception:

@@ -66,30 +66,31 @@ def deltas(rows: Iterable[dict]) -> dict[tuple, Delta]:
 
 
 def apply(session, changes: dict[tuple, Delta]) -> None:
-    """Add `changes` to the rollup rows (upsert), in a fixed order to avoid lock cycles."""
+    """Add `changes` to the rollup rows (upsert), in a fixed order to avoid lock cycles.
+
+    One statement executed for all rows at once (the driver pipelines them), not one round
+    trip per bucket: a batch touches dozens of buckets (see bench/bench_pipeline.py).
+    """
     if not changes:
         return
-    insert = insert_for(session.get_bind())
-    for key in sorted(changes):
-        monitor_id, source_id, bucket, start = key
-        d = changes[key]
-        stmt = insert(Rollup).values(
-            monitor_id=monitor_id, source_id=source_id, bucket=bucket, start=start,
-            count=d.count, sum_compound=d.sum_compound,
-            positive=d.positive, neutral=d.neutral, negative=d.negative,
-        )
-        table = Rollup.__table__.c
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["monitor_id", "source_id", "bucket", "start"],
-            set_={
-                "count": table.count + stmt.excluded.count,
-                "sum_compound": table.sum_compound + stmt.excluded.sum_compound,
-                "positive": table.positive + stmt.excluded.positive,
-                "neutral": table.neutral + stmt.excluded.neutral,
-                "negative": table.negative + stmt.excluded.negative,
-            },
-        )
-        session.execute(stmt)
+    table = Rollup.__table__
+    stmt = insert_for(session.get_bind())(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["monitor_id", "source_id", "bucket", "start"],
+        set_={
+            "count": table.c.count + stmt.excluded.count,
+            "sum_compound": table.c.sum_compound + stmt.excluded.sum_compound,
+            "positive": table.c.positive + stmt.excluded.positive,
+            "neutral": table.c.neutral + stmt.excluded.neutral,
+            "negative": table.c.negative + stmt.excluded.negative,
+        },
+    )
+    session.execute(stmt, [
+        {"monitor_id": key[0], "source_id": key[1], "bucket": key[2], "start": key[3],
+         "count": d.count, "sum_compound": d.sum_compound,
+         "positive": d.positive, "neutral": d.neutral, "negative": d.negative}
+        for key, d in sorted(changes.items())
+    ])
 
 
 def resolve_range(bucket: str, start: datetime | None, end: datetime | None,
@@ -119,12 +120,13 @@ def series(session, monitor_id: int, bucket: str, start: datetime, end: datetime
     With `dense`, empty buckets are included with zero counts and a null average.
     """
     rows = session.execute(
-        select(Rollup).where(
+        select(Rollup.start, Rollup.count, Rollup.sum_compound, Rollup.positive, Rollup.neutral,
+               Rollup.negative).where(
             Rollup.monitor_id == monitor_id, Rollup.source_id == source_id,
             Rollup.bucket == bucket, Rollup.start >= start, Rollup.start < end,
         ).order_by(Rollup.start)
-    ).scalars()
-    found = {r.start: r for r in rows}
+    ).mappings()  # plain rows, not ORM objects: a 90-day series at 15m is thousands of them
+    found = {r["start"]: r for r in rows}
     starts = sorted(found)
     if dense:
         step, starts, t = BUCKETS[bucket], [], start
@@ -134,17 +136,18 @@ def series(session, monitor_id: int, bucket: str, start: datetime, end: datetime
     return [point(t, found.get(t)) for t in starts]
 
 
-def point(start: datetime, row: Rollup | None) -> dict:
-    if row is None or not row.count:
+def point(start: datetime, row) -> dict:
+    """One bucket of a series from a rollup row (a mapping of its columns) or None."""
+    if row is None or not row["count"]:
         return {"start": start.isoformat(), "count": 0, "avg_compound": None,
                 "positive": 0, "neutral": 0, "negative": 0}
     return {
         "start": start.isoformat(),
-        "count": row.count,
-        "avg_compound": round(row.sum_compound / row.count, 4),
-        "positive": row.positive,
-        "neutral": row.neutral,
-        "negative": row.negative,
+        "count": row["count"],
+        "avg_compound": round(row["sum_compound"] / row["count"], 4),
+        "positive": row["positive"],
+        "neutral": row["neutral"],
+        "negative": row["negative"],
     }
 
 

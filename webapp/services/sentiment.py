@@ -11,6 +11,7 @@ lexicon adjustments.
 """
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
@@ -28,6 +29,7 @@ OVERRIDE_TEXT_CACHE = 2_000
 
 _lock = threading.Lock()
 _analyzer = None
+_data_dirs: list[str] = []  # extra NLTK data folders (configure), searched first
 _fast: OrderedDict = OrderedDict()  # frozenset(overrides.items()) -> FastVader
 
 
@@ -57,12 +59,29 @@ def label_for(compound: float) -> str:
 
 
 def configure(data_dirs: Iterable[str] = ()) -> None:
-    """Put extra NLTK data folders first on NLTK's search path (idempotent)."""
-    import nltk
-
+    """Search these NLTK data folders first (idempotent). NLTK itself is not imported here: its
+    search path gets them when the stock analyzer is first built (see services/vader_data.py)."""
     for folder in reversed([d for d in data_dirs if d]):
+        if folder not in _data_dirs:
+            _data_dirs.insert(0, folder)
+    if "nltk" in sys.modules:
+        _nltk_search_path()
+
+
+def _nltk_search_path() -> None:
+    import nltk.data
+
+    for folder in reversed(_data_dirs):
         if folder not in nltk.data.path:
             nltk.data.path.insert(0, folder)
+
+
+def base_lexicon() -> dict[str, float]:
+    """VADER's lexicon, read from NLTK's data folder without importing NLTK when possible."""
+    from . import vader_data
+
+    found = vader_data.read_lexicon(vader_data.data_folders(_data_dirs))
+    return found if found is not None else analyzer().lexicon
 
 
 def analyzer():
@@ -72,6 +91,8 @@ def analyzer():
         with _lock:
             if _analyzer is None:
                 from nltk.sentiment.vader import SentimentIntensityAnalyzer
+
+                _nltk_search_path()
 
                 try:
                     _analyzer = SentimentIntensityAnalyzer(lexicon_file=LEXICON_RESOURCE)
@@ -105,7 +126,7 @@ def fast_analyzer(overrides: Mapping[str, float] | None = None):
         return fast
     from .vader_fast import FastVader
 
-    lexicon = analyzer().lexicon
+    lexicon = base_lexicon()
     with _lock:
         fast = _fast.get(key)
         if fast is None:

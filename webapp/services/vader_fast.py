@@ -44,19 +44,26 @@ _constants = None
 
 
 def _nltk_constants():
-    """NLTK's own VADER constants (imported lazily: NLTK is slow to import)."""
+    """NLTK's own VADER constants, read from its source (services/vader_data.py: importing NLTK
+    would pull in scikit-learn and SciPy), or from NLTK itself when that cannot be read."""
     global _constants
     if _constants is None:
-        from nltk.sentiment.vader import VaderConstants
+        from .vader_data import read_constants
 
-        c = VaderConstants
+        c = read_constants()
+        if c is None:
+            from nltk.sentiment.vader import VaderConstants
+
+            from .vader_data import CONSTANT_NAMES
+
+            c = {name: getattr(VaderConstants, name) for name in CONSTANT_NAMES}
         _constants = {
-            "B_INCR": c.B_INCR, "B_DECR": c.B_DECR, "C_INCR": c.C_INCR, "N_SCALAR": c.N_SCALAR,
-            "NEGATE": frozenset(c.NEGATE), "BOOSTER": dict(c.BOOSTER_DICT),
-            "PUNC": frozenset(c.PUNC_LIST),
+            "B_INCR": c["B_INCR"], "B_DECR": c["B_DECR"], "C_INCR": c["C_INCR"], "N_SCALAR": c["N_SCALAR"],
+            "NEGATE": frozenset(c["NEGATE"]), "BOOSTER": dict(c["BOOSTER_DICT"]),
+            "PUNC": frozenset(c["PUNC_LIST"]),
             # Tokens never hold whitespace, so "a b" == " ".join(tokens) iff tokens == ("a", "b").
-            "IDIOMS": {tuple(k.split(" ")): v for k, v in c.SPECIAL_CASE_IDIOMS.items()},
-            "BOOSTER_PAIRS": frozenset(tuple(k.split(" ")) for k in c.BOOSTER_DICT if " " in k),
+            "IDIOMS": {tuple(k.split(" ")): v for k, v in c["SPECIAL_CASE_IDIOMS"].items()},
+            "BOOSTER_PAIRS": frozenset(tuple(k.split(" ")) for k in c["BOOSTER_DICT"] if " " in k),
         }
     return _constants
 

@@ -1,0 +1,253 @@
+"""Benchmarks (1) pipeline throughput and (6) worker memory, with their references in the same run.
+
+    .venv/bin/python bench/bench_pipeline.py [--mentions 200000] [--naive 5000] [--ceiling 50000]
+
+(1) --mentions realistic mentions (corpus of bench/common.py: varied lengths, emoji, URLs, exact
+    repeats of texts as retweets make, plus 2% records sent twice) over 24 monitors are produced
+    into Kafka with the project's own publish code (a unique topic prefix), then 2 real Celery
+    workers (`celery -A tasks worker`, prefork pool of 2 as `make stack` runs them, the consumer
+    bootstep) store them into a fresh PostgreSQL database. Rate = mentions stored / wall time
+    from the first stored row to the last, counted in SQL.
+    References: the naive design (bench/naive_tasks.py: one Celery task per mention through
+    Redis, scored with NLTK's stock analyzer, one INSERT and commit each) on 2 worker processes,
+    measured the same way on --naive mentions; and the scoring-only ceiling: the same texts
+    scored by NLTK's stock SentimentIntensityAnalyzer in 2 processes, nothing else running.
+(6) Peak resident memory (VmHWM, sampled) of each worker during (1): the main process (where the
+    consumer runs) and the worker with its pool children summed.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import common
+from common import figure, goal, note
+
+MONITORS = 24
+
+
+def _init_stock():
+    global _STOCK
+    from nltk.sentiment.vader import SentimentIntensityAnalyzer
+
+    from webapp.services.sentiment import LEXICON_RESOURCE
+
+    _STOCK = SentimentIntensityAnalyzer(lexicon_file=LEXICON_RESOURCE)
+
+
+def _score_chunk(texts: list[str]) -> int:
+    for text in texts:
+        _STOCK.polarity_scores(text)
+    return len(texts)
+
+
+def scoring_ceiling(texts: list[str], processes: int = 2) -> float:
+    """Texts per second of NLTK's stock analyzer in a loop on `processes` processes."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    chunks = [texts[i:i + 500] for i in range(0, len(texts), 500)]
+    with ctx.Pool(processes, initializer=_init_stock) as pool:
+        pool.map(_score_chunk, [["warm up"]] * processes * 2)
+        start = time.perf_counter()
+        done = sum(pool.map(_score_chunk, chunks, chunksize=4))
+        return done / (time.perf_counter() - start)
+
+
+def timestamps(n: int, now: datetime, seed: int = 1) -> list[str]:
+    """Publication times as a live stream has them: mostly minutes old, 3% up to a day old."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        age = rng.uniform(0, 86400) if rng.random() < 0.03 else rng.expovariate(1 / 600)
+        out.append((now - timedelta(seconds=age)).isoformat())
+    return out
+
+
+class Counter:
+    """count(*) of mentions in a database, over one connection."""
+
+    def __init__(self, url: str):
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        u = make_url(url)
+        self.conn = psycopg.connect(f"host={u.host} port={u.port} user={u.username} dbname={u.database}",
+                                    autocommit=True)
+
+    def __call__(self, sql: str = "SELECT count(*) FROM mentions") -> int:
+        return self.conn.execute(sql).fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def measure_rate(count: Counter, expected: int, timeout: float, procs=()) -> tuple[float, int]:
+    """Rate from the first stored row to the last (rows/s), and the rows stored."""
+    deadline = time.monotonic() + timeout
+    t0 = c0 = None
+    last = 0
+    while time.monotonic() < deadline:
+        last = count()
+        now = time.perf_counter()
+        if t0 is None and last > 0:
+            t0, c0 = now, last
+        if last >= expected:
+            break
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"a worker exited with {proc.returncode}")
+        time.sleep(0.1)
+    else:
+        note(f"timed out with {last} of {expected} stored")
+    end = time.perf_counter()
+    if t0 is None or end <= t0:
+        return 0.0, last
+    return (last - c0) / (end - t0), last
+
+
+def run_naive(urls: dict, tmp: Path, items: list[dict], stamps: list[str]) -> float:
+    """The naive design's rate (mentions/s) on 2 worker processes."""
+    from webapp.extensions import db
+    from webapp.services.monitors import create_monitor, system_source
+
+    queue = f"bench-naive-{uuid.uuid4().hex[:8]}"
+    with common.fresh_database(urls) as url:
+        config = common.app_config(tmp / "naive", urls, url, "sql://", redis_db=7,
+                                   BUS_CONSUMER_IN_WORKER=False)
+        app = common.make_app(config)
+        with app.app_context():
+            monitor = create_monitor(db.session, "Naive", "", [])
+            source_id = system_source(monitor, "push").id
+            celery = app.extensions["celery"]
+            with celery.producer_or_acquire() as producer:
+                for item, stamp in zip(items, stamps):
+                    celery.send_task("bench.naive_store", args=[monitor.id, source_id, item["external_id"],
+                                                                item["text"], stamp],
+                                     queue=queue, producer=producer)
+            db.session.remove()
+            db.engine.dispose()
+        env = common.process_env(config, CELERY_EXTRA_IMPORTS="bench.naive_tasks", BUS_CONSUMER_IN_WORKER="0")
+        procs = []
+        count = Counter(url)
+        try:
+            for n in (1, 2):
+                procs.append(common.start_worker(f"naive{n}-{queue}", env, tmp / f"naive{n}.log",
+                                                 queues=queue, concurrency=1))
+            rate, stored = measure_rate(count, len(items), 300, procs)
+        finally:
+            common.stop(procs)
+            count.close()
+            _purge(app, queue)
+        if stored < len(items):
+            note(f"naive design stored {stored} of {len(items)}")
+        return rate
+
+
+def _purge(app, queue: str) -> None:
+    try:
+        with app.app_context():
+            celery = app.extensions["celery"]
+            with celery.connection_for_write() as conn:
+                conn.default_channel.queue_delete(queue)
+    except Exception as exc:  # cleanup only
+        note(f"could not delete queue {queue}: {exc}")
+
+
+def run_pipeline(urls: dict, tmp: Path, items: list[dict], stamps: list[str]) -> dict:
+    """The pipeline's rate, produce rate and workers' peak memory."""
+    from webapp import runtime
+    from webapp.extensions import db
+    from webapp.services.monitors import create_monitor, system_source
+    from webapp.services.publish import publish_mentions
+
+    prefix = common.unique_prefix("p")
+    queue = f"bench-pipeline-{uuid.uuid4().hex[:8]}"
+    out: dict = {}
+    with common.fresh_database(urls) as url:
+        config = common.app_config(tmp / "pipeline", urls, url,
+                                   f"{urls['BUS_URL']}?partitions=6&prefix={prefix}", redis_db=9)
+        app = common.make_app(config)
+        rng = random.Random(3)
+        with app.app_context():
+            sources = []
+            for m in range(MONITORS):
+                monitor = create_monitor(db.session, f"Pipeline {m}", "", [])
+                sources.append((monitor.id, system_source(monitor, "push").id))
+            per_source: dict[tuple, list] = {s: [] for s in sources}
+            for item, stamp in zip(items, stamps):
+                per_source[rng.choice(sources)].append({**item, "published_at": stamp})
+            for chunk in per_source.values():  # 2% sent twice, as a retried fetch would
+                chunk.extend(rng.sample(chunk, len(chunk) // 50))
+            bus = runtime.bus()
+            received = datetime.now(timezone.utc)
+            start = time.perf_counter()
+            produced = sum(publish_mentions(bus, mid, sid, chunk, received) for (mid, sid), chunk in per_source.items())
+            out["produce_rate"] = produced / (time.perf_counter() - start)
+            bus.close()
+            db.session.remove()
+            db.engine.dispose()
+        note(f"produced {produced} records ({len(items)} distinct mentions) into Kafka "
+             f"at {out['produce_rate']:.0f} records/s")
+        env = common.process_env(config)
+        procs = []
+        count = Counter(url)
+        try:
+            for n in (1, 2):
+                procs.append(common.start_worker(f"pipe{n}-{queue}", env, tmp / f"pipe{n}.log",
+                                                 queues=queue, concurrency=2))
+            with common.RssWatch({f"worker{n}": p.pid for n, p in enumerate(procs, 1)}) as rss:
+                out["rate"], out["stored"] = measure_rate(count, len(items), 900, procs)
+            out["rss_main"] = max(rss.main.values()) / 1024
+            out["rss_tree"] = max(rss.tree.values()) / 1024
+            out["rollup_total"] = count("SELECT coalesce(sum(count), 0) FROM rollups WHERE source_id = 0 AND bucket = '1d'")
+            out["dead"] = count("SELECT count(*) FROM dead_letters")
+        finally:
+            common.stop(procs)
+            count.close()
+            _purge(app, queue)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mentions", type=int, default=200_000)
+    parser.add_argument("--naive", type=int, default=5_000)
+    parser.add_argument("--ceiling", type=int, default=50_000, help="texts scored for the ceiling")
+    args = parser.parse_args()
+
+    urls = common.service_urls()
+    items = common.corpus(args.mentions)
+    stamps = timestamps(len(items), datetime.now(timezone.utc))
+    with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        ceiling = scoring_ceiling([item["text"] for item in items[: max(args.ceiling, 1000)]])
+        note(f"scoring-only ceiling (stock VADER, 2 processes, {min(args.ceiling, len(items))} texts): "
+             f"{ceiling:.0f} texts/s")
+        naive = run_naive(urls, tmp, items[: args.naive], stamps[: args.naive])
+        note(f"naive design (task per mention, 2 worker processes, {args.naive} mentions): {naive:.0f} mentions/s")
+        result = run_pipeline(urls, tmp, items, stamps)
+
+    rate = result["rate"]
+    figure("pipeline.rate_vs_naive", rate, "mentions/s", "naive", naive)
+    figure("pipeline.rate_vs_ceiling", rate, "mentions/s", "scoring_ceiling", ceiling)
+    figure("pipeline.produce_rate", result["produce_rate"], "records/s", "pipeline_rate", rate)
+    figure("memory.worker_peak_rss", result["rss_main"], "MB", "goal", 300)
+    figure("memory.worker_with_pool_peak_rss", result["rss_tree"], "MB", "goal", 300)
+    ok = result["stored"] == len(items) and result["rollup_total"] == len(items) and result["dead"] == 0
+    note(f"stored {result['stored']} of {len(items)}, rollup total {result['rollup_total']}, "
+         f"dead letters {result['dead']}: {'exact' if ok else 'NOT EXACT'}")
+    goal("(1) pipeline >= 10x the naive design", rate >= 10 * naive)
+    goal("(1) pipeline >= 0.5x the scoring-only ceiling", rate >= 0.5 * ceiling)
+    goal("(6) worker peak RSS < 300 MB", result["rss_main"] < 300)
+    if not ok:
+        raise SystemExit("the pipeline did not store every mention exactly once")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Benchmark (5): the web under load: 50 concurrent clients (wrk, from Debian's packages) on the
+dashboard page and on the series API of the 1,000,000-mention monitor, on loopback.
+
+    .venv/bin/python bench/bench_web.py [--connections 50] [--seconds 20]
+
+Uses bench/dataset.py's database (generated on first use). A real gunicorn as `make stack` runs
+it (2 processes x 4 threads) serves it; the page run sends a session cookie got through the real
+login form, the API run a bearer token and cycles through varied series requests (a wrk Lua
+script). Errors are socket errors (connect, read, write, timeout) plus every non-2xx answer.
+The reference is a single client's p95 on the same URLs in the same run (the cost of one request
+on this machine without contention): the ratio shows what 50 clients add.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import common
+import dataset
+from common import figure, goal, note
+
+LUA = """
+local paths = %(paths)s
+local counter = 0
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) non2xx = 0 end
+function request()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+function response(status, headers, body)
+  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+end
+function done(summary, latency, requests)
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + t:get("non2xx") end
+  local e = summary.errors
+  io.write(string.format("RESULT {\\"p50\\": %%d, \\"p95\\": %%d, \\"p99\\": %%d, \\"requests\\": %%d, " ..
+    "\\"non2xx\\": %%d, \\"socket\\": %%d, \\"seconds\\": %%f}\\n", latency:percentile(50),
+    latency:percentile(95), latency:percentile(99), summary.requests, bad,
+    e.connect + e.read + e.write + e.timeout, summary.duration / 1e6))
+end
+"""
+
+
+def login_cookie(base: str) -> str:
+    """Sign in through the real login form (CSRF token and all); returns the Cookie header."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/login", timeout=30).read().decode()
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    data = {"email": dataset.EMAIL, "password": dataset.PASSWORD}
+    if csrf:
+        data["csrf_token"] = csrf.group(1)
+    opener.open(f"{base}/login", urllib.parse.urlencode(data).encode(), timeout=30).read()
+    cookies = "; ".join(f"{c.name}={c.value}" for c in jar)
+    request = urllib.request.Request(f"{base}/", headers={"Cookie": cookies})
+    with urllib.request.urlopen(request, timeout=30) as r:  # still signed in without the jar?
+        if "/login" in r.geturl():
+            raise RuntimeError("login through the form failed")
+    return cookies
+
+
+def wrk(base: str, paths: list[str], header: str, connections: int, seconds: int, tmp: Path, name: str) -> dict:
+    script = tmp / f"{name}.lua"
+    script.write_text(LUA % {"paths": "{" + ", ".join(json.dumps(p) for p in paths) + "}"})
+    done = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
+                           "-H", header, "-s", str(script), base], capture_output=True, text=True,
+                          timeout=seconds + 60)
+    found = re.search(r"^RESULT (\{.*\})$", done.stdout, re.M)
+    if not found:
+        raise RuntimeError(f"wrk printed no result: {done.stdout[-2000:]} {done.stderr[-2000:]}")
+    return json.loads(found.group(1))
+
+
+def single_client(base: str, paths: list[str], header: str, n: int = 40) -> tuple[float, float]:
+    """p95 (ms) and rate (requests/s) of one client asking the same URLs one after the other."""
+    name, _, value = header.partition(": ")
+    times = []
+    started = time.perf_counter()
+    for i in range(n):
+        request = urllib.request.Request(base + paths[i % len(paths)], headers={name: value})
+        start = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as r:
+            r.read()
+        times.append((time.perf_counter() - start) * 1000)
+    return common.percentile(times, 95), n / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+
+    from webapp.auth import create_token
+    from webapp.extensions import db
+    from webapp.models import User
+
+    urls = common.service_urls()
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        marker = dataset.ensure(urls, tmp, log=note)
+        monitor = json.loads(marker["monitors"])["1m"]
+        url = common.database_url(urls, dataset.NAME)
+        config = common.app_config(tmp, urls, url, "sql://", BUS_CONSUMER_IN_WORKER=False)
+        app = common.make_app(config)
+        with app.app_context():
+            token = create_token(db.session.query(User).filter_by(email=dataset.EMAIL).one(), name="bench-web")
+            db.session.remove()
+            db.engine.dispose()
+        port = common.free_port()
+        base = f"http://127.0.0.1:{port}"
+        web = common.start_gunicorn(port, common.process_env(config), tmp / "web.log")
+        try:
+            common.wait_http(f"{base}/healthz", 90)
+            cookie = login_cookie(base)
+            mid = monitor["id"]
+            pages = [f"/monitors/{mid}?range={span}" for span in ("24h", "7d", "30d", "90d")]
+            end = marker["data_end"]
+            series = []
+            for i, (bucket, span) in enumerate([("15m", timedelta(days=1)), ("1h", timedelta(days=7)),
+                                                ("1d", timedelta(days=90)), ("15m", timedelta(days=3)),
+                                                ("1h", timedelta(days=30)), ("1d", timedelta(days=30))]):
+                stop = end - timedelta(days=i)
+                query = urllib.parse.urlencode({"bucket": bucket, "start": (stop - span).isoformat(),
+                                                "end": stop.isoformat()})
+                series.append(f"/api/v1/monitors/{mid}/series?{query}")
+            for name, paths, header in (("page", pages, f"Cookie: {cookie}"),
+                                        ("api", series, f"Authorization: Bearer {token}")):
+                single_p95, single_rate = single_client(base, paths, header)
+                results[name] = {**wrk(base, paths, header, args.connections, args.seconds, tmp, name),
+                                 "single_p95": single_p95, "single_rate": single_rate}
+        finally:
+            common.stop([web])
+
+    for name, r in results.items():
+        p95 = r["p95"] / 1000
+        errors = r["non2xx"] + r["socket"]
+        figure(f"web.{name}_p95_{args.connections}c", p95, "ms", "one_client_p95", r["single_p95"])
+        figure(f"web.{name}_rate_{args.connections}c", r["requests"] / r["seconds"], "req/s",
+               "one_client_rate", r["single_rate"])
+        figure(f"web.{name}_errors_{args.connections}c", errors, "errors", "requests", r["requests"])
+        goal(f"(5) {name}: no errors and p95 < 200 ms with {args.connections} clients", errors == 0 and p95 < 200)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+"""What the benchmarks share: the figure line, the corpus, the servers, databases and processes.
+
+Every figure is printed as one line a script can read:
+
+    name: VALUE UNIT (REFERENCE VALUE, RATIOx)
+
+REFERENCE names what the value is compared with (a reference measured in the same run, such as
+`naive` or `raw_group_by`, or `goal` for an absolute goal); RATIO is VALUE / reference VALUE.
+Lines starting with `#` are comments (goal verdicts, notes); `parse_line` reads figure lines.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+LINE = re.compile(r"^(?P<name>[\w.\-]+): (?P<value>-?[\d.]+(?:e-?\d+)?) (?P<unit>\S+) "
+                  r"\((?P<reference>\S+) (?P<ref_value>-?[\d.]+(?:e-?\d+)?), (?P<ratio>-?[\d.]+(?:e-?\d+)?)x\)$")
+
+
+# -- figures ----------------------------------------------------------------------------------
+def _num(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 1:
+        return f"{value:.2f}"
+    return f"{value:.4g}"
+
+
+def figure(name: str, value: float, unit: str, reference: str, ref_value: float) -> dict:
+    """Print one figure line; returns it parsed."""
+    ratio = value / ref_value if ref_value else float("inf")
+    line = f"{name}: {_num(value)} {unit} ({reference} {_num(ref_value)}, {ratio:.3g}x)"
+    print(line, flush=True)
+    return {"name": name, "value": value, "unit": unit, "reference": reference,
+            "ref_value": ref_value, "ratio": ratio}
+
+
+def goal(text: str, met: bool) -> None:
+    """A comment line with a goal and whether this run met it."""
+    print(f"# goal {text}: {'met' if met else 'MISSED'}", flush=True)
+
+
+def note(text: str) -> None:
+    print(f"# {text}", flush=True)
+
+
+def parse_line(line: str) -> dict | None:
+    """The parts of a figure line (numbers as floats), or None for any other line."""
+    m = LINE.match(line.strip())
+    if not m:
+        return None
+    out = m.groupdict()
+    for key in ("value", "ref_value", "ratio"):
+        out[key] = float(out[key])
+    return out
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+# -- corpus -----------------------------------------------------------------------------------
+EMOJI = ["😀", "😍", "🔥", "👍", "👎", "😡", "😭", "🚀", "❤️", "🤔", "😂", "🙄", "✨", "💯", "😬"]
+OPENERS = ["", "", "", "Honestly ", "Ugh, ", "Wow! ", "So ", "Just tried it: ", "PSA: ", "lol "]
+FILLER = ("the new release of acme rocket came out today and people are talking about the price the "
+          "battery the support team the delivery times the app update and the launch event in berlin "
+          "while others compare it with last year's model and ask whether the warranty covers it").split()
+AUTHORS = [f"user{i}" for i in range(500)]
+
+
+def demo_texts() -> list[str]:
+    """The texts of the bundled demo mentions (real-looking social posts)."""
+    texts = []
+    with open(ROOT / "webapp" / "data" / "demo_mentions.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            text = json.loads(line).get("text")
+            if text:
+                texts.append(text)
+    return texts
+
+
+def corpus(n: int, seed: int = 8, duplicate_share: float = 0.08) -> list[dict]:
+    """`n` realistic mentions: short posts to long paragraphs, emoji, URLs, hashtags, and about
+    `duplicate_share` exact repeats of earlier texts (retweets) under their own ids.
+
+    Deterministic for a seed; each item has external_id, text, author, url.
+    """
+    rng = random.Random(seed)
+    base = demo_texts()
+    items: list[dict] = []
+    for i in range(n):
+        if items and rng.random() < duplicate_share:
+            text = rng.choice(items[-5000:])["text"]  # an exact repeat, as a retweet carries
+        else:
+            shape = rng.random()
+            parts = [rng.choice(OPENERS) + rng.choice(base)]
+            if shape > 0.55:  # medium: a second sentence
+                parts.append(" ".join(rng.choices(FILLER, k=rng.randint(6, 20))) + ".")
+            if shape > 0.9:  # long: a paragraph
+                parts.extend(rng.choice(base) for _ in range(rng.randint(2, 5)))
+                parts.append(" ".join(rng.choices(FILLER, k=rng.randint(30, 80))) + ".")
+            if rng.random() < 0.35:
+                parts.append(" ".join(rng.choices(EMOJI, k=rng.randint(1, 4))))
+            if rng.random() < 0.3:
+                parts.append(f"https://example.com/p/{rng.randrange(10**6)}?utm_source=x")
+            if rng.random() < 0.25:
+                parts.append(f"#acme{rng.choice(['', 'rocket', 'fail', 'love'])} @{rng.choice(AUTHORS)}")
+            text = " ".join(parts)
+        items.append({"external_id": f"b{seed}-{i}", "text": text, "author": rng.choice(AUTHORS),
+                      "url": f"https://social.example/{rng.choice(AUTHORS)}/{i}"})
+    return items
+
+
+# -- servers and databases --------------------------------------------------------------------
+def service_urls() -> dict[str, str]:
+    """URLs of `make services` (PostgreSQL, Redis, Kafka); fails if they are not running."""
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "services.py"), "env"],
+                         check=True, capture_output=True, text=True, timeout=60).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def _pg_admin(urls: dict, superuser: bool = False) -> str:
+    from sqlalchemy.engine import make_url
+
+    base = make_url(urls["DATABASE_URL"])
+    user = "postgres" if superuser else base.username
+    dbname = "postgres" if superuser else base.database
+    return f"host={base.host} port={base.port} user={user} dbname={dbname}"
+
+
+def database_url(urls: dict, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(urls["DATABASE_URL"]).set(database=name).render_as_string(hide_password=False)
+
+
+def database_exists(urls: dict, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(_pg_admin(urls), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def create_database(urls: dict, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(_pg_admin(urls), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return database_url(urls, name)
+
+
+def drop_database(urls: dict, name: str) -> None:
+    """Drop `name`, ending its sessions (the superuser may end autovacuum's too)."""
+    import psycopg
+
+    with psycopg.connect(_pg_admin(urls, superuser=True), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_database(urls: dict, prefix: str = "sentimon_bench") -> Iterator[str]:
+    """A new empty PostgreSQL database for one benchmark, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    url = create_database(urls, name)
+    try:
+        yield url
+    finally:
+        drop_database(urls, name)
+
+
+def unique_prefix(tag: str) -> str:
+    """A Kafka topic/group prefix and Redis-queue suffix no other run uses."""
+    return f"bench{tag}{uuid.uuid4().hex[:8]}."
+
+
+def app_config(tmp: Path, urls: dict, database: str, bus_url: str, redis_db: int = 5, **extra) -> dict:
+    """Flask config of a benchmark's own Sentimon (its database, bus prefix, Redis db)."""
+    redis = urls["CELERY_BROKER_URL"].rsplit("/", 1)[0]
+    return {
+        "INSTANCE_PATH": str(tmp / "instance"), "SECRET_KEY": "bench-secret",
+        "DATABASE_URL": database, "BUS_URL": bus_url,
+        "CELERY_BROKER_URL": f"{redis}/{redis_db}", "CELERY_RESULT_BACKEND": f"{redis}/{redis_db + 1}",
+        **extra,
+    }
+
+
+def make_app(config: dict):
+    """create_app(config) with the schema migrated (as every process of the benchmark sees it)."""
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+
+    app = create_app(config)
+    with app.app_context():
+        upgrade(revision="heads")
+    return app
+
+
+def process_env(config: dict, **extra) -> dict:
+    """Environment for a worker or web process that uses the same settings as `config`."""
+    env = {**os.environ, "SENTIMON_INSTANCE": config["INSTANCE_PATH"]}
+    env.update({k: str(v) for k, v in config.items() if k.isupper() and k not in ("INSTANCE_PATH", "TESTING")})
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+# -- processes --------------------------------------------------------------------------------
+def spawn(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
+    """Start a process in its own session (so that stop() ends its children too)."""
+    handle = log.open("w")
+    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def start_worker(name: str, env: dict, log: Path, queues: str = "celery",
+                 concurrency: int = 1) -> subprocess.Popen:
+    """One real Celery worker (`celery -A tasks worker`), prefork pool, as `make stack` runs it."""
+    return spawn([str(BIN / "celery"), "-A", "tasks", "worker", "-n", f"{name}@%h", "-Q", queues,
+                  "--concurrency", str(concurrency), "--loglevel", "INFO",
+                  "--without-gossip", "--without-mingle", "--without-heartbeat"], env, log)
+
+
+def start_gunicorn(port: int, env: dict, log: Path, workers: int = 2, threads: int = 4) -> subprocess.Popen:
+    """The web server as `make stack` runs it (gunicorn, 2 workers x 4 threads)."""
+    return spawn([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                  "--threads", str(threads), "wsgi:app"], env, log)
+
+
+def stop(procs: list[subprocess.Popen], timeout: float = 30) -> None:
+    """SIGTERM each process group, then SIGKILL whatever is left after `timeout`."""
+    for proc in procs:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except OSError:
+                pass
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            proc.wait()
+
+
+def wait_for(predicate: Callable, timeout: float, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    import urllib.request
+
+    def ok():
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    wait_for(ok, timeout, 0.3, url)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                kids = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                kids = []
+            out.extend(kids)
+            todo.extend(kids)
+    return out
+
+
+class RssWatch:
+    """Peak resident memory of processes and their children: VmHWM, sampled until stopped
+    (a pool child that exits takes its own peak with it, so sampling keeps the last seen)."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids = pids
+        self.main: dict[str, int] = {k: 0 for k in pids}      # kB, the process itself
+        self.tree: dict[str, int] = {k: 0 for k in pids}      # kB, itself + children (summed)
+        self.child: dict[int, int] = {}
+        import threading
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        for name, pid in self.pids.items():
+            own = _status_kb(pid, "VmHWM")
+            self.main[name] = max(self.main[name], own)
+            total = own
+            for kid in descendants(pid):
+                self.child[kid] = max(self.child.get(kid, 0), _status_kb(kid, "VmHWM"))
+                total += self.child[kid]
+            self.tree[name] = max(self.tree[name], total)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.sample()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.sample()
+        self._stop.set()
+        self._thread.join(timeout=5)
