@@ -124,7 +124,9 @@ def main() -> None:
              + ("" if marker.get("reused") else f" (generated: {marker['seconds']:.0f}s)"))
         monitors = json.loads(marker["monitors"])
         url = common.database_url(urls, dataset.NAME)
-        app = common.make_app(common.app_config(tmp, urls, url, "sql://", BUS_CONSUMER_IN_WORKER=False))
+        # DASHBOARD_CACHE_SECONDS=0: every page computes its figures (the work, not the cache)
+        app = common.make_app(common.app_config(tmp, urls, url, "sql://", BUS_CONSUMER_IN_WORKER=False,
+                                                DASHBOARD_CACHE_SECONDS=0))
         client = app.test_client()
         with app.app_context():
             user = db.session.query(User).filter_by(email=dataset.EMAIL).one()

@@ -120,30 +120,34 @@ def main() -> None:
             token = create_token(db.session.query(User).filter_by(email=dataset.EMAIL).one(), name="bench-web")
             db.session.remove()
             db.engine.dispose()
-        port = common.free_port()
-        base = f"http://127.0.0.1:{port}"
-        web = common.start_gunicorn(port, common.process_env(config), tmp / "web.log")
-        try:
-            common.wait_http(f"{base}/healthz", 90)
-            cookie = login_cookie(base)
-            mid = monitor["id"]
-            pages = [f"/monitors/{mid}?range={span}" for span in ("24h", "7d", "30d", "90d")]
-            end = marker["data_end"]
-            series = []
-            for i, (bucket, span) in enumerate([("15m", timedelta(days=1)), ("1h", timedelta(days=7)),
-                                                ("1d", timedelta(days=90)), ("15m", timedelta(days=3)),
-                                                ("1h", timedelta(days=30)), ("1d", timedelta(days=30))]):
-                stop = end - timedelta(days=i)
-                query = urllib.parse.urlencode({"bucket": bucket, "start": (stop - span).isoformat(),
-                                                "end": stop.isoformat()})
-                series.append(f"/api/v1/monitors/{mid}/series?{query}")
-            for name, paths, header in (("page", pages, f"Cookie: {cookie}"),
-                                        ("api", series, f"Authorization: Bearer {token}")):
-                single_p95, single_rate = single_client(base, paths, header)
-                results[name] = {**wrk(base, paths, header, args.connections, args.seconds, tmp, name),
-                                 "single_p95": single_p95, "single_rate": single_rate}
-        finally:
-            common.stop([web])
+        mid = monitor["id"]
+        pages = [f"/monitors/{mid}?range={span}" for span in ("24h", "7d", "30d", "90d")]
+        end = marker["data_end"]
+        series = []
+        for i, (bucket, span) in enumerate([("15m", timedelta(days=1)), ("1h", timedelta(days=7)),
+                                            ("1d", timedelta(days=90)), ("15m", timedelta(days=3)),
+                                            ("1h", timedelta(days=30)), ("1d", timedelta(days=30))]):
+            stop = end - timedelta(days=i)
+            query = urllib.parse.urlencode({"bucket": bucket, "start": (stop - span).isoformat(),
+                                            "end": stop.isoformat()})
+            series.append(f"/api/v1/monitors/{mid}/series?{query}")
+        # As shipped (the dashboard's DASHBOARD_CACHE_SECONDS=5), then the page with that cache off:
+        # every request computing its figures, the cost the cache spares 50 clients.
+        for cache_seconds, runs in (("5", (("page", pages, "cookie"), ("api", series, "token"))),
+                                    ("0", (("page_uncached", pages, "cookie"),))):
+            port = common.free_port()
+            base = f"http://127.0.0.1:{port}"
+            web = common.start_gunicorn(port, common.process_env(config, DASHBOARD_CACHE_SECONDS=cache_seconds),
+                                        tmp / f"web-{cache_seconds}.log")
+            try:
+                common.wait_http(f"{base}/healthz", 90)
+                headers = {"cookie": f"Cookie: {login_cookie(base)}", "token": f"Authorization: Bearer {token}"}
+                for name, paths, kind in runs:
+                    single_p95, single_rate = single_client(base, paths, headers[kind])
+                    results[name] = {**wrk(base, paths, headers[kind], args.connections, args.seconds, tmp, name),
+                                     "single_p95": single_p95, "single_rate": single_rate}
+            finally:
+                common.stop([web])
 
     for name, r in results.items():
         p95 = r["p95"] / 1000
@@ -152,7 +156,8 @@ def main() -> None:
         figure(f"web.{name}_rate_{args.connections}c", r["requests"] / r["seconds"], "req/s",
                "one_client_rate", r["single_rate"])
         figure(f"web.{name}_errors_{args.connections}c", errors, "errors", "requests", r["requests"])
-        goal(f"(5) {name}: no errors and p95 < 200 ms with {args.connections} clients", errors == 0 and p95 < 200)
+        if name != "page_uncached":  # the reference: the goal is for Sentimon as shipped
+            goal(f"(5) {name}: no errors and p95 < 200 ms with {args.connections} clients", errors == 0 and p95 < 200)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ def app_config(tmp_path) -> dict:
         "BUS_URL": "sql://",
         "EGRESS_ALLOW": "127.0.0.1",
         "WTF_CSRF_ENABLED": False,
+        "DASHBOARD_CACHE_SECONDS": 0,  # pages show what was just stored (tests/test_page_cache.py: on)
     }
 
 

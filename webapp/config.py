@@ -86,6 +86,7 @@ def from_environment(instance_path: str) -> dict:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        DASHBOARD_CACHE_SECONDS=_int("DASHBOARD_CACHE_SECONDS", 5),
     )
     cfg.update(_security_settings(cfg))
     cfg.update(_metrics_settings())

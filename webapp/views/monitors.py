@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -14,6 +14,7 @@ from ..forms import MonitorForm
 from ..models import ALL_SOURCES, Monitor, Rollup
 from ..services import dashboard, rollups
 from ..services.monitors import MonitorInvalid, create_monitor
+from ..services.page_cache import PageCache
 
 bp = Blueprint("monitors", __name__)
 
@@ -70,7 +71,10 @@ def detail(monitor_id: int):
     choice = dashboard.choose_range(request.args, datetime.now(timezone.utc))
     if choice.error:
         flash(choice.error)
-    page = dashboard.monitor_page(db.session, monitor, choice)
+    cache = current_app.extensions.setdefault(
+        "sentimon.dashboard_cache", PageCache(current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)))
+    page = cache.get_or_build((monitor.id, choice.bucket, choice.start, choice.end),
+                              lambda: dashboard.monitor_page(db.session, monitor, choice))
     return render_template(
         "monitors/detail.html", monitor=monitor, choice=choice, span=choice.span, bucket=choice.bucket,
         ranges=list(dashboard.RANGES), buckets_options=list(rollups.BUCKETS),
