@@ -1,10 +1,18 @@
 """Gunicorn settings read from the working directory (gunicorn loads ./gunicorn.conf.py itself).
 
-Only the Prometheus hook lives here: when a web worker exits, its live gauges are dropped from
-the installation's multiprocess folder (PROMETHEUS_MULTIPROC_DIR, else <instance>/prometheus),
-so /metrics stops counting a process that is gone. Command-line options still apply.
+Processes, not threads: a request is CPU work in Python, and threads of one process take turns
+on one interpreter lock, so under load their answers queue unevenly (bench/bench_web.py: p95 of
+the dashboard with 50 clients on 2 cores 254 ms with 2 processes x 4 threads, 163 ms with 4 x 1).
+`WEB_CONCURRENCY` (processes, default 2 per core) and `WEB_THREADS` (default 1) change that.
+
+When a web worker exits, its live Prometheus gauges are dropped from the installation's
+multiprocess folder (PROMETHEUS_MULTIPROC_DIR, else <instance>/prometheus), so /metrics stops
+counting a process that is gone. Command-line options still apply over these.
 """
 import os
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
+threads = int(os.environ.get("WEB_THREADS") or 1)
 
 
 def _metrics_folder() -> str:

@@ -101,6 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--workers", type=int, help="gunicorn processes (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="threads per process (default: gunicorn.conf.py's)")
     args = parser.parse_args()
 
     from webapp.auth import create_token
@@ -138,7 +140,7 @@ def main() -> None:
             port = common.free_port()
             base = f"http://127.0.0.1:{port}"
             web = common.start_gunicorn(port, common.process_env(config, DASHBOARD_CACHE_SECONDS=cache_seconds),
-                                        tmp / f"web-{cache_seconds}.log")
+                                        tmp / f"web-{cache_seconds}.log", args.workers, args.threads)
             try:
                 common.wait_http(f"{base}/healthz", 90)
                 headers = {"cookie": f"Cookie: {login_cookie(base)}", "token": f"Authorization: Bearer {token}"}

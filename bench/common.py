@@ -240,10 +240,12 @@ def start_worker(name: str, env: dict, log: Path, queues: str = "celery",
                   "--without-gossip", "--without-mingle", "--without-heartbeat"], env, log)
 
 
-def start_gunicorn(port: int, env: dict, log: Path, workers: int = 2, threads: int = 4) -> subprocess.Popen:
-    """The web server as `make stack` runs it (gunicorn, 2 workers x 4 threads)."""
-    return spawn([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                  "--threads", str(threads), "wsgi:app"], env, log)
+def start_gunicorn(port: int, env: dict, log: Path, workers: int | None = None,
+                   threads: int | None = None) -> subprocess.Popen:
+    """The web server as `make stack` runs it (gunicorn.conf.py: 2 processes per core, 1 thread)
+    unless `workers`/`threads` are given."""
+    extra = [*(["--workers", str(workers)] if workers else []), *(["--threads", str(threads)] if threads else [])]
+    return spawn([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *extra, "wsgi:app"], env, log)
 
 
 def stop(procs: list[subprocess.Popen], timeout: float = 30) -> None:

@@ -94,8 +94,7 @@ def up(workers: int, port: int) -> None:
     env = {**os.environ, **settings, "SENTIMON_INSTANCE": str(INSTANCE)}
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
-    spawn("web", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                  "--threads", "4", "wsgi:app"], env)
+    spawn("web", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "wsgi:app"], env)  # gunicorn.conf.py
     spawn("beat", [str(BIN / "celery"), "-A", "tasks", "beat", "--loglevel", "INFO",
                    "--schedule", str(STACK / "celerybeat-schedule")], env)
     for n in range(1, workers + 1):
