@@ -21,7 +21,7 @@ from webapp.services.notifiers import Context, delivery
 from webapp.services.sources import available_kinds, get_adapter
 
 from .alert_fixtures import webhook_server  # noqa: F401  (fixture)
-from .conftest import app_config
+from .conftest import app_config, migrated_app
 
 pytestmark = pytest.mark.both_databases
 
@@ -180,3 +180,34 @@ def test_migration_0007_seals_existing_plaintext_and_downgrade_opens_it(tmp_path
         assert "ghp_PLAINTEXT" in dump and WEBHOOK_SECRET in dump and crypto.PREFIX not in dump
         db.session.remove()
         db.engine.dispose()
+
+
+def test_rotate_secrets_moves_every_stored_secret_to_the_new_first_key(tmp_path):
+    from webapp.crypto import reveal
+    from webapp.services.monitors import create_monitor
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    config = {**app_config(tmp_path), "ENCRYPTION_KEY": old}
+    with migrated_app(config) as app:
+        with app.app_context():
+            notifier = Notifier(kind="webhook", name="w", settings={"url": "https://example.com/h"},
+                                secret="whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=")
+            db.session.add(notifier)
+            monitor = create_monitor(db.session, "m", "", [])
+            db.session.add(Source(monitor_id=monitor.id, kind="github", every=300,
+                                  settings={"token": "ghp_ROTATE", "query": "repo:a/b"}))
+            db.session.commit()
+        app.config["ENCRYPTION_KEY"] = f"{new},{old}"
+        done = app.test_cli_runner().invoke(args=["rotate-secrets"])
+        assert done.exit_code == 0, done.output
+        assert "1 notifiers and 1 sources" in done.output
+        app.config["ENCRYPTION_KEY"] = new          # the old key is gone: everything still opens
+        with app.app_context():
+            db.session.expire_all()
+            assert reveal(db.session.execute(db.select(Notifier)).scalar_one().secret) == \
+                "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ="
+            source = db.session.execute(db.select(Source).where(Source.kind == "github")).scalar_one()
+            assert reveal(source.settings["token"]) == "ghp_ROTATE" and source.settings["query"] == "repo:a/b"
+        app.config["ENCRYPTION_KEY"] = Fernet.generate_key().decode()  # a key that opens nothing
+        refused = app.test_cli_runner().invoke(args=["rotate-secrets"])
+        assert refused.exit_code != 0 and "nothing was changed" in refused.output

@@ -26,7 +26,7 @@ DEMO_QUERY = "acme* OR rocket OR espresso OR coffee*"
 
 
 def register(app: Flask) -> None:
-    for command in (create_user, create_token_cmd, import_cmd, seed_demo, consume):
+    for command in (create_user, create_token_cmd, import_cmd, seed_demo, consume, rotate_secrets):
         app.cli.add_command(command)
     from .cli_scorers import register as register_scorer_commands
     register_scorer_commands(app)
@@ -54,6 +54,22 @@ def create_user(email: str, admin: bool, role: str | None, password: str) -> Non
     db.session.add(user)
     db.session.commit()
     click.echo(f"created {user.role} {email}")
+
+
+@click.command("rotate-secrets")
+@with_appcontext
+def rotate_secrets() -> None:
+    """Re-encrypt stored webhook secrets and source credentials with the first ENCRYPTION_KEY."""
+    from .crypto import SecretUnreadable
+    from .services.secret_rotation import rotate_all
+
+    try:
+        counts = rotate_all(db.session)
+    except SecretUnreadable as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc} (nothing was changed)") from None
+    click.echo(f"re-encrypted the secrets of {counts['notifiers']} notifiers and {counts['sources']} sources "
+               "with the first ENCRYPTION_KEY; the other keys can be removed now")
 
 
 @click.command("create-token")

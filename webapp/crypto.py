@@ -119,9 +119,15 @@ def rotate(value: Any, ring=None) -> Any:
     """A sealed value re-sealed with the first key (after a new key was put in front)."""
     if not is_sealed(value):
         return seal(value, ring)
+    from cryptography.fernet import InvalidToken
+
     ring = ring or current_keyring()
     prefix = JSON_PREFIX if value.startswith(JSON_PREFIX) else PREFIX
-    return prefix + ring.rotate(value[len(prefix):].encode("ascii")).decode("ascii")
+    try:
+        return prefix + ring.rotate(value[len(prefix):].encode("ascii")).decode("ascii")
+    except InvalidToken:
+        raise SecretUnreadable("a stored secret cannot be decrypted with any key of ENCRYPTION_KEY: "
+                               "keep the old key in the list until the secrets are rotated") from None
 
 
 def seal_settings(settings: dict | None, ring=None) -> dict | None:

@@ -26,6 +26,7 @@ from typing import Callable
 from sqlalchemy import and_, func, or_, select, update
 
 from ..models import Backfill, BackfillSlice, Monitor, Source, utcnow
+from . import metrics
 from .bus import Bus
 from .publish import publish_mentions
 from .query import QueryError, compile_query
@@ -308,6 +309,7 @@ def run_slice(session, bus: Bus, slice_id: int, policy, clock: Callable[[], date
             page = next_page
             report.pages += 1
             report.fetched += len(result.items)
+            metrics.mentions_fetched(kind, len(result.items))  # history counts as fetched too
             report.published += published
             if on_page is not None:
                 on_page(report)
