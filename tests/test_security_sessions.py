@@ -146,3 +146,22 @@ def test_a_revoked_token_stops_working_at_once(app, client):
         db.session.remove()
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "delete" in spec["paths"]["/api/v1/tokens/{token_id}"] and "get" in spec["paths"]["/api/v1/tokens"]
+
+
+def test_signing_out_ends_copies_of_the_session_cookie_and_a_new_password_ends_the_rest(app):
+    make_user(app, email="copy@example.com", role="viewer", password="copy password")
+    first, copy, other = app.test_client(), app.test_client(), app.test_client()
+    for client in (first, other):
+        assert client.post("/login", data={"email": "copy@example.com", "password": "copy password"}).status_code == 302
+    copy.set_cookie("session", first.get_cookie("session").value)   # a stolen copy of the cookie
+    assert copy.get("/").status_code == 200
+    assert first.post("/logout").status_code == 302
+    assert copy.get("/").status_code == 302 and other.get("/").status_code == 302   # all signed out
+
+    assert other.post("/login", data={"email": "copy@example.com", "password": "copy password"}).status_code == 302
+    assert other.get("/").status_code == 200
+    with app.app_context():
+        user = db.session.execute(db.select(User).where(User.email == "copy@example.com")).scalar_one()
+        user.set_password("a new password")
+        db.session.commit()
+    assert other.get("/").status_code == 302

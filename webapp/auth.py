@@ -15,8 +15,13 @@ LAST_USED_EVERY = timedelta(minutes=1)  # how finely a token's last use is recor
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None  # deactivation ends sessions
+    """The user of a session cookie holding "<id>.<session version>" (User.get_id): a cookie from
+    before a sign-out or a password change names an old version and loads nobody."""
+    number, _, version = user_id.partition(".")
+    user = db.session.get(User, int(number)) if number.isdigit() and version.isdigit() else None
+    if user is None or not user.is_active or int(version) != (user.session_version or 0):
+        return None  # deactivation, sign-out elsewhere or a new password end the session
+    return user
 
 
 def user_for_token(token: str) -> User | None:

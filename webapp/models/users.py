@@ -24,6 +24,16 @@ class User(UserMixin, db.Model):
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
     # A deactivated user can neither sign in nor use API tokens (kept for history, not deleted).
     active = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    # Part of the id in every session and remember-me cookie (get_id): signing out or a new
+    # password counts it up, so every cookie issued before stops working, copies included.
+    session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Every session and remember-me cookie of this user stops working (the caller commits)."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to log in an inactive user
@@ -31,6 +41,8 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)  # scrypt in Werkzeug 3
+        if self.id is not None:
+            self.end_sessions()  # a new password signs the old sessions out
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, make_response, redirect, render_template, request,
                    session, url_for)
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db
@@ -53,6 +53,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """Signs out here and everywhere: the session cookie lives in the browser, so a copy would
+    outlive a mere `session.clear()`; counting up the user's session version ends them all."""
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     session.clear()
     flash("Signed out.")
