@@ -13,7 +13,7 @@ from webapp.extensions import db
 from webapp.models import Mention, Source
 
 from .conftest import app_config
-from .helpers import new_monitor, stop_process, wait_for
+from .helpers import free_port, new_monitor, stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -90,3 +90,36 @@ def test_a_task_that_kills_its_worker_is_dropped_after_the_delivery_cap(app, tmp
         assert "dropping task testing.crash" in log.read_text()
     finally:
         stop_process(proc, log)
+
+
+def test_a_worker_with_worker_metrics_port_serves_its_machines_samples(app, tmp_path):
+    """A host without a web process: its worker answers /metrics (loopback or METRICS_TOKEN)."""
+    import urllib.error
+    import urllib.request
+
+    port = free_port()
+    env = {**service_env(app_config(tmp_path)), "WORKER_METRICS_PORT": str(port), "METRICS_TOKEN": "w-token"}
+    log = open(tmp_path / "metrics-worker.log", "w")
+    proc = subprocess.Popen(
+        [str(BIN / "celery"), "-A", "tasks", "worker", "--pool", "threads", "--concurrency", "1",
+         "-Q", "celery", "--loglevel", "INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def scrape(token):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                             headers={"Authorization": f"Bearer {token}"})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    return answer.status, answer.read().decode()
+            except urllib.error.HTTPError as exc:
+                return exc.code, ""
+            except OSError:
+                return None, ""
+
+        status, body = wait_for(lambda: (lambda r: r if r[0] else None)(scrape("w-token")), 60,
+                                message="the worker's /metrics")
+        assert status == 200 and "sentimon_bus_consumers" in body   # its consumer's live gauge
+        assert scrape("wrong")[0] == 403
+    finally:
+        stop_process(proc, tmp_path / "metrics-worker.log")
+        log.close()

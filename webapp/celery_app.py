@@ -41,6 +41,7 @@ def celery_init_app(app: Flask) -> Celery:
         celery_app.steps["worker"].add(BusConsumerStep)
     _dispose_engine_in_forked_children(app)
     _count_task_outcomes()
+    _serve_worker_metrics(app)
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
@@ -103,3 +104,20 @@ def _count_task_outcomes() -> None:
     task_retry.connect(retried, weak=False, dispatch_uid="sentimon.metrics.task_retry")
     worker_process_shutdown.connect(exiting, weak=False, dispatch_uid="sentimon.metrics.child_exit")
     worker_shutdown.connect(exiting, weak=False, dispatch_uid="sentimon.metrics.worker_exit")
+
+
+def _serve_worker_metrics(app: Flask) -> None:
+    """With WORKER_METRICS_PORT set, a worker's main process serves /metrics of its machine once
+    it is ready (for hosts without a web process; the web's /metrics serves the others)."""
+    port = app.config.get("WORKER_METRICS_PORT") or 0
+    if not port:
+        return
+    from celery.signals import worker_ready
+
+    from .services import metrics
+
+    def ready(**_kwargs):
+        metrics.serve(app.config.get("WORKER_METRICS_ADDRESS") or "127.0.0.1", port,
+                      app.config["PROMETHEUS_MULTIPROC_DIR"], app.config.get("METRICS_TOKEN", ""))
+
+    worker_ready.connect(ready, weak=False, dispatch_uid="sentimon.metrics.worker_http")

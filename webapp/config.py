@@ -98,7 +98,9 @@ def _metrics_settings() -> dict:
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
     if folder and folder == os.environ.get("SENTIMON_METRICS_AUTO_DIR"):
         folder = ""  # inherited from a parent's default, not chosen: use this instance's default
-    return {"PROMETHEUS_MULTIPROC_DIR": folder, "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", "").strip()}
+    return {"PROMETHEUS_MULTIPROC_DIR": folder, "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", "").strip(),
+            "WORKER_METRICS_PORT": _int("WORKER_METRICS_PORT", 0),
+            "WORKER_METRICS_ADDRESS": os.environ.get("WORKER_METRICS_ADDRESS", "127.0.0.1").strip()}
 
 
 def _flag(name: str, default: bool) -> bool:

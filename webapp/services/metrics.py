@@ -17,6 +17,8 @@ The recording helpers never raise: a metric must not break ingest or delivery.
 from __future__ import annotations
 
 import glob
+import hmac
+import ipaddress
 import logging
 import os
 import re
@@ -255,6 +257,49 @@ def render(path: str, families: list | None = None) -> bytes:
     if families:
         registry.register(_Static(families))
     return generate_latest(registry)
+
+
+def allowed(remote_addr: str | None, headers, token: str) -> bool:
+    """May this request read the metrics? (pure; see the module docstring)"""
+    if token:
+        scheme, _, given = (headers.get("Authorization") or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    if headers.get("Forwarded") or headers.get("X-Forwarded-For"):
+        return False
+    try:
+        return ipaddress.ip_address((remote_addr or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(address: str, port: int, path: str, token: str = ""):
+    """Serve GET /metrics of this machine's processes (the samples in `path`) on address:port
+    from a daemon thread, with the web's access rule (`allowed`); returns the server (its
+    `shutdown()` stops it). For hosts that run workers and no web process (WORKER_METRICS_PORT)."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    def app(environ, start_response):
+        headers = {"Authorization": environ.get("HTTP_AUTHORIZATION"), "Forwarded": environ.get("HTTP_FORWARDED"),
+                   "X-Forwarded-For": environ.get("HTTP_X_FORWARDED_FOR")}
+        if environ.get("PATH_INFO") != "/metrics":
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"only /metrics here\n"]
+        if not allowed(environ.get("REMOTE_ADDR"), headers, token):
+            start_response("403 Forbidden", [("Content-Type", "text/plain")])
+            return [b"metrics are open on loopback, or with the METRICS_TOKEN bearer token\n"]
+        body = render(path)
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Cache-Control", "no-store")])
+        return [body]
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *_args):  # no line per scrape
+            pass
+
+    server = make_server(address, port, app, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    return server
 
 
 def files(path: str) -> list[str]:

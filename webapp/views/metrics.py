@@ -6,29 +6,14 @@ X-Forwarded-For header), so a reverse proxy on the same host does not open it to
 """
 from __future__ import annotations
 
-import hmac
-import ipaddress
-
 from flask import Blueprint, Response, current_app, request
 
 from .. import runtime
 from ..extensions import db
 from ..services import metrics, pipeline_health
+from ..services.metrics import allowed
 
 bp = Blueprint("metrics", __name__)
-
-
-def allowed(remote_addr: str | None, headers, token: str) -> bool:
-    """May this request read the metrics? (pure; see the module docstring)"""
-    if token:
-        scheme, _, given = (headers.get("Authorization") or "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
-    if headers.get("Forwarded") or headers.get("X-Forwarded-For"):
-        return False
-    try:
-        return ipaddress.ip_address((remote_addr or "").split("%")[0]).is_loopback
-    except ValueError:
-        return False
 
 
 @bp.get("/metrics")
