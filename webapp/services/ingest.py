@@ -22,9 +22,19 @@ from .sql import insert_for
 MAX_TEXT = 20_000
 MAX_EXTERNAL_ID = 512
 FUTURE_SLACK = timedelta(minutes=5)
-# Kinds whose mentions are not deduplicated by URL: pushed and imported mentions are kept as
-# given, and the demo source replays its samples, URLs included, round after round by design.
-URL_DEDUPE_EXEMPT = (*SYSTEM_KINDS, "demo")
+
+
+def dedupes_urls(kind: str) -> bool:
+    """Are this kind's mentions deduplicated by canonical URL? Pushed and imported mentions
+    (SYSTEM_KINDS) are kept as given; an adapter may opt out (`SourceAdapter.dedupe_urls`)."""
+    from .sources import UnknownSourceKind, get_adapter
+
+    if kind in SYSTEM_KINDS:
+        return False
+    try:
+        return get_adapter(kind).dedupe_urls
+    except UnknownSourceKind:
+        return True
 
 
 class BadRecord(ValueError):
@@ -133,7 +143,7 @@ def store_batch(session, values: list[dict], now: datetime | None = None) -> Ing
         result.orphaned += 1
     if not rows:
         return result
-    result.duplicates += _key_urls(rows, {s for _, s, kind in found if kind not in URL_DEDUPE_EXEMPT})
+    result.duplicates += _key_urls(rows, {s for _, s, kind in found if dedupes_urls(kind)})
 
     batch = list(rows.values())
     scoring_started = time.perf_counter()

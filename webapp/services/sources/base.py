@@ -121,6 +121,10 @@ class SourceAdapter:
         """Fetch what is new since `cursor`; raise SourceError (only) when the fetch fails."""
         raise NotImplementedError
 
+    # URL dedupe: a page that two fetched sources bring is stored once (ingest keys mentions by
+    # their canonical URL). An adapter whose items reuse URLs by design turns it off.
+    dedupe_urls: bool = True
+
     # Backfill: adapters whose service can search a time range set this and implement
     # fetch_window. One call fetches ONE page of the window [since, until); `page` is the
     # adapter's own pagination state ({} at the start). The result's cursor is the next

@@ -113,6 +113,7 @@ def valid_position(cursor: dict) -> int | None:
 
 class DemoAdapter(SourceAdapter):
     kind = "demo"
+    dedupe_urls = False  # it replays its samples, URLs included, round after round
     label = "Demo data (offline sample mentions)"
     fields = (
         SettingField("per_fetch", "Mentions per fetch", False,

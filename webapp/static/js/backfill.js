@@ -8,7 +8,6 @@
   var status = document.getElementById("backfill-status");
   var errors = document.getElementById("backfill-errors");
   var url = box.dataset.progressUrl;
-  var failures = 0;
 
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
@@ -29,11 +28,5 @@
     return Boolean(data.finished);
   }
 
-  function poll() {
-    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.json(); })
-      .then(function (data) { failures = 0; if (!show(data)) { setTimeout(poll, 1000); } })
-      .catch(function () { failures += 1; if (failures < 30) { setTimeout(poll, 2000); } });
-  }
-  poll();
+  window.sentimonPoll(url, show);  // static/js/poll.js, loaded first
 })();

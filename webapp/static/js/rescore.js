@@ -7,7 +7,6 @@
   var bar = document.getElementById("rescore-bar");
   var status = document.getElementById("rescore-status");
   var url = box.dataset.progressUrl;
-  var failures = 0;
 
   function show(data) {
     var done = data.done || 0, total = data.total || 0;
@@ -25,11 +24,5 @@
     return false;
   }
 
-  function poll() {
-    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.json(); })
-      .then(function (data) { failures = 0; if (!show(data)) { setTimeout(poll, 1000); } })
-      .catch(function () { failures += 1; if (failures < 30) { setTimeout(poll, 2000); } });
-  }
-  poll();
+  window.sentimonPoll(url, show);  // static/js/poll.js, loaded first
 })();

@@ -1,0 +1,30 @@
+"""The progress boxes poll their JSON (static/js/poll.js) and show it: a backfill's page."""
+from __future__ import annotations
+
+from webapp.extensions import db
+from webapp.models import Monitor
+from webapp.services import backfill as backfills
+
+from ..backfill_pager import install, uninstall
+from ..conftest import make_user
+from ..helpers import new_monitor
+from ..test_backfill import SINCE, UNTIL
+from .support import PASSWORD, screenshot, sign_in
+
+
+def test_the_backfill_page_polls_its_progress_until_it_is_finished(app, live_server, page):
+    install()
+    try:
+        make_user(app, email="bf@example.com", role="editor", password=PASSWORD)
+        monitor_id = new_monitor(app, name="History", query="acme", sources=[{"kind": "pager"}])[0]
+        with app.app_context():
+            backfill_id = backfills.start_backfill(db.session, db.session.get(Monitor, monitor_id), SINCE, UNTIL).id
+            assert backfills.cancel(db.session, backfill_id)   # finished: the page stops polling
+        sign_in(page, "bf@example.com")
+        page.goto(f"/monitors/{monitor_id}/backfills/{backfill_id}")
+        # The page renders the state without a class; the script's first answer sets one.
+        page.wait_for_function("document.getElementById('backfill-status').className === 'status cancelled'")
+        assert page.locator("#backfill-status").inner_text().startswith("cancelled: 0 of ")
+        screenshot(page, "backfill-progress")
+    finally:
+        uninstall()
