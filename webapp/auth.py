@@ -39,11 +39,11 @@ def user_for_token(token: str) -> User | None:
 
 
 def create_token(user: User, name: str = "") -> str:
-    """Create an API token for `user`; returns the secret, which is stored only as a hash."""
-    secret = ApiToken.new_secret()
-    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(secret), prefix=secret[:8], name=name))
-    db.session.commit()
-    return secret
+    """Create an API token for `user`; returns the secret, which is stored only as a hash
+    (services/tokens.issue_token, in the request's session)."""
+    from .services.tokens import issue_token
+
+    return issue_token(db.session, user, name)[1]
 
 
 def api_user(role: str = "viewer"):

@@ -154,30 +154,6 @@ def point(start: datetime, row) -> dict:
             "positive": positive, "neutral": neutral, "negative": negative}
 
 
-def sources_breakdown(session, monitor_id: int, bucket: str, start: datetime,
-                      end: datetime) -> dict[int, dict]:
-    """Totals per source over [start, end): count, average and label counts."""
-    rows = session.execute(
-        select(Rollup).where(
-            Rollup.monitor_id == monitor_id, Rollup.source_id != ALL_SOURCES,
-            Rollup.bucket == bucket, Rollup.start >= start, Rollup.start < end,
-        )
-    ).scalars()
-    totals: dict[int, Delta] = defaultdict(Delta)
-    for r in rows:
-        t = totals[r.source_id]
-        t.count += r.count
-        t.sum_compound += r.sum_compound
-        t.positive += r.positive
-        t.neutral += r.neutral
-        t.negative += r.negative
-    return {
-        sid: {"count": t.count, "avg_compound": round(t.sum_compound / t.count, 4) if t.count else None,
-              "positive": t.positive, "neutral": t.neutral, "negative": t.negative}
-        for sid, t in totals.items()
-    }
-
-
 def rebuild(session, monitor_id: int) -> int:
     """Recompute a monitor's rollups from its stored mentions (after re-scoring); does not commit.
 
