@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
@@ -20,6 +20,7 @@ from .extensions import db
 from .models import Backfill, Monitor
 from .services import backfill as backfills
 from .services.backfill_progress import Progress, progress
+from .services.sources.times import as_utc
 
 MAX_INLINE_WAIT = 60.0  # an inline run sleeps through rate limits up to this long, else leaves the slice
 INLINE_TRIES = 3
@@ -42,7 +43,7 @@ class IsoTime(click.ParamType):
         except ValueError:
             self.fail(f"{value!r} is not an ISO 8601 date or time (e.g. 2026-05-01 or 2026-05-01T12:00:00Z)",
                       param, ctx)
-        return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+        return as_utc(ts)
 
 
 @click.command("backfill")

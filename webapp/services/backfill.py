@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import and_, func, or_, select, update
@@ -31,6 +31,7 @@ from .bus import Bus
 from .publish import publish_mentions
 from .query import QueryError, compile_query
 from .sources import FetchContext, SourceError, UnknownSourceKind, get_adapter
+from .sources.times import as_utc
 
 SLICE_SPAN = timedelta(days=1)
 MAX_SPAN = timedelta(days=366)
@@ -73,16 +74,13 @@ class SliceReport:
     retry_after: float | None = None
 
 
-def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
-
 
 def check_range(since: datetime | None, until: datetime | None, now: datetime) -> tuple[datetime, datetime]:
     """The range to backfill, in aware UTC: `until` defaults to and is capped at `now` (pure)."""
     errors = {}
     if since is None:
         raise BackfillInvalid({"since": "a start time is required"})
-    since, until = _utc(since), min(_utc(until) if until is not None else now, now)
+    since, until = as_utc(since), min(as_utc(until) if until is not None else now, now)
     if since >= until:
         errors["since"] = "the start must be before the end (and before now)"
     elif until - since > MAX_SPAN:

@@ -17,6 +17,7 @@ from ..models import SYSTEM_KINDS, Mention, Source
 from . import metrics, rollups
 from . import lexicon
 from .canonical import url_key
+from .sources.times import as_utc
 from .sql import insert_for
 
 MAX_TEXT = 20_000
@@ -65,9 +66,7 @@ def parse_time(value, default: datetime) -> datetime:
             raise BadRecord(f"published_at {value!r} is not an ISO 8601 time") from exc
     else:
         raise BadRecord("published_at must be an ISO 8601 string")
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=timezone.utc)
-    return ts.astimezone(timezone.utc)
+    return as_utc(ts)
 
 
 def _opt_str(value, name: str, limit: int) -> str | None:

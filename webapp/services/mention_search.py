@@ -26,6 +26,7 @@ from typing import Iterator, Mapping
 from sqlalchemy import and_, func, or_, select
 
 from ..models import LABELS, Mention, Source
+from .sources.times import as_utc
 
 SORTS = {"newest": "newest first", "oldest": "oldest first", "positive": "most positive first",
          "negative": "most negative first"}
@@ -92,9 +93,7 @@ def parse_time(value: str, *, end_of_day: bool = False) -> datetime:
     except ValueError:
         fixed = re.sub(r" (\d{2}:?\d{2})$", r"+\1", value)
         ts = datetime.fromisoformat(fixed)  # raises ValueError with the same meaning
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=timezone.utc)
-    return ts.astimezone(timezone.utc)
+    return as_utc(ts)
 
 
 def split_terms(q: str) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ from .items import external_id
 from .rss import web_url
 from .settings_checks import check_web_url, settings_object
 from .text import html_to_text, truncate
-from .times import parse_time
+from .times import as_utc, parse_time
 
 FIELD_NAMES = ("id", "text", "author", "url", "published_at")
 REQUIRED_FIELDS = ("id", "text")
@@ -159,7 +159,7 @@ def to_datetime(value, now: datetime | None = None) -> datetime | None:
     if when is None and isinstance(value, str):
         try:
             when = parsedate_to_datetime(value)
-            when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+            when = as_utc(when)
         except (TypeError, ValueError, IndexError, OverflowError):   # year 9999 at -0100: 10000 UTC
             return None
         when = min(when, now) if now is not None else when
