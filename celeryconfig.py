@@ -1,15 +1,17 @@
 """Celery's lowercase settings, read from the environment.
 
 The broker and result backend default to SQLite files (the embedded default) and are filled in
-from the Flask config by `webapp.celery_app.celery_init_app`; the rest is fixed policy.
+from the Flask config by `webapp.core.celery_app.celery_init_app`; the rest is fixed policy.
 """
 import os
 from datetime import timedelta
 
 broker_url = os.environ.get("CELERY_BROKER_URL") or None
 result_backend = os.environ.get("CELERY_RESULT_BACKEND") or None
-imports = ("tasks.fetch", "tasks.maintenance", "tasks.scoring", "tasks.alerts", "tasks.notify",
-           "tasks.backfill") + tuple(
+imports = (
+    "webapp.monitors.tasks", "webapp.monitors.backfill.tasks", "webapp.admin.tasks",
+    "webapp.scoring.tasks", "webapp.alerting.tasks", "webapp.alerting.notifiers.tasks",
+) + tuple(
     name for name in os.environ.get("CELERY_EXTRA_IMPORTS", "").split(",") if name.strip()
 )
 timezone = "UTC"

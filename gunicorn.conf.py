@@ -16,7 +16,7 @@ threads = int(os.environ.get("WEB_THREADS") or 1)
 
 
 def _metrics_folder() -> str:
-    from webapp.services import metrics
+    from webapp.core import metrics
 
     instance = os.environ.get("SENTIMON_INSTANCE") or os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                                    "instance")

@@ -111,9 +111,9 @@ def main() -> None:
 
     import psycopg
 
-    from webapp.auth import create_token
-    from webapp.extensions import db
-    from webapp.models import User
+    from webapp.people.auth import create_token
+    from webapp.core.extensions import db
+    from webapp.people.models import User
 
     urls = common.service_urls()
     with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp_name:

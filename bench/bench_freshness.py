@@ -74,10 +74,10 @@ def main() -> None:
     parser.add_argument("--monitors", type=int, default=4)
     args = parser.parse_args()
 
-    from webapp.auth import create_token
-    from webapp.extensions import db
-    from webapp.models import User
-    from webapp.services.monitors import create_monitor
+    from webapp.people.auth import create_token
+    from webapp.core.extensions import db
+    from webapp.people.models import User
+    from webapp.monitors.services.manage import create_monitor
 
     urls = common.service_urls()
     prefix = common.unique_prefix("f")

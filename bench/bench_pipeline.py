@@ -35,7 +35,7 @@ def _init_stock():
     global _STOCK
     from nltk.sentiment.vader import SentimentIntensityAnalyzer
 
-    from webapp.services.sentiment import LEXICON_RESOURCE
+    from webapp.scoring.sentiment import LEXICON_RESOURCE
 
     _STOCK = SentimentIntensityAnalyzer(lexicon_file=LEXICON_RESOURCE)
 
@@ -113,8 +113,8 @@ def measure_rate(count: Counter, expected: int, timeout: float, procs=()) -> tup
 
 def run_naive(urls: dict, tmp: Path, items: list[dict], stamps: list[str]) -> float:
     """The naive design's rate (mentions/s) on 2 worker processes."""
-    from webapp.extensions import db
-    from webapp.services.monitors import create_monitor, system_source
+    from webapp.core.extensions import db
+    from webapp.monitors.services.manage import create_monitor, system_source
 
     queue = f"bench-naive-{uuid.uuid4().hex[:8]}"
     with common.fresh_database(urls) as url:
@@ -161,10 +161,10 @@ def _purge(app, queue: str) -> None:
 
 def run_pipeline(urls: dict, tmp: Path, items: list[dict], stamps: list[str]) -> dict:
     """The pipeline's rate, produce rate and workers' peak memory."""
-    from webapp import runtime
-    from webapp.extensions import db
-    from webapp.services.monitors import create_monitor, system_source
-    from webapp.services.publish import publish_mentions
+    from webapp.core import runtime
+    from webapp.core.extensions import db
+    from webapp.monitors.services.manage import create_monitor, system_source
+    from webapp.ingest.publish import publish_mentions
 
     prefix = common.unique_prefix("p")
     queue = f"bench-pipeline-{uuid.uuid4().hex[:8]}"

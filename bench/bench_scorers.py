@@ -32,7 +32,7 @@ def corpus(n: int) -> list[str]:
 
 def best_rate(fn, n: int, repeat: int) -> float:
     """Texts per second of the fastest of `repeat` runs of fn()."""
-    from webapp.services import sentiment
+    from webapp.scoring import sentiment
 
     times = []
     for _ in range(repeat):
@@ -53,9 +53,9 @@ def main() -> None:
     from nltk.sentiment.vader import SentimentIntensityAnalyzer
 
     from webapp import create_app
-    from webapp.extensions import db
-    from webapp.services import scorers, sentiment, training
-    from webapp.services.monitors import create_monitor
+    from webapp.core.extensions import db
+    from webapp.scoring import scorers, sentiment, training
+    from webapp.monitors.services.manage import create_monitor
 
     texts = corpus(args.texts)
     n = len(texts)

@@ -41,7 +41,7 @@ def _best(fn, repeat: int, before=None) -> float:
 
 
 def measure(name: str, texts: list[str], repeat: int, stock, verdicts: dict) -> None:
-    from webapp.services import sentiment, vader_fast
+    from webapp.scoring import sentiment, vader_fast
 
     fast = sentiment.fast_analyzer()
 
@@ -86,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from tests import vader_corpus
-    from webapp.services import sentiment
+    from webapp.scoring import sentiment
 
     stock = sentiment.analyzer()  # NLTK's SentimentIntensityAnalyzer with the installed lexicon
     realistic = vader_corpus.realistic(args.texts, seed=8, duplicate_share=args.duplicates)

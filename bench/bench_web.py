@@ -105,9 +105,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="threads per process (default: gunicorn.conf.py's)")
     args = parser.parse_args()
 
-    from webapp.auth import create_token
-    from webapp.extensions import db
-    from webapp.models import User
+    from webapp.people.auth import create_token
+    from webapp.core.extensions import db
+    from webapp.people.models import User
 
     urls = common.service_urls()
     results = {}

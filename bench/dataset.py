@@ -121,9 +121,9 @@ def generate(urls: dict, tmp: Path, log=print) -> dict:
     import json
 
     from common import app_config
-    from webapp.extensions import db
-    from webapp.models import User
-    from webapp.services.monitors import create_monitor
+    from webapp.core.extensions import db
+    from webapp.people.models import User
+    from webapp.monitors.services.manage import create_monitor
 
     started = time.perf_counter()
     url = create_database(urls, NAME)
@@ -197,7 +197,7 @@ def _migrates(urls: dict, url: str, tmp: Path, log) -> bool:
     except (Exception, SystemExit) as exc:  # e.g. revisions re-chained since it was made
         log(f"the kept database does not take this checkout's migrations ({exc})")
         return False
-    from webapp.extensions import db
+    from webapp.core.extensions import db
 
     with app.app_context():
         db.engine.dispose()
@@ -264,8 +264,8 @@ def check_rollups(session, monitor_id: int, end: datetime) -> None:
     every mention of two hours (15m and 1h buckets) and of one day (1d bucket), all sources."""
     from sqlalchemy import select
 
-    from webapp.models import Mention, Rollup
-    from webapp.services import rollups
+    from webapp.ingest.models import Mention, Rollup
+    from webapp.ingest import rollups
 
     day = rollups.bucket_start(end - timedelta(days=37), "1d")
     for bucket, start, length in (("15m", day + timedelta(hours=5), timedelta(hours=2)),

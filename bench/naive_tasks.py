@@ -18,7 +18,7 @@ def _stock():
     if _analyzer is None:
         from nltk.sentiment.vader import SentimentIntensityAnalyzer
 
-        from webapp.services.sentiment import LEXICON_RESOURCE
+        from webapp.scoring.sentiment import LEXICON_RESOURCE
 
         _analyzer = SentimentIntensityAnalyzer(lexicon_file=LEXICON_RESOURCE)
     return _analyzer
@@ -27,10 +27,10 @@ def _stock():
 @shared_task(name="bench.naive_store", ignore_result=True)
 def naive_store(monitor_id: int, source_id: int, external_id: str, text: str,
                 published_at: str) -> None:
-    from webapp.extensions import db
-    from webapp.models import Mention
-    from webapp.services.sentiment import label_for
-    from webapp.services.sql import insert_for
+    from webapp.core.extensions import db
+    from webapp.ingest.models import Mention
+    from webapp.scoring.sentiment import label_for
+    from webapp.core.sql import insert_for
 
     s = _stock().polarity_scores(text)
     row = dict(monitor_id=monitor_id, source_id=source_id, external_id=external_id, text=text,

@@ -324,7 +324,7 @@ def check(mentions: list[dict]) -> None:
     from collections import Counter
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from webapp.services.sentiment import score_text
+    from webapp.scoring.sentiment import score_text
 
     labels = Counter(score_text(m["text"]).label for m in mentions)
     total = len(mentions)

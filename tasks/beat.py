@@ -14,7 +14,7 @@ import uuid
 
 from celery.beat import PersistentScheduler
 
-from webapp.services import leases
+from webapp.core import leases
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "celery-beat"
@@ -28,7 +28,7 @@ class LeaderScheduler(PersistentScheduler):
         self.ttl = float(self.app.flask_app.config["BEAT_LEASE_SECONDS"])
 
     def _engine(self):
-        from webapp.extensions import db
+        from webapp.core.extensions import db
 
         with self.app.flask_app.app_context():
             return db.engine

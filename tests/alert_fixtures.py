@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from .helpers import free_port
+from tests.helpers import free_port
 
 
 @dataclass

@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from webapp.services.sources import REGISTRY, register
-from webapp.services.sources.base import (
+from webapp.monitors.sources import REGISTRY, register
+from webapp.monitors.sources.base import (
     FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError, SourceSettingsError,
 )
 

@@ -1,4 +1,4 @@
 """Imported by a test worker (CELERY_EXTRA_IMPORTS) so that the `pager` kind exists there too."""
-from .backfill_pager import install
+from tests.backfill_pager import install
 
 install()

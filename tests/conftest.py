@@ -11,11 +11,11 @@ import pytest
 from flask_migrate import upgrade
 
 from webapp import create_app
-from webapp.auth import create_token
-from webapp.extensions import db
-from webapp.models import User
-from webapp.services import pipeline
-from webapp import runtime
+from webapp.people.auth import create_token
+from webapp.core.extensions import db
+from webapp.people.models import User
+from webapp.ingest import pipeline
+from webapp.core import runtime
 
 
 ROOT = Path(__file__).resolve().parents[1]

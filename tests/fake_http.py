@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from datetime import datetime, timezone
 from urllib.parse import SplitResult, urlsplit
 
-from webapp.services.egress import EgressPolicy
+from webapp.core.egress import EgressPolicy
 
 JSON = "application/json; charset=utf-8"
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)  # the fakes' and the tests' clock

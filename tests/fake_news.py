@@ -21,8 +21,8 @@ from xml.sax.saxutils import escape
 import pytest
 
 from tests.fake_http import JSON, LOOPBACK, NOW, LoopbackServer
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources import FetchContext
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources import FetchContext
 
 
 @dataclass

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, unquote, urlencode
 
 from tests.fake_http import NOW, LoopbackServer
-from webapp.services.query import compile_query
+from webapp.core.query import compile_query
 
 
 def iso(when: datetime, millis: bool = True) -> str:

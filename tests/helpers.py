@@ -1,8 +1,8 @@
 """Small helpers shared by tests."""
 from __future__ import annotations
 
-from webapp.extensions import db
-from webapp.services.monitors import create_monitor, system_source
+from webapp.core.extensions import db
+from webapp.monitors.services.manage import create_monitor, system_source
 
 
 def new_monitor(app, name="Test", query="", sources=None) -> tuple[int, int]:

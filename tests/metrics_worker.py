@@ -1,4 +1,4 @@
-"""A worker-like process for tests/test_metrics.py: records samples through webapp.services.metrics.
+"""A worker-like process for tests/test_metrics.py: records samples through webapp.core.metrics.
 
 Run with SENTIMON_INSTANCE and DATABASE_URL set to a test's instance. It creates the app (which
 configures the installation's multiprocess folder), records a known set of samples, starts a
@@ -7,7 +7,7 @@ bus consumer's live gauge, prints READY and waits until stdin closes (or it is k
 import sys
 
 from webapp import create_app
-from webapp.services import metrics
+from webapp.core import metrics
 
 app = create_app()
 metrics.mentions_fetched("rss", 7)

@@ -84,8 +84,8 @@ EXPECTED_VADER = {"accuracy": 0.4833, "macro_f1": 0.4706,
 
 def train_model(app, name: str = "gadgets", n: int = 300, seed: int = 7):
     """Train and store model `name` on labelled_csv(n, seed); returns the TrainingResult."""
-    from webapp.extensions import db
-    from webapp.services import evaluation, training
+    from webapp.core.extensions import db
+    from webapp.scoring import evaluation, training
 
     with app.app_context():
         data = evaluation.read_labelled(labelled_csv(n, seed))

@@ -10,11 +10,15 @@ from flask_migrate import upgrade
 
 from tests.conftest import app_config, make_user
 from tests.helpers import new_monitor, wait_for
-from webapp import create_app, runtime
-from webapp.extensions import db
-from webapp.models import DeadLetter, Delivery, Mention
-from webapp.services import dead_letters, pipeline, pipeline_health
-from webapp.services.bus import MENTIONS_GROUP, MENTIONS_TOPIC
+from webapp import create_app
+from webapp.core import runtime
+from webapp.core.extensions import db
+from webapp.ingest.bus.models import DeadLetter
+from webapp.alerting.models import Delivery
+from webapp.ingest.models import Mention
+from webapp.admin import dead_letters, pipeline_health
+from webapp.ingest import pipeline
+from webapp.ingest.bus import MENTIONS_GROUP, MENTIONS_TOPIC
 
 
 def poison(monitor_id, source_id, external_id="p1"):

@@ -6,10 +6,10 @@ import re
 import pytest
 
 from tests.conftest import make_user
-from webapp.extensions import db
-from webapp.models import ApiToken, User
-from webapp.services import users_admin
-from webapp.services.tokens import revoke_token
+from webapp.core.extensions import db
+from webapp.people.models import ApiToken, User
+from webapp.people.services import users as users_admin
+from webapp.people.services.tokens import revoke_token
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from webapp.extensions import db
-from webapp.services.alerts import evaluation
+from webapp.core.extensions import db
+from webapp.alerting import evaluation
 
-from .alert_fixtures import push, webhook_server  # noqa: F401  (fixture)
-from .helpers import new_monitor
+from tests.alert_fixtures import push, webhook_server  # noqa: F401  (fixture)
+from tests.helpers import new_monitor
 
 pytestmark = pytest.mark.both_databases
 
@@ -51,10 +51,10 @@ def test_bad_notifiers_are_422(client, auth, body, field):
 
 
 def test_notifiers_need_an_editor(app, client, auth):
-    from webapp.auth import create_token
-    from webapp.models import User
+    from webapp.people.auth import create_token
+    from webapp.people.models import User
 
-    from .conftest import make_user
+    from tests.conftest import make_user
 
     make_user(app, email="viewer@example.com", role="viewer")
     with app.app_context():
@@ -182,7 +182,7 @@ def test_openapi_documents_the_alerting_api(client):
 
 def test_a_spike_through_the_api_fires_once_and_resolves_once(app, client, auth, drain, webhook_server):
     """End to end: REST push → bus → rollups → evaluation (time driven) → outbox → signed webhooks."""
-    from tasks.notify import deliver
+    from webapp.alerting.notifiers.tasks import deliver
 
     monitor_id, _ = new_monitor(app, name="Acme")
     hook = client.post("/api/v1/notifiers", json={"kind": "webhook", "url": webhook_server.url}, headers=auth).json

@@ -5,9 +5,9 @@ import random
 import statistics
 from datetime import datetime, timedelta, timezone
 
-from webapp.services.alerts.baseline import MAD_FLOOR, baseline_for, robust_stats
-from webapp.services.alerts.evaluate import RuleParams, evaluate
-from webapp.services.alerts.windows import BucketSeries
+from webapp.alerting.baseline import MAD_FLOOR, baseline_for, robust_stats
+from webapp.alerting.conditions import RuleParams, evaluate
+from webapp.alerting.windows import BucketSeries
 
 HOUR = timedelta(hours=1)
 END = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)   # a Monday, 09:00 UTC

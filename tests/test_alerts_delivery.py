@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from webapp import runtime
-from webapp.extensions import db
-from webapp.models import Delivery, Notifier
-from webapp.services.notifiers import Context, delivery
+from webapp.core import runtime
+from webapp.core.extensions import db
+from webapp.alerting.models import Delivery, Notifier
+from webapp.alerting.notifiers import Context, delivery
 
-from .alert_fixtures import smtp_server, webhook_server  # noqa: F401  (fixtures)
-from .conftest import app_config
-from .helpers import new_monitor, wait_for
+from tests.alert_fixtures import smtp_server, webhook_server  # noqa: F401  (fixtures)
+from tests.conftest import app_config
+from tests.helpers import new_monitor, wait_for
 
 pytestmark = pytest.mark.both_databases
 
@@ -192,13 +192,13 @@ KILLED_WORKER = """
 import json, os, sys
 from webapp import create_app
 app = create_app(json.loads(os.environ["SENTIMON_TEST_CONFIG"]))
-from tasks.notify import deliver
+from webapp.alerting.notifiers.tasks import deliver
 deliver(int(sys.argv[1]))
 """
 
 
 def test_a_duplicate_task_after_a_worker_kill_sends_nothing(app, client, auth, webhook_server, tmp_path):
-    from tasks.notify import deliver
+    from webapp.alerting.notifiers.tasks import deliver
 
     notifier_id, _ = make_webhook(client, auth, webhook_server.url)
     delivery_id = queue_test(app, notifier_id, datetime.now(timezone.utc))
@@ -228,7 +228,7 @@ def test_a_duplicate_task_after_a_worker_kill_sends_nothing(app, client, auth, w
 
 
 def test_deliver_task_in_process_sends_once(app, client, auth, webhook_server):
-    from tasks.notify import deliver
+    from webapp.alerting.notifiers.tasks import deliver
 
     notifier_id, _ = make_webhook(client, auth, webhook_server.url)
     delivery_id = queue_test(app, notifier_id, datetime.now(timezone.utc))
@@ -242,8 +242,8 @@ def test_deliver_task_in_process_sends_once(app, client, auth, webhook_server):
 
 
 def test_email_content_over_a_real_smtp_server(app, client, auth, drain, smtp_server):
-    from tasks.notify import deliver
-    from webapp.services.alerts import evaluation
+    from webapp.alerting.notifiers.tasks import deliver
+    from webapp.alerting import evaluation
 
     app.config.update(SMTP_URL=smtp_server.url, SMTP_FROM="alerts@sentimon.example",
                       PUBLIC_URL="https://sentimon.example")
@@ -291,7 +291,7 @@ def test_email_content_over_a_real_smtp_server(app, client, auth, drain, smtp_se
 
 
 def test_email_to_a_dead_smtp_server_is_retried(app, client, auth):
-    from .helpers import free_port
+    from tests.helpers import free_port
 
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"
     email = client.post("/api/v1/notifiers", json={"kind": "email", "to": ["ops@example.com"]}, headers=auth)

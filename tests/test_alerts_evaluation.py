@@ -8,13 +8,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import AlertEvent, AlertState, Delivery, Monitor, Silence
-from webapp.services.alerts import evaluation, silences
-from webapp.services.alerts.windows import slot_end, window_slot
+from webapp.core.extensions import db
+from webapp.alerting.models import AlertEvent, AlertState, Delivery, Silence
+from webapp.monitors.models import Monitor
+from webapp.alerting import evaluation, silences
+from webapp.alerting.windows import slot_end, window_slot
 
-from .alert_fixtures import at, push
-from .helpers import new_monitor
+from tests.alert_fixtures import at, push
+from tests.helpers import new_monitor
 
 pytestmark = pytest.mark.both_databases
 

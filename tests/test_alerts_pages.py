@@ -5,13 +5,13 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
-from webapp.extensions import db
-from webapp.models import Delivery
-from webapp.services.alerts import evaluation
+from webapp.core.extensions import db
+from webapp.alerting.models import Delivery
+from webapp.alerting import evaluation
 
-from .alert_fixtures import push, webhook_server  # noqa: F401  (fixture)
-from .conftest import make_user
-from .helpers import new_monitor
+from tests.alert_fixtures import push, webhook_server  # noqa: F401  (fixture)
+from tests.conftest import make_user
+from tests.helpers import new_monitor
 
 NEGATIVE = "This is terrible, awful and broken."
 
@@ -103,7 +103,7 @@ def test_viewers_can_backtest_but_not_save(app, client, auth):
 
 
 def test_history_silences_and_delivery_log_with_redeliver(app, logged_in, auth, drain, webhook_server):
-    from tasks.notify import deliver
+    from webapp.alerting.notifiers.tasks import deliver
 
     monitor_id, _ = new_monitor(app, name="Shop")
     hook = logged_in.post("/api/v1/notifiers", json={"kind": "webhook", "url": webhook_server.url}, headers=auth).json

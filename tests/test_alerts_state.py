@@ -6,11 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from webapp.services.alerts.baseline import Baseline
-from webapp.services.alerts.evaluate import Observation, RuleParams, evaluate
-from webapp.services.alerts.state import StateSnapshot, active_silence, next_digest, next_state
-from webapp.services.alerts.windows import BucketSeries, WindowStats, slot_end, window_slot
-from webapp.services.notifiers.retry import parse_retry_after, retry_decision
+from webapp.alerting.baseline import Baseline
+from webapp.alerting.conditions import Observation, RuleParams, evaluate
+from webapp.alerting.state import StateSnapshot, active_silence, next_digest, next_state
+from webapp.alerting.windows import BucketSeries, WindowStats, slot_end, window_slot
+from webapp.alerting.notifiers.retry import parse_retry_after, retry_decision
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 MET, CLEAR, NODATA = Observation(-0.5, True), Observation(0.2, False), Observation(None, None)
@@ -204,7 +204,7 @@ def test_parse_retry_after():
 
 
 def test_smtp_urls():
-    from webapp.services.notifiers.email import SmtpTarget, parse_smtp_url
+    from webapp.alerting.notifiers.email import SmtpTarget, parse_smtp_url
 
     assert parse_smtp_url("smtp://127.0.0.1:1025") == SmtpTarget(False, "127.0.0.1", 1025)
     assert parse_smtp_url("smtps://mailer%40example.com:p%3Ass@mail.example.com") == SmtpTarget(

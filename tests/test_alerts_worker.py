@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import Delivery
-from webapp.services.alerts.windows import slot_end, window_slot
+from webapp.core.extensions import db
+from webapp.alerting.models import Delivery
+from webapp.alerting.windows import slot_end, window_slot
 
-from .alert_fixtures import push, webhook_server  # noqa: F401  (fixture)
-from .conftest import app_config
-from .helpers import new_monitor, stop_process, wait_for
+from tests.alert_fixtures import push, webhook_server  # noqa: F401  (fixture)
+from tests.conftest import app_config
+from tests.helpers import new_monitor, stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .helpers import mention, new_monitor
+from tests.helpers import mention, new_monitor
 
 pytestmark = pytest.mark.both_databases
 
@@ -168,11 +168,11 @@ def test_unknown_monitor_is_404(client, auth):
 
 
 def test_viewer_cannot_write(app, client):
-    from webapp.auth import create_token
-    from webapp.extensions import db
-    from webapp.models import User
+    from webapp.people.auth import create_token
+    from webapp.core.extensions import db
+    from webapp.people.models import User
 
-    from .conftest import make_user
+    from tests.conftest import make_user
 
     make_user(app, email="viewer@example.com", role="viewer")
     with app.app_context():

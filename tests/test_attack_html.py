@@ -14,13 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources.base import FetchContext
-from webapp.services.sources.hackernews import hit_to_item
-from webapp.services.sources.json_source import item_from
-from webapp.services.sources.mastodon import status_to_item
-from webapp.services.sources.rss import RssAdapter
-from webapp.services.sources.text import html_to_text, sanitize_html
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources.base import FetchContext
+from webapp.monitors.sources.hackernews import hit_to_item
+from webapp.monitors.sources.json_source import item_from
+from webapp.monitors.sources.mastodon import status_to_item
+from webapp.monitors.sources.rss import RssAdapter
+from webapp.monitors.sources.text import html_to_text, sanitize_html
 
 NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
 

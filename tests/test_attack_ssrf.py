@@ -28,18 +28,20 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from sqlalchemy import select
 
-from webapp import runtime
-from webapp.auth import create_token
-from webapp.extensions import db
-from webapp.models import Delivery, Monitor, Notifier, User
-from webapp.services import fetching
-from webapp.services.egress import EgressError, EgressPolicy, check_url, fetch
-from webapp.services.monitors import create_monitor
-from webapp.services.notifiers import webhook
-from webapp.services.sources.base import FetchContext, SourceError
-from webapp.services.sources.rss import RssAdapter
+from webapp.core import runtime
+from webapp.people.auth import create_token
+from webapp.core.extensions import db
+from webapp.alerting.models import Delivery, Notifier
+from webapp.monitors.models import Monitor
+from webapp.people.models import User
+from webapp.monitors.services import fetching
+from webapp.core.egress import EgressError, EgressPolicy, check_url, fetch
+from webapp.monitors.services.manage import create_monitor
+from webapp.alerting.notifiers import webhook
+from webapp.monitors.sources.base import FetchContext, SourceError
+from webapp.monitors.sources.rss import RssAdapter
 
-from .conftest import app_config, make_user, migrated_app
+from tests.conftest import app_config, make_user, migrated_app
 
 FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
         b'<item><guid>1</guid><title>canary item</title></item></channel></rss>')

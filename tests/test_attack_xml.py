@@ -15,10 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import feedparser
 import pytest
 
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources.base import FetchContext, SourceError
-from webapp.services.sources.rss import RssAdapter, parse_feed
-from webapp.services.sources.xml_guard import refuse_entity_declarations
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources.base import FetchContext, SourceError
+from webapp.monitors.sources.rss import RssAdapter, parse_feed
+from webapp.monitors.sources.xml_guard import refuse_entity_declarations
 
 POLICY = EgressPolicy.from_setting("127.0.0.1")
 PASSWD_MARK = "root:"   # the first line of /etc/passwd on every Linux

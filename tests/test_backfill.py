@@ -7,14 +7,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from webapp import runtime
-from webapp.extensions import db
-from webapp.models import Backfill, BackfillSlice, Mention, Monitor, Rollup, Source
-from webapp.services import backfill as backfills
-from webapp.services.backfill_progress import progress
+from webapp.core import runtime
+from webapp.core.extensions import db
+from webapp.monitors.backfill.models import Backfill, BackfillSlice
+from webapp.ingest.models import Mention, Rollup
+from webapp.monitors.models import Monitor, Source
+from webapp.monitors.backfill import service as backfills
+from webapp.monitors.backfill.progress import progress
 
-from .backfill_pager import DAY, expected_items, install, uninstall
-from .helpers import new_monitor
+from tests.backfill_pager import DAY, expected_items, install, uninstall
+from tests.helpers import new_monitor
 
 pytestmark = pytest.mark.both_databases
 

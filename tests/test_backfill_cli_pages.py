@@ -7,15 +7,16 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from webapp import runtime
-from webapp.extensions import db
-from webapp.models import Backfill, BackfillSlice, Mention
-from webapp.services import backfill as backfills
+from webapp.core import runtime
+from webapp.core.extensions import db
+from webapp.monitors.backfill.models import Backfill, BackfillSlice
+from webapp.ingest.models import Mention
+from webapp.monitors.backfill import service as backfills
 
-from .backfill_pager import DAY, expected_items, install, uninstall
-from .conftest import make_user
-from .helpers import new_monitor
-from .test_backfill import SINCE, UNTIL, stored
+from tests.backfill_pager import DAY, expected_items, install, uninstall
+from tests.conftest import make_user
+from tests.helpers import new_monitor
+from tests.test_backfill import SINCE, UNTIL, stored
 
 
 @pytest.fixture
@@ -166,7 +167,7 @@ def test_page_starts_a_backfill_and_reports_progress(app, logged_in, pager, drai
 def test_page_cancel_and_resume(app, logged_in, pager):
     monitor_id = pager_monitor(app)
     with app.app_context():
-        from webapp.models import Monitor
+        from webapp.monitors.models import Monitor
         backfill_id = backfills.start_backfill(db.session, db.session.get(Monitor, monitor_id), SINCE, UNTIL).id
     base = f"/monitors/{monitor_id}/backfills/{backfill_id}"
     assert logged_in.post(f"{base}/cancel").status_code == 302
@@ -202,7 +203,7 @@ def test_viewers_follow_but_cannot_start_or_change(app, client, pager):
     monitor_id = pager_monitor(app)
     other_id = pager_monitor(app)
     with app.app_context():
-        from webapp.models import Monitor
+        from webapp.monitors.models import Monitor
         backfill_id = backfills.start_backfill(db.session, db.session.get(Monitor, monitor_id), SINCE, UNTIL).id
     make_user(app, email="viewer@example.com", role="viewer", password="viewer password")
     client.post("/login", data={"email": "viewer@example.com", "password": "viewer password"})
@@ -223,11 +224,11 @@ def test_viewers_follow_but_cannot_start_or_change(app, client, pager):
 
 def test_tasks_fan_out_slices_and_run_them(app, pager, drain):
     """The thin tasks, run in this process: start and resume queue run_slice on the fetch queue."""
-    from tasks import backfill as backfill_tasks
+    from webapp.monitors.backfill import tasks as backfill_tasks
 
     monitor_id = pager_monitor(app)
     with app.app_context():
-        from webapp.models import Monitor
+        from webapp.monitors.models import Monitor
         backfill_id = backfills.start_backfill(db.session, db.session.get(Monitor, monitor_id), SINCE, UNTIL).id
         ids = backfills.slice_ids(db.session, backfill_id)
     assert backfill_tasks.start.apply(args=[backfill_id]).get() == 2

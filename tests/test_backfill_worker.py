@@ -8,15 +8,17 @@ import subprocess
 
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import Backfill, BackfillSlice, Mention, Monitor, Rollup
-from webapp.services import backfill as backfills
+from webapp.core.extensions import db
+from webapp.monitors.backfill.models import Backfill, BackfillSlice
+from webapp.ingest.models import Mention, Rollup
+from webapp.monitors.models import Monitor
+from webapp.monitors.backfill import service as backfills
 
-from .backfill_pager import DAY, expected_items, install, uninstall
-from .conftest import app_config
-from .helpers import new_monitor, stop_process, wait_for
-from .test_backfill import UNTIL
-from .test_worker import BIN, ROOT, service_env
+from tests.backfill_pager import DAY, expected_items, install, uninstall
+from tests.conftest import app_config
+from tests.helpers import new_monitor, stop_process, wait_for
+from tests.test_backfill import UNTIL
+from tests.test_worker import BIN, ROOT, service_env
 
 DAYS, PAGES = 4, 4
 

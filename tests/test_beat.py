@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import app_config
-from .helpers import stop_process, wait_for
-from .test_worker import service_env
+from tests.conftest import app_config
+from tests.helpers import stop_process, wait_for
+from tests.test_worker import service_env
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from webapp import runtime
-from webapp.extensions import db
-from webapp.models import DeadLetter
-from webapp.services.bus import open_bus
+from webapp.core import runtime
+from webapp.core.extensions import db
+from webapp.ingest.bus.models import DeadLetter
+from webapp.ingest.bus import open_bus
 
 
 @pytest.fixture(params=["sql", "kafka"])

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from webapp.services import charts, charts_compare
+from webapp.insights import charts, charts_compare
 
 T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -5,10 +5,12 @@ import json
 
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import Mention, Monitor, User
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention
+from webapp.monitors.models import Monitor
+from webapp.people.models import User
 
-from .helpers import new_monitor
+from tests.helpers import new_monitor
 
 
 def test_create_user_and_token(app, runner, client):

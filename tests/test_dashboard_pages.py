@@ -11,11 +11,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from webapp.extensions import db
-from webapp.models import ALL_SOURCES, AlertEvent, AlertState, Mention, Rollup, Rule, Source, SourceFetch
-from webapp.services import dashboard, ingest, rollups
+from webapp.core.extensions import db
+from webapp.ingest.models import ALL_SOURCES, Mention, Rollup
+from webapp.alerting.models import AlertEvent, AlertState, Rule
+from webapp.monitors.models import Source, SourceFetch
+from webapp.insights import dashboard
+from webapp.ingest import store as ingest, rollups
 
-from .helpers import new_monitor
+from tests.helpers import new_monitor
 
 NOW = datetime(2024, 3, 10, 12, 7, tzinfo=timezone.utc)
 

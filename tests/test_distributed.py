@@ -17,14 +17,15 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from webapp import create_app, runtime
-from webapp.auth import create_token
-from webapp.extensions import db
-from webapp.models import User
-from webapp.services.bus import MENTIONS_GROUP, MENTIONS_TOPIC
-from webapp.services.monitors import create_monitor
+from webapp import create_app
+from webapp.core import runtime
+from webapp.people.auth import create_token
+from webapp.core.extensions import db
+from webapp.people.models import User
+from webapp.ingest.bus import MENTIONS_GROUP, MENTIONS_TOPIC
+from webapp.monitors.services.manage import create_monitor
 
-from .helpers import stop_process, wait_for
+from tests.helpers import stop_process, wait_for
 
 pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,10 +230,10 @@ def _dispatch_answers(celery_app) -> bool:
 
 
 def test_consumer_killed_after_or_before_the_sql_commit(cluster):
-    from webapp.services import pipeline
-    from webapp.services.ingest import store_batch
+    from webapp.ingest import pipeline
+    from webapp.ingest.store import store_batch
 
-    from .test_bus_contract import poll_all
+    from tests.test_bus_contract import poll_all
 
     with cluster.app.app_context():
         bus = runtime.bus()

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from webapp.services import egress
-from webapp.services.egress import EgressError, EgressPolicy, check_url, fetch, is_blocked_address
+from webapp.core import egress
+from webapp.core.egress import EgressError, EgressPolicy, check_url, fetch, is_blocked_address
 
 LOCAL = EgressPolicy.from_setting("127.0.0.1")
 DEFAULT = EgressPolicy()

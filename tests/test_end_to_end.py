@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from webapp.services import sentiment
+from webapp.scoring import sentiment
 
-from .helpers import free_port, stop_process, wait_for
+from tests.helpers import free_port, stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert
 
-from webapp.extensions import db
-from webapp.models import Mention
-from webapp.services import exports
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention
+from webapp.mentions import exports
 
-from .helpers import mention, new_monitor
+from tests.helpers import mention, new_monitor
 
 pytestmark = pytest.mark.both_databases
 

@@ -8,12 +8,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
-from webapp import runtime
-from webapp.extensions import db
-from webapp.models import Mention, Source
-from webapp.services import fetching
+from webapp.core import runtime
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention
+from webapp.monitors.models import Source
+from webapp.monitors.services import fetching
 
-from .helpers import new_monitor
+from tests.helpers import new_monitor
 
 NOW = datetime(2026, 6, 1, 12, 0, 7, tzinfo=timezone.utc)
 

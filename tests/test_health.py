@@ -9,12 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from webapp import runtime
-from webapp.extensions import db
-from webapp.models import Source, SourceFetch
-from webapp.services import fetching, health
+from webapp.core import runtime
+from webapp.core.extensions import db
+from webapp.monitors.models import Source, SourceFetch
+from webapp.monitors.services import fetching, health
 
-from .helpers import new_monitor
+from tests.helpers import new_monitor
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
@@ -125,7 +125,7 @@ def test_one_failing_source_does_not_stop_the_others(app, flaky_feed):
 
 
 def test_health_page_and_chart_gaps(app, client, flaky_feed):
-    from .conftest import make_user
+    from tests.conftest import make_user
 
     url, state = flaky_feed
     monitor_id, _ = new_monitor(app, sources=[{"kind": "rss", "url": url, "every": 300}])

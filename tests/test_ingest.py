@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import Mention, Rollup
-from webapp.services.ingest import BadRecord, normalize, store_batch
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention, Rollup
+from webapp.ingest.store import BadRecord, normalize, store_batch
 
-from .helpers import new_monitor
+from tests.helpers import new_monitor
 
 pytestmark = pytest.mark.both_databases
 

@@ -5,8 +5,8 @@ import pytest
 
 from datetime import datetime, timedelta, timezone
 
-from webapp.extensions import db
-from webapp.services import leases
+from webapp.core.extensions import db
+from webapp.core import leases
 
 pytestmark = pytest.mark.both_databases
 

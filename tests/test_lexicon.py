@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from webapp.extensions import db
-from webapp.models import Mention
-from webapp.services import lexicon, sentiment
-from webapp.services.ingest import store_batch
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention
+from webapp.scoring import lexicon, sentiment
+from webapp.ingest.store import store_batch
 
-from .helpers import mention, new_monitor
+from tests.helpers import mention, new_monitor
 
 pytestmark = pytest.mark.both_databases
 
@@ -105,9 +105,9 @@ def test_lexicon_api_validation_and_roles(app, client, auth):
         assert response.status_code == 422 and response.get_json()["error"] == "validation_failed", body
     assert client.post("/api/v1/monitors/9999/lexicon", json={"word": "ok", "valence": 1}, headers=auth).status_code == 404
     assert client.get(url).status_code == 401
-    from .conftest import make_user
-    from webapp.auth import create_token
-    from webapp.models import User
+    from tests.conftest import make_user
+    from webapp.people.auth import create_token
+    from webapp.people.models import User
 
     make_user(app, email="viewer@example.com", role="viewer")
     with app.app_context():

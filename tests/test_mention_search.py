@@ -7,12 +7,12 @@ from urllib.parse import quote
 
 import pytest
 
-from webapp.extensions import db
-from webapp.models import Source
-from webapp.services import highlights, sentiment
-from webapp.services.mention_search import MentionFilter, parse_filters, parse_time, split_terms
+from webapp.core.extensions import db
+from webapp.monitors.models import Source
+from webapp.scoring import highlights, sentiment
+from webapp.mentions.search import MentionFilter, parse_filters, parse_time, split_terms
 
-from .helpers import mention, new_monitor
+from tests.helpers import mention, new_monitor
 
 pytestmark = pytest.mark.both_databases
 
@@ -110,7 +110,7 @@ def ids(html: str) -> list[int]:
 
 
 def externals(app, monitor_id: int, html: str) -> list[str]:
-    from webapp.models import Mention
+    from webapp.ingest.models import Mention
 
     with app.app_context():
         by_id = {m.id: m.external_id for m in db.session.query(Mention).filter_by(monitor_id=monitor_id)}

@@ -12,8 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ROOT
 from tests.helpers import free_port, mention, new_monitor, stop_process, wait_for
-from webapp.services import metrics
-from webapp.services.metrics import allowed
+from webapp.core import metrics
+from webapp.core.metrics import allowed
 
 
 def sample(text: str, name: str, **labels) -> float | None:

@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from webapp.extensions import db
+from webapp.core.extensions import db
 
 pytestmark = pytest.mark.both_databases
 

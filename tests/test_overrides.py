@@ -7,12 +7,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from webapp.extensions import db
-from webapp.models import ALL_SOURCES, Mention, Rollup
-from webapp.services import overrides, rollups
+from webapp.core.extensions import db
+from webapp.ingest.models import ALL_SOURCES, Mention, Rollup
+from webapp.scoring import overrides
+from webapp.ingest import rollups
 
-from .conftest import make_user
-from .helpers import mention, new_monitor
+from tests.conftest import make_user
+from tests.helpers import mention, new_monitor
 
 pytestmark = pytest.mark.both_databases
 
@@ -108,8 +109,8 @@ def test_api_override_errors(app, client, auth, pushed):
     assert client.patch(url, json={"label": "neutral"}).status_code == 401
     make_user(app, email="viewer@example.com", role="viewer")
     with app.app_context():
-        from webapp.auth import create_token
-        from webapp.models import User
+        from webapp.people.auth import create_token
+        from webapp.people.models import User
 
         viewer = create_token(db.session.execute(select(User).where(User.email == "viewer@example.com")).scalar_one())
     assert client.patch(url, json={"label": "neutral"}, headers={"Authorization": f"Bearer {viewer}"}).status_code == 403

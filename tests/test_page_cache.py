@@ -6,7 +6,7 @@ import time
 from tests.conftest import app_config, make_user, migrated_app
 from tests.helpers import mention, new_monitor, wait_for
 
-from webapp.services.page_cache import PageCache
+from webapp.insights.page_cache import PageCache
 
 
 def test_values_are_shared_within_the_time_and_built_again_after():
@@ -31,16 +31,16 @@ def test_zero_seconds_builds_every_time():
 
 def test_the_dashboard_shows_cached_figures_until_the_time_passes(tmp_path):
     with migrated_app({**app_config(tmp_path), "DASHBOARD_CACHE_SECONDS": 1}) as app:
-        from webapp import runtime
-        from webapp.extensions import db
-        from webapp.services import pipeline
+        from webapp.core import runtime
+        from webapp.core.extensions import db
+        from webapp.ingest import pipeline
 
         make_user(app, email="c@example.com", role="editor", password="cache password")
         client = app.test_client()
         assert client.post("/login", data={"email": "c@example.com", "password": "cache password"}).status_code == 302
         monitor_id, _ = new_monitor(app, "cached", "")
-        from webapp.auth import create_token
-        from webapp.models import User
+        from webapp.people.auth import create_token
+        from webapp.people.models import User
 
         with app.app_context():
             token = create_token(db.session.execute(db.select(User)).scalars().first())

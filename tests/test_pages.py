@@ -7,8 +7,8 @@ import re
 import pytest
 
 
-from .conftest import app_config, make_user, migrated_app
-from .helpers import mention, new_monitor
+from tests.conftest import app_config, make_user, migrated_app
+from tests.helpers import mention, new_monitor
 
 
 def test_pages_need_login(client):

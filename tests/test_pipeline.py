@@ -5,15 +5,16 @@ import pytest
 
 from sqlalchemy import func, select
 
-from webapp import runtime
-from webapp.extensions import db
-from webapp.models import DeadLetter, Mention
-from webapp.services import pipeline
-from webapp.services.bus import MENTIONS_GROUP, MENTIONS_TOPIC
-from webapp.services.ingest import store_batch
-from webapp.services.publish import publish_mentions
+from webapp.core import runtime
+from webapp.core.extensions import db
+from webapp.ingest.bus.models import DeadLetter
+from webapp.ingest.models import Mention
+from webapp.ingest import pipeline
+from webapp.ingest.bus import MENTIONS_GROUP, MENTIONS_TOPIC
+from webapp.ingest.store import store_batch
+from webapp.ingest.publish import publish_mentions
 
-from .helpers import mention, new_monitor
+from tests.helpers import mention, new_monitor
 
 pytestmark = pytest.mark.both_databases
 

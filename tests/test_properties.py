@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from webapp.services import query as query_language
-from webapp.services.query import QueryError, compile_query, parse
-from webapp.services.sources.base import FetchedItem, SourceError
-from webapp.services.sources.json_source import _MISSING, item_from, items_of, resolve, to_datetime
-from webapp.services.sources.rss import entry_to_item, parse_feed
+from webapp.core import query as query_language
+from webapp.core.query import QueryError, compile_query, parse
+from webapp.monitors.sources.base import FetchedItem, SourceError
+from webapp.monitors.sources.json_source import _MISSING, item_from, items_of, resolve, to_datetime
+from webapp.monitors.sources.rss import entry_to_item, parse_feed
 
 NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
 FAST = settings(max_examples=300, deadline=500,

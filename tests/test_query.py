@@ -1,14 +1,14 @@
-"""Tests for the monitor query language (webapp.services.query)."""
+"""Tests for the monitor query language (webapp.core.query)."""
 import pickle
 import random
 import re
 
 import pytest
 
-from webapp.services import query as ql
-from webapp.services.query import (
-    MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS, Query, QueryError, compile_query, parse,
-    tokenize_text, validate,
+from webapp.core import query as ql
+from webapp.core.query import (
+    MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS, Query, QueryError, compile_query, parse, tokenize_text,
+    validate,
 )
 
 

@@ -7,15 +7,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from webapp.auth import create_token
-from webapp.extensions import db
-from webapp.models import Mention, Monitor, Rollup, Source, User
-from webapp.services.ingest import store_batch
-from webapp.services.preview import highlight, highlight_spans, preview
-from webapp.services.sources import get_adapter
+from webapp.people.auth import create_token
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention, Rollup
+from webapp.monitors.models import Monitor, Source
+from webapp.people.models import User
+from webapp.ingest.store import store_batch
+from webapp.monitors.services.preview import highlight, highlight_spans, preview
+from webapp.monitors.sources import get_adapter
 
-from .conftest import make_user
-from .helpers import new_monitor
+from tests.conftest import make_user
+from tests.helpers import new_monitor
 
 NOW = datetime.now(timezone.utc)
 

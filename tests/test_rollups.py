@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from webapp.services import rollups
+from webapp.ingest import rollups
 
 T = datetime(2026, 3, 5, 14, 37, 12, tzinfo=timezone.utc)
 

@@ -6,10 +6,10 @@ import re
 
 from sqlalchemy import select
 
-from webapp.extensions import db
-from webapp.models import ScorerModel
+from webapp.core.extensions import db
+from webapp.scoring.models import ScorerModel
 
-from .scorers_data import EXPECTED_MODEL, EXPECTED_VADER, HELD_OUT, labelled_csv
+from tests.scorers_data import EXPECTED_MODEL, EXPECTED_VADER, HELD_OUT, labelled_csv
 
 
 def _json(result) -> dict:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from webapp.services import evaluation, sentiment
-from webapp.services.evaluation import LabelledFileError, label_scheme, normalize_label, read_labelled
-from webapp.services.scorers import vader_scorer
-from webapp.services.sentiment import Score
+from webapp.scoring import evaluation, sentiment
+from webapp.scoring.evaluation import LabelledFileError, label_scheme, normalize_label, read_labelled
+from webapp.scoring.scorers import vader_scorer
+from webapp.scoring.sentiment import Score
 
-from .scorers_data import labelled_csv, labelled_rows
+from tests.scorers_data import labelled_csv, labelled_rows
 
 
 @pytest.mark.parametrize("spelling, label", [

@@ -8,13 +8,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from webapp.extensions import db
-from webapp.models import Mention, Monitor, Rollup
-from webapp.services import rescoring, rollups, scorers
-from webapp.services.ingest import store_batch
-from webapp.services.monitors import create_monitor, system_source
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention, Rollup
+from webapp.monitors.models import Monitor
+from webapp.scoring import rescoring, scorers
+from webapp.ingest import rollups
+from webapp.ingest.store import store_batch
+from webapp.monitors.services.manage import create_monitor, system_source
 
-from .scorers_data import labelled_rows, train_model
+from tests.scorers_data import labelled_rows, train_model
 
 pytestmark = pytest.mark.both_databases
 
@@ -92,7 +94,7 @@ def test_ingest_falls_back_to_vader_when_a_model_is_gone(app):
 
 
 def test_switching_to_the_model_rescores_and_rollups_follow(app):
-    from tasks.scoring import rescore_monitor
+    from webapp.scoring.tasks import rescore_monitor
 
     monitor_id, source_id = monitor_with(app, "switch")
     other_id, other_src = monitor_with(app, "untouched")
@@ -163,7 +165,7 @@ def test_rescoring_in_chunks_reports_progress_and_stops_when_superseded(app):
 
 
 def test_task_reports_progress_through_celery(app):
-    from tasks.scoring import rescore_monitor
+    from webapp.scoring.tasks import rescore_monitor
 
     monitor_id, source_id = monitor_with(app, "progress")
     with app.app_context():

@@ -8,12 +8,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from webapp.extensions import db
-from webapp.models import Monitor, ScorerModel
+from webapp.core.extensions import db
+from webapp.monitors.models import Monitor
+from webapp.scoring.models import ScorerModel
 
-from .conftest import make_user
-from .helpers import new_monitor
-from .scorers_data import EXPECTED_MODEL, EXPECTED_VADER, labelled_csv, train_model
+from tests.conftest import make_user
+from tests.helpers import new_monitor
+from tests.scorers_data import EXPECTED_MODEL, EXPECTED_VADER, labelled_csv, train_model
 
 BROKEN = ("text,label\n"
           "I love it,positive\n"

@@ -7,13 +7,13 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from webapp.extensions import db
-from webapp.models import ScorerModel
-from webapp.services import evaluation, scorers, sentiment, training
-from webapp.services.scorers.model import score_from_probabilities
-from webapp.services.scorers.vader import word_valences
+from webapp.core.extensions import db
+from webapp.scoring.models import ScorerModel
+from webapp.scoring import evaluation, scorers, sentiment, training
+from webapp.scoring.scorers.model import score_from_probabilities
+from webapp.scoring.scorers.vader import word_valences
 
-from .scorers_data import EXPECTED_MODEL, EXPECTED_VADER, HELD_OUT, labelled_csv, template_label, train_model
+from tests.scorers_data import EXPECTED_MODEL, EXPECTED_VADER, HELD_OUT, labelled_csv, template_label, train_model
 
 LABELS = ["positive", "neutral", "negative"]
 

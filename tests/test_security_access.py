@@ -8,12 +8,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from webapp.auth import create_token
-from webapp.extensions import db
-from webapp.models import AlertEvent, Backfill, Delivery, Mention, User
+from webapp.people.auth import create_token
+from webapp.core.extensions import db
+from webapp.alerting.models import AlertEvent, Delivery
+from webapp.monitors.backfill.models import Backfill
+from webapp.ingest.models import Mention
+from webapp.people.models import User
 
-from .conftest import app_config, make_user, migrated_app
-from .helpers import mention, new_monitor
+from tests.conftest import app_config, make_user, migrated_app
+from tests.helpers import mention, new_monitor
 
 ROLES = ("viewer", "editor", "admin")
 # endpoint -> the least role that may use it ("public": everyone; "login": any signed-in user;
@@ -27,9 +30,9 @@ RULES: dict[str, str | dict[str, str]] = {
     # pages
     "monitors.index": "viewer", "monitors.new": "editor", "monitors.detail": "viewer",
     "monitors.mentions": "viewer", "admin.sources": "admin",
-    "admin.index": "admin", "admin.users": "admin", "admin.create_user": "admin",
-    "admin.change_role": "admin", "admin.set_active": "admin", "admin.user_tokens": "admin",
-    "admin.create_user_token": "admin", "admin.revoke": "admin", "admin.all_tokens": "admin",
+    "admin.index": "admin", "people.users": "admin", "people.create_user": "admin",
+    "people.change_role": "admin", "people.set_active": "admin", "people.user_tokens": "admin",
+    "people.create_user_token": "admin", "people.revoke": "admin", "people.all_tokens": "admin",
     "admin.pipeline": "admin", "admin.dead_letter": "admin", "admin.replay": "admin",
     "admin.replay_all": "admin", "admin.discard": "admin", "admin.deliveries": "admin",
     "account.my_tokens": "viewer", "account.create_my_token": "viewer", "account.revoke_mine": "viewer",
@@ -49,18 +52,18 @@ RULES: dict[str, str | dict[str, str]] = {
     "scorers.explain": "viewer", "scorers.monitor_scorer": {"GET": "viewer", "POST": "editor"},
     "scorers.rescore_progress": "viewer",
     # API
-    "api.score": "viewer", "api.list_monitors": "viewer", "api.new_monitor": "editor",
-    "api.get_monitor": "viewer", "api.patch_monitor": "editor", "api.list_alerts": "viewer",
-    "api.get_lexicon": "viewer", "api.post_lexicon": "editor", "api.delete_lexicon": "editor",
-    "api.push_mentions": "editor", "api.list_mentions": "viewer", "api.patch_mention": "editor",
-    "api.export_mentions": "viewer", "api.preview_query": "viewer", "api.list_rules": "viewer",
-    "api.new_rule": "editor", "api.backtest_unsaved_rule": "viewer", "api.series": "viewer",
-    "api.export_series": "viewer", "api.list_silences": "viewer", "api.new_silence": "editor",
-    "api.list_notifiers": "viewer", "api.new_notifier": "editor", "api.enable_notifier": "editor",
-    "api.test_notifier": "editor", "api.get_rule": "viewer", "api.delete_rule": "editor",
-    "api.backtest_rule": "viewer", "api.list_scorers": "viewer", "api.end_silence": "editor",
-    "api.event_deliveries": "viewer", "api.redeliver": "editor",
-    "api.list_tokens": "viewer", "api.revoke_token": "viewer",
+    "api.scoring.score": "viewer", "api.monitors.list_monitors": "viewer", "api.monitors.new_monitor": "editor",
+    "api.monitors.get_monitor": "viewer", "api.monitors.patch_monitor": "editor", "api.alerting.list_alerts": "viewer",
+    "api.mentions.get_lexicon": "viewer", "api.mentions.post_lexicon": "editor", "api.mentions.delete_lexicon": "editor",
+    "api.ingest.push_mentions": "editor", "api.mentions.list_mentions": "viewer", "api.mentions.patch_mention": "editor",
+    "api.mentions.export_mentions": "viewer", "api.monitors.preview_query": "viewer", "api.alerting.list_rules": "viewer",
+    "api.alerting.new_rule": "editor", "api.alerting.backtest_unsaved_rule": "viewer", "api.insights.series": "viewer",
+    "api.mentions.export_series": "viewer", "api.alerting.list_silences": "viewer", "api.alerting.new_silence": "editor",
+    "api.alerting.list_notifiers": "viewer", "api.alerting.new_notifier": "editor", "api.alerting.enable_notifier": "editor",
+    "api.alerting.test_notifier": "editor", "api.alerting.get_rule": "viewer", "api.alerting.delete_rule": "editor",
+    "api.alerting.backtest_rule": "viewer", "api.scoring.list_scorers": "viewer", "api.alerting.end_silence": "editor",
+    "api.alerting.event_deliveries": "viewer", "api.alerting.redeliver": "editor",
+    "api.people.list_tokens": "viewer", "api.people.revoke_token": "viewer",
 }
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 OUTSIDE = {"REMOTE_ADDR": "198.51.100.7"}   # not loopback: the metrics page stays closed
@@ -109,8 +112,8 @@ def seed(app, client) -> dict:
     assert notifier.status_code == rule.status_code == 201, (notifier.get_json(), rule.get_json())
     now = datetime.now(timezone.utc)
     with app.app_context():
-        from webapp.runtime import bus
-        from webapp.services import pipeline
+        from webapp.core.runtime import bus
+        from webapp.ingest import pipeline
 
         pipeline.drain(bus(), db.session)
         mention_id = db.session.execute(db.select(Mention.id)).scalars().first()

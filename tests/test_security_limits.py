@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from webapp.extensions import db
-from webapp.services import query as query_language
+from webapp.core.extensions import db
+from webapp.core import query as query_language
 
-from .conftest import app_config, make_user, migrated_app
-from .helpers import mention, new_monitor
+from tests.conftest import app_config, make_user, migrated_app
+from tests.helpers import mention, new_monitor
 
 
 def assert_error(response, status: int, *needles: str) -> dict:
@@ -32,8 +32,8 @@ def small_app(tmp_path):
 
 
 def test_a_body_over_max_content_length_is_413_json_for_the_api_and_a_page_for_forms(small_app):
-    from webapp.auth import create_token
-    from webapp.models import User
+    from webapp.people.auth import create_token
+    from webapp.people.models import User
 
     make_user(small_app, email="e@example.com", password="e password")
     with small_app.app_context():

@@ -17,13 +17,13 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from webapp import create_app
-from webapp.extensions import db
-from webapp.models.users import LoginThrottle
-from webapp.services import login_throttle
-from webapp.services.login_throttle import Counter, Decision, Limits, Throttle, decide
+from webapp.core.extensions import db
+from webapp.people.models import LoginThrottle
+from webapp.people.services import login_throttle
+from webapp.people.services.login_throttle import Counter, Decision, Limits, Throttle, decide
 
-from .conftest import app_config, make_user
-from .helpers import free_port, stop_process, wait_for
+from tests.conftest import app_config, make_user
+from tests.helpers import free_port, stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = Limits(per_account=20, per_ip=20, window=900)

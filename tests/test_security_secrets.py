@@ -12,16 +12,18 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
 from tests.fake_social import NOW, FakeX, running, x_post
-from webapp import create_app, crypto, runtime
-from webapp.config import ConfigError
-from webapp.extensions import db
-from webapp.models import Notifier, Source
-from webapp.services import fetching
-from webapp.services.notifiers import Context, delivery
-from webapp.services.sources import available_kinds, get_adapter
+from webapp import create_app
+from webapp.core import crypto, runtime
+from webapp.core.config import ConfigError
+from webapp.core.extensions import db
+from webapp.alerting.models import Notifier
+from webapp.monitors.models import Source
+from webapp.monitors.services import fetching
+from webapp.alerting.notifiers import Context, delivery
+from webapp.monitors.sources import available_kinds, get_adapter
 
-from .alert_fixtures import webhook_server  # noqa: F401  (fixture)
-from .conftest import app_config, migrated_app
+from tests.alert_fixtures import webhook_server  # noqa: F401  (fixture)
+from tests.conftest import app_config, migrated_app
 
 pytestmark = pytest.mark.both_databases
 
@@ -183,8 +185,8 @@ def test_migration_0007_seals_existing_plaintext_and_downgrade_opens_it(tmp_path
 
 
 def test_rotate_secrets_moves_every_stored_secret_to_the_new_first_key(tmp_path):
-    from webapp.crypto import reveal
-    from webapp.services.monitors import create_monitor
+    from webapp.core.crypto import reveal
+    from webapp.monitors.services.manage import create_monitor
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     config = {**app_config(tmp_path), "ENCRYPTION_KEY": old}

@@ -6,12 +6,12 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from webapp import create_app
-from webapp.auth import create_token
-from webapp.extensions import db
-from webapp.models import ApiToken, User, hash_token
-from webapp.services import tokens
+from webapp.people.auth import create_token
+from webapp.core.extensions import db
+from webapp.people.models import ApiToken, User, hash_token
+from webapp.people.services import tokens
 
-from .conftest import app_config, make_user
+from tests.conftest import app_config, make_user
 
 
 def set_cookies(response) -> dict[str, str]:

@@ -1,4 +1,4 @@
-from webapp.services import sentiment
+from webapp.scoring import sentiment
 
 
 def test_contract_example_scores_as_vader_does():

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from webapp.services.egress import EgressError, EgressPolicy
-from webapp.services.sources import (
+from webapp.core.egress import EgressError, EgressPolicy
+from webapp.monitors.sources import (
     REGISTRY, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
     SourceSettingsError, UnknownSourceKind, available_kinds, get_adapter, html_to_text, register,
 )
-from webapp.services.sources import demo as demo_module
-from webapp.services.sources.rss import entry_datetime
+from webapp.monitors.sources import demo as demo_module
+from webapp.monitors.sources.rss import entry_datetime
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)

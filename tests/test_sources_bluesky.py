@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 
 from tests.fake_social import NOW, FakeBluesky, Reply, bsky_post, running
-from webapp.services import egress
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources import FetchContext, SourceError, SourceSettingsError, get_adapter
-from webapp.services.sources import bluesky as bluesky_module
-from webapp.services.sources.bluesky import post_url, token_expiry
+from webapp.core import egress
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources import FetchContext, SourceError, SourceSettingsError, get_adapter
+from webapp.monitors.sources import bluesky as bluesky_module
+from webapp.monitors.sources.bluesky import post_url, token_expiry
 
 LOOPBACK = EgressPolicy.from_setting("127.0.0.1", deadline=5.0)
 PASSWORD = "abcd-efgh-ijkl-mnop"

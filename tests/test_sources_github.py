@@ -9,8 +9,8 @@ import pytest
 from tests.fake_news import (
     GH_PATH, LOOPBACK, NOW, FakeGitHub, context, github_issue, server,  # noqa: F401
 )
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources import SourceError, SourceSettingsError, get_adapter
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources import SourceError, SourceSettingsError, get_adapter
 
 QUERY = "acme OR rocket -spam"
 

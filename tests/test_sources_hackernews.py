@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 
 from tests.fake_social import NOW, FakeHackerNews, Reply, hn_comment, hn_story, running
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources import FetchContext, SourceError, SourceSettingsError, get_adapter
-from webapp.services.sources import hackernews as hn_module
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources import FetchContext, SourceError, SourceSettingsError, get_adapter
+from webapp.monitors.sources import hackernews as hn_module
 
 LOOPBACK = EgressPolicy.from_setting("127.0.0.1", deadline=5.0)
 T0 = int(NOW.timestamp())

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from webapp.services.sources.http import retry_after_seconds
+from webapp.monitors.sources.http import retry_after_seconds
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 

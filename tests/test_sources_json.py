@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.fake_news import LOOPBACK, NOW, FakeServer, context, server  # noqa: F401
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources import SourceError, SourceSettingsError, get_adapter
-from webapp.services.sources.json_source import _MISSING, resolve, to_datetime
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources import SourceError, SourceSettingsError, get_adapter
+from webapp.monitors.sources.json_source import _MISSING, resolve, to_datetime
 
 FIELDS = {"id": "id", "text": "title", "author": "user.name", "url": "links.0.href",
           "published_at": "created"}

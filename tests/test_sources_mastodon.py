@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.fake_social import NOW, FakeMastodon, Reply, Request, mastodon_status, running
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources import FetchContext, SourceError, SourceSettingsError, get_adapter
-from webapp.services.sources import mastodon as mastodon_module
-from webapp.services.sources.mastodon import link_param, status_text
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources import FetchContext, SourceError, SourceSettingsError, get_adapter
+from webapp.monitors.sources import mastodon as mastodon_module
+from webapp.monitors.sources.mastodon import link_param, status_text
 
 LOOPBACK = EgressPolicy.from_setting("127.0.0.1", deadline=5.0)
 

@@ -11,12 +11,12 @@ from tests.fake_news import (
     GDELT_PATH, GDELT_TOO_FAST, GDELT_TOO_SHORT, LOOPBACK, NOW, FakeGdelt, context, gdelt_article,
     google_news_rss, server,  # noqa: F401  (server is a fixture)
 )
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources import SourceError, SourceSettingsError, get_adapter
-from webapp.services.sources import gdelt as gdelt_module
-from webapp.services.sources import pushdown
-from webapp.services.sources.throttle import HostThrottle
-from webapp.services.sources.useragent import PROJECT_URL, feed_user_agent
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources import SourceError, SourceSettingsError, get_adapter
+from webapp.monitors.sources import gdelt as gdelt_module
+from webapp.monitors.sources import pushdown
+from webapp.monitors.sources.throttle import HostThrottle
+from webapp.monitors.sources.useragent import PROJECT_URL, feed_user_agent
 
 QUERY = 'acme AND ("customer service" OR support) -job'
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from tests.fake_news import LOOPBACK, NOW, FakeReddit, context, reddit_post, server  # noqa: F401
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources import SourceError, SourceSettingsError, get_adapter
-from webapp.services.sources import reddit as reddit_module
-from webapp.services.sources.useragent import feed_user_agent
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources import SourceError, SourceSettingsError, get_adapter
+from webapp.monitors.sources import reddit as reddit_module
+from webapp.monitors.sources.useragent import feed_user_agent
 
 QUERY = 'acme AND ("customer service" OR support)'
 KEYS = {"client_id": "app-id", "client_secret": "app-secret", "user_agent": "web:sentimon-test:0.1 (by /u/tester)"}

@@ -6,11 +6,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.fake_social import NOW, FakeBluesky, FakeHackerNews, FakeX, hn_story, running, x_post, bsky_post
-from webapp import runtime
-from webapp.extensions import db
-from webapp.models import Mention, Source
-from webapp.services import fetching
-from webapp.services.sources import bluesky as bluesky_module
+from webapp.core import runtime
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention
+from webapp.monitors.models import Source
+from webapp.monitors.services import fetching
+from webapp.monitors.sources import bluesky as bluesky_module
 
 
 def test_monitors_fetch_social_sources_and_never_show_credentials(app, client, auth, drain):

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from urllib3 import HTTPHeaderDict
 
-from webapp.services.query import compile_query
-from webapp.services.sources import FetchContext, SourceError
-from webapp.services.sources.api_calls import error_name
-from webapp.services.sources.http import retry_after_seconds
-from webapp.services.sources.items import make_item
-from webapp.services.sources.times import iso_millis, iso_seconds, parse_time, seconds_until_next_utc_day
-from webapp.services.sources.pushdown import monitor_query, search_strings, x_query
+from webapp.core.query import compile_query
+from webapp.monitors.sources import FetchContext, SourceError
+from webapp.monitors.sources.api_calls import error_name
+from webapp.monitors.sources.http import retry_after_seconds
+from webapp.monitors.sources.items import make_item
+from webapp.core.times import iso_millis, iso_seconds, parse_time, seconds_until_next_utc_day
+from webapp.monitors.sources.pushdown import monitor_query, search_strings, x_query
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from tests.fake_social import NOW, FakeX, Reply, running, x_post
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources import FetchContext, SourceError, SourceSettingsError, get_adapter
-from webapp.services.sources import x as x_module
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources import FetchContext, SourceError, SourceSettingsError, get_adapter
+from webapp.monitors.sources import x as x_module
 
 LOOPBACK = EgressPolicy.from_setting("127.0.0.1", deadline=5.0)
 TODAY = NOW.date().isoformat()

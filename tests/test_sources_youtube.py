@@ -10,9 +10,9 @@ from tests.fake_news import (
     LOOPBACK, NOW, YT_PATH, YT_QUOTA, FakeYouTube, context, google_error, server,  # noqa: F401
     youtube_video,
 )
-from webapp.services.egress import EgressPolicy
-from webapp.services.sources import SourceError, SourceSettingsError, get_adapter
-from webapp.services.sources.youtube import seconds_to_pacific_midnight
+from webapp.core.egress import EgressPolicy
+from webapp.monitors.sources import SourceError, SourceSettingsError, get_adapter
+from webapp.monitors.sources.youtube import seconds_to_pacific_midnight
 
 QUERY = "acme OR rocket"
 

@@ -8,12 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import Mention, Rollup, Source
-from webapp.services.canonical import canonical_url, url_key
-from webapp.services.ingest import store_batch
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention, Rollup
+from webapp.monitors.models import Source
+from webapp.ingest.canonical import canonical_url, url_key
+from webapp.ingest.store import store_batch
 
-from .helpers import new_monitor
+from tests.helpers import new_monitor
 
 pytestmark = pytest.mark.both_databases
 

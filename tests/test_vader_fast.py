@@ -1,4 +1,4 @@
-"""The fast VADER (webapp/services/vader_fast.py) against NLTK's stock SentimentIntensityAnalyzer.
+"""The fast VADER (webapp/scoring/vader_fast.py) against NLTK's stock SentimentIntensityAnalyzer.
 
 Identity is checked exactly (the same floats, hence the same 4-decimal compound and 3-decimal
 pos/neu/neg) on every rule's corner cases, every lexicon word in a context, seeded random token
@@ -13,9 +13,9 @@ import random
 import pytest
 
 from tests import vader_corpus
-from webapp.services import sentiment, vader_fast
-from webapp.services.scorers.vader import VaderScorer, word_valences
-from webapp.services.vader_fast import FastVader
+from webapp.scoring import sentiment, vader_fast
+from webapp.scoring.scorers.vader import VaderScorer, word_valences
+from webapp.scoring.vader_fast import FastVader
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +202,7 @@ def test_only_text_is_scored(fast):
 def test_lexicon_and_constants_read_without_nltk_equal_what_nltk_loads():
     from nltk.sentiment.vader import VaderConstants
 
-    from webapp.services import vader_data
+    from webapp.scoring import vader_data
 
     assert sentiment.base_lexicon() == sentiment.analyzer().lexicon
     constants = vader_data.read_constants()
@@ -214,7 +214,7 @@ def test_a_worker_scores_without_importing_nltk(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; from webapp import create_app; from webapp.services import sentiment; "
+    code = ("import sys; from webapp import create_app; from webapp.scoring import sentiment; "
             f"create_app({{'DATABASE_URL': 'sqlite:///{tmp_path}/a.sqlite', 'SECRET_KEY': 'x', "
             f"'INSTANCE_PATH': '{tmp_path}/i'}}); "
             "assert sentiment.score_text('I love it').label == 'positive'; "

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import Mention, Source
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention
+from webapp.monitors.models import Source
 
-from .conftest import app_config
-from .helpers import free_port, new_monitor, stop_process, wait_for
+from tests.conftest import app_config
+from tests.helpers import free_port, new_monitor, stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -1,4 +1,9 @@
-"""Sentimon's Flask application factory."""
+"""Sentimon's Flask application factory.
+
+Every feature package is listed here, once: its models, page blueprints, API blueprint, OpenAPI
+part and `flask` commands (cookiecutter-flask's `register_*` sequence). Nothing registers itself
+by being imported.
+"""
 from __future__ import annotations
 
 import os
@@ -6,8 +11,8 @@ import os
 from flask import Flask
 from sqlalchemy import event
 
-from . import config as settings
-from .extensions import csrf, db, login_manager, migrate
+from webapp.core import config as settings
+from webapp.core.extensions import csrf, db, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -22,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         if "DATABASE_URL" in test_config:
             app.config["SQLALCHEMY_DATABASE_URI"] = test_config["DATABASE_URL"]
     register_proxy(app)
+    register_models()
     register_extensions(app)
     register_converters(app)
     register_blueprints(app)
@@ -30,9 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_limits(app)
     register_scoring(app)
     register_metrics(app)
-    from .celery_app import celery_init_app
-
-    celery_init_app(app)
+    register_celery(app)
     return app
 
 
@@ -89,25 +93,78 @@ def register_converters(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
 
 
-def register_blueprints(app: Flask) -> None:
-    from .api import bp as api_bp, health_bp, register_app_errors
-    from .views import register as register_views
+def register_models() -> None:
+    """Every feature's tables on the one metadata (relationships name each other by class)."""
+    from webapp.alerting import models as _alerting  # noqa: F401
+    from webapp.core import models as _core  # noqa: F401
+    from webapp.ingest import models as _ingest  # noqa: F401
+    from webapp.ingest.bus import models as _bus  # noqa: F401
+    from webapp.monitors import models as _monitors  # noqa: F401
+    from webapp.monitors.backfill import models as _backfill  # noqa: F401
+    from webapp.people import models as _people  # noqa: F401
+    from webapp.scoring import lexicon_models as _lexicon, models as _scoring  # noqa: F401
 
-    csrf.exempt(api_bp)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(api_bp)
+
+def register_blueprints(app: Flask) -> None:
+    """Pages of every feature, then the `/api/v1` frame with every feature's API nested in it."""
+    from webapp.admin import health, metrics_views, views as admin_views
+    from webapp.alerting import views as alerting_views
+    from webapp.core import vendor
+    from webapp.core.api import make_api_blueprint, register_app_errors
+    from webapp.insights import views as insights_views
+    from webapp.mentions import views as mentions_views
+    from webapp.monitors import edit_views, views as monitors_views
+    from webapp.monitors.backfill import views as backfill_views
+    from webapp.people import admin_views as people_admin
+    from webapp.people import views as people_views
+    from webapp.scoring import classify_views, views as scoring_views
+
+    pages = (
+        health.bp, vendor.bp, people_views.bp, people_admin.bp, people_admin.account_bp,
+        monitors_views.bp, edit_views.bp, backfill_views.bp, insights_views.bp, mentions_views.bp,
+        scoring_views.bp, classify_views.bp, alerting_views.bp, admin_views.bp, metrics_views.bp,
+    )
+    for bp in pages:
+        app.register_blueprint(bp)
+    blueprints, openapi = api_parts()
+    app.register_blueprint(make_api_blueprint(blueprints, openapi))
     register_app_errors(app)
-    register_views(app)
+
+
+def api_parts() -> tuple[tuple, tuple]:
+    """Every feature's API blueprint, and the OpenAPI parts (`extend(schemas, paths)`) that
+    describe them; `GET /api/v1/openapi.json` is built from these."""
+    from webapp.alerting import api as alerting_api, openapi as alerting_openapi
+    from webapp.ingest import api as ingest_api
+    from webapp.insights import api as insights_api
+    from webapp.mentions import api as mentions_api, openapi as mentions_openapi
+    from webapp.monitors import api as monitors_api, openapi as monitors_openapi
+    from webapp.people import api as people_api, openapi as people_openapi
+    from webapp.scoring import api as scoring_api
+
+    blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, insights_api.bp,
+                  alerting_api.bp, people_api.bp)
+    openapi = (alerting_openapi.extend, monitors_openapi.extend, people_openapi.extend,
+               mentions_openapi.extend)
+    return blueprints, openapi
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import register
+    """The `flask` commands of every feature (CONTRACT.md names them)."""
+    from webapp.admin import cli as admin_cli
+    from webapp.ingest import cli as ingest_cli
+    from webapp.monitors import cli as monitors_cli
+    from webapp.monitors.backfill import cli as backfill_cli
+    from webapp.people import cli as people_cli
+    from webapp.scoring import cli as scoring_cli
 
-    register(app)
+    for feature in (people_cli, ingest_cli, monitors_cli, backfill_cli, scoring_cli, admin_cli):
+        for command in feature.COMMANDS:
+            app.cli.add_command(command)
 
 
 def register_scoring(app: Flask) -> None:
-    from .services import sentiment
+    from webapp.scoring import sentiment
 
     sentiment.configure([app.config.get("NLTK_DATA", "")])
 
@@ -121,7 +178,7 @@ def register_limits(app: Flask) -> None:
     def _too_large(_exc):
         limit = app.config.get("MAX_CONTENT_LENGTH") or 0
         if request.path.startswith("/api/"):
-            from .api.errors import error_response
+            from webapp.core.api_errors import error_response
 
             return error_response(413, "request_entity_too_large",
                                   f"the request body is larger than {limit} bytes")
@@ -142,9 +199,18 @@ def register_security_headers(app: Flask) -> None:
         return response
 
 
+def register_celery(app: Flask) -> None:
+    """Celery bound to this app; every worker also runs a bus consumer unless told not to."""
+    from webapp.core.celery_app import celery_init_app
+    from webapp.ingest.consumer import BusConsumerStep
+
+    steps = (BusConsumerStep,) if app.config.get("BUS_CONSUMER_IN_WORKER", True) else ()
+    celery_init_app(app, worker_steps=steps)
+
+
 def register_metrics(app: Flask) -> None:
     """Prometheus samples of this process go to the installation's multiprocess folder."""
-    from .services import metrics
+    from webapp.core import metrics
 
     chosen = app.config.get("PROMETHEUS_MULTIPROC_DIR") or ""
     app.config["PROMETHEUS_MULTIPROC_DIR"] = metrics.configure(

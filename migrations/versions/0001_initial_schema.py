@@ -1,6 +1,6 @@
 """Initial schema: users and tokens, monitors and sources, mentions and rollups, the SQL-log bus.
 
-Times are stored as naive UTC (webapp.models.types.UTCDateTime adds the zone when read).
+Times are stored as naive UTC (webapp.core.types.UTCDateTime adds the zone when read).
 
 Revision ID: 0001
 Revises: 

@@ -1,6 +1,6 @@
 """Alerting: notifiers, rules and their notifiers, alert states, events, silences, deliveries.
 
-Times are stored as naive UTC (webapp.models.types.UTCDateTime adds the zone when read).
+Times are stored as naive UTC (webapp.core.types.UTCDateTime adds the zone when read).
 
 Revision ID: 0002
 Revises: 0001

@@ -23,7 +23,7 @@ sources = sa.table('sources', sa.column('id', sa.Integer()), sa.column('settings
 
 
 def _ring():
-    from webapp import crypto
+    from webapp.core import crypto
 
     try:
         return crypto.current_keyring()
@@ -33,7 +33,7 @@ def _ring():
 
 def _convert(change) -> None:
     """Apply `change(value, ring)` to every notifier secret and every source credential."""
-    from webapp.crypto import CREDENTIAL_KEYS
+    from webapp.core.crypto import CREDENTIAL_KEYS
 
     bind = op.get_bind()
     ring = None
@@ -54,7 +54,7 @@ def _convert(change) -> None:
 
 
 def upgrade():
-    from webapp.crypto import seal
+    from webapp.core.crypto import seal
 
     op.create_table(
         'login_throttle',
@@ -67,7 +67,7 @@ def upgrade():
 
 
 def downgrade():
-    from webapp.crypto import reveal
+    from webapp.core.crypto import reveal
 
     _convert(reveal)
     op.drop_table('login_throttle')

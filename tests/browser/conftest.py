@@ -15,8 +15,8 @@ import pytest
 from werkzeug.serving import make_server
 
 
-from ..conftest import app_config, migrated_app
-from .support import ARTIFACTS, CHROMIUM, open_guarded
+from tests.conftest import app_config, migrated_app
+from tests.browser.support import ARTIFACTS, CHROMIUM, open_guarded
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-extensions",

@@ -183,8 +183,8 @@ def alert_event(app, base_url: str, token: str, monitor_id: int, published_at,
     that holds `published_at`); returns the event id, whose page lists sample mentions."""
     from datetime import timedelta
 
-    from webapp.extensions import db
-    from webapp.services.alerts import evaluation
+    from webapp.core.extensions import db
+    from webapp.alerting import evaluation
 
     status, hook = api(base_url, token, "POST", "/notifiers", {   # never called: nothing delivers
         "kind": "webhook", "url": "http://127.0.0.1:9/hook", "name": "loopback hook"})

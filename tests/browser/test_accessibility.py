@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from tests.helpers import new_monitor
 
-from ..conftest import make_user
-from .support import (PASSWORD, accessibility_violations, alert_event, charts_drawn, push_mentions,
+from tests.conftest import make_user
+from tests.browser.support import (PASSWORD, accessibility_violations, alert_event, charts_drawn, push_mentions,
                       screenshot, sign_in)
 
 
@@ -33,8 +33,8 @@ def main_pages(app, monitor_id: int, other_id: int, event_id: int) -> list[tuple
         ("scorers.monitor_scorer", "monitor-scorer", f"/monitors/{monitor_id}/scorer"),
         ("backfill.index", "backfill", f"/monitors/{monitor_id}/backfill"),
         ("account.my_tokens", "my-tokens", "/account/tokens"),
-        ("admin.index", "admin", "/admin"), ("admin.users", "admin-users", "/admin/users"),
-        ("admin.all_tokens", "admin-tokens", "/admin/tokens"),
+        ("admin.index", "admin", "/admin"), ("people.users", "admin-users", "/admin/users"),
+        ("people.all_tokens", "admin-tokens", "/admin/tokens"),
         ("admin.sources", "admin-sources", "/admin/sources"),
         ("admin.pipeline", "admin-pipeline", "/admin/pipeline"),
         ("admin.deliveries", "admin-deliveries", "/admin/deliveries"),

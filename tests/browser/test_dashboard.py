@@ -6,10 +6,10 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from tests.helpers import new_monitor
-from webapp.services import rollups
+from webapp.ingest import rollups
 
-from ..conftest import make_user
-from .support import (PASSWORD, chart_id, charts_drawn, click_first_bar, figure_traces,
+from tests.conftest import make_user
+from tests.browser.support import (PASSWORD, chart_id, charts_drawn, click_first_bar, figure_traces,
                       no_horizontal_scroll, open_guarded, push_mentions, screenshot, sign_in)
 
 

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta, timezone
 
 from tests.helpers import new_monitor
 
-from ..conftest import make_user
-from .support import (PASSWORD, chart_id, charts_drawn, figure_traces, open_guarded, push_mentions,
+from tests.conftest import make_user
+from tests.browser.support import (PASSWORD, chart_id, charts_drawn, figure_traces, open_guarded, push_mentions,
                       screenshot, sign_in)
 
-ADMIN_PAGES = [("admin.index", "/admin"), ("admin.users", "/admin/users"),
-               ("admin.all_tokens", "/admin/tokens"), ("admin.sources", "/admin/sources"),
+ADMIN_PAGES = [("admin.index", "/admin"), ("people.users", "/admin/users"),
+               ("people.all_tokens", "/admin/tokens"), ("admin.sources", "/admin/sources"),
                ("admin.pipeline", "/admin/pipeline"), ("admin.deliveries", "/admin/deliveries")]
 
 

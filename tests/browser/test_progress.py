@@ -1,15 +1,15 @@
 """The progress boxes poll their JSON (static/js/poll.js) and show it: a backfill's page."""
 from __future__ import annotations
 
-from webapp.extensions import db
-from webapp.models import Monitor
-from webapp.services import backfill as backfills
+from webapp.core.extensions import db
+from webapp.monitors.models import Monitor
+from webapp.monitors.backfill import service as backfills
 
-from ..backfill_pager import install, uninstall
-from ..conftest import make_user
-from ..helpers import new_monitor
-from ..test_backfill import SINCE, UNTIL
-from .support import PASSWORD, screenshot, sign_in
+from tests.backfill_pager import install, uninstall
+from tests.conftest import make_user
+from tests.helpers import new_monitor
+from tests.test_backfill import SINCE, UNTIL
+from tests.browser.support import PASSWORD, screenshot, sign_in
 
 
 def test_the_backfill_page_polls_its_progress_until_it_is_finished(app, live_server, page):

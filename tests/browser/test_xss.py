@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ..conftest import make_user
-from .support import (PASSWORD, alert_event, api, charts_drawn, click_first_bar, push_mentions,
+from tests.conftest import make_user
+from tests.browser.support import (PASSWORD, alert_event, api, charts_drawn, click_first_bar, push_mentions,
                       screenshot, sign_in)
-from .xss import NAME, RULE_NAME, TEXTS, URLS, assert_inert, hover_points, mentions
+from tests.browser.xss import NAME, RULE_NAME, TEXTS, URLS, assert_inert, hover_points, mentions
 
 pytestmark = pytest.mark.bypass_csp
 

@@ -1,0 +1,1 @@
+"""Admin: pipeline health, dead letters, source health, deliveries, metrics, secret rotation, housekeeping."""

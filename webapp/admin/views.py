@@ -1,0 +1,135 @@
+"""Admin pages: the index, source health (every source, its breaker state and recent fetches).
+
+the pipeline (queue depths, consumer lag), dead letters (replay), all alert deliveries.
+Users and tokens are people's pages (webapp/people/admin_views.py, also under /admin)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from webapp.admin import dead_letters, pipeline_health
+from webapp.admin.forms import ReplayForm
+from webapp.alerting.models import Delivery
+from webapp.core import runtime
+from webapp.core.extensions import db
+from webapp.ingest.bus.models import DeadLetter
+from webapp.monitors.models import SYSTEM_KINDS, Monitor, Source, SourceFetch
+from webapp.people.auth import page_role
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("")
+@page_role("admin")
+def index():
+    return render_template("admin/index.html")
+
+
+@bp.get("/sources")
+@page_role("admin")
+def sources():
+    since = datetime.now(timezone.utc) - timedelta(hours=24)
+    rows = db.session.execute(
+        select(Source, Monitor.name).join(Monitor, Monitor.id == Source.monitor_id)
+        .where(Source.kind.not_in(SYSTEM_KINDS)).order_by(Monitor.name, Source.id)
+    ).all()
+    stats = {
+        (sid, status): n for sid, status, n in db.session.execute(
+            select(SourceFetch.source_id, SourceFetch.status, func.count())
+            .where(SourceFetch.started_at >= since).group_by(SourceFetch.source_id, SourceFetch.status)
+        ).all()
+    }
+    recent = db.session.execute(
+        select(SourceFetch).order_by(SourceFetch.started_at.desc(), SourceFetch.id.desc()).limit(100)
+    ).scalars().all()
+    return render_template("admin/sources.html", rows=rows, stats=stats, recent=recent,
+                           now=datetime.now(timezone.utc))
+
+
+PAGE = 50
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "permanent_failure")
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+@bp.get("/pipeline")
+@page_role("admin")
+def pipeline():
+    health = pipeline_health.snapshot(runtime.bus(), db.engine, current_app.extensions.get("celery"))
+    replayed = request.args.get("show") == "replayed"
+    page = _page()
+    letters, total = dead_letters.list_letters(db.session, replayed=replayed, limit=PAGE, offset=(page - 1) * PAGE)
+    return render_template("admin/pipeline.html", health=health, letters=letters, total=total,
+                           replayed=replayed, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
+
+
+def _letter_page(letter: DeadLetter, form: ReplayForm | None = None, status: int = 200):
+    if form is None:
+        form = ReplayForm(formdata=None, payload=dead_letters.pretty_payload(letter))
+    return render_template("admin/dead_letter.html", letter=letter, form=form), status
+
+
+@bp.get("/dead-letters/<int:letter_id>")
+@page_role("admin")
+def dead_letter(letter_id: int):
+    return _letter_page(db.get_or_404(DeadLetter, letter_id))
+
+
+@bp.post("/dead-letters/<int:letter_id>/replay")
+@page_role("admin")
+def replay(letter_id: int):
+    letter = db.get_or_404(DeadLetter, letter_id)
+    form = ReplayForm()
+    payload = None
+    if "payload" in request.form:  # the letter's page sends a (possibly corrected) payload
+        if not form.validate_on_submit():
+            return _letter_page(letter, form, 400)
+        try:
+            payload = dead_letters.parse_payload(form.payload.data)
+        except dead_letters.ReplayError as exc:
+            form.payload.errors.append(str(exc))
+            return _letter_page(letter, form, 400)
+    try:
+        dead_letters.replay(db.session, runtime.bus(), letter_id, payload)
+    except dead_letters.ReplayError as exc:
+        flash(str(exc))
+        return redirect(url_for("admin.dead_letter", letter_id=letter_id))
+    flash(f"Dead letter #{letter_id} published again to “{letter.topic}”.")
+    return redirect(url_for("admin.pipeline"))
+
+
+@bp.post("/dead-letters/replay-all")
+@page_role("admin")
+def replay_all():
+    done = dead_letters.replay_all(db.session, runtime.bus())
+    flash(f"Published {done} dead letter{'s' if done != 1 else ''} again.")
+    return redirect(url_for("admin.pipeline"))
+
+
+@bp.post("/dead-letters/<int:letter_id>/discard")
+@page_role("admin")
+def discard(letter_id: int):
+    if not dead_letters.discard(db.session, letter_id):
+        abort(404)
+    flash(f"Dead letter #{letter_id} deleted.")
+    return redirect(url_for("admin.pipeline"))
+
+
+@bp.get("/deliveries")
+@page_role("admin")
+def deliveries():
+    status = request.args.get("status", "")
+    query = select(Delivery)
+    if status in DELIVERY_STATUSES:
+        query = query.where(Delivery.status == status)
+    else:
+        status = ""
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar() or 0
+    page = _page()
+    rows = db.session.execute(query.order_by(Delivery.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).scalars().all()
+    return render_template("admin/deliveries.html", deliveries=rows, status=status, statuses=DELIVERY_STATUSES,
+                           total=total, page=page, pages=max((total + PAGE - 1) // PAGE, 1))

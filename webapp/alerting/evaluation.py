@@ -1,0 +1,182 @@
+"""The evaluation use case: one rule, one slot, evaluated once, state change and outbox in one commit.
+
+`evaluate_rule(session, rule_id, slot, now=...)` first claims the slot with a conditional UPDATE
+of the rule's `last_slot` (only a newer slot passes), so a second run of the same slot, from a
+duplicate task or a second scheduler, changes nothing and sends nothing. Then it reads the
+window, decides with the pure functions (evaluate, next_state / next_digest), and writes the
+new state, the event and one delivery row per notifier; all of it commits together. Sending
+happens afterwards, in notify.deliver tasks, for the delivery ids the report lists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, or_, select, update
+
+from webapp.alerting.models import AlertEvent, AlertState, Rule
+from webapp.ingest.models import Mention
+from webapp.monitors.models import Monitor
+from webapp.alerting.notifiers.delivery import outbox
+from webapp.core.query import compile_query
+from webapp.alerting import baseline as baselines
+from webapp.alerting.conditions import RuleParams, evaluate
+from webapp.alerting.payload import SAMPLES, alert_payload, mention_sample
+from webapp.alerting.silences import active_silences
+from webapp.alerting.state import StateSnapshot, active_silence, next_digest, next_state
+from webapp.alerting.windows import load_series, minute_slot, slot_end, window_slot
+
+DEFAULT_LAG = 120
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+MAX_SCAN = 5000          # mentions a mention_match evaluation reads at most; the rest come next time
+
+
+@dataclass
+class EvalReport:
+    rule_id: int
+    slot: int
+    status: str                        # evaluated | skipped (slot done) | disabled
+    state: str | None = None
+    event_id: int | None = None
+    notification: str | None = None
+    suppressed: bool = False
+    deliveries: list[int] = field(default_factory=list)
+
+
+def slot_for(kind: str, now: datetime, lag_seconds: int = DEFAULT_LAG) -> int:
+    """Window rules: one slot per closed 15-minute bucket; mention_match: one per minute."""
+    return minute_slot(now) if kind == "mention_match" else window_slot(now, lag_seconds)
+
+
+def due(session, now: datetime, lag_seconds: int = DEFAULT_LAG) -> list[tuple[int, int]]:
+    """(rule id, slot) for every enabled rule whose current slot has not been evaluated."""
+    rows = session.execute(
+        select(Rule.id, Rule.kind, AlertState.last_slot).join(AlertState, AlertState.rule_id == Rule.id)
+        .where(Rule.enabled.is_(True)).order_by(Rule.id)).all()
+    session.rollback()
+    found = []
+    for rule_id, kind, last_slot in rows:
+        slot = slot_for(kind, now, lag_seconds)
+        if last_slot is None or slot > last_slot:
+            found.append((rule_id, slot))
+    return found
+
+
+def evaluate_due(session, now: datetime | None = None, **options) -> list[EvalReport]:
+    """Evaluate every due rule in this process (the CLI and tests; beat fans out tasks instead)."""
+    now = now or datetime.now(timezone.utc)
+    lag = options.get("lag_seconds", DEFAULT_LAG)
+    return [evaluate_rule(session, rid, slot, now=now, **options) for rid, slot in due(session, now, lag)]
+
+
+def evaluate_rule(session, rule_id: int, slot: int, *, now: datetime | None = None,
+                  lag_seconds: int = DEFAULT_LAG, public_url: str = DEFAULT_PUBLIC_URL) -> EvalReport:
+    """Evaluate one rule for one slot, at most once. Commits once."""
+    now = now or datetime.now(timezone.utc)
+    claimed = session.execute(
+        update(AlertState).where(AlertState.rule_id == rule_id,
+                                 or_(AlertState.last_slot.is_(None), AlertState.last_slot < slot))
+        .values(last_slot=slot, last_evaluated_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not claimed:
+        session.rollback()
+        return EvalReport(rule_id, slot, "skipped")
+    session.expire_all()   # read the state as it is now, after the claim
+    rule = session.get(Rule, rule_id)
+    if not rule.enabled:
+        session.commit()
+        return EvalReport(rule_id, slot, "disabled")
+    if rule.kind == "mention_match":
+        report = _digest(session, rule, slot, now, lag_seconds, public_url)
+    else:
+        report = _window(session, rule, slot, now, public_url)
+    session.commit()
+    return report
+
+
+def _window(session, rule: Rule, slot: int, now: datetime, public_url: str) -> EvalReport:
+    params = RuleParams.of(rule)
+    end = slot_end(slot)
+    reach = params.length + (baselines.SPAN if rule.kind == "volume_spike" else timedelta(0))
+    series = load_series(session, rule.monitor_id, end - reach, end)
+    stats = series.window(end, params.length)
+    base = baselines.baseline_for(series, end, params.length) if rule.kind == "volume_spike" else None
+    obs = evaluate(params, stats, base)
+    state = rule.state
+    step = next_state(StateSnapshot.of(state), obs, now, params)
+    state.last_value = obs.value
+    samples = (lambda: sample_mentions(session, rule, stats.start, stats.end))
+    details = {**obs.details, **({"reason": step.reason} if step.reason else {})}
+    return _record(session, rule, state, slot=slot, now=now, public_url=public_url, to_state=step.state,
+                   since=step.since, changed=step.changed, notification=step.notify, fired=step.fired,
+                   value=obs.value, threshold=obs.threshold, details=details, samples=samples)
+
+
+def _digest(session, rule: Rule, slot: int, now: datetime, lag_seconds: int, public_url: str) -> EvalReport:
+    params = RuleParams.of(rule)
+    state = rule.state
+    scan_end = now - timedelta(seconds=lag_seconds)   # later rows may still be in flight
+    cursor_at, cursor_id = state.cursor_at or rule.created_at, state.cursor_id or 0
+    rows = [] if scan_end <= cursor_at else list(session.execute(
+        select(Mention).where(
+            Mention.monitor_id == rule.monitor_id, Mention.ingested_at <= scan_end,
+            or_(Mention.ingested_at > cursor_at, and_(Mention.ingested_at == cursor_at, Mention.id > cursor_id)))
+        .order_by(Mention.ingested_at, Mention.id).limit(MAX_SCAN)).scalars())
+    query = compile_query(params.settings.get("query", ""))
+    matched = [m for m in rows if query.matches(m.text)]
+    step = next_digest(StateSnapshot.of(state), len(matched), now, params)
+    if step.advance and rows:
+        state.cursor_at, state.cursor_id = rows[-1].ingested_at, rows[-1].id
+    state.last_value = float(len(matched))
+    cap = int(params.setting("digest_cap"))
+    details = {"matches": len(matched), "scanned": len(rows), "more_to_scan": len(rows) == MAX_SCAN}
+    return _record(session, rule, state, slot=slot, now=now, public_url=public_url, to_state=step.state,
+                   since=step.since, changed=step.changed, notification="firing" if step.send else None,
+                   fired=step.send, value=float(len(matched)), threshold=None, details=details,
+                   samples=lambda: [mention_sample(m) for m in matched[:cap]],
+                   more=max(len(matched) - cap, 0))
+
+
+def _record(session, rule: Rule, state: AlertState, *, slot, now, public_url, to_state, since, changed,
+            notification, fired, value, threshold, details, samples, more: int = 0) -> EvalReport:
+    """Write the event, the outbox rows and the new state (the caller commits)."""
+    report = EvalReport(rule.id, slot, "evaluated", state=to_state, notification=notification)
+    if changed or notification:
+        event = AlertEvent(rule_id=rule.id, monitor_id=rule.monitor_id, from_state=state.state,
+                           to_state=to_state, value=value, threshold=threshold, slot=slot, at=now,
+                           notification=notification, suppressed=False, details=details)
+        session.add(event)
+        session.flush()
+        report.event_id = event.id
+        if notification:
+            silence = active_silence(active_silences(session, rule.monitor_id, now), rule.id, rule.monitor_id, now)
+            if silence is not None:
+                event.suppressed = report.suppressed = True
+                event.details = {**details, "silenced_by": silence.id}
+            else:
+                monitor = session.get(Monitor, rule.monitor_id)
+                payload = alert_payload(
+                    notification=notification, at=now, rule=rule, monitor=monitor, value=value,
+                    threshold=threshold, samples=samples() if notification != "resolved" else [],
+                    public_url=public_url, event_id=event.id, details=details, more=more)
+                rows = outbox(session, rule.notifiers, payload, event.id, now)
+                session.flush()
+                report.deliveries = [r.id for r in rows]
+                state.last_notified_at = now
+    if fired:
+        state.last_fired_at = now
+    state.state, state.since = to_state, since
+    return report
+
+
+def sample_mentions(session, rule: Rule, start: datetime, end: datetime) -> list[dict]:
+    """Up to five mentions of the window that show why the rule fired."""
+    q = select(Mention).where(Mention.monitor_id == rule.monitor_id, Mention.published_at >= start,
+                              Mention.published_at < end)
+    if rule.kind == "avg_sentiment":
+        q = q.order_by(Mention.compound.asc() if rule.op in ("<", "<=") else Mention.compound.desc())
+    elif rule.kind == "negative_share":
+        q = q.where(Mention.label == "negative").order_by(Mention.compound.asc())
+    else:
+        q = q.order_by(Mention.published_at.desc(), Mention.id.desc())
+    return [mention_sample(m) for m in session.execute(q.limit(SAMPLES)).scalars()]

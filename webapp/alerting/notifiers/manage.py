@@ -1,0 +1,58 @@
+"""Notifier records: create (validating through the channel), describe, re-enable.
+
+Secrets are write-only: `notifier_dict` never includes one; a generated webhook secret is
+returned once, by `create_notifier`, for the creator to copy.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from webapp.alerting.models import Notifier
+from webapp.alerting.notifiers import get_channel
+from webapp.alerting.notifiers.base import NotifierInvalid
+
+
+def create_notifier(session, data: dict, policy, user=None) -> tuple[Notifier, str | None]:
+    """Validate and store a notifier; returns it and the secret if one was generated. Commits."""
+    channel = get_channel(data.get("kind"))
+    settings, secret = channel.clean_settings(data, policy)
+    name = data.get("name")
+    if name is not None and (not isinstance(name, str) or len(name) > 120):
+        raise NotifierInvalid("name", "the name must be a string of at most 120 characters")
+    name = (name or "").strip() or _default_name(channel.KIND, settings)
+    notifier = Notifier(kind=channel.KIND, name=name, settings=settings, secret=secret,
+                        created_by_id=getattr(user, "id", None))
+    session.add(notifier)
+    session.commit()
+    generated = secret if secret is not None and not data.get("secret") else None
+    return notifier, generated
+
+
+def _default_name(kind: str, settings: dict) -> str:
+    if kind == "webhook":
+        return f"webhook {urlsplit(settings['url']).hostname}"[:120]
+    return f"email {settings['to'][0]}"[:120]
+
+
+def notifier_dict(n: Notifier) -> dict:
+    shown = {"url": n.settings.get("url")} if n.kind == "webhook" else {"to": list(n.settings.get("to", []))}
+    return {"id": n.id, "kind": n.kind, "name": n.name, **shown, "enabled": n.enabled,
+            "disabled_reason": n.disabled_reason,
+            "disabled_at": n.disabled_at.isoformat() if n.disabled_at else None,
+            "failing_since": n.failing_since.isoformat() if n.failing_since else None,
+            "created_at": n.created_at.isoformat() if n.created_at else None}
+
+
+def list_notifiers(session) -> list[Notifier]:
+    return list(session.execute(select(Notifier).order_by(Notifier.id)).scalars())
+
+
+def enable_notifier(session, notifier: Notifier) -> None:
+    """Turn a disabled notifier back on (after its owner fixed the endpoint). Commits."""
+    notifier.enabled = True
+    notifier.disabled_reason = None
+    notifier.disabled_at = None
+    notifier.failing_since = None
+    session.commit()

@@ -1,0 +1,126 @@
+"""Evaluation slots and windows: 15-minute rollup buckets summed into 15m / 1h / 6h / 24h windows.
+
+Only closed buckets are evaluated, and only after a lag that lets ingestion catch up: the slot
+at time `now` is the last 15-minute boundary at or before `now - lag`, and a window always ends
+at a slot boundary. `BucketSeries` holds a dense run of buckets with prefix sums, so that any
+window (live evaluation, baselines, a 30-day backtest) is summed in constant time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from webapp.ingest.models import ALL_SOURCES, Rollup
+
+STEP = timedelta(minutes=15)
+STEP_SECONDS = 900
+WINDOWS: dict[str, timedelta] = {
+    "15m": timedelta(minutes=15),
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "24h": timedelta(hours=24),
+}
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def window_slot(now: datetime, lag_seconds: int) -> int:
+    """The slot (count of 15-minute steps since the epoch) of the last closed, lagged bucket end."""
+    return int((now - EPOCH).total_seconds() - lag_seconds) // STEP_SECONDS
+
+
+def slot_end(slot: int) -> datetime:
+    """The time at which the windows of `slot` end (exclusive)."""
+    return EPOCH + timedelta(seconds=slot * STEP_SECONDS)
+
+
+def minute_slot(now: datetime) -> int:
+    """Slots of mention_match rules: one per minute."""
+    return int((now - EPOCH).total_seconds()) // 60
+
+
+def floor_step(ts: datetime) -> datetime:
+    seconds = int((ts - EPOCH).total_seconds())
+    return EPOCH + timedelta(seconds=seconds - seconds % STEP_SECONDS)
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    """Totals of one window [start, end)."""
+
+    start: datetime
+    end: datetime
+    count: int = 0
+    sum_compound: float = 0.0
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+
+    @property
+    def avg_compound(self) -> float | None:
+        return self.sum_compound / self.count if self.count else None
+
+    @property
+    def negative_share(self) -> float | None:
+        """The negative share in percent."""
+        return 100.0 * self.negative / self.count if self.count else None
+
+
+class BucketSeries:
+    """Dense 15-minute buckets over [start, end) with prefix sums; missing buckets count zero.
+
+    `history_start` is when the monitor's data begins (its first bucket); windows before it
+    are "no history", not zero, when baselines are computed.
+    """
+
+    FIELDS = ("count", "sum_compound", "positive", "neutral", "negative")
+
+    def __init__(self, start: datetime, end: datetime, buckets: dict[datetime, tuple],
+                 history_start: datetime | None = None):
+        self.start, self.end = floor_step(start), floor_step(end)
+        self.history_start = history_start
+        n = max(0, int((self.end - self.start) / STEP))
+        self._prefix = [[0.0] * (n + 1) for _ in self.FIELDS]
+        for i in range(n):
+            values = buckets.get(self.start + i * STEP, (0, 0.0, 0, 0, 0))
+            for f, column in enumerate(self._prefix):
+                column[i + 1] = column[i] + values[f]
+
+    def _index(self, ts: datetime) -> int:
+        i = int((ts - self.start) / STEP)
+        return min(max(i, 0), len(self._prefix[0]) - 1)
+
+    def window(self, end: datetime, length: timedelta) -> WindowStats:
+        """Totals of [end - length, end); the part outside the loaded range counts as zero."""
+        start = end - length
+        a, b = self._index(start), self._index(end)
+        sums = [column[b] - column[a] for column in self._prefix]
+        return WindowStats(start, end, int(sums[0]), sums[1], int(sums[2]), int(sums[3]), int(sums[4]))
+
+    def count(self, end: datetime, length: timedelta) -> int:
+        a, b = self._index(end - length), self._index(end)
+        return int(self._prefix[0][b] - self._prefix[0][a])
+
+    def covers(self, start: datetime) -> bool:
+        """Whether the monitor has history from `start` on (its data began at or before it)."""
+        return self.history_start is not None and self.history_start <= start
+
+
+def load_series(session, monitor_id: int, start: datetime, end: datetime) -> BucketSeries:
+    """The monitor's 15-minute rollups (all sources) over [start, end), plus its history start."""
+    start, end = floor_step(start), floor_step(end)
+    rows = session.execute(
+        select(Rollup.start, Rollup.count, Rollup.sum_compound, Rollup.positive, Rollup.neutral,
+               Rollup.negative).where(
+            Rollup.monitor_id == monitor_id, Rollup.source_id == ALL_SOURCES,
+            Rollup.bucket == "15m", Rollup.start >= start, Rollup.start < end)
+    ).all()
+    first = session.execute(
+        select(func.min(Rollup.start)).where(
+            Rollup.monitor_id == monitor_id, Rollup.source_id == ALL_SOURCES, Rollup.bucket == "15m",
+            Rollup.count > 0)
+    ).scalar()
+    if first is not None and first.tzinfo is None:   # aggregates bypass the column type
+        first = first.replace(tzinfo=timezone.utc)
+    return BucketSeries(start, end, {r[0]: tuple(r[1:]) for r in rows}, first)

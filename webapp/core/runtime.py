@@ -1,0 +1,35 @@
+"""Per-app runtime objects (bus, egress policy) built lazily from settings, used by views, CLI and tasks."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from flask import Flask, current_app
+
+from webapp.core.extensions import db
+from webapp.ingest.bus import Bus, open_bus
+from webapp.core.egress import EgressPolicy
+
+
+def bus(app: Flask | None = None) -> Bus:
+    app = app or current_app
+    found = app.extensions.get("sentimon.bus")
+    if found is None:
+        found = app.extensions["sentimon.bus"] = open_bus(app.config["BUS_URL"], db.engine)
+    return found
+
+
+def egress_policy(app: Flask | None = None) -> EgressPolicy:
+    app = app or current_app
+    found = app.extensions.get("sentimon.egress")
+    if found is None:
+        found = app.extensions["sentimon.egress"] = EgressPolicy.from_setting(app.config["EGRESS_ALLOW"])
+    return found
+
+
+@contextmanager
+def session_scope():
+    """A session for one unit of work outside a request; removed afterwards."""
+    try:
+        yield db.session
+    finally:
+        db.session.remove()

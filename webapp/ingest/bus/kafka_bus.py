@@ -1,0 +1,204 @@
+"""The Kafka bus (kafka-python): for more than one machine.
+
+Producer: `acks=all`, idempotent, flushed and every send confirmed before `publish` returns.
+Consumer: a consumer group (Kafka spreads partitions over every worker), auto-commit off;
+offsets are committed by the pipeline only after the SQL transaction of the batch committed.
+Records that keep failing go to `<topic>.dlt` with the error in headers (and to the
+dead-letter table when a database engine is given, so the admin pages can show them).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Iterable, Sequence
+from urllib.parse import parse_qs, urlsplit
+
+from webapp.ingest.bus.base import Bus, Consumer, Envelope, decode, encode
+
+log = logging.getLogger(__name__)
+DLT_SUFFIX = ".dlt"
+SEND_TIMEOUT = 30.0
+
+
+def parse_url(url: str) -> tuple[list[str], dict]:
+    """`kafka://h1:9092,h2:9092?partitions=6&prefix=staging.` -> (bootstrap servers, options).
+
+    `prefix` namespaces topic and group names, so that several installations (or test runs)
+    can share one Kafka cluster.
+    """
+    parts = urlsplit(url)
+    servers = [s.strip() for s in parts.netloc.split(",") if s.strip()]
+    if parts.scheme != "kafka" or not servers:
+        raise ValueError(f"not a Kafka bus URL: {url!r} (expected kafka://host:port[,host:port...])")
+    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    return servers, {"partitions": int(options.get("partitions", 6)), "prefix": options.get("prefix", "")}
+
+
+class KafkaBus(Bus):
+    def __init__(self, url: str, engine=None, client_id: str = "sentimon"):
+        self.servers, self.options = parse_url(url)
+        self.engine = engine
+        self.client_id = client_id
+        self._lock = threading.Lock()
+        self._producer = None
+        self._producer_pid = None
+        self._topics_ready: set[str] = set()
+        self.prefix = self.options["prefix"]
+
+    def name(self, topic_or_group: str) -> str:
+        """The cluster-wide name of a logical topic or group."""
+        return self.prefix + topic_or_group
+
+    # -- topics -------------------------------------------------------------------------
+    def ensure_topic(self, topic: str) -> None:
+        """Create `topic` and its dead-letter topic once (the broker's auto-create is off)."""
+        if topic in self._topics_ready:
+            return
+        from kafka.admin import KafkaAdminClient
+
+        admin = KafkaAdminClient(bootstrap_servers=self.servers, client_id=f"{self.client_id}-admin")
+        try:
+            wanted = {self.name(t): {"num_partitions": self.options["partitions"], "replication_factor": -1}
+                      for t in (topic, topic + DLT_SUFFIX)}
+            admin.create_topics(wanted, raise_errors=False, wait_for_metadata=True)
+        finally:
+            admin.close()
+        self._topics_ready.add(topic)
+
+    # -- producing ----------------------------------------------------------------------
+    def producer(self):
+        """One idempotent producer per process (recreated after a fork)."""
+        with self._lock:
+            if self._producer is None or self._producer_pid != os.getpid():
+                from kafka import KafkaProducer
+
+                self._producer = KafkaProducer(
+                    bootstrap_servers=self.servers, client_id=self.client_id,
+                    acks="all", enable_idempotence=True, linger_ms=5,
+                    retries=2_147_483_647, delivery_timeout_ms=120_000,
+                )
+                self._producer_pid = os.getpid()
+            return self._producer
+
+    def _send_confirmed(self, topic: str, records: Iterable[tuple], headers=None) -> int:
+        producer = self.producer()
+        topic = self.name(topic)
+        futures = [
+            producer.send(topic, key=None if key is None else str(key).encode(),
+                          value=value.encode() if isinstance(value, str) else value, headers=headers)
+            for key, value in records
+        ]
+        producer.flush(timeout=SEND_TIMEOUT)
+        for future in futures:
+            future.get(timeout=SEND_TIMEOUT)  # raises the broker's error if a send failed
+        return len(futures)
+
+    def publish(self, topic: str, records: Iterable[tuple[str | None, dict]]) -> int:
+        self.ensure_topic(topic)
+        return self._send_confirmed(topic, ((key, encode(value)) for key, value in records))
+
+    def consumer(self, topic: str, group: str, name: str) -> "KafkaConsumerAdapter":
+        self.ensure_topic(topic)
+        return KafkaConsumerAdapter(self, topic, group, name)
+
+    def lag(self, topic: str, group: str) -> int:
+        """Records of `topic` not yet committed by `group` (end offsets minus committed)."""
+        from kafka import KafkaConsumer, TopicPartition
+
+        topic = self.name(topic)
+        probe = KafkaConsumer(bootstrap_servers=self.servers, group_id=self.name(group),
+                              enable_auto_commit=False)
+        try:
+            parts = [TopicPartition(topic, p) for p in (probe.partitions_for_topic(topic) or ())]
+            ends = probe.end_offsets(parts)
+            return sum(ends[tp] - (probe.committed(tp) or 0) for tp in parts)
+        finally:
+            probe.close(autocommit=False)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._producer is not None and self._producer_pid == os.getpid():
+                self._producer.close(timeout=10)
+            self._producer = None
+
+
+class KafkaConsumerAdapter(Consumer):
+    def __init__(self, bus: KafkaBus, topic: str, group: str, name: str):
+        from kafka import KafkaConsumer
+        from kafka.consumer.subscription_state import ConsumerRebalanceListener
+
+        self.bus, self.topic = bus, topic
+        adapter = self
+
+        class Listener(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked):
+                adapter._commit_done(revoked)
+
+            def on_partitions_assigned(self, assigned):
+                log.info("%s assigned %s", name, sorted(tp.partition for tp in assigned))
+
+        self._done: dict = {}  # TopicPartition -> next offset, processed but not committed yet
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bus.servers, group_id=bus.name(group), client_id=name,
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            max_poll_interval_ms=300_000, session_timeout_ms=15_000, heartbeat_interval_ms=3_000,
+        )
+        self.consumer.subscribe([bus.name(topic)], listener=Listener())
+
+    def poll(self, max_records: int, timeout: float) -> list[Envelope]:
+        polled = self.consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        batch = []
+        for tp, records in polled.items():
+            for r in records:
+                try:
+                    value = decode(r.value)
+                except (ValueError, UnicodeDecodeError):
+                    value = {"_undecodable": r.value.decode("utf-8", "replace") if r.value else ""}
+                key = r.key.decode("utf-8", "replace") if r.key is not None else None
+                batch.append(Envelope(self.topic, key, value, tp.partition, r.offset))
+        return batch
+
+    def commit(self, envelopes: Sequence[Envelope]) -> None:
+        from kafka import TopicPartition
+
+        for e in envelopes:
+            tp = TopicPartition(self.bus.name(e.topic), e.partition)
+            self._done[tp] = max(self._done.get(tp, 0), e.offset + 1)
+        self._commit_done(list(self._done))
+
+    def _commit_done(self, partitions) -> None:
+        from kafka.structs import OffsetAndMetadata
+
+        offsets = {tp: OffsetAndMetadata(self._done[tp], "", -1) for tp in partitions if tp in self._done}
+        if offsets:
+            self.consumer.commit(offsets)
+            for tp in offsets:
+                self._done.pop(tp, None)
+
+    def rewind(self, envelopes: Sequence[Envelope]) -> None:
+        """Seek back so that a batch that could not be stored is read again."""
+        from kafka import TopicPartition
+
+        first: dict = {}
+        for e in envelopes:
+            tp = TopicPartition(self.bus.name(e.topic), e.partition)
+            first[tp] = min(first.get(tp, e.offset), e.offset)
+        for tp, offset in first.items():
+            if tp in self.consumer.assignment():
+                self.consumer.seek(tp, offset)
+
+    def dead_letter(self, envelope: Envelope, error: str, attempts: int) -> None:
+        headers = [("error", error[:4000].encode()), ("attempts", str(attempts).encode()),
+                   ("source", envelope.position.encode())]
+        self.bus._send_confirmed(self.topic + DLT_SUFFIX, [(envelope.key, encode(envelope.value))], headers)
+        if self.bus.engine is not None:
+            from webapp.ingest.bus.sql_log import record_dead_letter
+
+            record_dead_letter(self.bus.engine, envelope, error, attempts)
+
+    def close(self) -> None:
+        try:
+            self._commit_done(list(self._done))
+        finally:
+            self.consumer.close(autocommit=False)

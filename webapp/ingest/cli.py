@@ -1,0 +1,71 @@
+"""`flask import FILE --monitor ID` (mentions from a file, through the bus) and `flask consume`."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from webapp.core import runtime
+from webapp.core.cli import echo_bad_rows
+from webapp.core.extensions import db
+from webapp.ingest import pipeline
+from webapp.ingest.importer import ImportReport, count_lines, read_rows
+from webapp.ingest.publish import publish_mentions
+from webapp.monitors.models import Monitor
+from webapp.monitors.services.manage import system_source
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--monitor", "monitor_id", type=int, required=True, help="monitor id")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None,
+              help="file format (default: from the file name)")
+def import_cmd(file: Path, monitor_id: int, fmt: str | None) -> None:
+    """Import a CSV or JSONL file of mentions through the bus, with a progress bar."""
+    monitor = db.session.get(Monitor, monitor_id)
+    if monitor is None:
+        raise click.ClickException(f"no monitor with id {monitor_id}")
+    source = system_source(monitor, "import")
+    report, chunk, bus = ImportReport(), [], runtime.bus()
+    try:
+        rows = read_rows(file, fmt)
+        with click.progressbar(rows, length=count_lines(file), label=f"importing {file.name}",
+                               file=sys.stderr) as bar:
+            for line, mention, error in bar:
+                report.rows += 1
+                if error:
+                    report.bad.append((line, error))
+                    continue
+                chunk.append(mention)
+                if len(chunk) >= 1000:
+                    report.published += publish_mentions(bus, monitor.id, source.id, chunk)
+                    chunk = []
+        report.published += publish_mentions(bus, monitor.id, source.id, chunk)
+    except (ValueError, UnicodeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"published {report.published} of {report.rows} rows to monitor {monitor.id}; "
+               f"{len(report.bad)} bad rows")
+    echo_bad_rows(report.bad)
+
+
+@click.command("consume")
+@with_appcontext
+def consume() -> None:
+    """Run the bus consumer in the foreground (workers run one already) until Ctrl-C."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("consuming; Ctrl-C to stop", err=True)
+    try:
+        pipeline.run(runtime.bus(), runtime.session_scope, stop, f"cli-{id(stop)}",
+                     batch_size=current_app.config["BUS_BATCH_SIZE"])
+    except KeyboardInterrupt:
+        stop.set()
+
+
+COMMANDS = (import_cmd, consume)

@@ -1,0 +1,46 @@
+"""The bus consumer as a Celery worker bootstep: every worker started adds consuming capacity."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+from celery import bootsteps
+
+from webapp.core import runtime
+from webapp.ingest import pipeline
+
+log = logging.getLogger(__name__)
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+class BusConsumerStep(bootsteps.StartStopStep):
+    """Runs the mentions consumer in a thread of the worker's main process."""
+
+    requires = {"celery.worker.components:Pool"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, worker):
+        flask_app = worker.app.flask_app
+
+        def loop():
+            with flask_app.app_context():
+                pipeline.run(runtime.bus(flask_app), runtime.session_scope, self.stop_event,
+                             consumer_name(), batch_size=flask_app.config["BUS_BATCH_SIZE"])
+
+        self.thread = threading.Thread(target=loop, name="bus-consumer", daemon=True)
+        self.thread.start()
+        log.info("bus consumer started")
+
+    def stop(self, worker):
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout=15)

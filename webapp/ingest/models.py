@@ -1,0 +1,80 @@
+"""Scored mentions and the rollup buckets that pages and the series API read."""
+from __future__ import annotations
+
+from webapp.core.extensions import db
+from webapp.core.types import UTCDateTime, utcnow
+
+LABELS = ("positive", "neutral", "negative")
+# Rollups with this source id hold the monitor's total over all its sources.
+ALL_SOURCES = 0
+
+
+class Mention(db.Model):
+    __tablename__ = "mentions"
+    __table_args__ = (
+        db.UniqueConstraint("monitor_id", "source_id", "external_id"),
+        db.Index("ix_mentions_monitor_published", "monitor_id", "published_at"),
+        db.Index("ix_mentions_monitor_label_published", "monitor_id", "label", "published_at"),
+        # Fetched mentions are deduplicated across a monitor's sources on their canonical URL
+        # (services/canonical.py); pushed and imported ones have no url_key.
+        db.Index("ux_mentions_monitor_url_key", "monitor_id", "url_key", unique=True,
+                 postgresql_where=db.text("url_key IS NOT NULL"),
+                 sqlite_where=db.text("url_key IS NOT NULL")),
+    )
+
+    id = db.Column(db.BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    monitor_id = db.Column(
+        db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False
+    )
+    source_id = db.Column(db.Integer, db.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False)
+    external_id = db.Column(db.String(512), nullable=False)
+    text = db.Column(db.Text, nullable=False)
+    author = db.Column(db.String(255))
+    url = db.Column(db.String(2048))
+    published_at = db.Column(UTCDateTime(), nullable=False)
+    ingested_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+    compound = db.Column(db.Float, nullable=False)
+    pos = db.Column(db.Float, nullable=False)
+    neu = db.Column(db.Float, nullable=False)
+    neg = db.Column(db.Float, nullable=False)
+    label = db.Column(db.String(8), nullable=False)
+    # Fetched by a backfill (history) rather than by the scheduled fetch.
+    backfilled = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # sha256(canonical URL)[:32] of fetched mentions; None for pushed/imported ones or no URL.
+    url_key = db.Column(db.String(32))
+    # An editor's label override: `label` is always the effective label (rollups, filters and
+    # the API read it); while an override is in place, `scored_label` keeps the scorer's own.
+    scored_label = db.Column(db.String(8))
+    overridden_by_id = db.Column(db.Integer)  # a user id; no foreign key (see migration 0008)
+    overridden_at = db.Column(UTCDateTime())
+
+    source = db.relationship("Source")
+
+    @property
+    def is_overridden(self) -> bool:
+        return self.overridden_at is not None
+
+    @property
+    def model_label(self) -> str:
+        """The label the scorer gave, whether or not an editor overrode it."""
+        return self.scored_label or self.label
+
+
+class Rollup(db.Model):
+    """Counts and sentiment sums of one time bucket (15m, 1h or 1d) of one monitor and source."""
+
+    __tablename__ = "rollups"
+    __table_args__ = (db.UniqueConstraint("monitor_id", "source_id", "bucket", "start"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    monitor_id = db.Column(
+        db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False
+    )
+    source_id = db.Column(db.Integer, nullable=False, default=ALL_SOURCES)
+    bucket = db.Column(db.String(4), nullable=False)
+    start = db.Column(UTCDateTime(), nullable=False)
+    count = db.Column(db.Integer, nullable=False, default=0)
+    sum_compound = db.Column(db.Float, nullable=False, default=0.0)
+    positive = db.Column(db.Integer, nullable=False, default=0)
+    neutral = db.Column(db.Integer, nullable=False, default=0)
+    negative = db.Column(db.Integer, nullable=False, default=0)

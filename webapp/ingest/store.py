@@ -1,0 +1,217 @@
+"""Store a batch of bus records as scored mentions, with their rollups, in one transaction.
+
+Idempotent on (monitor, source, external id): `INSERT ... ON CONFLICT DO NOTHING RETURNING`
+tells which rows were really inserted, and only those change the rollups. The caller commits.
+Fetched mentions are also unique per monitor on their canonical URL (`url_key`, see
+services/canonical.py), so a page brought by two sources is stored once.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from webapp.monitors.models import SYSTEM_KINDS, Source
+from webapp.ingest.models import Mention
+from webapp.core import metrics
+from webapp.ingest import rollups
+from webapp.scoring import lexicon
+from webapp.ingest.canonical import url_key
+from webapp.core.times import as_utc
+from webapp.core.sql import insert_for
+
+MAX_TEXT = 20_000
+MAX_EXTERNAL_ID = 512
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def dedupes_urls(kind: str) -> bool:
+    """Are this kind's mentions deduplicated by canonical URL? Pushed and imported mentions
+    (SYSTEM_KINDS) are kept as given; an adapter may opt out (`SourceAdapter.dedupe_urls`)."""
+    from webapp.monitors.sources import UnknownSourceKind, get_adapter
+
+    if kind in SYSTEM_KINDS:
+        return False
+    try:
+        return get_adapter(kind).dedupe_urls
+    except UnknownSourceKind:
+        return True
+
+
+class BadRecord(ValueError):
+    """A record that can never be stored (it goes to the dead letters with this reason)."""
+
+
+@dataclass
+class IngestResult:
+    inserted: int = 0
+    duplicates: int = 0
+    orphaned: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (index in batch, reason)
+    stored_by_kind: dict[str, int] = field(default_factory=dict)  # counted once committed (metrics)
+
+
+def parse_time(value, default: datetime) -> datetime:
+    """An ISO 8601 string or epoch seconds as aware UTC; naive times are taken as UTC."""
+    if value in (None, ""):
+        return default
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc)
+    if isinstance(value, datetime):
+        ts = value
+    elif isinstance(value, str):
+        try:
+            ts = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise BadRecord(f"published_at {value!r} is not an ISO 8601 time") from exc
+    else:
+        raise BadRecord("published_at must be an ISO 8601 string")
+    return as_utc(ts)
+
+
+def _opt_str(value, name: str, limit: int) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadRecord(f"{name} must be a string")
+    return value[:limit]
+
+
+def normalize(value: dict, now: datetime) -> dict:
+    """Check and normalise one bus record into mention columns (pure)."""
+    if not isinstance(value, dict):
+        raise BadRecord("record is not an object")
+    try:
+        monitor_id, source_id = int(value["monitor_id"]), int(value["source_id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadRecord("monitor_id and source_id must be integers") from exc
+    external_id = value.get("external_id")
+    if isinstance(external_id, int) and not isinstance(external_id, bool):
+        external_id = str(external_id)
+    if not isinstance(external_id, str) or not external_id.strip():
+        raise BadRecord("external_id must be a non-empty string")
+    if len(external_id) > MAX_EXTERNAL_ID:
+        raise BadRecord(f"external_id is longer than {MAX_EXTERNAL_ID} characters")
+    text = value.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRecord("text must be a non-empty string")
+    received = parse_time(value.get("received_at"), now)
+    published = parse_time(value.get("published_at"), received)
+    if published > received + FUTURE_SLACK:
+        published = received  # a clock in the future would put the mention out of every chart
+    return {
+        "monitor_id": monitor_id,
+        "source_id": source_id,
+        "external_id": external_id,
+        "text": text[:MAX_TEXT],
+        "author": _opt_str(value.get("author"), "author", 255),
+        "url": _opt_str(value.get("url"), "url", 2048),
+        "published_at": published,
+        "ingested_at": now,
+        "backfilled": value.get("backfilled") is True,
+    }
+
+
+def store_batch(session, values: list[dict], now: datetime | None = None) -> IngestResult:
+    """Score and insert `values`; update rollups for the inserted rows only. Does not commit."""
+    now = now or datetime.now(timezone.utc)
+    result = IngestResult()
+    rows: dict[tuple, dict] = {}
+    for index, value in enumerate(values):
+        try:
+            row = normalize(value, now)
+        except BadRecord as exc:
+            result.rejected.append((index, str(exc)))
+            continue
+        identity = (row["monitor_id"], row["source_id"], row["external_id"])
+        if identity in rows:
+            result.duplicates += 1
+        else:
+            rows[identity] = row
+    if not rows:
+        return result
+
+    # Records of a source deleted since they were published are dropped, not retried forever.
+    pairs = {(m, s) for m, s, _ in rows}
+    found = session.execute(
+        select(Source.monitor_id, Source.id, Source.kind).where(Source.id.in_({s for _, s in pairs}))
+    ).all()
+    live = {(m, s) for m, s, _ in found}
+    for identity in [i for i in rows if (i[0], i[1]) not in live]:
+        del rows[identity]
+        result.orphaned += 1
+    if not rows:
+        return result
+    result.duplicates += _key_urls(rows, {s for _, s, kind in found if dedupes_urls(kind)})
+
+    batch = list(rows.values())
+    scoring_started = time.perf_counter()
+    # Each monitor's rows are scored with the scorer it chose (VADER unless changed), batched,
+    # with the monitor's lexicon adjustments layered over VADER (services/lexicon.py).
+    for row, score in zip(batch, lexicon.score_rows(session, batch)):
+        row.update(compound=score.compound, pos=score.pos, neu=score.neu, neg=score.neg,
+                   label=score.label)
+    kinds = {s: kind for _, s, kind in found}
+    metrics.mentions_scored(metrics.by_kind(batch, kinds), time.perf_counter() - scoring_started)
+
+    inserted = _insert_new(session, batch)
+    fresh = [rows[tuple(r)] for r in inserted]
+    result.inserted = len(fresh)
+    result.stored_by_kind = metrics.by_kind(fresh, kinds)
+    result.duplicates += len(batch) - len(fresh)
+    rollups.apply(session, rollups.deltas(fresh))
+    return result
+
+
+def _insert_new(session, batch: list[dict]) -> list[tuple]:
+    """INSERT `batch`, skipping rows that break a unique constraint; the identities inserted.
+
+    No conflict target: any unique violation is skipped, the identity (monitor, source,
+    external id) and the canonical URL of a fetched mention (monitor, url_key) alike. On
+    PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`): a dozen
+    parameters instead of a dozen per row, which the driver would otherwise rewrite on every
+    batch (the consumer's hot spot in bench/bench_pipeline.py).
+    """
+    from sqlalchemy import bindparam, cast, func
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    bind = session.get_bind()
+    table = Mention.__table__
+    returning = (table.c.monitor_id, table.c.source_id, table.c.external_id)
+    names = list(batch[0])
+    if bind.dialect.name != "postgresql" or any(list(row) != names for row in batch):
+        stmt = insert_for(bind)(table).on_conflict_do_nothing().returning(*returning)
+        return session.execute(stmt, batch).all()
+    columns = [
+        func.unnest(cast(bindparam(f"col_{n}", [row[n] for row in batch], type_=ARRAY(table.c[n].type)),
+                         ARRAY(table.c[n].type))).label(n)
+        for n in names
+    ]
+    stmt = (insert_for(bind)(table).from_select(names, select(*columns))
+            .on_conflict_do_nothing().returning(*returning))
+    return session.execute(stmt).all()
+
+
+def _key_urls(rows: dict[tuple, dict], fetched_sources: set[int]) -> int:
+    """Give each row its url_key and drop rows whose key an earlier row of the batch has.
+
+    Only mentions of fetched sources are keyed (pushed and imported ones are kept as given):
+    the same page brought by two sources of a monitor is one mention. The database's unique
+    index on (monitor, url_key) catches repeats across batches; this catches them inside one,
+    where a multi-row INSERT would otherwise depend on the dialect. Returns the rows dropped.
+    """
+    seen: set[tuple[int, str]] = set()
+    dropped = 0
+    for identity, row in list(rows.items()):
+        key = url_key(row["url"]) if row["source_id"] in fetched_sources else None
+        row["url_key"] = key
+        if key is None:
+            continue
+        if (row["monitor_id"], key) in seen:
+            del rows[identity]
+            dropped += 1
+        else:
+            seen.add((row["monitor_id"], key))
+    return dropped

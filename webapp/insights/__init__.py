@@ -1,0 +1,1 @@
+"""Insights: the monitor dashboard, charts, the compare page."""

@@ -1,0 +1,32 @@
+"""`GET /api/v1/monitors/<id>/series`: mentions and sentiment per time bucket, read from rollups."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, jsonify, request
+
+from webapp.core.api_errors import ApiError, aware, get_or_404
+from webapp.core.extensions import db
+from webapp.core.schemas import SeriesQuery
+from webapp.ingest import rollups
+from webapp.ingest.models import ALL_SOURCES
+from webapp.monitors.models import Monitor
+from webapp.people.auth import api_user
+
+bp = Blueprint("insights", __name__)
+
+
+@bp.get("/monitors/<int:monitor_id>/series")
+@api_user("viewer")
+def series(monitor_id: int):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    q = SeriesQuery.model_validate(request.args.to_dict())
+    try:
+        start, end = rollups.resolve_range(q.bucket, aware(q.start), aware(q.end),
+                                           datetime.now(timezone.utc))
+    except rollups.SeriesError as exc:
+        raise ApiError(400, "invalid_range", str(exc)) from exc
+    source_id = q.source_id if q.source_id is not None else ALL_SOURCES
+    buckets = rollups.series(db.session, monitor.id, q.bucket, start, end, source_id)
+    return jsonify({"monitor_id": monitor.id, "bucket": q.bucket, "start": start.isoformat(),
+                    "end": end.isoformat(), "buckets": buckets})

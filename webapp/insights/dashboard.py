@@ -1,0 +1,227 @@
+"""What the monitor dashboard and the compare page show: the chosen time range, the alert firings
+and source outages to mark on the time axis, and the figures. Plain functions: the views pass
+`request.args` in; everything is read from rollups (never raw mentions), so a monitor with
+millions of mentions opens as fast as an empty one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Mapping
+
+from sqlalchemy import func, select
+
+from webapp.ingest.models import ALL_SOURCES, Rollup
+from webapp.alerting.models import AlertEvent, AlertState, Rule
+from webapp.monitors.models import Monitor
+from webapp.insights import charts, charts_compare
+from webapp.monitors.services import health
+from webapp.ingest import rollups
+
+RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
+          "90d": timedelta(days=90)}
+DEFAULT_BUCKET = {"24h": "15m", "7d": "1h", "30d": "1d", "90d": "1d"}
+DEFAULT_RANGE = "7d"
+CUSTOM = "custom"
+MAX_CUSTOM = timedelta(days=731)
+CLICKABLE = ("volume", "sentiment", "shares")   # charts whose buckets open the mentions list
+
+
+@dataclass(frozen=True)
+class RangeChoice:
+    """The range a page shows: `span` is a RANGES key or "custom"; [start, end) is aligned to
+    `bucket`. `custom_start`/`custom_end` are the date inputs as typed (given back to the form)."""
+
+    span: str
+    bucket: str
+    start: datetime
+    end: datetime
+    custom_start: str = ""
+    custom_end: str = ""
+    error: str | None = None
+
+    @property
+    def previous(self) -> tuple[datetime, datetime]:
+        """The period of the same length just before this one."""
+        return self.start - (self.end - self.start), self.start
+
+    @property
+    def label(self) -> str:
+        if self.span == CUSTOM:
+            return f"{self.start:%Y-%m-%d} to {(self.end - timedelta(seconds=1)):%Y-%m-%d} (UTC)"
+        return f"last {self.span}"
+
+    def query(self) -> dict[str, str]:
+        """The URL parameters that show this range again."""
+        extra = {"start": self.custom_start, "end": self.custom_end} if self.span == CUSTOM else {}
+        return {"range": self.span, "bucket": self.bucket, **extra}
+
+
+def auto_bucket(length: timedelta) -> str:
+    """The bucket a range of `length` gets when none is chosen (about 24 to 720 points)."""
+    if length <= timedelta(days=1):
+        return "15m"
+    return "1h" if length <= timedelta(days=7) else "1d"
+
+
+def parse_custom(start_text: str, end_text: str, today: date) -> tuple[datetime, datetime]:
+    """[start 00:00, day after end 00:00) in UTC from two YYYY-MM-DD inputs (end inclusive).
+
+    ValueError with a message for people when the inputs cannot make a range.
+    """
+    if not start_text or not end_text:
+        raise ValueError("A custom range needs both a start and an end date.")
+    try:
+        first, last = date.fromisoformat(start_text), date.fromisoformat(end_text)
+    except ValueError:
+        raise ValueError("Dates must look like 2024-05-31.") from None
+    if last < first:
+        raise ValueError("The end date must be on or after the start date.")
+    if first > today:
+        raise ValueError("The start date is in the future.")
+    start = datetime.combine(first, time(), tzinfo=timezone.utc)
+    end = datetime.combine(last + timedelta(days=1), time(), tzinfo=timezone.utc)
+    if end - start > MAX_CUSTOM:
+        raise ValueError(f"A custom range can cover at most {MAX_CUSTOM.days} days.")
+    return start, end
+
+
+def choose_range(args: Mapping[str, str], now: datetime) -> RangeChoice:
+    """The range and bucket asked for in the URL (`range`, `bucket`, and `start`/`end` dates for
+    `range=custom`); anything unusable falls back to the defaults, with `error` saying why for
+    custom ranges and too-fine buckets."""
+    span = args.get("range") or DEFAULT_RANGE
+    asked = args.get("bucket") or ""
+    start_text, end_text = (args.get("start") or "").strip(), (args.get("end") or "").strip()
+    error = None
+    if span == CUSTOM:
+        try:
+            start, end = parse_custom(start_text, end_text, now.date())
+        except ValueError as exc:
+            error, span = f"{exc} Showing the last {DEFAULT_RANGE} instead.", DEFAULT_RANGE
+        else:
+            return _aligned(CUSTOM, asked, start, end, now, start_text, end_text)
+    span = span if span in RANGES else DEFAULT_RANGE
+    choice = _aligned(span, asked, now - RANGES[span], now, now, start_text, end_text)
+    if error:
+        choice = replace(choice, error=error)
+    return choice
+
+
+def _aligned(span: str, asked: str, start: datetime, end: datetime, now: datetime,
+             start_text: str, end_text: str) -> RangeChoice:
+    fallback = DEFAULT_BUCKET.get(span) or auto_bucket(end - start)
+    bucket = asked if asked in rollups.BUCKETS else fallback
+    error = None
+    try:
+        first, last = rollups.resolve_range(bucket, start, end, now)
+    except rollups.SeriesError as exc:
+        error = f"{str(exc).capitalize()}. Showing {fallback} buckets instead."
+        bucket = fallback
+        first, last = rollups.resolve_range(bucket, start, end, now)
+    return RangeChoice(span, bucket, first, last, start_text, end_text, error)
+
+
+def coarsest_bucket(start: datetime, end: datetime) -> str:
+    """The largest bucket whose boundaries [start, end) falls on: totals over the range read
+    the fewest rollup rows from it and still count exactly the same mentions."""
+    for bucket in sorted(rollups.BUCKETS, key=rollups.BUCKETS.get, reverse=True):
+        if rollups.bucket_start(start, bucket) == start and rollups.bucket_start(end, bucket) == end:
+            return bucket
+    return "15m"
+
+
+def source_totals(session, monitor_id: int, start: datetime, end: datetime) -> dict[int, dict]:
+    """Per source over [start, end): count, average and label counts (the shape of
+    `rollups.sources_breakdown`), summed in SQL from the coarsest bucket that fits the range, so
+    a 90-day range reads a few hundred rows whatever the mention count."""
+    bucket = coarsest_bucket(start, end)
+    rows = session.execute(
+        select(Rollup.source_id, func.sum(Rollup.count), func.sum(Rollup.sum_compound),
+               func.sum(Rollup.positive), func.sum(Rollup.neutral), func.sum(Rollup.negative))
+        .where(Rollup.monitor_id == monitor_id, Rollup.source_id != ALL_SOURCES, Rollup.bucket == bucket,
+               Rollup.start >= start, Rollup.start < end)
+        .group_by(Rollup.source_id)
+    ).all()
+    return {sid: {"count": int(n), "avg_compound": round(total / n, 4) if n else None,
+                  "positive": int(p), "neutral": int(u), "negative": int(m)}
+            for sid, n, total, p, u, m in rows if n}
+
+
+def firing_spans(events: list[tuple], firing_before: dict[int, str], start: datetime,
+                 end: datetime) -> list[tuple[str, str, str]]:
+    """(start ISO, end ISO, "alert: <rule>") for every period a rule was firing within [start, end).
+
+    `events` are (rule id, rule name, at, from_state, to_state) state changes inside the range;
+    `firing_before` names the rules (id -> name) that were already firing at `start` and have no
+    event in the range. A rule whose first event in the range leaves "firing" was firing at `start`.
+    """
+    open_since: dict[int, tuple[datetime, str]] = {rid: (start, name) for rid, name in firing_before.items()}
+    seen: set[int] = set(firing_before)
+    spans: list[tuple[datetime, datetime, str]] = []
+    for rule_id, name, at, from_state, to_state in sorted(events, key=lambda e: (e[2], e[0])):
+        if rule_id not in seen and from_state == "firing":
+            open_since[rule_id] = (start, name)
+        seen.add(rule_id)
+        if to_state == "firing":
+            open_since.setdefault(rule_id, (at, name))
+        elif rule_id in open_since:
+            began, rule_name = open_since.pop(rule_id)
+            spans.append((began, at, rule_name))
+    spans += [(began, end, name) for began, name in open_since.values()]
+    return [(max(a, start).isoformat(), min(b, end).isoformat(), f"alert: {charts.shorten(name, 60)}")
+            for a, b, name in sorted(spans) if b >= start and a < end]
+
+
+def alert_spans(session, monitor_id: int, start: datetime, end: datetime) -> list[tuple[str, str, str]]:
+    """Alert firings of a monitor's rules that overlap [start, end), from the alert history."""
+    events = [tuple(r) for r in session.execute(
+        select(AlertEvent.rule_id, Rule.name, AlertEvent.at, AlertEvent.from_state, AlertEvent.to_state)
+        .join(Rule, Rule.id == AlertEvent.rule_id)
+        .where(AlertEvent.monitor_id == monitor_id, AlertEvent.at >= start, AlertEvent.at < end)
+        .order_by(AlertEvent.at)
+    ).all()]
+    in_range = {e[0] for e in events}
+    firing = {rid: name for rid, name in session.execute(
+        select(Rule.id, Rule.name).join(AlertState, AlertState.rule_id == Rule.id)
+        .where(Rule.monitor_id == monitor_id, AlertState.state == "firing", AlertState.since < start)
+    ).all() if rid not in in_range}
+    return firing_spans(events, firing, start, end)
+
+
+def outage_spans(session, monitor: Monitor, start: datetime, end: datetime) -> list[tuple[str, str, str]]:
+    """(start ISO, end ISO, "<source> failing") for each coverage gap overlapping [start, end)."""
+    names = {s.id: s.display_name for s in monitor.sources}
+    return [(max(g.start, start).isoformat(), min(g.end, end).isoformat(),
+             f"{charts.shorten(names.get(g.source_id, f'source {g.source_id}'), 60)} failing")
+            for g in health.monitor_gaps(session, monitor.id, start, end)]
+
+
+def monitor_page(session, monitor: Monitor, choice: RangeChoice) -> dict:
+    """Everything the dashboard template needs for `monitor` over `choice`."""
+    # The previous period ends where this one starts and is as long: one query reads both.
+    both = rollups.series(session, monitor.id, choice.bucket, choice.previous[0], choice.end)
+    previous, buckets = both[:len(both) // 2], both[len(both) // 2:]
+    by_source = source_totals(session, monitor.id, choice.start, choice.end)
+    gaps = outage_spans(session, monitor, choice.start, choice.end)
+    alerts = alert_spans(session, monitor.id, choice.start, choice.end)
+    names = {s.id: s.display_name for s in monitor.sources}
+    figures = charts.dashboard(buckets, gaps, alerts, bucket=choice.bucket, previous=previous,
+                               by_source=by_source, source_names=names)
+    bars = sum(1 for t in by_source.values() if t["count"])
+    points = {name: bars if name == "sources" else 3 if name in ("gauges", "distribution") else len(buckets)
+              for name in figures}
+    return {"buckets": buckets, "previous": previous, "by_source": by_source, "gaps": gaps,
+            "alerts": alerts, "figures": figures, "points": points,
+            "headline": charts.headline(buckets, previous), "titles": charts.TITLES,
+            "notes": charts.NOTES, "clickable": CLICKABLE}
+
+
+def compare_page(session, monitors: list[Monitor], choice: RangeChoice) -> dict:
+    """The compare page's series, figures and totals for `monitors` over `choice`."""
+    series = [(m.id, m.name, rollups.series(session, m.id, choice.bucket, choice.start, choice.end))
+              for m in monitors]
+    figures = charts_compare.compare(series) if series else {}
+    points = len(series[0][2]) if series else 0
+    return {"figures": figures, "rows": charts_compare.totals_table(series), "points": points,
+            "titles": charts_compare.TITLES}

@@ -1,0 +1,141 @@
+"""Editors' corrections through the API: label overrides, lexicon adjustments; and exports.
+
+PATCH /monitors/<id>/mentions/<mention_id>      {"label": "positive"|"neutral"|"negative"|null}
+GET/POST /monitors/<id>/lexicon, DELETE /monitors/<id>/lexicon/<word>
+GET /monitors/<id>/mentions/export?format=csv|json|ndjson (+ the mentions page's filters)
+GET /monitors/<id>/series/export?format=...&range=|start=&end=&bucket=
+"""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import func, select
+from pydantic import BaseModel, ConfigDict, Field
+
+from webapp.people.auth import api_user
+from webapp.core.downloads import DownloadInvalid, export_format, mentions_download, series_download
+from webapp.core.extensions import db
+from webapp.monitors.models import Monitor
+from webapp.scoring import lexicon, overrides
+from webapp.mentions import search as mention_search
+from webapp.core.api_errors import ApiError, aware, get_or_404, json_body
+from webapp.core.schemas import MentionsQuery
+from webapp.ingest.models import Mention
+from webapp.monitors.models import Source
+
+bp = Blueprint("mentions", __name__)
+
+
+
+class LabelPatch(BaseModel):
+    """The mention's new label; null restores the label the scorer gave."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: Optional[Literal["positive", "neutral", "negative"]] = Field(
+        description="positive, neutral or negative; null restores the scored label")
+
+
+class LexiconIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    word: str = Field(min_length=1, max_length=64, description="one word (stored lower-case)")
+    valence: float = Field(ge=-4, le=4, description="from -4 (most negative) to 4 (most positive)")
+
+
+@bp.patch("/monitors/<int:monitor_id>/mentions/<int:mention_id>")
+@api_user("editor")
+def patch_mention(monitor_id: int, mention_id: int):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    body = LabelPatch.model_validate(json_body())
+    try:
+        result = overrides.set_label(db.session, monitor.id, mention_id, body.label, g.api_user.id)
+    except LookupError as exc:
+        raise ApiError(404, "not_found", str(exc)) from exc
+    return jsonify(result.as_dict())
+
+
+@bp.get("/monitors/<int:monitor_id>/lexicon")
+@api_user("viewer")
+def get_lexicon(monitor_id: int):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    return jsonify({"items": [lexicon.adjustment_dict(a) for a in lexicon.list_adjustments(db.session, monitor.id)]})
+
+
+@bp.post("/monitors/<int:monitor_id>/lexicon")
+@api_user("editor")
+def post_lexicon(monitor_id: int):
+    """Add a word's valence (201) or change it (200); applies to mentions scored from now on."""
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    body = LexiconIn.model_validate(json_body())
+    existed = body.word.strip().lower() in lexicon.adjustments(db.session, monitor.id)
+    try:
+        found = lexicon.set_adjustment(db.session, monitor.id, body.word, body.valence, g.api_user)
+    except lexicon.LexiconInvalid as exc:
+        db.session.rollback()
+        raise ApiError(422, "validation_failed", exc.errors) from exc
+    return jsonify(lexicon.adjustment_dict(found)), (200 if existed else 201)
+
+
+@bp.delete("/monitors/<int:monitor_id>/lexicon/<path:word>")
+@api_user("editor")
+def delete_lexicon(monitor_id: int, word: str):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    if not lexicon.remove_adjustment(db.session, monitor.id, word):
+        raise ApiError(404, "not_found", f"monitor {monitor.id} has no adjustment of {word!r}")
+    return "", 204
+
+
+@bp.get("/monitors/<int:monitor_id>/mentions/export")
+@api_user("viewer")
+def export_mentions(monitor_id: int):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    try:
+        fmt = export_format(request.args, "json")
+        spec, errors = mention_search.parse_filters(request.args)
+        if errors:
+            raise DownloadInvalid(errors)
+        return mentions_download(db.session, monitor, spec, fmt)
+    except DownloadInvalid as exc:
+        raise ApiError(400, "invalid_parameters", exc.errors) from exc
+
+
+@bp.get("/monitors/<int:monitor_id>/series/export")
+@api_user("viewer")
+def export_series(monitor_id: int):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    try:
+        return series_download(db.session, monitor, request.args, export_format(request.args, "json"))
+    except DownloadInvalid as exc:
+        raise ApiError(400, "invalid_parameters", exc.errors) from exc
+
+
+def _mention_dict(m: Mention, kind: str) -> dict:
+    return {
+        "id": m.id, "external_id": m.external_id, "text": m.text, "author": m.author,
+        "url": m.url, "source": kind, "source_id": m.source_id,
+        "published_at": m.published_at.isoformat(), "compound": m.compound,
+        "pos": m.pos, "neu": m.neu, "neg": m.neg, "label": m.label,
+        "backfilled": bool(m.backfilled),
+        "scored_label": m.model_label, "overridden": m.is_overridden,  # label overrides (services/overrides.py)
+    }
+
+
+@bp.get("/monitors/<int:monitor_id>/mentions")
+@api_user("viewer")
+def list_mentions(monitor_id: int):
+    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    q = MentionsQuery.model_validate(request.args.to_dict())
+    filters = [Mention.monitor_id == monitor.id]
+    if q.since:
+        filters.append(Mention.published_at >= aware(q.since))
+    if q.until:
+        filters.append(Mention.published_at < aware(q.until))
+    if q.label:
+        filters.append(Mention.label == q.label)
+    total = db.session.execute(select(func.count()).select_from(Mention).where(*filters)).scalar()
+    rows = db.session.execute(
+        select(Mention, Source.kind).join(Source, Source.id == Mention.source_id).where(*filters)
+        .order_by(Mention.published_at.desc(), Mention.id.desc()).limit(q.limit).offset(q.offset)
+    ).all()
+    return jsonify({"items": [_mention_dict(m, kind) for m, kind in rows], "total": total,
+                    "limit": q.limit, "offset": q.offset})

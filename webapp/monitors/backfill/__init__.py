@@ -1,0 +1,1 @@
+"""Backfill: fetch a monitor's history over a time range in resumable slices."""

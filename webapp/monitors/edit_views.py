@@ -1,0 +1,93 @@
+"""The monitor edit page (editors): name, query, sources, and "Test this query".
+
+"Test this query" posts the same form to the preview endpoint, which saves nothing and shows
+which stored mentions of the last 7 days the typed query matches, the matching words marked
+(server-side, escaped). It needs no script, so it works under the Content-Security-Policy.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from webapp.core import runtime
+from webapp.people.auth import page_role
+from webapp.core.extensions import db
+from webapp.monitors.forms import MonitorEditForm
+from webapp.monitors.models import Monitor
+from webapp.monitors.services import preview as previews
+from webapp.monitors.services.edit import update_monitor
+from webapp.monitors.services.manage import MonitorInvalid
+from webapp.core.query import QueryError
+
+bp = Blueprint("monitor_edit", __name__)
+
+
+
+def _ids(name: str) -> set[int]:
+    """Source ids ticked in the checkboxes called `name` (anything else is ignored)."""
+    return {int(v) for v in request.form.getlist(name) if v.isdigit()}
+
+
+def _render(monitor: Monitor, form: MonitorEditForm, result=None, status: int = 200):
+    if request.method == "POST":
+        enabled, remove = _ids("enabled"), _ids("remove")
+    else:
+        enabled, remove = {s.id for s in monitor.fetched_sources if s.enabled}, set()
+    items = []
+    if result is not None:
+        items = [{**item, "html": previews.render_marked(item["text"], item["spans"])} for item in result.items]
+    return render_template("monitors/edit.html", monitor=monitor, form=form, enabled=enabled, remove=remove,
+                           preview=result, items=items), status
+
+
+def _attach_errors(form: MonitorEditForm, errors: dict[str, str], specs: list[dict]) -> None:
+    """Show service-level validation errors next to the field they came from."""
+    for key, message in errors.items():
+        if key in ("name", "query"):
+            field = getattr(form, key)
+        else:  # sources[i].url: the i-th new feed line; "sources": the whole list
+            field = form.rss_urls
+            index = int(key.split("[", 1)[1].split("]", 1)[0]) if "[" in key else None
+            if index is not None and index < len(specs):
+                message = f"{specs[index].get('url', '')}: {message}"
+        field.errors = [*field.errors, message]
+
+
+@bp.route("/monitors/<int:monitor_id>/edit", methods=["GET", "POST"])
+@page_role("editor")
+def edit(monitor_id: int):
+    monitor = db.get_or_404(Monitor, monitor_id)
+    form = MonitorEditForm(obj=monitor) if request.method == "GET" else MonitorEditForm()
+    if form.validate_on_submit():
+        specs = form.source_specs()
+        try:
+            update_monitor(db.session, monitor, name=form.name.data, query=form.query.data or "",
+                           enabled=_ids("enabled"), remove=_ids("remove"), add=specs,
+                           policy=runtime.egress_policy())
+        except MonitorInvalid as exc:
+            db.session.rollback()
+            _attach_errors(form, exc.errors, specs)
+        else:
+            flash(f"Monitor “{monitor.name}” saved.")
+            return redirect(url_for("monitors.detail", monitor_id=monitor.id))
+    return _render(monitor, form, status=400 if form.errors else 200)
+
+
+@bp.post("/monitors/<int:monitor_id>/edit/preview")
+@page_role("editor")
+def preview(monitor_id: int):
+    """Render the edit page again with what the typed query matches; saves nothing."""
+    monitor = db.get_or_404(Monitor, monitor_id)
+    form = MonitorEditForm()
+    form.validate()
+    if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
+        abort(400)
+    for field in form:
+        if field is not form.query:
+            field.errors = []  # only the query matters for a preview
+    result = None
+    if not form.query.errors:
+        try:
+            result = previews.preview(db.session, monitor.id, form.query.data or "")
+        except QueryError as exc:
+            form.query.errors = [str(exc)]
+    return _render(monitor, form, result, status=400 if form.query.errors else 200)

@@ -1,0 +1,64 @@
+"""Turning a service's record into a FetchedItem: stable external ids, clamped fields, and
+dropping the repeats that overlapping pages return."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from webapp.monitors.sources.base import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, FetchedItem, clamp
+from webapp.monitors.sources.rss import web_url
+from webapp.monitors.sources.text import truncate
+
+
+def external_id(value: str) -> str:
+    """`value` if it fits the external id column, else a sha256 of it."""
+    if len(value) <= MAX_EXTERNAL_ID:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
+
+
+def make_item(ident, text: str, author=None, url=None, published_at: datetime | None = None,
+              now: datetime | None = None) -> FetchedItem | None:
+    """A FetchedItem clamped to the column sizes; None without an id or without text."""
+    if ident is None or isinstance(ident, bool) or not isinstance(ident, (str, int)):
+        return None
+    ident = str(ident).strip()
+    text = truncate(text.strip(), MAX_TEXT) if isinstance(text, str) else ""
+    if not ident or not text:
+        return None
+    if published_at is not None and now is not None:
+        published_at = min(published_at, now)
+    return FetchedItem(
+        external_id=external_id(ident),
+        text=text,
+        author=clamp(author, MAX_AUTHOR) if isinstance(author, str) else None,
+        url=web_url(url),
+        published_at=published_at,
+    )
+
+
+def dedupe(items: list[FetchedItem]) -> list[FetchedItem]:
+    """Items in order, each external id once (pages that overlap on a boundary repeat some)."""
+    seen, out = set(), []
+    for item in items:
+        if item.external_id not in seen:
+            seen.add(item.external_id)
+            out.append(item)
+    return out
+
+
+def convert_all(records, convert, now: datetime | None) -> tuple[list[FetchedItem], list]:
+    """(items, keys) of the dict records: `convert(record, now)` answers (item or None, key or None).
+
+    The keys (times, ids) drive paging, so a record that makes no item still counts by its key.
+    """
+    items, keys = [], []
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        item, key = convert(record, now)
+        if key is not None:
+            keys.append(key)
+        if item is not None:
+            items.append(item)
+    return items, keys

@@ -1,0 +1,93 @@
+"""Monitor pages: list, create, dashboard with charts, mentions."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from webapp.core import runtime
+from webapp.people.auth import page_role
+from webapp.core.extensions import db
+from webapp.monitors.forms import MonitorForm
+from webapp.ingest.models import ALL_SOURCES, Rollup
+from webapp.monitors.models import Monitor
+from webapp.insights import dashboard
+from webapp.ingest import rollups
+from webapp.monitors.services.manage import MonitorInvalid, create_monitor
+from webapp.insights.page_cache import PageCache
+
+bp = Blueprint("monitors", __name__)
+
+
+@bp.get("/")
+@page_role("viewer")
+def index():
+    monitors = db.session.execute(select(Monitor).order_by(Monitor.name)).scalars().all()
+    since = rollups.bucket_start(datetime.now(timezone.utc) - timedelta(hours=24), "15m")
+    counts = dict(db.session.execute(
+        select(Rollup.monitor_id, func.sum(Rollup.count)).where(
+            Rollup.source_id == ALL_SOURCES, Rollup.bucket == "15m", Rollup.start >= since
+        ).group_by(Rollup.monitor_id)
+    ).all())
+    return render_template("monitors/list.html", monitors=monitors, counts=counts)
+
+
+@bp.route("/monitors/new", methods=["GET", "POST"])
+@page_role("editor")
+def new():
+    form = MonitorForm()
+    if form.validate_on_submit():
+        specs = form.source_specs()
+        try:
+            monitor = create_monitor(db.session, form.name.data, form.query.data or "", specs,
+                                     runtime.egress_policy(), current_user)
+        except MonitorInvalid as exc:
+            _attach_errors(form, exc.errors, specs)
+        else:
+            flash(f"Monitor “{monitor.name}” created; its first fetch runs within a minute.")
+            return redirect(url_for("monitors.detail", monitor_id=monitor.id))
+    return render_template("monitors/new.html", form=form), (400 if form.errors else 200)
+
+
+def _attach_errors(form: MonitorForm, errors: dict[str, str], specs: list[dict]) -> None:
+    """Show service-level validation errors on the form field they came from."""
+    for key, message in errors.items():
+        if key in ("name", "query"):
+            field = getattr(form, key)
+        else:  # sources[i].field: RSS lines come first, the demo source last
+            index = int(key.split("[", 1)[1].split("]", 1)[0]) if "[" in key else 0
+            field = form.demo if specs and specs[min(index, len(specs) - 1)]["kind"] == "demo" else form.rss_urls
+            if field is form.rss_urls and index < len(specs):
+                message = f"{specs[index].get('url', '')}: {message}"
+        field.errors = [*field.errors, message]
+
+
+@bp.get("/monitors/<int:monitor_id>")
+@page_role("viewer")
+def detail(monitor_id: int):
+    """The dashboard: headline figures against the previous period and the charts, for the range
+    and bucket in the URL (`range`, `bucket`, `start`/`end` dates with `range=custom`)."""
+    monitor = db.get_or_404(Monitor, monitor_id)
+    choice = dashboard.choose_range(request.args, datetime.now(timezone.utc))
+    if choice.error:
+        flash(choice.error)
+    cache = current_app.extensions.setdefault(
+        "sentimon.dashboard_cache", PageCache(current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)))
+    page = cache.get_or_build((monitor.id, choice.bucket, choice.start, choice.end),
+                              lambda: dashboard.monitor_page(db.session, monitor, choice))
+    return render_template(
+        "monitors/detail.html", monitor=monitor, choice=choice, span=choice.span, bucket=choice.bucket,
+        ranges=list(dashboard.RANGES), buckets_options=list(rollups.BUCKETS),
+        sources={s.id: s for s in monitor.sources}, **page,
+    )
+
+
+@bp.get("/monitors/<int:monitor_id>/mentions")
+@page_role("viewer")
+def mentions(monitor_id: int):
+    """Search, filters, sort and pages (services/mention_search.py), highlights and overrides."""
+    from webapp.mentions.views import mentions_page
+
+    return mentions_page(db.get_or_404(Monitor, monitor_id))

@@ -1,0 +1,1 @@
+"""People: users, roles, API tokens, sign-in and the login throttle."""

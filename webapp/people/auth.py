@@ -1,0 +1,79 @@
+"""Who is asking: session logins for pages, bearer tokens for the API, and role checks."""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+
+from flask import abort, g, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.core.extensions import db, login_manager
+from webapp.people.models import ApiToken, User, hash_token
+from webapp.core.types import utcnow
+
+LAST_USED_EVERY = timedelta(minutes=1)  # how finely a token's last use is recorded
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    """The user of a session cookie holding "<id>.<session version>" (User.get_id): a cookie from
+    before a sign-out or a password change names an old version and loads nobody."""
+    number, _, version = user_id.partition(".")
+    user = db.session.get(User, int(number)) if number.isdigit() and version.isdigit() else None
+    if user is None or not user.is_active or int(version) != (user.session_version or 0):
+        return None  # deactivation, sign-out elsewhere or a new password end the session
+    return user
+
+
+def user_for_token(token: str) -> User | None:
+    """The user that a live (not revoked) API token belongs to; records its last use."""
+    found = db.session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if found is None or not found.user.is_active:  # a deactivated user's tokens stop working
+        return None
+    now = utcnow()
+    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_EVERY:
+        found.last_used_at = now  # to the minute: not a write and commit on every API request
+        db.session.commit()
+    return found.user
+
+
+def create_token(user: User, name: str = "") -> str:
+    """Create an API token for `user`; returns the secret, which is stored only as a hash
+    (services/tokens.issue_token, in the request's session)."""
+    from webapp.people.services.tokens import issue_token
+
+    return issue_token(db.session, user, name)[1]
+
+
+def api_user(role: str = "viewer"):
+    """Decorator for API views: a valid bearer token whose user has at least `role`."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+            if user is None:
+                abort(401)
+            if not user.can(role):
+                abort(403)
+            g.api_user = user
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def page_role(role: str):
+    """Decorator for page views: a logged-in user with at least `role`."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.can(role):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate

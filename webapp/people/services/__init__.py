@@ -1,0 +1,1 @@
+"""Use cases of people: users, tokens, login throttle (no Flask request globals)."""

@@ -1,0 +1,139 @@
+"""`flask --app wsgi evaluate-scorer` and `train-scorer`: measure a scorer, train one on your labels.
+
+With `--json` exactly one JSON object goes to stdout; progress and notes go to stderr.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from webapp.core.cli import echo_bad_rows
+from webapp.core.extensions import db
+from webapp.scoring import evaluation, scorers, training
+
+
+
+def _read(file: Path) -> evaluation.LabelledFile:
+    try:
+        return evaluation.read_labelled_path(file)
+    except evaluation.LabelledFileError as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from exc
+
+
+def _f(value) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+def report_table(report: dict) -> str:
+    """A readable table of one evaluation report."""
+    lines = [
+        f"scorer     {report.get('scorer', '')}",
+        f"n          {report['n']}" + (f"   ({report['bad_rows']} malformed rows)" if "bad_rows" in report else ""),
+        f"accuracy   {_f(report['accuracy'])}",
+        f"macro-F1   {_f(report['macro_f1'])}" + (f"   (over {', '.join(report['macro_over'])})"
+                                                   if report.get("macro_over") else ""),
+    ]
+    if report.get("pearson_r") is not None or "pearson_n" in report:
+        lines.append(f"Pearson r  {_f(report.get('pearson_r'))}")
+    lines += ["", f"{'class':<10} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}"]
+    for label, c in report["classes"].items():
+        lines.append(f"{label:<10} {_f(c['precision']):>9} {_f(c['recall']):>7} {_f(c['f1']):>7} {c['support']:>8}")
+    labels = report["confusion"]["labels"]
+    lines += ["", "confusion (rows: truth, columns: predicted)",
+              " " * 10 + "".join(f"{label:>10}" for label in labels)]
+    for label, counts in zip(labels, report["confusion"]["matrix"]):
+        lines.append(f"{label:<10}" + "".join(f"{n:>10}" for n in counts))
+    return "\n".join(lines)
+
+
+def comparison_table(model: dict, vader: dict) -> str:
+    """The model's and VADER's figures side by side."""
+    rows = [("accuracy", model["accuracy"], vader["accuracy"]), ("macro-F1", model["macro_f1"], vader["macro_f1"])]
+    for label in evaluation.LABELS:
+        rows.append((f"F1 {label}", model["classes"][label]["f1"], vader["classes"][label]["f1"]))
+    lines = [f"{'':<12} {model.get('scorer', 'model'):>16} {'vader':>10}"]
+    lines += [f"{name:<12} {_f(a):>16} {_f(b):>10}" for name, a, b in rows]
+    return "\n".join(lines)
+
+
+def _bad_rows(data: evaluation.LabelledFile) -> None:
+    echo_bad_rows(data.bad)
+
+
+@click.command("evaluate-scorer")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--scorer", "scorer_name", default=scorers.DEFAULT, show_default=True,
+              help="vader, model:<name> or ensemble:<name>")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def evaluate_scorer(file: Path, scorer_name: str, as_json: bool) -> None:
+    """Score a labelled CSV/TSV (a text column and a label or score column) and report metrics."""
+    try:
+        scorer = scorers.get_scorer(db.session, scorer_name)
+    except scorers.UnknownScorer as exc:
+        raise click.ClickException(str(exc)) from exc
+    data = _read(file)
+    with click.progressbar(length=len(data.rows), label=f"scoring {file.name} with {scorer.name}",
+                           file=sys.stderr) as bar:
+        report = evaluation.evaluate_scorer(scorer, data, scorer.name, progress=bar.update)
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    click.echo(report_table(report))
+    if data.bad:
+        click.echo(f"{len(data.bad)} malformed rows:", err=True)
+        _bad_rows(data)
+
+
+@click.command("train-scorer")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="the model's name; use it as model:<name> or ensemble:<name>")
+@click.option("--test-size", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=training.DEFAULT_TEST_SIZE, show_default=True, help="share of rows held out")
+@click.option("--seed", type=int, default=training.RANDOM_STATE, show_default=True,
+              help="random state of the split and the solver")
+@click.option("--save-holdout", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="write the held-out rows (text,label) to this CSV, for evaluate-scorer")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def train_scorer(file: Path, name: str, test_size: float, seed: int, save_holdout: Path | None,
+                 as_json: bool) -> None:
+    """Train a model on a labelled file, hold out a split, report it beside VADER, store it."""
+    try:
+        name = training.check_name(name)
+    except training.TrainingError as exc:
+        raise click.BadParameter(str(exc), param_hint="--name") from exc
+    data = _read(file)
+    extra = training.labelled_overrides(db.session)
+    try:
+        row, result = training.train_and_store(
+            db.session, name, [(r.text, r.label) for r in data.rows], extra=extra, test_size=test_size,
+            random_state=seed, progress=lambda message: click.echo(message, err=True))
+    except training.TrainingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if save_holdout:
+        with save_holdout.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["text", "label"])
+            writer.writerows(result.test_rows)
+    summary = {"name": row.name, "scorer": f"model:{row.name}", "version": row.version,
+               "training_hash": row.training_hash, "n_train": row.n_train, "n_test": row.n_test,
+               "classes": row.classes, "bad_rows": len(data.bad),
+               "model": result.model_report, "vader": result.vader_report}
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(f"model:{row.name} version {row.version}: trained on {row.n_train} rows, "
+               f"measured on {row.n_test} held-out rows (training data sha256 {row.training_hash[:12]}…)")
+    click.echo(comparison_table(result.model_report, result.vader_report))
+    if data.bad:
+        click.echo(f"{len(data.bad)} malformed rows skipped:", err=True)
+        _bad_rows(data)
+
+
+COMMANDS = (evaluate_scorer, train_scorer)

@@ -1,0 +1,135 @@
+"""Scorers by name: `vader` (the default), `model:<name>` (a trained model) and `ensemble:<name>`.
+
+Every scorer scores a batch of texts (`score_batch(texts) -> list[Score]`) and explains one text
+(`explain(text) -> [(word or feature, weight)]`); see `base.Scorer`. Trained models live in the
+`scorer_models` table and are cached per process by (database, name, version), so retraining a
+model reaches every worker at its next batch. The pipeline scores each monitor's mentions with
+the scorer the monitor names (`score_rows`).
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Sequence
+
+from sqlalchemy import select
+
+from webapp.scoring.sentiment import Score
+from webapp.scoring.scorers import model as _model
+from webapp.scoring.scorers.base import Explanation, Scorer, UnknownScorer
+from webapp.scoring.scorers.ensemble import DEFAULT_THRESHOLD, EnsembleScorer
+from webapp.scoring.scorers.model import ModelScorer
+from webapp.scoring.scorers.vader import VaderScorer
+
+DEFAULT = "vader"
+KINDS = ("vader", "model", "ensemble")
+log = logging.getLogger(__name__)
+_VADER = VaderScorer()
+
+__all__ = [
+    "DEFAULT", "DEFAULT_THRESHOLD", "EnsembleScorer", "Explanation", "ModelScorer", "Scorer",
+    "UnknownScorer", "VaderScorer", "available", "check_name", "get_scorer", "names", "parse",
+    "score_rows", "vader_scorer",
+]
+
+
+def vader_scorer() -> VaderScorer:
+    return _VADER
+
+
+def parse(name: str) -> tuple[str, str | None]:
+    """(kind, model name) of a scorer name; raises UnknownScorer for anything else."""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if name == DEFAULT:
+        return "vader", None
+    kind, sep, model_name = name.partition(":")
+    if sep and kind in ("model", "ensemble") and model_name:
+        return kind, model_name
+    raise UnknownScorer(f"unknown scorer {name!r}: use vader, model:<name> or ensemble:<name>")
+
+
+def get_scorer(session, name: str) -> Scorer:
+    """The scorer called `name` (trained models come from the database through the cache)."""
+    kind, model_name = parse(name)
+    if kind == "vader":
+        return _VADER
+    trained = _model.load(session, model_name)
+    return trained if kind == "model" else EnsembleScorer(trained, _VADER)
+
+
+def _models(session):
+    from webapp.scoring.models import ScorerModel
+
+    return session.execute(
+        select(ScorerModel.name, ScorerModel.version, ScorerModel.created_at, ScorerModel.n_train,
+               ScorerModel.n_test, ScorerModel.metrics, ScorerModel.classes, ScorerModel.training_hash)
+        .order_by(ScorerModel.name)
+    ).all()
+
+
+def names(session) -> list[str]:
+    """Every scorer a monitor can choose: vader, then model:<name> and ensemble:<name> per model."""
+    out = [DEFAULT]
+    for row in _models(session):
+        out += [f"model:{row.name}", f"ensemble:{row.name}"]
+    return out
+
+
+def check_name(session, name: str) -> str:
+    """`name` stripped, if a scorer of that name exists; raises UnknownScorer otherwise."""
+    kind, model_name = parse(name)
+    if kind != "vader":
+        from webapp.scoring.models import ScorerModel
+
+        found = session.execute(select(ScorerModel.id).where(ScorerModel.name == model_name)).first()
+        if found is None:
+            raise UnknownScorer(f"no trained model named {model_name!r}")
+    return name.strip()
+
+
+def available(session) -> list[dict]:
+    """The scorers with what is known about them (trained models: version, data and metrics)."""
+    out = [{"name": DEFAULT, "kind": "vader", "description": "NLTK VADER (lexicon and rules)"}]
+    for row in _models(session):
+        metrics = row.metrics or {}
+        out.append({
+            "name": f"model:{row.name}", "kind": "model", "model": row.name, "version": row.version,
+            "created_at": row.created_at.isoformat() if row.created_at else None,
+            "training_hash": row.training_hash, "n_train": row.n_train, "n_test": row.n_test,
+            "classes": row.classes, "metrics": metrics,
+            "description": "TF-IDF words and character n-grams, logistic regression",
+        })
+        out.append({"name": f"ensemble:{row.name}", "kind": "ensemble", "model": row.name,
+                    "version": row.version, "threshold": DEFAULT_THRESHOLD,
+                    "description": f"model:{row.name} when its top class has p >= {DEFAULT_THRESHOLD}, "
+                                   "else VADER"})
+    return out
+
+
+def score_rows(session, rows: Sequence[dict]) -> list[Score]:
+    """Scores of `rows` (each with monitor_id and text), each with its monitor's scorer.
+
+    Rows are grouped by the scorer their monitors name (one lookup query per batch) and each
+    group is scored as one batch. A scorer that cannot be loaded (a model removed from the
+    database, a broken blob) falls back to VADER with a warning, so mentions keep flowing.
+    """
+    from webapp.monitors.models import Monitor
+
+    rows = list(rows)
+    if not rows:
+        return []
+    monitor_ids = {row["monitor_id"] for row in rows}
+    chosen = dict(session.execute(select(Monitor.id, Monitor.scorer).where(Monitor.id.in_(monitor_ids))).all())
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, row in enumerate(rows):
+        groups[chosen.get(row["monitor_id"]) or DEFAULT].append(index)
+    out: list[Score | None] = [None] * len(rows)
+    for name, indexes in groups.items():
+        try:
+            scorer = get_scorer(session, name)
+        except Exception:  # noqa: BLE001 - any failure to load a model must not stop ingest
+            log.warning("scorer %r cannot be loaded; scoring with VADER instead", name, exc_info=True)
+            scorer = _VADER
+        for index, score in zip(indexes, scorer.score_batch([rows[i]["text"] for i in indexes])):
+            out[index] = score
+    return out
