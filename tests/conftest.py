@@ -1,24 +1,34 @@
-"""Fixtures: an app on a fresh SQLite instance folder (schema made by the migrations), clients, users."""
+"""Shared fixtures: an app on a fresh SQLite instance folder (a copy of one database migrated per
+session), PostgreSQL databases (copies of one migrated template), clients, users, the bus.
+
+Each feature's tests live in tests/<feature>/ with a conftest of their own for what only they use.
+Markers: `system` (real servers, worker processes or a browser) and `slow` are added here, so
+`pytest -m "not slow and not system"` is the quick loop; `make test` runs everything."""
 from __future__ import annotations
 
 import subprocess
 import sys
 import uuid
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
 
-from webapp import create_app
 from webapp.people.auth import create_token
 from webapp.core.extensions import db
 from webapp.people.models import User
+from tests.helpers import ROOT, SQLITE_TEMPLATE, app_config, build_sqlite_template, make_user, migrated_app
 from webapp.ingest import pipeline
 from webapp.core import runtime
 
 
-ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sqlite_template(tmp_path_factory):
+    """One SQLite database migrated to every head; each test's database starts as a copy."""
+    SQLITE_TEMPLATE["path"] = build_sqlite_template(tmp_path_factory.mktemp("template"))
+    yield SQLITE_TEMPLATE["path"]
+    SQLITE_TEMPLATE["path"] = None
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +41,9 @@ def service_urls() -> dict[str, str]:
     return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 
 
-@pytest.fixture
-def pg_url(service_urls):
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@contextmanager
+def _pg_database(service_urls, template: str | None = None):
+    """A new PostgreSQL database (empty, or a copy of `template`), dropped afterwards."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -41,12 +51,38 @@ def pg_url(service_urls):
     name = f"sentimon_t_{uuid.uuid4().hex[:12]}"
     admin = f"host={base.host} port={base.port} user={base.username} dbname={base.database}"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield base.set(database=name).render_as_string(hide_password=False)
-    # The superuser may end every session (autovacuum's included) that still holds the database.
-    superuser = f"host={base.host} port={base.port} user=postgres dbname=postgres"
-    with psycopg.connect(superuser, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    try:
+        yield name, base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        # The superuser may end every session (autovacuum's included) that still holds the database.
+        superuser = f"host={base.host} port={base.port} user=postgres dbname=postgres"
+        with psycopg.connect(superuser, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(service_urls):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with _pg_database(service_urls) as (_name, url):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_template(service_urls, tmp_path_factory):
+    """A PostgreSQL database migrated to every head once per session, copied by `pg_migrated_url`."""
+    with _pg_database(service_urls) as (name, url):
+        config = {**app_config(tmp_path_factory.mktemp("pg-template")), "DATABASE_URL": url}
+        with migrated_app(config):
+            pass
+        yield name
+
+
+@pytest.fixture
+def pg_migrated_url(service_urls, pg_template):
+    """A PostgreSQL database for one test, made by copying the session's migrated template."""
+    with _pg_database(service_urls, template=pg_template) as (_name, url):
+        yield url
 
 
 @pytest.fixture
@@ -60,40 +96,15 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("db_kind", ["sqlite", "postgresql"], indirect=True)
 
 
-def app_config(tmp_path) -> dict:
-    return {
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "test-secret",
-        "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite",
-        "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.sqlite",
-        "CELERY_RESULT_BACKEND": f"db+sqlite:///{tmp_path}/results.sqlite",
-        "BUS_URL": "sql://",
-        "EGRESS_ALLOW": "127.0.0.1",
-        "WTF_CSRF_ENABLED": False,
-        "DASHBOARD_CACHE_SECONDS": 0,  # pages show what was just stored (tests/test_page_cache.py: on)
-    }
 
 
-@contextmanager
-def migrated_app(config: dict):
-    """An app on `config` whose database the migrations made; its connections closed after."""
-    app = create_app(config)
-    with app.app_context():
-        upgrade(revision="heads")
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture
 def app(tmp_path, db_kind, request):
     config = app_config(tmp_path)
     if db_kind == "postgresql":
-        config["DATABASE_URL"] = request.getfixturevalue("pg_url")
+        config["DATABASE_URL"] = request.getfixturevalue("pg_migrated_url")
     with migrated_app(config) as app:
         yield app
 
@@ -108,13 +119,6 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def make_user(app, email="editor@example.com", role="editor", password="correct horse"):
-    with app.app_context():
-        user = User(email=email, role=role)
-        user.set_password(password)
-        db.session.add(user)
-        db.session.commit()
-        return user.id
 
 
 @pytest.fixture

@@ -1,8 +1,24 @@
-"""Small helpers shared by tests."""
+"""Small helpers shared by tests: app settings, migrated apps (copies of one migrated template
+database per test session), users, monitors, mentions, waiting on conditions."""
 from __future__ import annotations
 
+import os
+import shutil
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask_migrate import upgrade
+
+from webapp import create_app
 from webapp.core.extensions import db
 from webapp.monitors.services.manage import create_monitor, system_source
+from webapp.people.models import User
+
+ROOT = Path(__file__).resolve().parents[1]
+# The migrated SQLite database that every test's database is copied from (set once per session
+# by tests/conftest.py); None means every app migrates its own database.
+SQLITE_TEMPLATE: dict[str, str | None] = {"path": None}
 
 
 def new_monitor(app, name="Test", query="", sources=None) -> tuple[int, int]:
@@ -51,3 +67,71 @@ def stop_process(proc, log_path, sig=None, timeout: float = 30) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     print(log_path.read_text(errors="replace")[-6000:])
+
+
+def app_config(tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite",
+        "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.sqlite",
+        "CELERY_RESULT_BACKEND": f"db+sqlite:///{tmp_path}/results.sqlite",
+        "BUS_URL": "sql://",
+        "EGRESS_ALLOW": "127.0.0.1",
+        "WTF_CSRF_ENABLED": False,
+        "DASHBOARD_CACHE_SECONDS": 0,  # pages show what was just stored (tests/insights/test_page_cache.py: on)
+    }
+
+
+def build_sqlite_template(directory: Path) -> str:
+    """Migrate one SQLite database to every head, checkpointed into a single file to copy."""
+    config = app_config(directory)
+    app = create_app(config)
+    with app.app_context():
+        upgrade(revision="heads")
+        db.session.remove()
+        db.engine.dispose()
+    path = config["DATABASE_URL"][len("sqlite:///"):]
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    return path
+
+
+def _copy_template(url: str) -> bool:
+    """Copy the session's migrated template to a SQLite `url` that has no file yet."""
+    template = SQLITE_TEMPLATE["path"]
+    if not template or not url.startswith("sqlite:///"):
+        return False
+    path = url[len("sqlite:///"):]
+    if os.path.exists(path):
+        return False
+    shutil.copyfile(template, path)
+    return True
+
+
+@contextmanager
+def migrated_app(config: dict):
+    """An app on `config` whose database the migrations made (a copy of the session's migrated
+    template for a new SQLite file); its connections closed after."""
+    copied = _copy_template(config["DATABASE_URL"])
+    app = create_app(config)
+    if not copied:
+        with app.app_context():
+            upgrade(revision="heads")
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def make_user(app, email="editor@example.com", role="editor", password="correct horse"):
+    with app.app_context():
+        user = User(email=email, role=role)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user.id

@@ -15,7 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 
 
-from tests.conftest import app_config, migrated_app
+from tests.helpers import app_config, migrated_app
 from tests.browser.support import ARTIFACTS, CHROMIUM, open_guarded
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

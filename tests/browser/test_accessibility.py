@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from tests.helpers import new_monitor
 
-from tests.conftest import make_user
+from tests.helpers import make_user
 from tests.browser.support import (PASSWORD, accessibility_violations, alert_event, charts_drawn, push_mentions,
                       screenshot, sign_in)
 

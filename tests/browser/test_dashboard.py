@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from tests.helpers import new_monitor
 from webapp.ingest import rollups
 
-from tests.conftest import make_user
+from tests.helpers import make_user
 from tests.browser.support import (PASSWORD, chart_id, charts_drawn, click_first_bar, figure_traces,
                       no_horizontal_scroll, open_guarded, push_mentions, screenshot, sign_in)
 

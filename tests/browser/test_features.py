@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from tests.helpers import new_monitor
 
-from tests.conftest import make_user
+from tests.helpers import make_user
 from tests.browser.support import (PASSWORD, chart_id, charts_drawn, figure_traces, open_guarded, push_mentions,
                       screenshot, sign_in)
 

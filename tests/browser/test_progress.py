@@ -6,9 +6,9 @@ from webapp.monitors.models import Monitor
 from webapp.monitors.backfill import service as backfills
 
 from tests.backfill_pager import install, uninstall
-from tests.conftest import make_user
+from tests.helpers import make_user
 from tests.helpers import new_monitor
-from tests.test_backfill import SINCE, UNTIL
+from tests.monitors.test_backfill import SINCE, UNTIL
 from tests.browser.support import PASSWORD, screenshot, sign_in
 
 

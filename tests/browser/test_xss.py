@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import make_user
+from tests.helpers import make_user
 from tests.browser.support import (PASSWORD, alert_event, api, charts_drawn, click_first_bar, push_mentions,
                       screenshot, sign_in)
 from tests.browser.xss import NAME, RULE_NAME, TEXTS, URLS, assert_inert, hover_points, mentions

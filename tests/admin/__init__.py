@@ -1,0 +1,1 @@
+"""Tests of webapp/admin/: admin pages, pipeline health, dead letters, metrics."""

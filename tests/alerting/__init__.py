@@ -1,0 +1,1 @@
+"""Tests of webapp/alerting/: rules, evaluation, state, notifiers, deliveries."""

@@ -1,0 +1,1 @@
+"""Tests of webapp/insights/: dashboard, charts, compare, page cache."""

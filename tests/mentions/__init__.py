@@ -1,0 +1,1 @@
+"""Tests of webapp/mentions/: mention search and exports."""

@@ -1,0 +1,1 @@
+"""Tests of webapp/monitors/: monitors, source adapters, fetching, source health, preview, backfill."""

@@ -1,0 +1,1 @@
+"""Tests of webapp/people/: users, roles, tokens, sign-in, sessions, access rules."""

@@ -1,0 +1,1 @@
+"""Tests of webapp/scoring/: VADER, the fast scorer, trained scorers, lexicon, overrides."""
