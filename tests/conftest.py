@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from contextlib import contextmanager
 
 import pytest
@@ -152,3 +153,30 @@ def logged_in(app, client):
     response = client.post("/login", data={"email": "page@example.com", "password": "page password"})
     assert response.status_code == 302
     return client
+
+
+# Tests that start processes of their own (workers, beats, gunicorn, `make run`) or drive the browser.
+SYSTEM_MODULES = {
+    "tests/browser", "tests/core/test_end_to_end.py", "tests/core/test_beat.py", "tests/core/test_services.py",
+    "tests/ingest/test_worker.py", "tests/ingest/test_distributed.py", "tests/alerting/test_alerts_worker.py",
+    "tests/monitors/test_backfill_worker.py", "tests/admin/test_metrics.py",
+}
+SERVER_FIXTURES = {"service_urls", "pg_url", "pg_migrated_url", "pg_template"}
+# Tests measured at over ~1.5 s each on the 2-core reference machine (pytest --durations).
+SLOW_MODULES = {
+    "tests/core/test_api_fuzz.py", "tests/core/test_attack_ssrf.py", "tests/core/test_properties.py",
+    "tests/scoring/test_vader_fast.py", "tests/scoring/test_scorers_training.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """`system`: the test needs the real servers, processes of its own or a browser; `slow`: long."""
+    for item in items:
+        path = Path(str(item.path)).resolve().relative_to(ROOT).as_posix()
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if (any(path == m or path.startswith(m + "/") for m in SYSTEM_MODULES)
+                or SERVER_FIXTURES & set(item.fixturenames) or item.get_closest_marker("services")
+                or params.get("db_kind") == "postgresql"):
+            item.add_marker(pytest.mark.system)
+        if path in SLOW_MODULES or item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)

@@ -107,7 +107,7 @@ def register_models() -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Pages of every feature, then the `/api/v1` frame with every feature's API nested in it."""
-    from webapp.admin import health, metrics_views, views as admin_views
+    from webapp.admin import health, views as admin_views
     from webapp.alerting import views as alerting_views
     from webapp.core import vendor
     from webapp.core.api import make_api_blueprint, register_app_errors
@@ -115,14 +115,14 @@ def register_blueprints(app: Flask) -> None:
     from webapp.mentions import views as mentions_views
     from webapp.monitors import edit_views, views as monitors_views
     from webapp.monitors.backfill import views as backfill_views
-    from webapp.people import admin_views as people_admin
     from webapp.people import views as people_views
-    from webapp.scoring import classify_views, views as scoring_views
+    from webapp.scoring import views as scoring_views
 
     pages = (
-        health.bp, vendor.bp, people_views.bp, people_admin.bp, people_admin.account_bp,
+        health.bp, vendor.bp, people_views.bp, people_views.admin_bp, people_views.account_bp,
         monitors_views.bp, edit_views.bp, backfill_views.bp, insights_views.bp, mentions_views.bp,
-        scoring_views.bp, classify_views.bp, alerting_views.bp, admin_views.bp, metrics_views.bp,
+        scoring_views.bp, scoring_views.classify_bp, alerting_views.bp, admin_views.bp,
+        admin_views.metrics_bp,
     )
     for bp in pages:
         app.register_blueprint(bp)

@@ -20,7 +20,7 @@ from tests.helpers import mention, new_monitor
 
 ROLES = ("viewer", "editor", "admin")
 # endpoint -> the least role that may use it ("public": everyone; "login": any signed-in user;
-# "loopback": the metrics rule, see views/metrics.py), or a {method: rule} mapping.
+# "loopback": the metrics rule, see webapp/admin/views.py), or a {method: rule} mapping.
 # A new route without an entry here fails test_every_route_has_an_access_rule.
 RULES: dict[str, str | dict[str, str]] = {
     # public

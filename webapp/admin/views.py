@@ -1,24 +1,33 @@
-"""Admin pages: the index, source health (every source, its breaker state and recent fetches).
-
+"""Admin pages: the index, source health (every source, its breaker state and recent fetches),
 the pipeline (queue depths, consumer lag), dead letters (replay), all alert deliveries.
-Users and tokens are people's pages (webapp/people/admin_views.py, also under /admin)."""
+Users and tokens are people's pages (webapp/people/views.py, also under /admin).
+
+GET /metrics: Prometheus text exposition of every web and worker process of the installation.
+
+Access: with METRICS_TOKEN set, only `Authorization: Bearer <METRICS_TOKEN>`; without it, only
+requests made on this machine (loopback) that did not pass through a proxy (no Forwarded /
+X-Forwarded-For header), so a reverse proxy on the same host does not open it to the world.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from webapp.admin import dead_letters, pipeline_health
 from webapp.admin.forms import ReplayForm
 from webapp.alerting.models import Delivery
 from webapp.core import runtime
+from webapp.core import metrics
 from webapp.core.extensions import db
+from webapp.core.metrics import allowed
 from webapp.ingest.bus.models import DeadLetter
 from webapp.monitors.models import SYSTEM_KINDS, Monitor, Source, SourceFetch
 from webapp.people.auth import page_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+metrics_bp = Blueprint("metrics", __name__)
 
 
 @bp.get("")
@@ -133,3 +142,17 @@ def deliveries():
     rows = db.session.execute(query.order_by(Delivery.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).scalars().all()
     return render_template("admin/deliveries.html", deliveries=rows, status=status, statuses=DELIVERY_STATUSES,
                            total=total, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
+
+
+@metrics_bp.get("/metrics")
+def metrics_page():
+    app = current_app
+    if not allowed(request.remote_addr, request.headers, app.config.get("METRICS_TOKEN", "")):
+        return Response("metrics are open on loopback, or with the METRICS_TOKEN bearer token\n",
+                        status=403, mimetype="text/plain")
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    health = pipeline_health.snapshot(runtime.bus(), db.engine, app.extensions.get("celery"))
+    body = metrics.render(app.config["PROMETHEUS_MULTIPROC_DIR"], metrics.pipeline_families(health))
+    return Response(body, status=200, headers={"Content-Type": CONTENT_TYPE_LATEST,
+                                               "Cache-Control": "no-store"})

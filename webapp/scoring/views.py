@@ -1,5 +1,6 @@
 """Scorer pages: the list of scorers, evaluate a labelled file, train a model, explain a text,
-and choose a monitor's scorer (re-scoring its stored mentions in the background, with progress).
+and choose a monitor's scorer (re-scoring its stored mentions in the background, with progress);
+and "Classify your own text" (`/classify`): any text scored with the scorer the pipeline uses.
 
 Viewers may look and evaluate; training and changing a monitor's scorer need an editor.
 """
@@ -12,11 +13,12 @@ from flask_login import current_user
 
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
-from webapp.scoring.forms import EvaluateForm, ExplainForm, MonitorScorerForm, TrainForm
+from webapp.scoring.forms import ClassifyForm, EvaluateForm, ExplainForm, MonitorScorerForm, TrainForm
 from webapp.monitors.models import Monitor
-from webapp.scoring import charts as charts_scorers, evaluation, rescoring, scorers, training
+from webapp.scoring import charts as charts_scorers, evaluation, rescoring, scorers, sentiment, training
 
 bp = Blueprint("scorers", __name__)
+classify_bp = Blueprint("classify", __name__)
 MAX_UPLOAD = 5 * 1024 * 1024
 TASK_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 RESCORE_TASK = "scoring.rescore_monitor"
@@ -166,3 +168,11 @@ def rescore_progress(monitor_id: int):
     elif state == "FAILURE":
         body["detail"] = type(info).__name__
     return jsonify(body)
+
+
+@classify_bp.route("/classify", methods=["GET", "POST"])
+@page_role("viewer")
+def classify():
+    form = ClassifyForm()
+    score = sentiment.score_text(form.text.data) if form.validate_on_submit() else None
+    return render_template("classify.html", form=form, score=score), (400 if form.errors else 200)
