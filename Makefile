@@ -8,11 +8,12 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 export PORT
 
-.PHONY: install run test bench clean-instance help services services-down stack stack-down chromium
+.PHONY: install run test test-fast bench clean-instance help services services-down stack stack-down chromium
 
 help:
 	@echo "make run     - install, migrate, seed the demo and serve http://127.0.0.1:$(PORT)"
 	@echo "make test    - install and run the whole test suite"
+	@echo "make test-fast - the quick loop: pytest -m 'not slow and not system' (no servers needed)"
 	@echo "make install - only create .venv with everything the app and tests need"
 	@echo "make bench   - run the benchmarks under bench/ and print their figures"
 	@echo "make services      - install if missing and start PostgreSQL, Redis and Kafka on 127.0.0.1"
@@ -39,6 +40,10 @@ run: $(STAMP)
 # The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first.
 test: services chromium
 	$(BIN)/python -m pytest
+
+# The quick loop while working: no real servers, worker processes or browser, nothing slow.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not system"
 
 # The browser tests drive Debian's Chromium through Playwright (`playwright install` is never
 # used: its download hosts are not reachable). Installed once, as root (sudo when not root).

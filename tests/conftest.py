@@ -176,7 +176,8 @@ def pytest_collection_modifyitems(config, items):
         params = getattr(getattr(item, "callspec", None), "params", {})
         if (any(path == m or path.startswith(m + "/") for m in SYSTEM_MODULES)
                 or SERVER_FIXTURES & set(item.fixturenames) or item.get_closest_marker("services")
-                or params.get("db_kind") == "postgresql"):
+                or {"postgresql", "kafka"} & {v for v in params.values() if isinstance(v, str)}
+                or item.get_closest_marker("system")):
             item.add_marker(pytest.mark.system)
         if path in SLOW_MODULES or item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)

@@ -102,7 +102,7 @@ def register_models() -> None:
     from webapp.monitors import models as _monitors  # noqa: F401
     from webapp.monitors.backfill import models as _backfill  # noqa: F401
     from webapp.people import models as _people  # noqa: F401
-    from webapp.scoring import lexicon_models as _lexicon, models as _scoring  # noqa: F401
+    from webapp.scoring import models as _scoring  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

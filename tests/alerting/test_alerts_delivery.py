@@ -197,6 +197,7 @@ deliver(int(sys.argv[1]))
 """
 
 
+@pytest.mark.system  # kills a worker process of its own
 def test_a_duplicate_task_after_a_worker_kill_sends_nothing(app, client, auth, webhook_server, tmp_path):
     from webapp.alerting.notifiers.tasks import deliver
 

@@ -1,9 +1,8 @@
 """Per-monitor lexicon adjustments: words whose VADER valence a monitor changes ("sick" +2.5).
 
-Adjustments are a layer over the VADER scorer. Ingest scores each batch through `score_rows`:
-one query reads the adjustments of the batch's monitors; monitors without any go through the
-ordinary per-monitor scorers (`scorers.score_rows`), the others are grouped by (scorer,
-adjustments) and scored as one batch each with an analyzer whose lexicon carries them. The
+Adjustments are a layer over the VADER scorer. Ingest scores each batch through
+`scorers.score_rows`, which reads the adjustments of the batch's monitors and scores each group
+of (scorer, adjustments) as one batch with an analyzer whose lexicon carries them. The
 analyzers are cached per process by the adjustments themselves (their content is the version:
 a change made on any machine is seen by every worker at its next batch, and an analyzer is
 built once per distinct set). Adjustments apply to mentions scored from then on; stored ones
@@ -12,22 +11,17 @@ monitor's VADER fallback uses the adjusted lexicon.
 """
 from __future__ import annotations
 
-import logging
-from collections import defaultdict
-from typing import Mapping, Sequence
+from typing import Mapping
 
 from sqlalchemy import delete, select
 
-from webapp.scoring.lexicon_models import VALENCE_MAX, VALENCE_MIN, LexiconAdjustment
-from webapp.monitors.models import Monitor
+from webapp.scoring.models import VALENCE_MAX, VALENCE_MIN, LexiconAdjustment
 from webapp.core.types import utcnow
-from webapp.scoring import scorers, sentiment
+from webapp.scoring import sentiment
 from webapp.scoring.scorers.vader import VaderScorer
-from webapp.scoring.sentiment import Score
 
 MAX_WORD = 64
 MAX_PER_MONITOR = 500
-log = logging.getLogger(__name__)
 
 
 class LexiconInvalid(ValueError):
@@ -149,50 +143,3 @@ def highlight_analyzers(session, monitor_id: int):
             {w: v for w, v, t in found if scored_at is None or t is None or t <= scored_at})
 
     return for_mention
-
-
-def score_rows(session, rows: Sequence[dict]) -> list[Score]:
-    """Scores of `rows` (each with monitor_id and text): each monitor's scorer, its adjustments applied.
-
-    The drop-in for `scorers.score_rows` at ingest; costs one more query per batch (the
-    adjustments of the batch's monitors), and nothing more for monitors without adjustments.
-    """
-    rows = list(rows)
-    if not rows:
-        return []
-    monitor_ids = {row["monitor_id"] for row in rows}
-    found: dict[int, dict[str, float]] = defaultdict(dict)
-    for monitor_id, word, valence in session.execute(
-            select(LexiconAdjustment.monitor_id, LexiconAdjustment.word, LexiconAdjustment.valence)
-            .where(LexiconAdjustment.monitor_id.in_(monitor_ids))):
-        found[monitor_id][word] = valence
-    if not found:
-        return scorers.score_rows(session, rows)
-    plain = [i for i, row in enumerate(rows) if row["monitor_id"] not in found]
-    out: list[Score | None] = [None] * len(rows)
-    for index, score in zip(plain, scorers.score_rows(session, [rows[i] for i in plain])):
-        out[index] = score
-    chosen = dict(session.execute(select(Monitor.id, Monitor.scorer).where(Monitor.id.in_(found))).all())
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for index, row in enumerate(rows):
-        if row["monitor_id"] in found:
-            key = (chosen.get(row["monitor_id"]) or scorers.DEFAULT, tuple(sorted(found[row["monitor_id"]].items())))
-            groups[key].append(index)
-    for (name, overrides), indexes in groups.items():
-        scorer = layered(session, name, dict(overrides))
-        for index, score in zip(indexes, scorer.score_batch([rows[i]["text"] for i in indexes])):
-            out[index] = score
-    return out
-
-
-def layered(session, name: str, overrides: dict[str, float]):
-    """The scorer `name` with the adjustments layered over its VADER part (if it has one)."""
-    vader = adjusted_vader(overrides)
-    try:
-        base = scorers.get_scorer(session, name)
-    except Exception:  # noqa: BLE001 - as scorers.score_rows: a broken model falls back to VADER
-        log.warning("scorer %r cannot be loaded; scoring with adjusted VADER instead", name, exc_info=True)
-        return vader
-    if isinstance(base, scorers.EnsembleScorer):
-        return scorers.EnsembleScorer(base.model, vader, base.threshold)
-    return vader if base.kind == "vader" else base

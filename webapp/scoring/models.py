@@ -1,4 +1,8 @@
-"""Trained scorer models: the fitted pipeline (pickled), its training data's hash and its metrics."""
+"""Scoring's tables: trained scorer models (the fitted pipeline, pickled, its training data's hash
+and its metrics) and per-monitor lexicon adjustments for the VADER scorer.
+
+(Label overrides live on the mention itself: see `Mention.scored_label` in webapp/ingest/models.py.)
+"""
 from __future__ import annotations
 
 from webapp.core.extensions import db
@@ -25,3 +29,27 @@ class ScorerModel(db.Model):
     metrics = db.Column(db.JSON, nullable=False, default=dict)
     classes = db.Column(db.JSON, nullable=False, default=list)
     blob = db.Column(db.LargeBinary, nullable=False)
+
+
+# Valences in VADER's lexicon run from -4 (most negative) to +4 (most positive).
+VALENCE_MIN, VALENCE_MAX = -4.0, 4.0
+
+
+class LexiconAdjustment(db.Model):
+    """One word's valence for one monitor, layered over VADER's lexicon for its new mentions.
+
+    E.g. "sick" at +2.5 for a skate brand. The word is stored lower-case, as VADER looks words
+    up. Adjustments apply when mentions are scored (ingest), not to stored ones.
+    """
+
+    __tablename__ = "lexicon_adjustments"
+    __table_args__ = (db.UniqueConstraint("monitor_id", "word"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False)
+    word = db.Column(db.String(64), nullable=False)
+    valence = db.Column(db.Float, nullable=False)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+
+    created_by = db.relationship("User")

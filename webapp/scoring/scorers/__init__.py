@@ -4,16 +4,17 @@ Every scorer scores a batch of texts (`score_batch(texts) -> list[Score]`) and e
 (`explain(text) -> [(word or feature, weight)]`); see `base.Scorer`. Trained models live in the
 `scorer_models` table and are cached per process by (database, name, version), so retraining a
 model reaches every worker at its next batch. The pipeline scores each monitor's mentions with
-the scorer the monitor names (`score_rows`).
+the scorer the monitor names, its lexicon adjustments layered over VADER (`score_rows`).
 """
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from sqlalchemy import select
 
+from webapp.scoring.models import LexiconAdjustment
 from webapp.scoring.sentiment import Score
 from webapp.scoring.scorers import model as _model
 from webapp.scoring.scorers.base import Explanation, Scorer, UnknownScorer
@@ -28,8 +29,8 @@ _VADER = VaderScorer()
 
 __all__ = [
     "DEFAULT", "DEFAULT_THRESHOLD", "EnsembleScorer", "Explanation", "ModelScorer", "Scorer",
-    "UnknownScorer", "VaderScorer", "available", "check_name", "get_scorer", "names", "parse",
-    "score_rows", "vader_scorer",
+    "UnknownScorer", "VaderScorer", "available", "check_name", "get_scorer", "layered", "names",
+    "parse", "score_rows", "vader_scorer",
 ]
 
 
@@ -106,12 +107,31 @@ def available(session) -> list[dict]:
     return out
 
 
-def score_rows(session, rows: Sequence[dict]) -> list[Score]:
-    """Scores of `rows` (each with monitor_id and text), each with its monitor's scorer.
+def layered(session, name: str, overrides: Mapping[str, float] | None = None) -> Scorer:
+    """The scorer `name` with lexicon adjustments (`overrides`, {word: valence}) over its VADER.
 
-    Rows are grouped by the scorer their monitors name (one lookup query per batch) and each
-    group is scored as one batch. A scorer that cannot be loaded (a model removed from the
-    database, a broken blob) falls back to VADER with a warning, so mentions keep flowing.
+    Trained models have no lexicon: `model:<name>` is itself, `ensemble:<name>` falls back to
+    the adjusted VADER. A scorer that cannot be loaded (a model removed from the database, a
+    broken blob) falls back to VADER, with the adjustments, and a warning: mentions keep flowing.
+    """
+    vader = VaderScorer(overrides) if overrides else _VADER
+    try:
+        base = get_scorer(session, name)
+    except Exception:  # noqa: BLE001 - any failure to load a model must not stop ingest
+        log.warning("scorer %r cannot be loaded; scoring with VADER instead", name, exc_info=True)
+        return vader
+    if not overrides:
+        return base
+    if isinstance(base, EnsembleScorer):
+        return EnsembleScorer(base.model, vader, base.threshold)
+    return vader if base.kind == "vader" else base
+
+
+def score_rows(session, rows: Sequence[dict]) -> list[Score]:
+    """Scores of `rows` (each with monitor_id and text): each monitor's scorer, its adjustments applied.
+
+    Two queries per batch (the monitors' scorer names, their lexicon adjustments); rows are
+    grouped by (scorer, adjustments) and each group is scored as one batch with `layered`.
     """
     from webapp.monitors.models import Monitor
 
@@ -120,16 +140,19 @@ def score_rows(session, rows: Sequence[dict]) -> list[Score]:
         return []
     monitor_ids = {row["monitor_id"] for row in rows}
     chosen = dict(session.execute(select(Monitor.id, Monitor.scorer).where(Monitor.id.in_(monitor_ids))).all())
-    groups: dict[str, list[int]] = defaultdict(list)
+    adjusted: dict[int, dict[str, float]] = defaultdict(dict)
+    for monitor_id, word, valence in session.execute(
+            select(LexiconAdjustment.monitor_id, LexiconAdjustment.word, LexiconAdjustment.valence)
+            .where(LexiconAdjustment.monitor_id.in_(monitor_ids))):
+        adjusted[monitor_id][word] = valence
+    groups: dict[tuple, list[int]] = defaultdict(list)
     for index, row in enumerate(rows):
-        groups[chosen.get(row["monitor_id"]) or DEFAULT].append(index)
+        monitor_id = row["monitor_id"]
+        overrides = tuple(sorted(adjusted.get(monitor_id, {}).items()))
+        groups[(chosen.get(monitor_id) or DEFAULT, overrides)].append(index)
     out: list[Score | None] = [None] * len(rows)
-    for name, indexes in groups.items():
-        try:
-            scorer = get_scorer(session, name)
-        except Exception:  # noqa: BLE001 - any failure to load a model must not stop ingest
-            log.warning("scorer %r cannot be loaded; scoring with VADER instead", name, exc_info=True)
-            scorer = _VADER
+    for (name, overrides), indexes in groups.items():
+        scorer = layered(session, name, dict(overrides))
         for index, score in zip(indexes, scorer.score_batch([rows[i]["text"] for i in indexes])):
             out[index] = score
     return out
