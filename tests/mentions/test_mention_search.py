@@ -10,7 +10,8 @@ import pytest
 from webapp.core.extensions import db
 from webapp.monitors.models import Source
 from webapp.scoring import highlights, sentiment
-from webapp.mentions.search import MentionFilter, parse_filters, parse_time, split_terms
+from webapp.core.times import read_time as parse_time
+from webapp.mentions.search import MentionFilter, parse_filters, split_terms
 
 from tests.helpers import mention, new_monitor
 

@@ -140,3 +140,23 @@ def test_lexicon_page(app, logged_in, auth, drain):
     drain()
     mentions = logged_in.get(f"/monitors/{monitor_id}/mentions").get_data(as_text=True)
     assert '<mark class="hl pos-3" title="valence +2.50" data-valence="2.5">sick</mark>' in mentions
+
+
+def test_one_score_rows_serves_plain_adjusted_and_broken_scorers(app, caplog):
+    from webapp.monitors.models import Monitor
+    from webapp.scoring import scorers
+
+    plain_id, _ = new_monitor(app, name="Plain")
+    adjusted_id, _ = new_monitor(app, name="Adjusted")
+    broken_id, _ = new_monitor(app, name="Broken")
+    with app.app_context():
+        lexicon.set_adjustment(db.session, adjusted_id, "sick", 3)
+        lexicon.set_adjustment(db.session, broken_id, "sick", 3)
+        db.session.get(Monitor, broken_id).scorer = "model:gone"   # a trained model removed since
+        db.session.commit()
+        rows = [{"monitor_id": m, "text": "That kickflip was sick"} for m in (plain_id, adjusted_id, broken_id)]
+        plain, adjusted, broken = scorers.score_rows(db.session, rows)
+        assert plain == sentiment.score_texts(["That kickflip was sick"])[0] and plain.label == "negative"
+        assert adjusted.label == "positive" and broken == adjusted   # the fallback keeps the adjustments
+        assert "cannot be loaded" in caplog.text
+        assert scorers.score_rows(db.session, []) == []

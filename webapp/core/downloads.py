@@ -16,7 +16,8 @@ from webapp.ingest.models import ALL_SOURCES
 from webapp.monitors.models import Monitor
 from webapp.mentions import exports
 from webapp.ingest import rollups
-from webapp.mentions.search import EXPORT_COLUMNS, MentionFilter, iter_rows, parse_time
+from webapp.core.times import read_time
+from webapp.mentions.search import EXPORT_COLUMNS, MentionFilter, iter_rows
 
 # The dashboard's range picker (views/monitors.py): the range a series export covers by default.
 SPANS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
@@ -77,7 +78,7 @@ def series_range(args: Mapping[str, str], now: datetime) -> tuple[str, datetime,
         text = (args.get(name) or args.get(alias) or "").strip()
         if text:
             try:
-                times[name] = parse_time(text, end_of_day=name == "end")
+                times[name] = read_time(text, end_of_day=name == "end")
             except ValueError:
                 errors[name] = f"{name} must be an ISO 8601 date or time"
     source = (args.get("source_id") or "").strip()

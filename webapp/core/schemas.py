@@ -4,11 +4,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator,
+                      model_validator)
+
+from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL
+from webapp.core.query import MAX_QUERY_LENGTH
 
 MAX_SCORE_TEXTS = 1000
 MAX_PUSH = 5000
-Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
 
 
 class ScoreIn(BaseModel):
@@ -16,7 +20,7 @@ class ScoreIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     text: Text | None = None
-    texts: list[Annotated[str, StringConstraints(max_length=20_000)]] | None = Field(
+    texts: list[Annotated[str, StringConstraints(max_length=MAX_TEXT)]] | None = Field(
         default=None, min_length=1, max_length=MAX_SCORE_TEXTS)
 
     @model_validator(mode="after")
@@ -45,7 +49,7 @@ class SourceIn(BaseModel):
 class MonitorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
-    query: Annotated[str, StringConstraints(max_length=2000)] = Field(
+    query: Annotated[str, StringConstraints(max_length=MAX_QUERY_LENGTH)] = Field(
         default="", description='words, "exact phrases", AND / OR / NOT, -word, parentheses')
     sources: list[SourceIn] = Field(default_factory=list, max_length=50)
     scorer: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = Field(
@@ -54,11 +58,22 @@ class MonitorIn(BaseModel):
 
 class MentionIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=512)] | int
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_EXTERNAL_ID)] | int
     text: Text
-    author: Annotated[str, StringConstraints(max_length=255)] | None = None
-    url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    author: Annotated[str, StringConstraints(max_length=MAX_AUTHOR)] | None = None
+    url: Annotated[str, StringConstraints(max_length=MAX_URL)] | None = None
     published_at: datetime | None = None
+
+    @field_validator("external_id", "text")
+    @classmethod
+    def storable(cls, value):
+        """Refuse here what the worker would refuse (`ingest.store.normalize`): a blank id or
+        text, an id that is longer than the column once written out."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be blank")
+        if isinstance(value, int) and len(str(value)) > MAX_EXTERNAL_ID:
+            raise ValueError(f"must be at most {MAX_EXTERNAL_ID} characters")
+        return value
 
 
 MentionBatch = TypeAdapter(Annotated[list[MentionIn], Field(min_length=1, max_length=MAX_PUSH)])

@@ -1,9 +1,14 @@
-"""Time helpers for the API-backed adapters: reading service timestamps, writing the formats
-services accept, and the edges of time windows (epoch seconds, the next UTC day)."""
+"""Time helpers: reading times (one reader for query parameters, bus records, imported rows
+and service timestamps), writing the formats services accept, and the edges of time windows
+(epoch seconds, the next UTC day)."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+import re
+from datetime import date, datetime, time, timedelta, timezone
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LOST_PLUS = re.compile(r" (\d{2}:?\d{2})$")
 
 
 def as_utc(when: datetime) -> datetime:
@@ -11,15 +16,53 @@ def as_utc(when: datetime) -> datetime:
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
+def read_time(value, *, end_of_day: bool = False) -> datetime | None:
+    """A time as aware UTC, strictly: None when absent (None or ""), ValueError when unreadable.
+
+    Takes an ISO 8601 / RFC 3339 string, a datetime, or Unix seconds (bus records and JSONL
+    files carry numbers). Naive times are UTC and a lower-case "z" is "Z". A date alone is its
+    midnight, or with `end_of_day` the next midnight (so `until=2026-05-01` includes that whole
+    day). A "+" that a query string turned into a space ("...T10:00:00 00:00") is put back. A
+    time with no UTC equivalent (0001-01-01T00:00+01:00) is a ValueError too, never an
+    OverflowError, so a caller that reports ValueError reports every bad time.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        when = from_epoch(value)
+        if when is None:
+            raise ValueError(f"{value!r} is not a time in Unix seconds")
+        return when
+    if not isinstance(value, str):
+        raise ValueError(f"a time must be a string, not {type(value).__name__}")
+    text = value.strip().replace("z", "Z")
+    try:
+        if _DATE.fullmatch(text):
+            day = datetime.combine(date.fromisoformat(text), time(), timezone.utc)
+            return day + timedelta(days=1) if end_of_day else day
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            when = datetime.fromisoformat(_LOST_PLUS.sub(r"+\1", text))  # the same ValueError if not
+        return as_utc(when)
+    except OverflowError as exc:   # 9999-12-31 as an end of day; year 1 east of UTC
+        raise ValueError(f"{value!r} is out of range") from exc
+
+
 def parse_time(value, now: datetime | None = None) -> datetime | None:
-    """An ISO 8601 / RFC 3339 time as aware UTC (naive means UTC); None if unreadable.
+    """A service's ISO 8601 / RFC 3339 timestamp as aware UTC (`read_time`); None if it is not
+    a non-empty string or cannot be read: a service's odd time never fails a fetch.
 
     Given `now`, never later than it, like the RSS adapter (clock-skewed sources)."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return None
     try:
-        when = as_utc(datetime.fromisoformat(value.strip().replace("z", "Z")))
-    except (ValueError, OverflowError):   # OverflowError: 0001-01-01T00:00+01:00 in UTC
+        when = read_time(value)
+    except ValueError:
+        return None
+    if when is None:
         return None
     return min(when, now) if now is not None else when
 

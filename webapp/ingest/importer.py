@@ -1,4 +1,8 @@
-"""Read mentions from CSV or JSONL files for `flask import`; bad rows are counted, never fatal."""
+"""Read mentions from CSV or JSONL files for `flask import`; bad rows are counted, never fatal.
+
+A row is checked against what the worker will store (`core.limits`, `core.times.read_time`):
+a row that would be refused later is a bad row now, with its reason, never "published".
+"""
 from __future__ import annotations
 
 import csv
@@ -8,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT
+from webapp.core.times import read_time
+
 ID_COLUMNS = ("external_id", "id", "tweet_id", "post_id")
 TEXT_COLUMNS = ("text", "content", "body", "message", "tweet")
 TIME_COLUMNS = ("published_at", "created_at", "date", "timestamp")
 AUTHOR_COLUMNS = ("author", "user", "username")
-MAX_TEXT = 20_000
 
 
 @dataclass
@@ -52,13 +58,33 @@ def to_mention(row: dict) -> dict:
         # Stable across re-imports of the same file, so importing twice adds nothing.
         digest = hashlib.sha256(f"{text}\x00{published}\x00{author}".encode()).hexdigest()[:32]
         external_id = f"sha256:{digest}"
+    external_id = str(external_id)
+    if len(external_id) > MAX_EXTERNAL_ID:
+        raise ValueError(f"external_id is longer than {MAX_EXTERNAL_ID} characters")
+    url = _first(lowered, ("url", "link"))
+    if url is not None and not isinstance(url, str):
+        raise ValueError("url must be a string")
     return {
-        "external_id": str(external_id),
+        "external_id": external_id,
         "text": text[:MAX_TEXT],
-        "author": None if author is None else str(author),
-        "url": _first(lowered, ("url", "link")),
-        "published_at": None if published is None else str(published),
+        "author": None if author is None else str(author)[:MAX_AUTHOR],
+        "url": url,
+        "published_at": _published(published),
     }
+
+
+def _published(value) -> str | int | float | None:
+    """The row's time as the bus carries it (a string, or Unix seconds from a JSONL number);
+    ValueError for one the worker could not read."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        value = str(value)
+    try:
+        read_time(value)
+    except ValueError as exc:
+        raise ValueError(f"published_at {value!r} is not an ISO 8601 time") from exc
+    return value
 
 
 def read_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict | None, str | None]]:

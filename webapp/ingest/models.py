@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from webapp.core.extensions import db
+from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_URL
 from webapp.core.types import UTCDateTime, utcnow
 
 LABELS = ("positive", "neutral", "negative")
@@ -27,10 +28,11 @@ class Mention(db.Model):
         db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False
     )
     source_id = db.Column(db.Integer, db.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False)
-    external_id = db.Column(db.String(512), nullable=False)
+    # Sizes as in migration 0001; the limits that every way in checks are these (core/limits.py).
+    external_id = db.Column(db.String(MAX_EXTERNAL_ID), nullable=False)
     text = db.Column(db.Text, nullable=False)
-    author = db.Column(db.String(255))
-    url = db.Column(db.String(2048))
+    author = db.Column(db.String(MAX_AUTHOR))
+    url = db.Column(db.String(MAX_URL))
     published_at = db.Column(UTCDateTime(), nullable=False)
     ingested_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
     compound = db.Column(db.Float, nullable=False)

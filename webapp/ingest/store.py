@@ -17,13 +17,12 @@ from webapp.monitors.models import SYSTEM_KINDS, Source
 from webapp.ingest.models import Mention
 from webapp.core import metrics
 from webapp.ingest import rollups
-from webapp.scoring import lexicon
+from webapp.scoring import scorers
 from webapp.ingest.canonical import url_key
-from webapp.core.times import as_utc
+from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL
+from webapp.core.times import read_time
 from webapp.core.sql import insert_for
 
-MAX_TEXT = 20_000
-MAX_EXTERNAL_ID = 512
 FUTURE_SLACK = timedelta(minutes=5)
 
 
@@ -53,22 +52,14 @@ class IngestResult:
     stored_by_kind: dict[str, int] = field(default_factory=dict)  # counted once committed (metrics)
 
 
-def parse_time(value, default: datetime) -> datetime:
-    """An ISO 8601 string or epoch seconds as aware UTC; naive times are taken as UTC."""
-    if value in (None, ""):
-        return default
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, timezone.utc)
-    if isinstance(value, datetime):
-        ts = value
-    elif isinstance(value, str):
-        try:
-            ts = datetime.fromisoformat(value.strip())
-        except ValueError as exc:
-            raise BadRecord(f"published_at {value!r} is not an ISO 8601 time") from exc
-    else:
-        raise BadRecord("published_at must be an ISO 8601 string")
-    return as_utc(ts)
+def record_time(value, default: datetime) -> datetime:
+    """A record's time (`core.times.read_time`: ISO 8601, Unix seconds or a datetime) as aware
+    UTC; `default` when absent. The importer checks its rows with it, so what it publishes reads."""
+    try:
+        when = read_time(value)
+    except ValueError as exc:
+        raise BadRecord(f"published_at {value!r} is not an ISO 8601 time") from exc
+    return default if when is None else when
 
 
 def _opt_str(value, name: str, limit: int) -> str | None:
@@ -97,8 +88,8 @@ def normalize(value: dict, now: datetime) -> dict:
     text = value.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadRecord("text must be a non-empty string")
-    received = parse_time(value.get("received_at"), now)
-    published = parse_time(value.get("published_at"), received)
+    received = record_time(value.get("received_at"), now)
+    published = record_time(value.get("published_at"), received)
     if published > received + FUTURE_SLACK:
         published = received  # a clock in the future would put the mention out of every chart
     return {
@@ -106,8 +97,8 @@ def normalize(value: dict, now: datetime) -> dict:
         "source_id": source_id,
         "external_id": external_id,
         "text": text[:MAX_TEXT],
-        "author": _opt_str(value.get("author"), "author", 255),
-        "url": _opt_str(value.get("url"), "url", 2048),
+        "author": _opt_str(value.get("author"), "author", MAX_AUTHOR),
+        "url": _opt_str(value.get("url"), "url", MAX_URL),
         "published_at": published,
         "ingested_at": now,
         "backfilled": value.get("backfilled") is True,
@@ -149,8 +140,8 @@ def store_batch(session, values: list[dict], now: datetime | None = None) -> Ing
     batch = list(rows.values())
     scoring_started = time.perf_counter()
     # Each monitor's rows are scored with the scorer it chose (VADER unless changed), batched,
-    # with the monitor's lexicon adjustments layered over VADER (services/lexicon.py).
-    for row, score in zip(batch, lexicon.score_rows(session, batch)):
+    # with the monitor's lexicon adjustments layered over VADER (scoring/lexicon.py).
+    for row, score in zip(batch, scorers.score_rows(session, batch)):
         row.update(compound=score.compound, pos=score.pos, neu=score.neu, neg=score.neg,
                    label=score.label)
     kinds = {s: kind for _, s, kind in found}

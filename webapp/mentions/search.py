@@ -3,7 +3,8 @@
 `parse_filters(args)` turns query-string parameters into a `MentionFilter` and a dict of
 problems (pure: no database, no Flask); a bad parameter is reported and left out, never
 raised. `conditions`/`ordering` turn a filter into SQL that works the same on SQLite and
-PostgreSQL; `search` reads one page; `iter_rows` streams every match in chunks for exports.
+PostgreSQL; `search` reads one page (`count` and `window` read a total and any slice, as the
+API's limit/offset does); `iter_rows` streams every match in chunks for exports.
 
 Parameters (all optional, all kept in the page's URL):
   q       words that must all occur (substring, case-insensitive) in the text or the author;
@@ -20,14 +21,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime
 from typing import Iterator, Mapping
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from webapp.ingest.models import LABELS, Mention
 from webapp.monitors.models import Source
-from webapp.core.times import as_utc
+from webapp.core.times import read_time
 
 SORTS = {"newest": "newest first", "oldest": "oldest first", "positive": "most positive first",
          "negative": "most negative first"}
@@ -76,25 +77,6 @@ class MentionFilter:
     def export_args(self) -> dict:
         """The filter's parameters without paging (an export covers every match)."""
         return {k: v for k, v in self.raw.items() if k not in ("page", "per_page")}
-
-
-def parse_time(value: str, *, end_of_day: bool = False) -> datetime:
-    """An ISO 8601 time or date as aware UTC; raises ValueError (pure).
-
-    Naive times are UTC. A date alone is its midnight, or with `end_of_day` the next midnight
-    (so `until=2026-05-01` includes that whole day). A "+" that a query string turned into a
-    space ("...T10:00:00 00:00") is put back.
-    """
-    value = value.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        day = datetime.combine(date.fromisoformat(value), time(), timezone.utc)
-        return day + timedelta(days=1) if end_of_day else day
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError:
-        fixed = re.sub(r" (\d{2}:?\d{2})$", r"+\1", value)
-        ts = datetime.fromisoformat(fixed)  # raises ValueError with the same meaning
-    return as_utc(ts)
 
 
 def split_terms(q: str) -> tuple[str, ...]:
@@ -150,7 +132,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[MentionFilter, dict[str, str
         if not text:
             continue
         try:
-            values[name] = parse_time(text, end_of_day=name == "until")
+            values[name] = read_time(text, end_of_day=name == "until")
             raw[name] = text
         except ValueError:
             errors[name] = f"{name} must be an ISO 8601 date or time, e.g. 2026-05-01 or 2026-05-01T10:00:00Z"
@@ -244,18 +226,28 @@ class Page:
     spec: MentionFilter
 
 
+def count(session, monitor_id: int, spec: MentionFilter) -> int:
+    """How many of the monitor's mentions match `spec`."""
+    return session.execute(
+        select(func.count()).select_from(Mention).join(Source, Source.id == Mention.source_id)
+        .where(*conditions(monitor_id, spec))
+    ).scalar()
+
+
+def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> list:
+    """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`."""
+    return session.execute(
+        select(Mention, Source.kind).join(Source, Source.id == Mention.source_id)
+        .where(*conditions(monitor_id, spec)).order_by(*ordering(spec)).limit(limit).offset(offset)
+    ).all()
+
+
 def search(session, monitor_id: int, spec: MentionFilter) -> Page:
     """One page of the monitor's mentions that match `spec`; a page past the end shows the last."""
-    where = and_(*conditions(monitor_id, spec))
-    total = session.execute(
-        select(func.count()).select_from(Mention).join(Source, Source.id == Mention.source_id).where(where)
-    ).scalar()
+    total = count(session, monitor_id, spec)
     pages = max(1, -(-total // spec.per_page))
     page = min(spec.page, pages)
-    rows = session.execute(
-        select(Mention, Source.kind).join(Source, Source.id == Mention.source_id).where(where)
-        .order_by(*ordering(spec)).limit(spec.per_page).offset((page - 1) * spec.per_page)
-    ).all()
+    rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page)
     return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page))
 
 

@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from webapp.core.limits import MAX_TEXT
 from webapp.scoring.sentiment import label_for
 
 LABELS = ("positive", "neutral", "negative")
@@ -60,7 +61,6 @@ TEXT_COLUMNS = ("text", "content", "tweet", "body", "message", "sentence")
 LABEL_COLUMNS = ("label", "sentiment", "class", "polarity", "target")
 SCORE_COLUMNS = ("score", "rating", "compound")
 DELIMITERS = ("\t", ",", ";", "|")
-MAX_TEXT = 20_000
 MAX_BAD_SHOWN = 100
 
 _WORDS = {

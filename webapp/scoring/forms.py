@@ -6,6 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, FloatField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from webapp.core.limits import MAX_TEXT
 from webapp.scoring.training import NAME_PATTERN
 
 FILE_HELP = ("CSV or TSV with a header row: a text column (text, content, tweet) and a label column "
@@ -34,9 +35,9 @@ class MonitorScorerForm(FlaskForm):
 
 
 class ExplainForm(FlaskForm):
-    text = TextAreaField("Text", validators=[DataRequired(), Length(max=20_000)])
+    text = TextAreaField("Text", validators=[DataRequired(), Length(max=MAX_TEXT)])
     scorer = SelectField("Scorer", default="vader")
 
 
 class ClassifyForm(FlaskForm):
-    text = TextAreaField("Text", validators=[DataRequired(), Length(max=20_000)])
+    text = TextAreaField("Text", validators=[DataRequired(), Length(max=MAX_TEXT)])

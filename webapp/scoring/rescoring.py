@@ -44,7 +44,7 @@ def rescore_monitor(session, monitor_id: int, chunk: int = CHUNK,
         raise LookupError(f"no monitor with id {monitor_id}")
     name = monitor.scorer or scorers.DEFAULT
     scorers.get_scorer(session, name)  # UnknownScorer now rather than a silent VADER fallback
-    scorer = lexicon.layered(session, name, lexicon.adjustments(session, monitor_id))
+    scorer = scorers.layered(session, name, lexicon.adjustments(session, monitor_id))
     total = session.execute(select(func.count()).select_from(Mention).where(Mention.monitor_id == monitor_id)).scalar()
     report = {"monitor_id": monitor_id, "scorer": name, "done": 0, "total": total, "status": "done"}
     tell = progress or (lambda _done, _total: None)

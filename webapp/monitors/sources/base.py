@@ -17,13 +17,6 @@ from typing import Any, Callable
 from webapp.core import egress
 from webapp.core.egress import EgressPolicy
 
-# Column sizes of the `mentions` table; adapters clamp to them so that a long value never
-# makes a whole batch fail at insert time.
-MAX_EXTERNAL_ID = 512
-MAX_AUTHOR = 255
-MAX_URL = 2048
-MAX_TEXT = 10_000
-
 
 @dataclass(frozen=True)
 class FetchedItem:

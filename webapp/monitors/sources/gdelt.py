@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 from webapp.monitors.sources import pushdown
 from webapp.monitors.sources.api_calls import send
 from webapp.monitors.sources.http import raise_for_status
+from webapp.core.limits import FETCHED_TEXT, MAX_AUTHOR
 from webapp.monitors.sources.base import (
-    MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
+    FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
     SourceError, clamp,
 )
 from webapp.monitors.sources.items import external_id
@@ -106,7 +107,7 @@ def article_item(article, now: datetime) -> FetchedItem | None:
         return None
     url = web_url(article.get("url"))
     title = article.get("title")
-    text = truncate(html_to_text(title), MAX_TEXT) if isinstance(title, str) else ""
+    text = truncate(html_to_text(title), FETCHED_TEXT) if isinstance(title, str) else ""
     if not url or not text:
         return None
     seen = parse_gdelt_time(article.get("seendate"))

@@ -25,8 +25,9 @@ from webapp.core.crypto import reveal
 from webapp.monitors.sources import pushdown
 from webapp.monitors.sources.api_calls import send
 from webapp.monitors.sources.http import raise_for_status
+from webapp.core.limits import FETCHED_TEXT, MAX_AUTHOR
 from webapp.monitors.sources.base import (
-    MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
+    FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
     SourceError, clamp,
 )
 from webapp.monitors.sources.http import retry_after_seconds
@@ -98,7 +99,7 @@ def issue_item(entry, now: datetime) -> FetchedItem | None:
         return None
     title, body = entry.get("title"), entry.get("body")
     parts = [collapse_whitespace(p) for p in (title, body) if isinstance(p, str)]
-    text = truncate("\n".join(p for p in parts if p), MAX_TEXT)
+    text = truncate("\n".join(p for p in parts if p), FETCHED_TEXT)
     url = web_url(entry.get("html_url"))
     ident = url or (str(entry["id"]) if isinstance(entry.get("id"), (int, str)) else None)
     if not text or not ident:

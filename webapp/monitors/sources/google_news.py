@@ -15,8 +15,9 @@ from dataclasses import replace
 from urllib.parse import urlencode
 
 from webapp.monitors.sources import pushdown
+from webapp.core.limits import MAX_AUTHOR
 from webapp.monitors.sources.base import (
-    MAX_AUTHOR, FetchContext, FetchResult, SettingField, SourceAdapter, SourceError, SourceSettingsError,
+    FetchContext, FetchResult, SettingField, SourceAdapter, SourceError, SourceSettingsError,
     clamp,
 )
 from webapp.monitors.sources.rss import RssAdapter

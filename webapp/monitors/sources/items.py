@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from webapp.monitors.sources.base import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, FetchedItem, clamp
+from webapp.core.limits import FETCHED_TEXT, MAX_AUTHOR, MAX_EXTERNAL_ID
+from webapp.monitors.sources.base import FetchedItem, clamp
 from webapp.monitors.sources.rss import web_url
 from webapp.monitors.sources.text import truncate
 
@@ -23,7 +24,7 @@ def make_item(ident, text: str, author=None, url=None, published_at: datetime | 
     if ident is None or isinstance(ident, bool) or not isinstance(ident, (str, int)):
         return None
     ident = str(ident).strip()
-    text = truncate(text.strip(), MAX_TEXT) if isinstance(text, str) else ""
+    text = truncate(text.strip(), FETCHED_TEXT) if isinstance(text, str) else ""
     if not ident or not text:
         return None
     if published_at is not None and now is not None:

@@ -21,8 +21,9 @@ from urllib.parse import urljoin
 
 from webapp.core.crypto import reveal_settings
 from webapp.monitors.sources.api_calls import same_origin
+from webapp.core.limits import FETCHED_TEXT, MAX_AUTHOR
 from webapp.monitors.sources.base import (
-    MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
+    FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
     SourceError, SourceSettingsError, clamp,
 )
 from webapp.monitors.sources.http import get_json
@@ -181,7 +182,7 @@ def item_from(entry, fields: dict, now: datetime) -> FetchedItem | None:
     ident = _scalar_text(resolve(entry, fields["id"]))
     paths = fields["text"] if isinstance(fields["text"], list) else [fields["text"]]
     texts = [html_to_text(_scalar_text(resolve(entry, p)) or "") for p in paths]
-    text = truncate("\n".join(t for t in texts if t), MAX_TEXT)
+    text = truncate("\n".join(t for t in texts if t), FETCHED_TEXT)
     if not ident or not text:
         return None
     author = _scalar_text(resolve(entry, fields["author"])) if "author" in fields else None

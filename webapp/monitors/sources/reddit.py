@@ -31,8 +31,9 @@ from webapp.core.crypto import reveal
 from webapp.monitors.sources import pushdown
 from webapp.monitors.sources.api_calls import send
 from webapp.monitors.sources.http import raise_for_status
+from webapp.core.limits import FETCHED_TEXT, MAX_AUTHOR
 from webapp.monitors.sources.base import (
-    MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
+    FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
     SourceError, SourceSettingsError, clamp,
 )
 from webapp.monitors.sources.http import retry_after_seconds
@@ -139,7 +140,7 @@ def post_item(child, now: datetime) -> FetchedItem | None:
     data = child["data"]
     name = data.get("name") or (f"t3_{data['id']}" if isinstance(data.get("id"), str) else None)
     parts = [collapse_whitespace(p) for p in (data.get("title"), data.get("selftext")) if isinstance(p, str)]
-    text = truncate("\n".join(p for p in parts if p), MAX_TEXT)
+    text = truncate("\n".join(p for p in parts if p), FETCHED_TEXT)
     if not isinstance(name, str) or not name or not text:
         return None
     permalink = data.get("permalink")

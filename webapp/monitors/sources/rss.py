@@ -16,8 +16,9 @@ import feedparser
 
 from webapp.monitors.sources import http
 from webapp.core import egress
+from webapp.core.limits import FETCHED_TEXT, MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_URL
 from webapp.monitors.sources.base import (
-    MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL, FetchContext, FetchedItem, FetchResult, SettingField,
+    FetchContext, FetchedItem, FetchResult, SettingField,
     SourceAdapter, SourceError, SourceSettingsError, clamp,
 )
 from webapp.monitors.sources.settings_checks import settings_object
@@ -126,11 +127,11 @@ def _body_html(entry) -> str:
 
 
 def entry_text(entry) -> str:
-    """Title and body as plain text, one line each, cut to MAX_TEXT characters."""
+    """Title and body as plain text, one line each, cut to FETCHED_TEXT characters."""
     title, body = _title_text(entry), html_to_text(_body_html(entry))
     if title and body.startswith(title):  # microblog feeds repeat the body as the title
         title = ""
-    return truncate("\n".join(part for part in (title, body) if part), MAX_TEXT)
+    return truncate("\n".join(part for part in (title, body) if part), FETCHED_TEXT)
 
 
 def web_url(value) -> str | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from webapp.core import egress
-from webapp.monitors.sources.base import MAX_URL, SourceError, SourceSettingsError
+from webapp.core.limits import MAX_URL
+from webapp.monitors.sources.base import SourceError, SourceSettingsError
 
 
 def settings_object(settings) -> dict:

@@ -23,8 +23,9 @@ from webapp.core.crypto import reveal
 from webapp.monitors.sources import pushdown
 from webapp.monitors.sources.api_calls import send
 from webapp.monitors.sources.http import raise_for_status
+from webapp.core.limits import FETCHED_TEXT, MAX_AUTHOR
 from webapp.monitors.sources.base import (
-    MAX_AUTHOR, MAX_TEXT, FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
+    FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter,
     SourceError, clamp,
 )
 from webapp.monitors.sources.http import retry_after_seconds
@@ -101,7 +102,7 @@ def video_item(entry, now: datetime) -> FetchedItem | None:
         return None
     parts = [snippet.get(k) for k in ("title", "description")]
     parts = [collapse_whitespace(html.unescape(p)) for p in parts if isinstance(p, str)]
-    text = truncate("\n".join(p for p in parts if p), MAX_TEXT)
+    text = truncate("\n".join(p for p in parts if p), FETCHED_TEXT)
     if not text:
         return None
     channel = snippet.get("channelTitle")
