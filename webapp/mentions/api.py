@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import func, select
 from pydantic import BaseModel, ConfigDict, Field
 
 from webapp.people.auth import api_user
@@ -22,7 +21,6 @@ from webapp.mentions import search as mention_search
 from webapp.core.api_errors import ApiError, aware, get_or_404, json_body
 from webapp.core.schemas import MentionsQuery
 from webapp.ingest.models import Mention
-from webapp.monitors.models import Source
 
 bp = Blueprint("mentions", __name__)
 
@@ -125,17 +123,9 @@ def _mention_dict(m: Mention, kind: str) -> dict:
 def list_mentions(monitor_id: int):
     monitor = get_or_404(Monitor, monitor_id, "monitor")
     q = MentionsQuery.model_validate(request.args.to_dict())
-    filters = [Mention.monitor_id == monitor.id]
-    if q.since:
-        filters.append(Mention.published_at >= aware(q.since))
-    if q.until:
-        filters.append(Mention.published_at < aware(q.until))
-    if q.label:
-        filters.append(Mention.label == q.label)
-    total = db.session.execute(select(func.count()).select_from(Mention).where(*filters)).scalar()
-    rows = db.session.execute(
-        select(Mention, Source.kind).join(Source, Source.id == Mention.source_id).where(*filters)
-        .order_by(Mention.published_at.desc(), Mention.id.desc()).limit(q.limit).offset(q.offset)
-    ).all()
+    # The mentions page's filter and order (newest first); the API pages by limit and offset.
+    spec = mention_search.MentionFilter(since=aware(q.since), until=aware(q.until), label=q.label)
+    total = mention_search.count(db.session, monitor.id, spec)
+    rows = mention_search.window(db.session, monitor.id, spec, q.limit, q.offset)
     return jsonify({"items": [_mention_dict(m, kind) for m, kind in rows], "total": total,
                     "limit": q.limit, "offset": q.offset})
