@@ -120,3 +120,17 @@ def test_loopback_feed_is_refused_without_the_allowlist(app, feed_server):
         assert report.status == "error" and "blocked" in report.error
         assert state["hits"] == 0
         assert db.session.execute(select(func.count()).select_from(Mention)).scalar() == 0
+
+
+def test_a_query_that_does_not_parse_costs_no_fetch(app, feed_server):
+    url, state = feed_server
+    monitor_id, _ = new_monitor(app, query="acme", sources=[{"kind": "rss", "url": url}])
+    with app.app_context():
+        from webapp.monitors.models import Monitor
+
+        db.session.get(Monitor, monitor_id).query = "(acme"   # saved before the rules got stricter
+        db.session.commit()
+        source = db.session.execute(select(Source).where(Source.kind == "rss")).scalar_one()
+        report = fetching.run_fetch(db.session, runtime.bus(), source.id, 1, runtime.egress_policy(), NOW)
+        assert (report.status, report.error_code, report.fetched) == ("error", "QueryError", 0)
+        assert state["hits"] == 0

@@ -90,9 +90,9 @@ def run_fetch(session, bus: Bus, source_id: int, slot: int, policy,
     retry_after = None
     try:
         adapter = get_adapter(source.kind)
+        query = compile_query(monitor.query)  # before any request: a bad query costs no fetch
         ctx = FetchContext(policy=policy, monitor_query=monitor.query, now=now)
         result = adapter.fetch(dict(source.settings or {}), dict(source.cursor or {}), ctx)
-        query = compile_query(monitor.query)
         matching = [item for item in result.items if query.matches(item.text)]
         report.fetched = len(result.items)
         metrics.mentions_fetched(source.kind, report.fetched)
