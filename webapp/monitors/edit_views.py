@@ -15,11 +15,11 @@ from webapp.monitors.forms import MonitorEditForm
 from webapp.monitors.models import Monitor
 from webapp.monitors.services import preview as previews
 from webapp.monitors.services.edit import update_monitor
-from webapp.monitors.services.manage import MonitorInvalid
+from webapp.monitors.services.manage import MonitorInvalid, source_summary
+from webapp.monitors.source_forms import SourceInputs, page_status, submit
 from webapp.core.query import QueryError
 
 bp = Blueprint("monitor_edit", __name__)
-
 
 
 def _ids(name: str) -> set[int]:
@@ -27,7 +27,7 @@ def _ids(name: str) -> set[int]:
     return {int(v) for v in request.form.getlist(name) if v.isdigit()}
 
 
-def _render(monitor: Monitor, form: MonitorEditForm, result=None, status: int = 200):
+def _render(monitor: Monitor, form: MonitorEditForm, sources: SourceInputs, result=None, status: int = 200):
     if request.method == "POST":
         enabled, remove = _ids("enabled"), _ids("remove")
     else:
@@ -35,21 +35,13 @@ def _render(monitor: Monitor, form: MonitorEditForm, result=None, status: int = 
     items = []
     if result is not None:
         items = [{**item, "html": previews.render_marked(item["text"], item["spans"])} for item in result.items]
-    return render_template("monitors/edit.html", monitor=monitor, form=form, enabled=enabled, remove=remove,
+    return render_template("monitors/edit.html", monitor=monitor, form=form, sources=sources, enabled=enabled,
+                           remove=remove, summaries={s.id: source_summary(s) for s in monitor.fetched_sources},
                            preview=result, items=items), status
 
 
-def _attach_errors(form: MonitorEditForm, errors: dict[str, str], specs: list[dict]) -> None:
-    """Show service-level validation errors next to the field they came from."""
-    for key, message in errors.items():
-        if key in ("name", "query"):
-            field = getattr(form, key)
-        else:  # sources[i].url: the i-th new feed line; "sources": the whole list
-            field = form.rss_urls
-            index = int(key.split("[", 1)[1].split("]", 1)[0]) if "[" in key else None
-            if index is not None and index < len(specs):
-                message = f"{specs[index].get('url', '')}: {message}"
-        field.errors = [*field.errors, message]
+def _sources() -> SourceInputs:
+    return SourceInputs(request.form if request.method == "POST" else None, creating=False)
 
 
 @bp.route("/monitors/<int:monitor_id>/edit", methods=["GET", "POST"])
@@ -57,19 +49,21 @@ def _attach_errors(form: MonitorEditForm, errors: dict[str, str], specs: list[di
 def edit(monitor_id: int):
     monitor = db.get_or_404(Monitor, monitor_id)
     form = MonitorEditForm(obj=monitor) if request.method == "GET" else MonitorEditForm()
-    if form.validate_on_submit():
-        specs = form.source_specs()
+    sources = _sources()
+
+    def save(specs):
         try:
-            update_monitor(db.session, monitor, name=form.name.data, query=form.query.data or "",
-                           enabled=_ids("enabled"), remove=_ids("remove"), add=specs,
-                           policy=runtime.egress_policy())
-        except MonitorInvalid as exc:
+            return update_monitor(db.session, monitor, name=form.name.data, query=form.query.data or "",
+                                  enabled=_ids("enabled"), remove=_ids("remove"), add=specs,
+                                  policy=runtime.egress_policy())
+        except MonitorInvalid:
             db.session.rollback()
-            _attach_errors(form, exc.errors, specs)
-        else:
-            flash(f"Monitor “{monitor.name}” saved.")
-            return redirect(url_for("monitors.detail", monitor_id=monitor.id))
-    return _render(monitor, form, status=400 if form.errors else 200)
+            raise
+
+    if submit(form, sources, save) is not None:
+        flash(f"Monitor “{monitor.name}” saved.")
+        return redirect(url_for("monitors.detail", monitor_id=monitor.id))
+    return _render(monitor, form, sources, status=page_status(form, sources))
 
 
 @bp.post("/monitors/<int:monitor_id>/edit/preview")
@@ -90,4 +84,4 @@ def preview(monitor_id: int):
             result = previews.preview(db.session, monitor.id, form.query.data or "")
         except QueryError as exc:
             form.query.errors = [str(exc)]
-    return _render(monitor, form, result, status=400 if form.query.errors else 200)
+    return _render(monitor, form, _sources(), result, status=400 if form.query.errors else 200)

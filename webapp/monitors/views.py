@@ -15,7 +15,8 @@ from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.monitors.models import Monitor
 from webapp.insights import dashboard
 from webapp.ingest import rollups
-from webapp.monitors.services.manage import MonitorInvalid, create_monitor
+from webapp.monitors.services.manage import create_monitor
+from webapp.monitors.source_forms import SourceInputs, page_status, submit
 from webapp.insights.page_cache import PageCache
 
 bp = Blueprint("monitors", __name__)
@@ -37,31 +38,15 @@ def index():
 @bp.route("/monitors/new", methods=["GET", "POST"])
 @page_role("editor")
 def new():
+    """The new-monitor form: name, query, and a section per source kind (source_forms.py)."""
     form = MonitorForm()
-    if form.validate_on_submit():
-        specs = form.source_specs()
-        try:
-            monitor = create_monitor(db.session, form.name.data, form.query.data or "", specs,
-                                     runtime.egress_policy(), current_user)
-        except MonitorInvalid as exc:
-            _attach_errors(form, exc.errors, specs)
-        else:
-            flash(f"Monitor “{monitor.name}” created; its first fetch runs within a minute.")
-            return redirect(url_for("monitors.detail", monitor_id=monitor.id))
-    return render_template("monitors/new.html", form=form), (400 if form.errors else 200)
-
-
-def _attach_errors(form: MonitorForm, errors: dict[str, str], specs: list[dict]) -> None:
-    """Show service-level validation errors on the form field they came from."""
-    for key, message in errors.items():
-        if key in ("name", "query"):
-            field = getattr(form, key)
-        else:  # sources[i].field: RSS lines come first, the demo source last
-            index = int(key.split("[", 1)[1].split("]", 1)[0]) if "[" in key else 0
-            field = form.demo if specs and specs[min(index, len(specs) - 1)]["kind"] == "demo" else form.rss_urls
-            if field is form.rss_urls and index < len(specs):
-                message = f"{specs[index].get('url', '')}: {message}"
-        field.errors = [*field.errors, message]
+    sources = SourceInputs(request.form if request.method == "POST" else None, creating=True)
+    monitor = submit(form, sources, lambda specs: create_monitor(
+        db.session, form.name.data, form.query.data or "", specs, runtime.egress_policy(), current_user))
+    if monitor is not None:
+        flash(f"Monitor “{monitor.name}” created; its first fetch runs within a minute.")
+        return redirect(url_for("monitors.detail", monitor_id=monitor.id))
+    return render_template("monitors/new.html", form=form, sources=sources), page_status(form, sources)
 
 
 @bp.get("/monitors/<int:monitor_id>")

@@ -116,13 +116,30 @@ def system_source(monitor: Monitor, kind: str) -> Source:
     raise LookupError(f"monitor {monitor.id} has no {kind} source")
 
 
-def source_dict(source: Source) -> dict:
-    """A source as the API shows it: credentials are write-only and never returned."""
+def shown_settings(source: Source) -> dict:
+    """A source's settings without its credentials, which are write-only and never shown."""
     try:
         secret = {f.name for f in get_adapter(source.kind).fields if f.secret}
     except UnknownSourceKind:
         secret = set()
-    shown = {k: v for k, v in (source.settings or {}).items() if k not in secret}
+    return {k: v for k, v in (source.settings or {}).items() if k not in secret}
+
+
+def source_summary(source: Source) -> str:
+    """One line naming what a source reads, for pages (`url: ... · tag: ...`; never a credential)."""
+    parts = []
+    for key, value in shown_settings(source).items():
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        parts.append(f"{key}: {value}")
+    return " · ".join(parts)
+
+
+def source_dict(source: Source) -> dict:
+    """A source as the API shows it: credentials are write-only and never returned."""
+    shown = shown_settings(source)
     return {
         "id": source.id, "kind": source.kind, "every": source.every, "enabled": source.enabled,
         **shown,

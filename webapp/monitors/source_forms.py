@@ -1,0 +1,223 @@
+"""The source part of the monitor forms (new and edit), built from each adapter's declared settings.
+
+Why: every adapter declares its settings as `SettingField`s, so the pages build one section per
+registered kind from them (a new kind shows up by registering it) and validate what was typed with
+the same `check_sources` the API uses: this module only turns inputs into source specs and puts the
+service's errors back next to the input they came from, so page and API cannot drift.
+
+Input names: a `src-<kind>` box adds the kind's source, `src-<kind>-<setting>` carries a setting and
+`src-<kind>-every` its interval. Three names of the earlier hand-written form are kept (LEGACY):
+`rss_urls` (feed URLs, one per line, one RSS source each), `demo` (the demo box) and `every` (the
+RSS interval, and the demo's when its own is empty). Credentials are write-only password inputs
+that never render a value. A section is added only when its box is ticked (the small script ticks
+it on typing); typed settings in an unticked section are an error, never silently dropped, and
+never an accidental source from a browser's autofill.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms.form import BaseForm
+from wtforms.validators import Length, NumberRange, Optional
+
+from webapp.monitors.services.manage import MAX_EVERY, MonitorInvalid
+from webapp.monitors.sources import REGISTRY, SourceAdapter
+
+# Input names of the earlier hand-written form, still accepted (and rendered) under these names.
+LEGACY = {("rss", "url"): "rss_urls", ("rss", "every"): "every", ("demo", "add"): "demo"}
+FIRST_KINDS = ("rss", "demo")  # shown first and open, as the earlier form showed them
+_ERROR_KEY = re.compile(r"sources\[(\d+)\](?:\.(\w+))?")
+
+
+def input_name(kind: str, part: str = "add") -> str:
+    """The HTML name of a section's input: `part` is a setting name, 'every' or 'add'."""
+    if (kind, part) in LEGACY:
+        return LEGACY[(kind, part)]
+    return f"src-{kind}" if part == "add" else f"src-{kind}-{part}"
+
+
+def ordered_kinds() -> list[str]:
+    """Every registered kind: RSS and demo first, then the others by name."""
+    return [k for k in FIRST_KINDS if k in REGISTRY] + sorted(k for k in REGISTRY if k not in FIRST_KINDS)
+
+
+def _every_field(adapter: SourceAdapter, creating: bool):
+    """The interval input: RSS keeps the earlier integer field, the other kinds take text that
+    check_sources judges (so a wrong value gets the API's own message)."""
+    if adapter.kind == "rss":
+        return IntegerField(
+            "Fetch every (seconds)" if creating else "Fetch new feeds every (seconds)",
+            default=300 if creating else None, validators=[Optional(), NumberRange(min=60, max=MAX_EVERY)],
+            description=f"At least {adapter.min_every}; empty: {adapter.default_every}. "
+                        "Also the demo source's interval when its own is empty.")
+    return StringField("Fetch every (seconds)", validators=[Optional(), Length(max=12)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "off"},
+                       description=f"At least {adapter.min_every}; empty: {adapter.default_every}.")
+
+
+def _setting_field(adapter: SourceAdapter, setting):
+    label = f"{setting.label} (required)" if setting.required else setting.label
+    if setting.secret:  # write-only: PasswordField never renders a value back
+        return PasswordField(label, description=f"{setting.help} Write-only: never shown again.",
+                             render_kw={"autocomplete": "new-password"})
+    if (adapter.kind, setting.name) == ("rss", "url"):
+        return TextAreaField("RSS / Atom feeds", validators=[Length(max=20_000)],
+                             description=f"{setting.help} One feed URL per line.")
+    return StringField(label, description=setting.help, render_kw={"autocomplete": "off"})
+
+
+@dataclass
+class Section:
+    """One kind's inputs, bound to the request: the add box (None for RSS, whose lines add), the
+    settings by setting name, and the interval."""
+
+    adapter: SourceAdapter
+    form: BaseForm
+    add: object | None
+    settings: dict = field(default_factory=dict)
+    every: object = None
+
+    @property
+    def kind(self) -> str:
+        return self.adapter.kind
+
+    @property
+    def inputs(self) -> list:
+        return [f for f in (self.add, *self.settings.values(), self.every) if f is not None]
+
+    @property
+    def open(self) -> bool:
+        """Shown unfolded: RSS and demo always, the others when used or wrong."""
+        return self.kind in FIRST_KINDS or bool(self.add is not None and self.add.data) \
+            or any(f.errors for f in self.inputs)
+
+    def typed(self) -> bool:
+        """Whether any setting was typed in (an interval alone does not count)."""
+        return any((f.data or "").strip() for f in self.settings.values())
+
+
+def _section(adapter: SourceAdapter, formdata, creating: bool) -> Section:
+    kind = adapter.kind
+    parts = [] if kind == "rss" else [("add", BooleanField(f"Add {adapter.label}"))]
+    parts += [(s.name, _setting_field(adapter, s)) for s in adapter.fields]
+    parts.append(("every", _every_field(adapter, creating)))
+    names = [part for part, _ in parts]
+    if len(set(names)) != len(names):  # a setting called 'add' or 'every' would shadow an input
+        raise ValueError(f"{kind}: a setting is named like the form's own 'add' or 'every' input")
+    form = BaseForm([(input_name(kind, part), unbound) for part, unbound in parts])
+    form.process(formdata)
+    bound = {part: form[input_name(kind, part)] for part, _ in parts}
+    every, add = bound.pop("every"), bound.pop("add", None)
+    return Section(adapter, form, add, bound, every)
+
+
+@dataclass
+class _Origin:
+    """Where the i-th spec came from: its section and, for an RSS line, the URL to prefix errors with."""
+
+    section: Section
+    line: str | None = None
+
+
+class SourceInputs:
+    """The source sections of one request: read them, turn them into specs, attach errors."""
+
+    def __init__(self, formdata=None, *, creating: bool):
+        self.sections = [_section(REGISTRY[k], formdata, creating) for k in ordered_kinds()]
+        self.by_kind = {s.kind: s for s in self.sections}
+        self.errors: list[str] = []  # about the sources as a whole
+        self._origins: list[_Origin] = []
+
+    def validate(self) -> bool:
+        """Input-level checks only (the intervals' ranges, ticked boxes); settings are the service's."""
+        ok = all([s.form.validate() for s in self.sections])
+        for section in self.sections:
+            if section.add is not None and not section.add.data and section.typed():
+                section.add.errors = [*section.add.errors, f"Tick “{section.add.label.text}” to add this "
+                                      "source, or clear its fields."]
+                ok = False
+        return ok
+
+    def specs(self) -> list[dict]:
+        """Source specs as create_monitor / update_monitor take them; remembers where each came from."""
+        self._origins, specs = [], []
+        legacy_every = self.by_kind["rss"].every.data if "rss" in self.by_kind else None
+        for section in self.sections:
+            every = _every(section.every.data)
+            if every is None and section.kind == "demo":
+                every = legacy_every
+            extra = {} if every is None else {"every": every}
+            if section.kind == "rss":
+                for line in (section.settings["url"].data or "").splitlines():
+                    if line.strip():
+                        specs.append({"kind": "rss", "url": line.strip(), **extra})
+                        self._origins.append(_Origin(section, line.strip()))
+                continue
+            if not section.add.data:
+                continue
+            values = {name: f.data for name, f in section.settings.items() if (f.data or "").strip()}
+            specs.append({"kind": section.kind, **values, **extra})
+            self._origins.append(_Origin(section))
+        return specs
+
+    def attach(self, errors: dict[str, str], form=None) -> None:
+        """Show the service's errors (keyed `name`, `sources[i].url`, ...) next to their input;
+        `form` holds the monitor's own fields (name, query)."""
+        for key, message in errors.items():
+            target = form[key] if form is not None and key in form else None
+            match = _ERROR_KEY.fullmatch(key)
+            if target is None and match and int(match[1]) < len(self._origins):
+                origin = self._origins[int(match[1])]
+                target = self._input_for(origin.section, match[2])
+                if origin.line is not None:
+                    message = f"{origin.line}: {message}"
+            if target is None:
+                self.errors.append(message)
+            else:
+                target.errors = [*target.errors, message]
+
+    def _input_for(self, section: Section, part: str | None):
+        if part == "every":
+            # The demo may have taken the RSS interval: the error goes where the value was typed.
+            if section.every.data in (None, "") and section.kind == "demo":
+                return self.by_kind["rss"].every
+            return section.every
+        return section.settings.get(part) or section.add or section.settings.get("url")
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors) or any(f.errors for s in self.sections for f in s.inputs)
+
+
+def _every(value):
+    """An interval as typed: an int for digits, None when empty, else the text for check_sources
+    to refuse with its own message."""
+    if value is None or isinstance(value, int):
+        return value
+    value = value.strip()
+    if not value:
+        return None
+    return int(value) if value.isascii() and value.isdigit() else value
+
+
+def submit(form, sources: SourceInputs, save):
+    """One path for the new and edit pages: when the page was posted, check the monitor's own
+    fields and the sources' inputs, then `save(specs)` (a service call that validates the
+    settings); the service's errors land next to their inputs. Returns what `save` returned,
+    or None when nothing was saved."""
+    if not form.is_submitted():
+        return None
+    if not all([form.validate(), sources.validate()]):  # both, so that every error shows
+        return None
+    try:
+        return save(sources.specs())
+    except MonitorInvalid as exc:
+        sources.attach(exc.errors, form)
+        return None
+
+
+def page_status(form, sources: SourceInputs) -> int:
+    """400 when the page shows an error, 200 otherwise."""
+    return 400 if form.errors or sources.has_errors else 200
