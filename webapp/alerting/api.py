@@ -17,7 +17,7 @@ from webapp.core.extensions import db
 from webapp.alerting.models import AlertEvent, Delivery, Notifier, Rule, Silence
 from webapp.monitors.models import Monitor
 from webapp.alerting import backtest, rules, silences
-from webapp.alerting.conditions import RuleParams
+from webapp.alerting.kinds import RuleParams
 from webapp.alerting.notifiers import Context, NotifierInvalid, delivery, dispatch, manage
 from webapp.alerting.schemas import AlertsQuery, NotifierIn, SilenceIn
 from webapp.core.api_errors import ApiError, aware, get_or_404, json_body
@@ -95,7 +95,7 @@ def list_rules(monitor_id: int):
 @api_user("editor")
 def new_rule(monitor_id: int):
     monitor = get_or_404(Monitor, monitor_id, "monitor")
-    spec = rules.RuleIn.model_validate(json_body())
+    spec = rules.rule_in().model_validate(json_body())
     try:
         rule = rules.create_rule(db.session, monitor, spec, g.api_user)
     except rules.RuleInvalid as exc:
@@ -136,7 +136,7 @@ def backtest_rule(rule_id: int):
 @api_user("viewer")
 def backtest_unsaved_rule(monitor_id: int):
     monitor = get_or_404(Monitor, monitor_id, "monitor")
-    spec = rules.RuleIn.model_validate(json_body())
+    spec = rules.rule_in().model_validate(json_body())
     errors = rules.check_rule(spec)
     if errors:
         raise _invalid(rules.RuleInvalid(errors).detail())

@@ -1,9 +1,10 @@
 """Backtest: replay a rule (saved or not) over the stored data of the past 30 days.
 
-Window rules are replayed slot by slot over the 15-minute rollups with the same pure functions
-live evaluation uses (evaluate, baseline_for, next_state), so the chart shows exactly when the
-rule would have fired and resolved. mention_match rules are replayed over the matching
-mentions' publication times, grouped into digests as the live rule would send them.
+How a rule is replayed follows its kind's `mode` (the `REPLAYS` and `TRACES` tables): window
+kinds slot by slot over the 15-minute rollups with the same pure functions live evaluation uses
+(the kind's reach, baseline and observe, then next_state), so the chart shows exactly when the
+rule would have fired and resolved; digest kinds over the matching mentions' publication times,
+grouped into digests as the live rule would send them.
 """
 from __future__ import annotations
 
@@ -15,9 +16,7 @@ import plotly.graph_objects as go
 from sqlalchemy import select
 
 from webapp.ingest.models import Mention
-from webapp.core.query import compile_query
-from webapp.alerting import baseline as baselines
-from webapp.alerting.conditions import RuleParams, evaluate
+from webapp.alerting.kinds import RuleParams, get_kind
 from webapp.alerting.state import StateSnapshot, cooled_down, next_state
 from webapp.alerting.windows import STEP, BucketSeries, floor_step, load_series, slot_end, window_slot
 
@@ -53,13 +52,13 @@ def replay(params: RuleParams, series: BucketSeries, start: datetime, end: datet
            lag_seconds: int = 0) -> Backtest:
     """Evaluate a window rule at every 15-minute slot end in (start, end] (pure)."""
     result = Backtest(params.kind, start, end)
+    kind = get_kind(params.kind)
     state = StateSnapshot("normal", start)
     lag = timedelta(seconds=lag_seconds)
     t = floor_step(start) + STEP
     while t <= end:
         stats = series.window(t, params.length)
-        base = baselines.baseline_for(series, t, params.length) if params.kind == "volume_spike" else None
-        obs = evaluate(params, stats, base)
+        obs = kind.observe(params, stats, kind.baseline(series, t, params.length))
         now = t + lag
         step = next_state(state, obs, now, params)
         if step.fired:
@@ -115,54 +114,70 @@ def replay_digests(params: RuleParams, match_times: list[datetime], start: datet
     return result
 
 
+def _replay_windows(session, monitor_id: int, params: RuleParams, start: datetime, end: datetime,
+                    lag_seconds: int) -> Backtest:
+    series = load_series(session, monitor_id, start - get_kind(params.kind).reach(params), end)
+    return replay(params, series, start, end, lag_seconds)
+
+
+def _replay_digests(session, monitor_id: int, params: RuleParams, start: datetime, end: datetime,
+                    _lag_seconds: int) -> Backtest:
+    matches = get_kind(params.kind).matcher(params)
+    rows = session.execute(
+        select(Mention.published_at, Mention.text).where(
+            Mention.monitor_id == monitor_id, Mention.published_at >= start, Mention.published_at < end)
+        .order_by(Mention.published_at.desc()).limit(MAX_MENTIONS)).all()
+    return replay_digests(params, sorted(ts for ts, text in rows if matches(text)), start, end)
+
+
+REPLAYS = {"window": _replay_windows, "digest": _replay_digests}
+
+
 def run_backtest(session, monitor_id: int, params: RuleParams, now: datetime, lag_seconds: int = 120) -> Backtest:
     """Replay `params` over the monitor's past 30 days, ending at the last evaluated slot."""
     end = slot_end(window_slot(now, lag_seconds))
-    start = end - SPAN
-    if params.kind == "mention_match":
-        query = compile_query(params.settings.get("query", ""))
-        rows = session.execute(
-            select(Mention.published_at, Mention.text).where(
-                Mention.monitor_id == monitor_id, Mention.published_at >= start, Mention.published_at < end)
-            .order_by(Mention.published_at.desc()).limit(MAX_MENTIONS)).all()
-        times = sorted(ts for ts, text in rows if query.matches(text))
-        return replay_digests(params, times, start, end)
-    reach = params.length + (baselines.SPAN if params.kind == "volume_spike" else timedelta(0))
-    series = load_series(session, monitor_id, start - reach, end)
-    return replay(params, series, start, end, lag_seconds)
+    return REPLAYS[get_kind(params.kind).mode](session, monitor_id, params, end - SPAN, end, lag_seconds)
 
 
 def _plain(fig: go.Figure) -> dict:
     return json.loads(fig.to_json())
 
 
+def _digest_traces(fig: go.Figure, result: Backtest, x: list[str]) -> None:
+    """Matching mentions per hour, and a marker where each digest would have been sent."""
+    fig.add_trace(go.Bar(x=x, y=result.values, name="matching mentions per hour", marker_color=COLORS["value"]))
+    sent = [a.isoformat() for a, _ in result.firings]
+    fig.add_trace(go.Scatter(x=sent, y=result.digest_sizes, mode="markers", name="digest sent",
+                             marker=dict(color=COLORS["firing"], size=10, symbol="triangle-up")))
+
+
+def _window_traces(fig: go.Figure, result: Backtest, x: list[str]) -> None:
+    """The value and threshold lines, markers where it would fire and resolve, shaded firings."""
+    fig.add_trace(go.Scatter(x=x, y=result.values, mode="lines", name="value", connectgaps=False,
+                             line=dict(color=COLORS["value"], width=1.5)))
+    fig.add_trace(go.Scatter(x=x, y=result.thresholds, mode="lines", name="threshold", connectgaps=False,
+                             line=dict(color=COLORS["threshold"], dash="dash", width=1)))
+    value_at = dict(zip(result.times, result.values))
+    fired = [a for a, _ in result.firings]
+    resolved = [b for _, b in result.firings if b is not None]
+    fig.add_trace(go.Scatter(x=[t.isoformat() for t in fired], y=[value_at.get(t) for t in fired],
+                             mode="markers", name="would fire",
+                             marker=dict(color=COLORS["firing"], size=10, symbol="triangle-up")))
+    fig.add_trace(go.Scatter(x=[t.isoformat() for t in resolved], y=[value_at.get(t) for t in resolved],
+                             mode="markers", name="would resolve",
+                             marker=dict(color=COLORS["resolved"], size=9, symbol="circle")))
+    for a, b in result.firings:
+        fig.add_vrect(x0=a.isoformat(), x1=(b or result.end).isoformat(), fillcolor=COLORS["firing"],
+                      opacity=0.12, line_width=0, layer="below")
+
+
+TRACES = {"window": _window_traces, "digest": _digest_traces}
+
+
 def figure(result: Backtest, title: str = "Backtest: the past 30 days") -> dict:
     """A Plotly figure: the rule's value, its threshold, and shaded spans where it was firing."""
-    x = [t.isoformat() for t in result.times]
     fig = go.Figure()
-    if result.kind == "mention_match":
-        fig.add_trace(go.Bar(x=x, y=result.values, name="matching mentions per hour",
-                             marker_color=COLORS["value"]))
-        sent = [a.isoformat() for a, _ in result.firings]
-        fig.add_trace(go.Scatter(x=sent, y=result.digest_sizes, mode="markers", name="digest sent",
-                                 marker=dict(color=COLORS["firing"], size=10, symbol="triangle-up")))
-    else:
-        fig.add_trace(go.Scatter(x=x, y=result.values, mode="lines", name="value", connectgaps=False,
-                                 line=dict(color=COLORS["value"], width=1.5)))
-        fig.add_trace(go.Scatter(x=x, y=result.thresholds, mode="lines", name="threshold", connectgaps=False,
-                                 line=dict(color=COLORS["threshold"], dash="dash", width=1)))
-        value_at = dict(zip(result.times, result.values))
-        fired = [a for a, _ in result.firings]
-        resolved = [b for _, b in result.firings if b is not None]
-        fig.add_trace(go.Scatter(x=[t.isoformat() for t in fired], y=[value_at.get(t) for t in fired],
-                                 mode="markers", name="would fire",
-                                 marker=dict(color=COLORS["firing"], size=10, symbol="triangle-up")))
-        fig.add_trace(go.Scatter(x=[t.isoformat() for t in resolved], y=[value_at.get(t) for t in resolved],
-                                 mode="markers", name="would resolve",
-                                 marker=dict(color=COLORS["resolved"], size=9, symbol="circle")))
-        for a, b in result.firings:
-            fig.add_vrect(x0=a.isoformat(), x1=(b or result.end).isoformat(), fillcolor=COLORS["firing"],
-                          opacity=0.12, line_width=0, layer="below")
+    TRACES[get_kind(result.kind).mode](fig, result, [t.isoformat() for t in result.times])
     fig.update_layout(title=title, margin=dict(l=48, r=16, t=36, b=36), height=340, template="plotly_white",
                       hovermode="x unified", legend=dict(orientation="h", y=-0.2))
     return _plain(fig)

@@ -3,9 +3,13 @@
 `evaluate_rule(session, rule_id, slot, now=...)` first claims the slot with a conditional UPDATE
 of the rule's `last_slot` (only a newer slot passes), so a second run of the same slot, from a
 duplicate task or a second scheduler, changes nothing and sends nothing. Then it reads the
-window, decides with the pure functions (evaluate, next_state / next_digest), and writes the
+window, decides with the pure functions (the kind's observe, next_state / next_digest), and writes the
 new state, the event and one delivery row per notifier; all of it commits together. Sending
 happens afterwards, in notify.deliver tasks, for the delivery ids the report lists.
+
+How a rule is evaluated depends on its kind's `mode` (webapp.alerting.kinds): "window" kinds
+once per closed 15-minute bucket over rollups, "digest" kinds once a minute over new mentions;
+`SLOTS` and `RUNNERS` are the tables that dispatch on it.
 """
 from __future__ import annotations
 
@@ -18,9 +22,7 @@ from webapp.alerting.models import AlertEvent, AlertState, Rule
 from webapp.ingest.models import Mention
 from webapp.monitors.models import Monitor
 from webapp.alerting.notifiers.delivery import outbox
-from webapp.core.query import compile_query
-from webapp.alerting import baseline as baselines
-from webapp.alerting.conditions import RuleParams, evaluate
+from webapp.alerting.kinds import RuleParams, get_kind
 from webapp.alerting.payload import SAMPLES, alert_payload, mention_sample
 from webapp.alerting.silences import active_silences
 from webapp.alerting.state import StateSnapshot, active_silence, next_digest, next_state
@@ -43,9 +45,14 @@ class EvalReport:
     deliveries: list[int] = field(default_factory=list)
 
 
+SLOTS = {"window": window_slot, "digest": lambda now, _lag: minute_slot(now)}
+SAMPLE_ORDER = {"lowest": (Mention.compound.asc(),), "highest": (Mention.compound.desc(),),
+                "newest": (Mention.published_at.desc(), Mention.id.desc())}
+
+
 def slot_for(kind: str, now: datetime, lag_seconds: int = DEFAULT_LAG) -> int:
-    """Window rules: one slot per closed 15-minute bucket; mention_match: one per minute."""
-    return minute_slot(now) if kind == "mention_match" else window_slot(now, lag_seconds)
+    """Window kinds: one slot per closed 15-minute bucket; digest kinds: one per minute."""
+    return SLOTS[get_kind(kind).mode](now, lag_seconds)
 
 
 def due(session, now: datetime, lag_seconds: int = DEFAULT_LAG) -> list[tuple[int, int]]:
@@ -86,22 +93,18 @@ def evaluate_rule(session, rule_id: int, slot: int, *, now: datetime | None = No
     if not rule.enabled:
         session.commit()
         return EvalReport(rule_id, slot, "disabled")
-    if rule.kind == "mention_match":
-        report = _digest(session, rule, slot, now, lag_seconds, public_url)
-    else:
-        report = _window(session, rule, slot, now, public_url)
+    report = RUNNERS[get_kind(rule.kind).mode](session, rule, slot, now, lag_seconds, public_url)
     session.commit()
     return report
 
 
-def _window(session, rule: Rule, slot: int, now: datetime, public_url: str) -> EvalReport:
+def _window(session, rule: Rule, slot: int, now: datetime, _lag_seconds: int, public_url: str) -> EvalReport:
     params = RuleParams.of(rule)
+    kind = get_kind(rule.kind)
     end = slot_end(slot)
-    reach = params.length + (baselines.SPAN if rule.kind == "volume_spike" else timedelta(0))
-    series = load_series(session, rule.monitor_id, end - reach, end)
+    series = load_series(session, rule.monitor_id, end - kind.reach(params), end)
     stats = series.window(end, params.length)
-    base = baselines.baseline_for(series, end, params.length) if rule.kind == "volume_spike" else None
-    obs = evaluate(params, stats, base)
+    obs = kind.observe(params, stats, kind.baseline(series, end, params.length))
     state = rule.state
     step = next_state(StateSnapshot.of(state), obs, now, params)
     state.last_value = obs.value
@@ -122,8 +125,8 @@ def _digest(session, rule: Rule, slot: int, now: datetime, lag_seconds: int, pub
             Mention.monitor_id == rule.monitor_id, Mention.ingested_at <= scan_end,
             or_(Mention.ingested_at > cursor_at, and_(Mention.ingested_at == cursor_at, Mention.id > cursor_id)))
         .order_by(Mention.ingested_at, Mention.id).limit(MAX_SCAN)).scalars())
-    query = compile_query(params.settings.get("query", ""))
-    matched = [m for m in rows if query.matches(m.text)]
+    matches = get_kind(rule.kind).matcher(params)
+    matched = [m for m in rows if matches(m.text)]
     step = next_digest(StateSnapshot.of(state), len(matched), now, params)
     if step.advance and rows:
         state.cursor_at, state.cursor_id = rows[-1].ingested_at, rows[-1].id
@@ -135,6 +138,9 @@ def _digest(session, rule: Rule, slot: int, now: datetime, lag_seconds: int, pub
                    fired=step.send, value=float(len(matched)), threshold=None, details=details,
                    samples=lambda: [mention_sample(m) for m in matched[:cap]],
                    more=max(len(matched) - cap, 0))
+
+
+RUNNERS = {"window": _window, "digest": _digest}
 
 
 def _record(session, rule: Rule, state: AlertState, *, slot, now, public_url, to_state, since, changed,
@@ -171,12 +177,8 @@ def _record(session, rule: Rule, state: AlertState, *, slot, now, public_url, to
 
 def sample_mentions(session, rule: Rule, start: datetime, end: datetime) -> list[dict]:
     """Up to five mentions of the window that show why the rule fired."""
+    label, order = get_kind(rule.kind).samples(RuleParams.of(rule))
     q = select(Mention).where(Mention.monitor_id == rule.monitor_id, Mention.published_at >= start,
-                              Mention.published_at < end)
-    if rule.kind == "avg_sentiment":
-        q = q.order_by(Mention.compound.asc() if rule.op in ("<", "<=") else Mention.compound.desc())
-    elif rule.kind == "negative_share":
-        q = q.where(Mention.label == "negative").order_by(Mention.compound.asc())
-    else:
-        q = q.order_by(Mention.published_at.desc(), Mention.id.desc())
+                              Mention.published_at < end, *([Mention.label == label] if label else []))
+    q = q.order_by(*SAMPLE_ORDER[order])
     return [mention_sample(m) for m in session.execute(q.limit(SAMPLES)).scalars()]

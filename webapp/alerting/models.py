@@ -15,7 +15,6 @@ from webapp.ingest.models import Mention
 from webapp.core.types import UTCDateTime, utcnow
 
 NOTIFIER_KINDS = ("email", "webhook")
-RULE_KINDS = ("avg_sentiment", "negative_share", "volume_spike", "mention_match")
 WINDOWS = ("15m", "1h", "6h", "24h")
 OPS = ("<", "<=", ">", ">=")
 STATES = ("normal", "pending", "firing", "resolved", "nodata")
@@ -74,7 +73,7 @@ class Rule(db.Model):
         db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False, index=True
     )
     name = db.Column(db.String(120), nullable=False)
-    kind = db.Column(db.String(32), nullable=False)
+    kind = db.Column(db.String(32), nullable=False)   # a registered kind: webapp.alerting.kinds
     window = db.Column(db.String(4), nullable=False, default="1h")
     op = db.Column(db.String(2))
     threshold = db.Column(db.Float)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic.json_schema import models_json_schema
 
-from webapp.alerting.rules import RuleIn
+from webapp.alerting.rules import rule_in
 from webapp.alerting.schemas import NotifierIn, SilenceIn
 from webapp.core.openapi import ERROR, MONITOR_ID, REF, _json, _params, _ref
 
@@ -17,7 +17,7 @@ def _obj(**properties) -> dict:
 
 
 def schemas() -> dict:
-    _, defs = models_json_schema([(m, "validation") for m in (NotifierIn, RuleIn, SilenceIn)], ref_template=REF)
+    _, defs = models_json_schema([(m, "validation") for m in (NotifierIn, rule_in(), SilenceIn)], ref_template=REF)
     found = defs["$defs"]
     found["Notifier"] = _obj(id={"type": "integer"}, kind={"type": "string", "enum": ["webhook", "email"]},
                              name={"type": "string"}, url={"type": "string"},

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from webapp.alerting.kinds import get_kind
+
 SAMPLES = 5
 TEXT_CHARS = 500
 TYPES = {"firing": "alert.firing", "reminder": "alert.firing", "resolved": "alert.resolved"}
@@ -25,15 +27,15 @@ def alert_payload(*, notification: str, at: datetime, rule, monitor, value, thre
                   samples: list[dict], public_url: str, event_id: int, details: dict | None = None,
                   more: int = 0) -> dict:
     """The payload of a firing / reminder / resolved notification of `rule`."""
-    digest = rule.kind == "mention_match"
+    condition = get_kind(rule.kind).condition(rule)
     data = {
         "rule": {"id": rule.id, "name": rule.name, "kind": rule.kind},
         "monitor": {"id": monitor.id, "name": monitor.name},
         "status": "resolved" if notification == "resolved" else "firing",
         "value": value,
         "threshold": threshold,
-        "op": None if digest else (">=" if rule.kind == "volume_spike" else rule.op),
-        "window": None if digest else rule.window,
+        "op": condition["op"],
+        "window": condition["window"],
         "sample_mentions": samples[:SAMPLES],
         "link": monitor_link(public_url, monitor.id),
         "event_id": event_id,

@@ -1,26 +1,27 @@
 """Alert rules: the request shape (shared by the API and the web form), creation, descriptions.
 
-`RuleIn` checks types and ranges (pydantic); `check_rule` the rules between fields, with every
-problem keyed by the field it belongs to, so the API answers 422 and the form shows the error
-next to the field.
+The request model `RuleIn` is built from the fields the registered kinds declare
+(`webapp.alerting.kinds`), so a new kind's fields are accepted, documented and asked for by the
+form without editing this module. `rule_in()` gives the model for the kinds registered now
+(`rules.RuleIn` is the same); it checks types and ranges (pydantic). `check_rule` checks the
+rules between fields, with every problem keyed by the field it belongs to, so the API answers
+422 and the form shows the error next to the field.
 """
 from __future__ import annotations
 
-import math
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 from sqlalchemy import select
 
+from webapp.alerting.kinds import RuleParams, all_kinds, get_kind
+from webapp.alerting.kinds.base import COMMON_FIELDS, KindField, kind_fields
 from webapp.alerting.models import AlertEvent, AlertState, Notifier, Rule
-from webapp.core import query as query_language
-from webapp.alerting.conditions import DEFAULT_OP, DIGEST_DEFAULTS, VOLUME_DEFAULTS, RuleParams
 
-WEEK_SECONDS = 7 * 24 * 3600
-VOLUME_KNOBS = tuple(VOLUME_DEFAULTS)
-DIGEST_KNOBS = ("query", *DIGEST_DEFAULTS)
-THRESHOLD_RANGE = {"avg_sentiment": (-1.0, 1.0), "negative_share": (0.0, 100.0)}
+MIN_REPEAT_SECONDS = 300
+SCALARS = {"float": float, "int": int, "seconds": int, "bool": bool}
 
 
 class RuleInvalid(ValueError):
@@ -34,89 +35,113 @@ class RuleInvalid(ValueError):
         return [{"loc": k, "msg": v} for k, v in self.errors.items()]
 
 
-class RuleIn(BaseModel):
+class RuleSpec(BaseModel):
     """A rule as the API and the form take it (see CONTRACT.md)."""
 
+    # The base of the model `_model` builds (named RuleIn); its fields come from the kinds.
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["avg_sentiment", "negative_share", "volume_spike", "mention_match"]
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = None
-    window: Literal["15m", "1h", "6h", "24h"] = "1h"
-    op: Literal["<", "<=", ">", ">="] | None = None
-    threshold: float | None = Field(default=None, description="avg_sentiment: −1 to 1; negative_share: percent")
-    min_mentions: int = Field(default=5, ge=0, le=1_000_000,
-                              description="fewer mentions in the window is 'no data', not an alert")
-    for_seconds: int = Field(default=0, ge=0, le=WEEK_SECONDS, description="pending this long before firing")
-    cooldown_seconds: int = Field(default=0, ge=0, le=WEEK_SECONDS, description="no new firing before this")
-    repeat_seconds: int = Field(default=0, ge=0, le=WEEK_SECONDS, description="reminders while firing; 0 = none")
-    notifiers: list[int] = Field(default_factory=list, max_length=20)
-    enabled: bool = True
-    z: float | None = Field(default=None, gt=0, le=100, description="volume_spike: robust z-score")
-    ratio: float | None = Field(default=None, ge=1, le=1000, description="volume_spike: count / baseline median")
-    min_count: int | None = Field(default=None, ge=1, le=1_000_000_000, description="volume_spike: minimum count")
-    query: Annotated[str, StringConstraints(max_length=query_language.MAX_QUERY_LENGTH)] | None = Field(
-        default=None, description="mention_match: the query new mentions must match")
-    digest_wait_seconds: int | None = Field(default=None, ge=0, le=3600,
-                                            description="mention_match: wait after the first match")
-    digest_cap: int | None = Field(default=None, ge=1, le=5, description="mention_match: mentions per message")
 
 
-def check_rule(spec: RuleIn) -> dict[str, str]:
-    """Cross-field problems of a rule spec (empty when it is fine)."""
-    errors: dict[str, str] = {}
-    if spec.kind in THRESHOLD_RANGE:
-        low, high = THRESHOLD_RANGE[spec.kind]
-        if spec.threshold is None:
-            errors["threshold"] = f"{spec.kind} needs a threshold"
-        elif not math.isfinite(spec.threshold) or not low <= spec.threshold <= high:
-            errors["threshold"] = f"the threshold must be from {low:g} to {high:g}"
-    elif spec.op is not None or spec.threshold is not None:
-        errors["op" if spec.op is not None else "threshold"] = (
-            f"{spec.kind} takes no op or threshold"
-            + (" (it uses z, ratio and min_count)" if spec.kind == "volume_spike" else ""))
-    if spec.repeat_seconds and spec.repeat_seconds < 300:
-        errors["repeat_seconds"] = "reminders at most every 5 minutes (300 seconds), or 0 for none"
-    for knob in VOLUME_KNOBS:
-        if spec.kind != "volume_spike" and getattr(spec, knob) is not None:
-            errors[knob] = f"{knob} is a volume_spike setting"
-    for knob in DIGEST_KNOBS:
-        if spec.kind != "mention_match" and getattr(spec, knob) is not None:
-            errors[knob] = f"{knob} is a mention_match setting"
-    if spec.kind == "mention_match":
-        if not (spec.query or "").strip():
-            errors["query"] = "mention_match needs a query"
-        else:
-            try:
-                query_language.validate(spec.query)
-            except query_language.QueryError as exc:
-                errors["query"] = str(exc)
+def _annotation(f: KindField):
+    """The pydantic type of a declared field (constraints of text fields included)."""
+    if f.type == "text":
+        return Annotated[str, StringConstraints(**dict(f.limits))]
+    if f.type == "choice":
+        return Literal[tuple(value for value, _ in f.choices)]
+    return list[int] if f.type == "ids" else SCALARS[f.type]
+
+
+def _kind_description(decls: list[tuple]) -> str:
+    """Which kinds take the field, what it means to each, and the default when it is absent."""
+    helps = " ".join(dict.fromkeys(f.help for _, f in decls if f.help))
+    default = decls[0][1].default
+    return (f"{', '.join(k.name for k, _ in decls)}: {helps}"
+            + (f" Default: {default}." if default is not None else "")).strip()
+
+
+def _pydantic_field(f: KindField, description: str | None, optional: bool) -> tuple:
+    """(annotation, FieldInfo); an optional field is None when not given (the kind's default applies)."""
+    info = dict(description=description or None, **({} if f.type == "text" else dict(f.limits)))
+    if optional or f.default is None:
+        return _annotation(f) | None, Field(default=None, **info)
+    if f.type == "ids":
+        return _annotation(f), Field(default_factory=list, **info)
+    return _annotation(f), Field(default=f.default, **info)
+
+
+def _shared(name: str, decls: list[tuple]) -> KindField:
+    """The one declaration of a field that several kinds declare (they must agree on its shape)."""
+    first = decls[0][1]
+    if any((f.type, f.limits, f.choices, f.column) != (first.type, first.limits, first.choices, first.column)
+           for _, f in decls):
+        raise TypeError(f"rule kinds declare the field {name!r} differently")
+    return first
+
+
+@lru_cache(maxsize=8)
+def _model(kinds: tuple) -> type[RuleSpec]:
+    fields = {"kind": (Literal[tuple(k.name for k in kinds)], ...)}
+    fields.update({f.name: _pydantic_field(f, f.help if f.type != "text" else "", optional=False)
+                   for f in COMMON_FIELDS})
+    fields.update({name: _pydantic_field(_shared(name, decls), _kind_description(decls), optional=True)
+                   for name, decls in kind_fields(kinds).items()})
+    return create_model("RuleIn", __base__=RuleSpec, __doc__=RuleSpec.__doc__, **fields)
+
+
+def rule_in() -> type[RuleSpec]:
+    """The request model for the kinds registered now (built once per set of kinds)."""
+    return _model(all_kinds())
+
+
+def __getattr__(name: str):
+    if name == "RuleIn":   # `rules.RuleIn` follows the registry (PEP 562)
+        return rule_in()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _foreign(spec: RuleSpec, kind) -> dict[str, str]:
+    """Fields of other kinds given with this one; fields that several kinds share (op and
+    threshold) get one error together."""
+    groups: dict[tuple, list[str]] = {}
+    for name, decls in kind_fields(all_kinds()).items():
+        if name not in kind.field_names():
+            groups.setdefault(tuple(k.name for k, _ in decls), []).append(name)
+    errors = {}
+    for owners, names in groups.items():
+        given = [n for n in names if getattr(spec, n) is not None]
+        if given and len(owners) == 1:
+            errors.update({n: f"{n} is a {owners[0]} setting" for n in given})
+        elif given:
+            errors[given[0]] = kind.refusal(names)
     return errors
 
 
-def settings_of(spec: RuleIn) -> dict:
-    knobs = VOLUME_KNOBS if spec.kind == "volume_spike" else DIGEST_KNOBS if spec.kind == "mention_match" else ()
-    return {k: getattr(spec, k) for k in knobs if getattr(spec, k) is not None}
+def check_rule(spec: RuleSpec) -> dict[str, str]:
+    """Cross-field problems of a rule spec (empty when it is fine)."""
+    kind = get_kind(spec.kind)
+    errors = kind.check(spec)
+    if spec.repeat_seconds and spec.repeat_seconds < MIN_REPEAT_SECONDS:
+        errors["repeat_seconds"] = "reminders at most every 5 minutes (300 seconds), or 0 for none"
+    for name, message in _foreign(spec, kind).items():
+        errors.setdefault(name, message)
+    return errors
 
 
-def default_name(spec: RuleIn) -> str:
-    op = spec.op or DEFAULT_OP.get(spec.kind, "")
-    if spec.kind == "avg_sentiment":
-        return f"Average sentiment {op} {spec.threshold:g} over {spec.window}"
-    if spec.kind == "negative_share":
-        return f"Negative share {op} {spec.threshold:g}% over {spec.window}"
-    if spec.kind == "volume_spike":
-        return f"Volume spike over {spec.window}"
-    return f"Mentions matching {spec.query.strip()}"[:120]
-
-
-def params_of(spec: RuleIn) -> RuleParams:
+def params_of(spec: RuleSpec) -> RuleParams:
     """The pure functions' view of an unsaved rule (for backtests from the form)."""
-    return RuleParams(kind=spec.kind, window=spec.window, op=spec.op or DEFAULT_OP.get(spec.kind),
+    kind = get_kind(spec.kind)
+    return RuleParams(kind=spec.kind, window=spec.window, op=spec.op or kind.default_op,
                       threshold=spec.threshold, min_mentions=spec.min_mentions, for_seconds=spec.for_seconds,
                       cooldown_seconds=spec.cooldown_seconds, repeat_seconds=spec.repeat_seconds,
-                      settings=settings_of(spec))
+                      settings=kind.settings_of(spec))
 
 
-def validate(session, spec: RuleIn) -> list[Notifier]:
+def describe(rule: Rule):
+    """The rule's condition as the rules page shows it (its kind's wording)."""
+    return get_kind(rule.kind).describe(RuleParams.of(rule))
+
+
+def validate(session, spec: RuleSpec) -> list[Notifier]:
     """Raise RuleInvalid for cross-field problems or unknown notifiers; returns the notifiers."""
     errors = check_rule(spec)
     wanted = list(dict.fromkeys(spec.notifiers))
@@ -129,12 +154,13 @@ def validate(session, spec: RuleIn) -> list[Notifier]:
     return found
 
 
-def create_rule(session, monitor, spec: RuleIn, user=None, now: datetime | None = None) -> Rule:
+def create_rule(session, monitor, spec: RuleSpec, user=None, now: datetime | None = None) -> Rule:
     """Validate and store a rule with its initial (Normal) state. Commits."""
     notifiers = validate(session, spec)
     now = now or datetime.now(timezone.utc)
     params = params_of(spec)
-    rule = Rule(monitor_id=monitor.id, name=spec.name or default_name(spec), kind=spec.kind,
+    name = spec.name or get_kind(spec.kind).default_name(spec, params.op or "")
+    rule = Rule(monitor_id=monitor.id, name=name, kind=spec.kind,
                 window=spec.window, op=params.op, threshold=spec.threshold, min_mentions=spec.min_mentions,
                 for_seconds=spec.for_seconds, cooldown_seconds=spec.cooldown_seconds,
                 repeat_seconds=spec.repeat_seconds, settings=params.settings, enabled=spec.enabled,

@@ -15,9 +15,9 @@ from webapp.core.extensions import db
 from webapp.alerting.models import AlertEvent, Delivery, Notifier, Rule, Silence
 from webapp.monitors.models import Monitor
 from webapp.alerting import backtest, rules, silences
-from webapp.alerting.conditions import RuleParams
+from webapp.alerting.kinds import RuleParams
 from webapp.alerting.notifiers import Context, NotifierInvalid, delivery, dispatch, manage
-from webapp.alerting.forms import EmailForm, RuleForm, SilenceForm, WebhookForm, choices
+from webapp.alerting.forms import EmailForm, RuleFormBase, SilenceForm, WebhookForm, choices, rule_form
 
 bp = Blueprint("alerts", __name__)
 PAGE_SIZE = 50
@@ -109,14 +109,14 @@ def enable_notifier(notifier_id: int):
 
 # -- rules and backtests --------------------------------------------------------------------
 
-def _rule_form() -> RuleForm:
-    form = RuleForm()
+def _rule_form() -> RuleFormBase:
+    form = rule_form()
     form.notifiers.choices = choices([(n.id, f"{n.name} ({n.kind})")
                                       for n in manage.list_notifiers(db.session) if n.enabled])
     return form
 
 
-def _attach(form: RuleForm, errors: dict[str, str]) -> list[str]:
+def _attach(form: RuleFormBase, errors: dict[str, str]) -> list[str]:
     """Put errors on their fields; returns those that belong to no field."""
     loose = []
     for name, message in errors.items():
@@ -128,9 +128,9 @@ def _attach(form: RuleForm, errors: dict[str, str]) -> list[str]:
     return loose
 
 
-def _rules_page(monitor: Monitor, form: RuleForm, status: int = 200, **extra):
+def _rules_page(monitor: Monitor, form: RuleFormBase, status: int = 200, **extra):
     return render_template("alerts/rules.html", monitor=monitor, rules=rules.rules_of(db.session, monitor.id),
-                           form=form, **extra), status
+                           form=form, describe=rules.describe, **extra), status
 
 
 @bp.route("/monitors/<int:monitor_id>/rules", methods=["GET", "POST"])
@@ -146,7 +146,7 @@ def rules_page(monitor_id: int):
     if not form.validate_on_submit():
         return _rules_page(monitor, form, 400)
     try:
-        spec = rules.RuleIn.model_validate(form.spec())
+        spec = rules.rule_in().model_validate(form.spec())
     except ValidationError as exc:
         loose = _attach(form, {str(e["loc"][0]) if e["loc"] else "": e["msg"]
                                for e in exc.errors(include_url=False)})
@@ -164,7 +164,7 @@ def rules_page(monitor_id: int):
     return redirect(url_for("alerts.rules_page", monitor_id=monitor.id))
 
 
-def _backtest_page(monitor: Monitor, form: RuleForm, params: RuleParams, label: str):
+def _backtest_page(monitor: Monitor, form: RuleFormBase, params: RuleParams, label: str):
     lag = current_app.config.get("ALERTS_LAG_SECONDS", 120)
     result = backtest.run_backtest(db.session, monitor.id, params, _now(), lag)
     return _rules_page(monitor, form, backtest_label=label, summary=result.summary(),
