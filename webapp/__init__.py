@@ -134,18 +134,20 @@ def register_blueprints(app: Flask) -> None:
 def api_parts() -> tuple[tuple, tuple]:
     """Every feature's API blueprint, and the OpenAPI parts (`extend(schemas, paths)`) that
     describe them; `GET /api/v1/openapi.json` is built from these."""
+    from webapp.admin import openapi as admin_openapi
     from webapp.alerting import api as alerting_api, openapi as alerting_openapi
-    from webapp.ingest import api as ingest_api
-    from webapp.insights import api as insights_api
+    from webapp.ingest import api as ingest_api, openapi as ingest_openapi
+    from webapp.insights import api as insights_api, openapi as insights_openapi
     from webapp.mentions import api as mentions_api, openapi as mentions_openapi
     from webapp.monitors import api as monitors_api, openapi as monitors_openapi
     from webapp.people import api as people_api, openapi as people_openapi
-    from webapp.scoring import api as scoring_api
+    from webapp.scoring import api as scoring_api, openapi as scoring_openapi
 
     blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, insights_api.bp,
                   alerting_api.bp, people_api.bp)
-    openapi = (alerting_openapi.extend, monitors_openapi.extend, people_openapi.extend,
-               mentions_openapi.extend)
+    openapi = (admin_openapi.extend, scoring_openapi.extend, monitors_openapi.extend,
+               ingest_openapi.extend, mentions_openapi.extend, insights_openapi.extend,
+               alerting_openapi.extend, people_openapi.extend)
     return blueprints, openapi
 
 

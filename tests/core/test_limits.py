@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from webapp.core import limits
 from webapp.core.extensions import db
-from webapp.core.schemas import MentionIn
+from webapp.ingest.schemas import MentionIn
 from webapp.ingest import importer
 from webapp.ingest.models import Mention
 from webapp.ingest.store import BadRecord, normalize

@@ -1,6 +1,6 @@
 """The size limits of a mention's fields, each defined once.
 
-Every way in uses these: the REST push (`core.schemas.MentionIn`, 422 at the edge), the file
+Every way in uses these: the REST push (`ingest.schemas.MentionIn`, 422 at the edge), the file
 import (`ingest.importer`, a bad row at once), the source adapters (`monitors.sources`, which
 clamp what services send) and the worker that stores bus records (`ingest.store.normalize`).
 Because the edge and the worker read the same numbers, a mention accepted at the edge (202, or

@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify
 
 from webapp.core import runtime
 from webapp.core.api_errors import get_or_404, json_body
-from webapp.core.schemas import MentionBatch
+from webapp.ingest.schemas import MentionBatch
 from webapp.ingest.publish import publish_mentions
 from webapp.monitors.models import Monitor
 from webapp.monitors.services.manage import system_source

@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from webapp.core.api_errors import ApiError, aware, get_or_404
 from webapp.core.extensions import db
-from webapp.core.schemas import SeriesQuery
+from webapp.insights.schemas import SeriesQuery
 from webapp.ingest import rollups
 from webapp.ingest.models import ALL_SOURCES
 from webapp.monitors.models import Monitor

@@ -19,7 +19,7 @@ from webapp.monitors.models import Monitor
 from webapp.scoring import lexicon, overrides
 from webapp.mentions import search as mention_search
 from webapp.core.api_errors import ApiError, aware, get_or_404, json_body
-from webapp.core.schemas import MentionsQuery
+from webapp.mentions.schemas import MentionsQuery
 from webapp.ingest.models import Mention
 
 bp = Blueprint("mentions", __name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pydantic.json_schema import models_json_schema
 
 from webapp.mentions.api import LabelPatch, LexiconIn
-from webapp.core.openapi import ERROR, MONITOR_ID, REF, _json, _params, _ref
+from webapp.core.openapi import BAD, ERROR, MONITOR_ID, REF, _json, _params, _ref
 
 FILTERS = (
     ("q", {"type": "string", "maxLength": 200}, 'words that must all occur in the text or author; "phrases" kept whole'),
@@ -24,6 +24,19 @@ FORMAT = ("format", {"type": "string", "enum": ["csv", "json", "ndjson"], "defau
 
 
 def extend(spec_schemas: dict, spec_paths: dict) -> None:
+    """Add GET /monitors/{id}/mentions (the list), label overrides, lexicon adjustments, exports."""
+    bad = BAD
+    spec_paths.setdefault("/api/v1/monitors/{monitor_id}/mentions", {}).update({
+        "get": {"summary": "Scored mentions, newest first", "parameters": [MONITOR_ID, *_params(
+            ("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "page size"),
+            ("offset", {"type": "integer", "minimum": 0, "default": 0}, "rows to skip"),
+            ("since", {"type": "string", "format": "date-time"}, "published at or after"),
+            ("until", {"type": "string", "format": "date-time"}, "published before"),
+            ("label", {"type": "string", "enum": ["positive", "neutral", "negative"]}, "label filter"))],
+            "responses": {"200": {"description": "a page of mentions", **_json({"type": "object", "properties": {
+                "items": {"type": "array", "items": _ref("Mention")}, "total": {"type": "integer"}}})},
+                "404": ERROR, **bad}}
+    })
     _, defs = models_json_schema([(m, "validation") for m in (LabelPatch, LexiconIn)], ref_template=REF)
     spec_schemas.update(defs["$defs"])
     spec_schemas["LabelOverride"] = {"type": "object", "properties": {

@@ -10,7 +10,7 @@ from webapp.core import runtime
 from webapp.core.api_errors import ApiError, get_or_404, json_body
 from webapp.core.extensions import db
 from webapp.core.query import MAX_QUERY_LENGTH, QueryError
-from webapp.core.schemas import MonitorIn
+from webapp.monitors.schemas import MonitorIn
 from webapp.monitors.models import Monitor
 from webapp.monitors.services import preview as previews
 from webapp.monitors.services.edit import update_monitor

@@ -1,16 +1,29 @@
-"""The OpenAPI part of monitor editing and query preview (merged into build_spec's document)."""
+"""The OpenAPI part of monitors: list, read, create, rename or re-query, and the query preview."""
 from __future__ import annotations
 
 from pydantic.json_schema import models_json_schema
 
+from webapp.core.openapi import BAD, ERROR, MONITOR_ID, REF, _json, _ref
 from webapp.monitors.api import MonitorPatch, PreviewIn
-from webapp.core.openapi import ERROR, MONITOR_ID, REF, _json, _ref
+from webapp.monitors.schemas import MonitorIn, SourceIn
 
 
 def extend(spec_schemas: dict, spec_paths: dict) -> None:
-    """Add PATCH /monitors/{id}, POST /monitors/{id}/preview and the `backfilled` mention field."""
-    _, defs = models_json_schema([(m, "validation") for m in (MonitorPatch, PreviewIn)], ref_template=REF)
+    """Add GET/POST /monitors, GET/PATCH /monitors/{id}, POST /monitors/{id}/preview, their shapes
+    and the `backfilled` mention field."""
+    _, defs = models_json_schema([(m, "validation") for m in (SourceIn, MonitorIn, MonitorPatch, PreviewIn)],
+                                 ref_template=REF)
     spec_schemas.update(defs["$defs"])
+    bad = BAD
+    spec_paths.update({
+        "/api/v1/monitors": {
+            "get": {"summary": "List monitors", "responses": {"200": {"description": "monitors"}, "401": ERROR}},
+            "post": {"summary": "Create a monitor", "requestBody": {"required": True, **_json(_ref("MonitorIn"))},
+                     "responses": {"201": {"description": "the new monitor"}, **bad}}},
+        "/api/v1/monitors/{monitor_id}": {"get": {
+            "summary": "One monitor", "parameters": [MONITOR_ID],
+            "responses": {"200": {"description": "the monitor"}, "404": ERROR}}},
+    })
     mention = spec_schemas.get("Mention", {}).setdefault("properties", {})
     mention["backfilled"] = {"type": "boolean", "description": "fetched from history by a backfill"}
     spec_schemas["PreviewItem"] = {"type": "object", "properties": {

@@ -7,7 +7,7 @@ from webapp.people.auth import api_user
 from webapp.core.extensions import db
 from webapp.scoring import scorers
 from webapp.core.api_errors import json_body
-from webapp.core.schemas import ScoreIn
+from webapp.scoring.schemas import ScoreIn
 from webapp.scoring import sentiment
 
 bp = Blueprint("scoring", __name__)
