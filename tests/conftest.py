@@ -179,5 +179,8 @@ def pytest_collection_modifyitems(config, items):
                 or {"postgresql", "kafka"} & {v for v in params.values() if isinstance(v, str)}
                 or item.get_closest_marker("system")):
             item.add_marker(pytest.mark.system)
+            # With pytest-xdist (`make test` runs two processes), every system test runs in the same
+            # one, in order: they share the real servers and some restart them.
+            item.add_marker(pytest.mark.xdist_group("system"))
         if path in SLOW_MODULES or item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
