@@ -29,11 +29,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_proxy(app)
     register_models()
     register_extensions(app)
+    register_bus(app)
     register_converters(app)
     register_blueprints(app)
     register_commands(app)
     register_security_headers(app)
     register_limits(app)
+    register_input_guard(app)
     register_scoring(app)
     register_metrics(app)
     register_celery(app)
@@ -187,6 +189,13 @@ def register_limits(app: Flask) -> None:
         return render_template("too_large.html", limit=limit), 413
 
 
+def register_input_guard(app: Flask) -> None:
+    """JSON depth, NUL bytes and 64-bit integers checked before any view (core/input_guard.py)."""
+    from webapp.core import input_guard
+
+    input_guard.register(app)
+
+
 def register_security_headers(app: Flask) -> None:
     csp = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
            "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
@@ -199,6 +208,14 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+def register_bus(app: Flask) -> None:
+    """The bus opener (SQL log or Kafka, from BUS_URL) that `core.runtime.bus()` uses."""
+    from webapp.core.runtime import BUS_OPENER
+    from webapp.ingest.bus import open_bus
+
+    app.extensions[BUS_OPENER] = open_bus
 
 
 def register_celery(app: Flask) -> None:

@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from webapp.people.auth import api_user
-from webapp.core.downloads import DownloadInvalid, export_format, mentions_download, series_download
+from webapp.mentions.downloads import DownloadInvalid, export_format, mentions_download, series_download
 from webapp.core.extensions import db
 from webapp.monitors.models import Monitor
 from webapp.scoring import lexicon, overrides

@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from webapp.people.auth import page_role
-from webapp.core.downloads import DownloadInvalid, export_format, mentions_download, series_download
+from webapp.mentions.downloads import DownloadInvalid, export_format, mentions_download, series_download
 from webapp.core.extensions import db
 from webapp.mentions.forms import LexiconForm
 from webapp.ingest.models import LABELS
