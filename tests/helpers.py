@@ -14,6 +14,7 @@ from webapp import create_app
 from webapp.core.extensions import db
 from webapp.monitors.services.manage import create_monitor, system_source
 from webapp.people.models import User
+from webapp.people.services import teams
 
 ROOT = Path(__file__).resolve().parents[1]
 # The migrated SQLite database that every test's database is copied from (set once per session
@@ -128,10 +129,15 @@ def migrated_app(config: dict):
             db.engine.dispose()
 
 
-def make_user(app, email="editor@example.com", role="editor", password="correct horse"):
+def make_user(app, email="editor@example.com", role="editor", password="correct horse",
+              team: str | None = "Default", team_role: str | None = None):
     with app.app_context():
         user = User(email=email, role=role)
         user.set_password(password)
         db.session.add(user)
+        db.session.flush()
+        if team is not None:  # like migration 0011: everybody in Default, admins as owners
+            team_role = team_role or {"admin": "owner"}.get(role, role)
+            teams.join(db.session, teams.ensure_team(db.session, team), user, team_role)
         db.session.commit()
         return user.id

@@ -13,6 +13,7 @@ from webapp.core.crypto import seal
 from webapp.core.extensions import db
 from webapp.ingest.models import Mention
 from webapp.core.types import UTCDateTime, utcnow
+from webapp.people.models import default_team_id
 
 NOTIFIER_KINDS = ("email", "webhook")
 WINDOWS = ("15m", "1h", "6h", "24h")
@@ -47,6 +48,9 @@ class Notifier(db.Model):
     failing_since = db.Column(UTCDateTime())
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+    # The team whose rules may use it and who may see and change it (webapp/people/access.py).
+    team_id = db.Column(db.Integer, db.ForeignKey("teams.id"), nullable=False, index=True,
+                        default=default_team_id)
 
     created_by = db.relationship("User")
 

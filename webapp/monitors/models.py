@@ -6,6 +6,7 @@ from sqlalchemy.orm import validates
 from webapp.core.crypto import seal_settings
 from webapp.core.extensions import db
 from webapp.core.types import UTCDateTime, utcnow
+from webapp.people.models import default_team_id
 
 # Sources that are not fetched: they name where pushed and imported mentions came from.
 SYSTEM_KINDS = ("push", "import")
@@ -21,6 +22,9 @@ class Monitor(db.Model):
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     # The scorer of its mentions: "vader", "model:<name>" or "ensemble:<name>" (services/scorers).
     scorer = db.Column(db.String(80), nullable=False, default="vader", server_default="vader")
+    # The team that sees and runs it (webapp/people/access.py scopes every page and API by it).
+    team_id = db.Column(db.Integer, db.ForeignKey("teams.id"), nullable=False, index=True,
+                        default=default_team_id)
 
     sources = db.relationship(
         "Source", back_populates="monitor", cascade="all, delete-orphan",
