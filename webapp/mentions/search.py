@@ -14,6 +14,10 @@ Parameters (all optional, all kept in the page's URL):
   since   ISO 8601 time or date: published at or after (a date means its midnight, UTC)
   until   ISO 8601 time: published before; a date alone means up to the end of that day
   min, max  compound score bounds, from -1 to 1 (inclusive)
+  tag     a tag name (the monitor's vocabulary, models.Tag)
+  status  open | done
+  assignee  me | nobody | a user id
+  read    read | unread (for the user looking: `parse_filters(args, viewer_id)`)
   sort    newest (default) | oldest | positive (most positive first) | negative
   page    1, 2, ...     per_page  25 | 50 | 100
 """
@@ -24,9 +28,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterator, Mapping
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from webapp.ingest.models import LABELS, Mention
+from webapp.mentions.models import MAX_TAG, STATUSES, MentionRead, MentionState, MentionTag, Tag
 from webapp.monitors.models import Source
 from webapp.core.times import read_time
 
@@ -51,6 +56,12 @@ class MentionFilter:
     until: datetime | None = None
     min_score: float | None = None
     max_score: float | None = None
+    tag: str | None = None
+    status: str | None = None
+    assignee: int | str | None = None     # a user id, "nobody", or the viewer's id for "me"
+    read: str | None = None               # "read" | "unread", for viewer_id
+    viewer_id: int | None = None
+    mention_ids: tuple[int, ...] = ()     # a selection by id (the API's bulk filter "ids")
     sort: str = "newest"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
@@ -84,6 +95,55 @@ def split_terms(q: str) -> tuple[str, ...]:
     return tuple(t for t in ((a or b).strip() for a, b in _TERMS.findall(q)) if t)
 
 
+def clean_tag(text) -> str:
+    """A tag name as stored: trimmed, lower-case, 1 to MAX_TAG printable characters (pure)."""
+    if not isinstance(text, str):
+        raise ValueError("a tag is a string")
+    name = " ".join(text.split()).lower()
+    if not name:
+        raise ValueError("a tag must not be empty")
+    if len(name) > MAX_TAG:
+        raise ValueError(f"a tag is at most {MAX_TAG} characters")
+    if not name.isprintable():
+        raise ValueError("a tag must not contain control characters")
+    return name
+
+
+def _choice(given, name: str, options, values: dict, raw: dict, errors: dict) -> None:
+    """A parameter that must be one of `options` (label, status)."""
+    text = given(name)
+    if text:
+        if text in options:
+            values[name] = raw[name] = text
+        else:
+            errors[name] = f"{name} must be one of {', '.join(options)}"
+
+
+def _inbox_filters(given, viewer_id: int | None, values: dict, raw: dict, errors: dict) -> None:
+    """The inbox parameters (tag, status, assignee, read) of parse_filters."""
+    tag = given("tag")
+    if tag:
+        try:
+            values["tag"] = raw["tag"] = clean_tag(tag)
+        except ValueError as exc:
+            errors["tag"] = str(exc)
+    _choice(given, "status", STATUSES, values, raw, errors)
+    assignee = given("assignee")
+    if assignee == "me" and viewer_id is not None:
+        values["assignee"], raw["assignee"] = viewer_id, "me"
+    elif assignee == "nobody":
+        values["assignee"] = raw["assignee"] = "nobody"
+    elif assignee.isdigit() and len(assignee) < 19:
+        values["assignee"], raw["assignee"] = int(assignee), assignee
+    elif assignee:
+        errors["assignee"] = "assignee must be me, nobody or a user id"
+    read = given("read")
+    if read in ("read", "unread") and viewer_id is not None:
+        values["read"] = raw["read"] = read
+    elif read:
+        errors["read"] = "read must be read or unread"
+
+
 def _score(value: str) -> float:
     number = float(value)
     if number != number or not -1 <= number <= 1:
@@ -91,11 +151,13 @@ def _score(value: str) -> float:
     return number
 
 
-def parse_filters(args: Mapping[str, str]) -> tuple[MentionFilter, dict[str, str]]:
-    """A MentionFilter from query-string parameters, and {parameter: problem} for bad ones (pure)."""
+def parse_filters(args: Mapping[str, str], viewer_id: int | None = None) -> tuple[MentionFilter, dict[str, str]]:
+    """A MentionFilter from query-string parameters, and {parameter: problem} for bad ones (pure).
+
+    `viewer_id` is the user looking: `assignee=me` and `read=` are about them."""
     errors: dict[str, str] = {}
     raw: dict[str, str] = {}
-    values: dict = {}
+    values: dict = {"viewer_id": viewer_id}
 
     def given(name: str) -> str:
         value = args.get(name)
@@ -112,12 +174,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[MentionFilter, dict[str, str
             elif terms:
                 values.update(q=q, terms=terms)
                 raw["q"] = q
-    label = given("label")
-    if label:
-        if label in LABELS:
-            values["label"] = raw["label"] = label
-        else:
-            errors["label"] = f"label must be one of {', '.join(LABELS)}"
+    _choice(given, "label", LABELS, values, raw, errors)
     source = given("source")
     if source:
         if source.isdigit() and len(source) < 10:
@@ -154,6 +211,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[MentionFilter, dict[str, str
         errors["max"] = "max must not be below min"
         del values["max_score"]
         raw.pop("max")
+    _inbox_filters(given, viewer_id, values, raw, errors)
     sort = given("sort")
     if sort:
         if sort in SORTS:
@@ -205,6 +263,32 @@ def conditions(monitor_id: int, spec: MentionFilter) -> list:
         out.append(Mention.compound >= spec.min_score)
     if spec.max_score is not None:
         out.append(Mention.compound <= spec.max_score)
+    return out + _inbox_conditions(monitor_id, spec)
+
+
+def _state(*where):
+    return exists().where(MentionState.mention_id == Mention.id, *where)
+
+
+def _inbox_conditions(monitor_id: int, spec: MentionFilter) -> list:
+    """EXISTS / NOT EXISTS over the inbox tables (a missing row means open, nobody, unread)."""
+    out = []
+    if spec.mention_ids:
+        out.append(Mention.id.in_(spec.mention_ids))
+    if spec.tag:
+        out.append(exists().where(MentionTag.mention_id == Mention.id, MentionTag.tag_id == Tag.id,
+                                  Tag.monitor_id == monitor_id, Tag.name == spec.tag))
+    if spec.status == "done":
+        out.append(_state(MentionState.status == "done"))
+    elif spec.status == "open":
+        out.append(~_state(MentionState.status == "done"))
+    if spec.assignee == "nobody":
+        out.append(~_state(MentionState.assignee_id.is_not(None)))
+    elif spec.assignee is not None:
+        out.append(_state(MentionState.assignee_id == spec.assignee))
+    if spec.read and spec.viewer_id is not None:
+        seen = exists().where(MentionRead.mention_id == Mention.id, MentionRead.user_id == spec.viewer_id)
+        out.append(seen if spec.read == "read" else ~seen)
     return out
 
 
