@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import timezone
+from typing import Annotated
 
 from flask import jsonify, request
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 
@@ -15,6 +16,10 @@ class ApiError(Exception):
 
 
 MAX_ID = 2**63 - 1   # the largest BIGINT (SQLite and PostgreSQL alike)
+
+DbId = Annotated[int, Field(ge=-MAX_ID, le=MAX_ID)]
+"""An id in an API shape (query parameter or body field): beyond 64 bits is a 422 naming the
+field, never an integer the database driver refuses to bind (a 500)."""
 
 
 def get_or_404(model, object_id: int, what: str):
@@ -45,7 +50,10 @@ def json_body():
     """The request's JSON body, or an ApiError 400/415 explaining what is wrong with it."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
-    body = request.get_json(silent=True)
+    try:   # the input guard (core/input_guard.py) bounded the depth already; never a 500 here
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
     if body is None:
         raise ApiError(400, "invalid_json", "the body is not valid JSON")
     return body

@@ -6,9 +6,18 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Annotated
+
+from pydantic import BeforeValidator
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOST_PLUS = re.compile(r" (\d{2}:?\d{2})$")
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+"""The times Sentimon reads: [1900-01-01, 2200-01-01) UTC. Anything outside is refused as out
+of range (a 4xx at every edge, a bad row in an import), so that no range, previous period or
+bucket computed from a time read here can leave Python's years 1..9999 (an OverflowError)."""
 
 
 def as_utc(when: datetime) -> datetime:
@@ -24,12 +33,24 @@ def read_time(value, *, end_of_day: bool = False) -> datetime | None:
     midnight, or with `end_of_day` the next midnight (so `until=2026-05-01` includes that whole
     day). A "+" that a query string turned into a space ("...T10:00:00 00:00") is put back. A
     time with no UTC equivalent (0001-01-01T00:00+01:00) is a ValueError too, never an
-    OverflowError, so a caller that reports ValueError reports every bad time.
+    OverflowError, so a caller that reports ValueError reports every bad time. Times outside
+    [EARLIEST, LATEST) are a ValueError ("out of range") as well.
     """
+    when = _read(value, end_of_day)
+    if when is not None and not EARLIEST <= when < LATEST:
+        raise ValueError(f"{value!r} is out of range (times from {EARLIEST:%Y-%m-%d} to "
+                         f"before {LATEST:%Y-%m-%d} UTC)")
+    return when
+
+
+def _read(value, end_of_day: bool) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return as_utc(value)
+        try:
+            return as_utc(value)
+        except OverflowError as exc:
+            raise ValueError(f"{value!r} is out of range") from exc
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         when = from_epoch(value)
         if when is None:
@@ -49,6 +70,16 @@ def read_time(value, *, end_of_day: bool = False) -> datetime | None:
         return as_utc(when)
     except OverflowError as exc:   # 9999-12-31 as an end of day; year 1 east of UTC
         raise ValueError(f"{value!r} is out of range") from exc
+
+
+def _utc_time(value):
+    """pydantic's side of `read_time`: the same reading and range for API shapes."""
+    return read_time(value)
+
+
+UtcTime = Annotated[datetime, BeforeValidator(_utc_time)]
+"""A time field or query parameter of an API shape: read by `read_time` (ISO 8601 or Unix
+seconds, naive = UTC, within [EARLIEST, LATEST)), so a bad one is a 422 naming the field."""
 
 
 def parse_time(value, now: datetime | None = None) -> datetime | None:
