@@ -31,11 +31,13 @@ $(STAMP): pyproject.toml scripts/install_nltk_data.py
 	$(BIN)/python scripts/install_nltk_data.py
 	@touch $(STAMP)
 
+# scripts/run.py supervises the Procfile's processes: a dead worker, beat or web is restarted with
+# backoff while the others keep running (honcho, still usable with the Procfile, stops them all).
 run: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "Sentimon on http://127.0.0.1:$(PORT) (Ctrl-C stops web, worker and beat)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -p $(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run.py --procfile Procfile --port $(PORT)
 
 # The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first.
 test: services chromium

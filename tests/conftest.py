@@ -160,6 +160,7 @@ SYSTEM_MODULES = {
     "tests/browser", "tests/core/test_end_to_end.py", "tests/core/test_beat.py", "tests/core/test_services.py",
     "tests/ingest/test_worker.py", "tests/ingest/test_distributed.py", "tests/alerting/test_alerts_worker.py",
     "tests/monitors/test_backfill_worker.py", "tests/admin/test_metrics.py",
+    "tests/core/test_run_supervisor.py", "tests/ingest/test_kafka_cluster.py",
 }
 SERVER_FIXTURES = {"service_urls", "pg_url", "pg_migrated_url", "pg_template"}
 # Tests measured at over ~1.5 s each on the 2-core reference machine (pytest --durations).

@@ -36,17 +36,22 @@ def call(base, method, path, token=None, body=None):
         return None, None
 
 
-@pytest.fixture
-def running(tmp_path):
+def start_make_run(tmp_path, log):
+    """`make run` on a free port and a fresh instance folder, as a new user starts it (own session)."""
     port = free_port()
     env = {**os.environ, "PORT": str(port), "SENTIMON_INSTANCE": str(tmp_path / "instance"),
            "FETCH_DISPATCH_EVERY": "2"}
     for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BUS_URL", "SECRET_KEY"):
         env.pop(key, None)
-    log = open(tmp_path / "run.log", "w")
     proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}", env
+
+
+@pytest.fixture
+def running(tmp_path):
+    log = open(tmp_path / "run.log", "w")
+    proc, base, env = start_make_run(tmp_path, log)
     try:
         def up():
             if proc.poll() is not None:
