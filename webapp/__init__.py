@@ -141,15 +141,16 @@ def api_parts() -> tuple[tuple, tuple]:
     from webapp.ingest import api as ingest_api, openapi as ingest_openapi
     from webapp.insights import api as insights_api, openapi as insights_openapi
     from webapp.mentions import api as mentions_api, openapi as mentions_openapi
+    from webapp.mentions import noise_api, noise_openapi
     from webapp.monitors import api as monitors_api, openapi as monitors_openapi
     from webapp.people import api as people_api, openapi as people_openapi
     from webapp.scoring import api as scoring_api, openapi as scoring_openapi
 
-    blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, insights_api.bp,
+    blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, noise_api.bp, insights_api.bp,
                   alerting_api.bp, people_api.bp)
     openapi = (admin_openapi.extend, scoring_openapi.extend, monitors_openapi.extend,
                ingest_openapi.extend, mentions_openapi.extend, insights_openapi.extend,
-               alerting_openapi.extend, people_openapi.extend)
+               alerting_openapi.extend, people_openapi.extend, noise_openapi.extend)
     return blueprints, openapi
 
 

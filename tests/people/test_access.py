@@ -64,6 +64,12 @@ RULES: dict[str, str | dict[str, str]] = {
     "api.alerting.backtest_rule": "viewer", "api.scoring.list_scorers": "viewer", "api.alerting.end_silence": "editor",
     "api.alerting.event_deliveries": "viewer", "api.alerting.redeliver": "editor",
     "api.people.list_tokens": "viewer", "api.people.revoke_token": "viewer",
+    # noise control (webapp/mentions/noise_*.py)
+    "noise.noise_page": {"GET": "viewer", "POST": "editor"}, "noise.relevance_action": "editor",
+    "noise.mark_relevance": "editor", "noise.apply_suggestion": "editor",
+    "api.noise.get_mutes": "viewer", "api.noise.put_mutes": "editor", "api.noise.put_relevance_mark": "editor",
+    "api.noise.get_relevance": "viewer", "api.noise.train_relevance": "editor", "api.noise.put_relevance": "editor",
+    "api.noise.get_suggestions": "viewer", "api.noise.apply_suggestion": "editor",
 }
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 OUTSIDE = {"REMOTE_ADDR": "198.51.100.7"}   # not loopback: the metrics page stays closed

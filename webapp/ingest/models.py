@@ -49,6 +49,14 @@ class Mention(db.Model):
     scored_label = db.Column(db.String(8))
     overridden_by_id = db.Column(db.Integer)  # a user id; no foreign key (see migration 0008)
     overridden_at = db.Column(UTCDateTime())
+    # Noise control (webapp/mentions/noise.py): a muted mention is stored but counted in no
+    # rollup (so in no chart, series, insight or alert); shown under the mentions' "muted" filter.
+    muted = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # An editor's relevance mark: True irrelevant, False relevant, None unmarked (trains the
+    # monitor's relevance model, webapp/scoring/relevance.py).
+    irrelevant = db.Column(db.Boolean)
+    # The relevance model's verdict at ingest, recorded only while the monitor had it enabled.
+    predicted_irrelevant = db.Column(db.Boolean)
 
     source = db.relationship("Source")
 
@@ -80,3 +88,20 @@ class Rollup(db.Model):
     positive = db.Column(db.Integer, nullable=False, default=0)
     neutral = db.Column(db.Integer, nullable=False, default=0)
     negative = db.Column(db.Integer, nullable=False, default=0)
+
+
+class MuteList(db.Model):
+    """A monitor's mute list: authors, URL domains and a query whose mentions are muted.
+
+    Authors are compared case-insensitively, domains match the host and its subdomains, the
+    query is the monitor query language (webapp/core/query.py). Muting is applied at ingest and,
+    when the list changes, to the stored mentions (webapp/mentions/noise.py).
+    """
+
+    __tablename__ = "mute_lists"
+
+    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True)
+    authors = db.Column(db.JSON, nullable=False, default=list)
+    domains = db.Column(db.JSON, nullable=False, default=list)
+    query = db.Column(db.Text, nullable=False, default="")
+    updated_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)

@@ -1,7 +1,8 @@
 """Time-bucket rollups: how many mentions, their sentiment sum and label counts per bucket.
 
 Ingest adds the deltas of the rows it really inserted, in the same transaction; pages and the
-series API read only these rows, never aggregate raw mentions on request.
+series API read only these rows, never aggregate raw mentions on request. Muted mentions
+(webapp/mentions/noise.py) are counted in no rollup.
 """
 from __future__ import annotations
 
@@ -63,6 +64,26 @@ def deltas(rows: Iterable[dict]) -> dict[tuple, Delta]:
             start = bucket_start(row["published_at"], bucket)
             for source_id in (row["source_id"], ALL_SOURCES):
                 out[(row["monitor_id"], source_id, bucket, start)].add(row["compound"], row["label"])
+    return dict(out)
+
+
+def negated(changes: dict[tuple, Delta]) -> dict[tuple, Delta]:
+    """The same deltas with every figure negated: what taking those rows out of the rollups does."""
+    return {key: Delta(-d.count, -d.sum_compound, -d.positive, -d.neutral, -d.negative)
+            for key, d in changes.items()}
+
+
+def combined(*parts: dict[tuple, Delta]) -> dict[tuple, Delta]:
+    """The sum of several sets of deltas, key by key."""
+    out: dict[tuple, Delta] = defaultdict(Delta)
+    for part in parts:
+        for key, d in part.items():
+            total = out[key]
+            total.count += d.count
+            total.sum_compound += d.sum_compound
+            total.positive += d.positive
+            total.neutral += d.neutral
+            total.negative += d.negative
     return dict(out)
 
 
@@ -168,7 +189,8 @@ def rebuild(session, monitor_id: int) -> int:
     session.execute(delete(Rollup).where(Rollup.monitor_id == monitor_id))
     rows = session.execute(
         select(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound, Mention.label)
-        .where(Mention.monitor_id == monitor_id).execution_options(yield_per=5000)
+        .where(Mention.monitor_id == monitor_id, Mention.muted.is_(False))  # muted: in no rollup
+        .execution_options(yield_per=5000)
     ).mappings()
     changes = deltas(rows)
     apply(session, changes)

@@ -17,6 +17,7 @@ from webapp.monitors.models import SYSTEM_KINDS, Source
 from webapp.ingest.models import Mention
 from webapp.core import metrics
 from webapp.ingest import rollups
+from webapp.mentions import noise
 from webapp.scoring import scorers
 from webapp.ingest.canonical import url_key
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL
@@ -147,12 +148,15 @@ def store_batch(session, values: list[dict], now: datetime | None = None) -> Ing
     kinds = {s: kind for _, s, kind in found}
     metrics.mentions_scored(metrics.by_kind(batch, kinds), time.perf_counter() - scoring_started)
 
+    # Noise control: muted mentions are stored but counted in no rollup (mentions/noise.py).
+    noise.mark(session, batch)
+
     inserted = _insert_new(session, batch)
     fresh = [rows[tuple(r)] for r in inserted]
     result.inserted = len(fresh)
     result.stored_by_kind = metrics.by_kind(fresh, kinds)
     result.duplicates += len(batch) - len(fresh)
-    rollups.apply(session, rollups.deltas(fresh))
+    rollups.apply(session, rollups.deltas(r for r in fresh if not r["muted"]))
     return result
 
 

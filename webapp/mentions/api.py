@@ -115,7 +115,16 @@ def _mention_dict(m: Mention, kind: str) -> dict:
         "pos": m.pos, "neu": m.neu, "neg": m.neg, "label": m.label,
         "backfilled": bool(m.backfilled),
         "scored_label": m.model_label, "overridden": m.is_overridden,  # label overrides (services/overrides.py)
+        "muted": bool(m.muted), "irrelevant": m.irrelevant,  # noise control (mentions/noise.py)
     }
+
+
+def _muted(value: str | None) -> str:
+    """The list's `muted` parameter: hide (default), only or all; anything else is a 400."""
+    value = (value or "hide").strip()
+    if value not in mention_search.MUTED:
+        raise ApiError(400, "invalid_parameters", {"muted": f"muted must be one of {', '.join(mention_search.MUTED)}"})
+    return value
 
 
 @bp.get("/monitors/<int:monitor_id>/mentions")
@@ -124,7 +133,8 @@ def list_mentions(monitor_id: int):
     monitor = get_or_404(Monitor, monitor_id, "monitor")
     q = MentionsQuery.model_validate(request.args.to_dict())
     # The mentions page's filter and order (newest first); the API pages by limit and offset.
-    spec = mention_search.MentionFilter(since=aware(q.since), until=aware(q.until), label=q.label)
+    spec = mention_search.MentionFilter(since=aware(q.since), until=aware(q.until), label=q.label,
+                                        muted=_muted(request.args.get("muted")))
     total = mention_search.count(db.session, monitor.id, spec)
     rows = mention_search.window(db.session, monitor.id, spec, q.limit, q.offset)
     return jsonify({"items": [_mention_dict(m, kind) for m, kind in rows], "total": total,

@@ -18,6 +18,7 @@ Parameters (all optional, all kept in the page's URL):
   status  open | done
   assignee  me | nobody | a user id
   read    read | unread (for the user looking: `parse_filters(args, viewer_id)`)
+  muted   hide (default: muted mentions are left out) | only | all (noise control)
   sort    newest (default) | oldest | positive (most positive first) | negative
   page    1, 2, ...     per_page  25 | 50 | 100
 """
@@ -38,6 +39,7 @@ from webapp.core.times import read_time
 SORTS = {"newest": "newest first", "oldest": "oldest first", "positive": "most positive first",
          "negative": "most negative first"}
 PER_PAGE = (25, 50, 100)
+MUTED = {"hide": "without muted mentions", "only": "muted mentions only", "all": "with muted mentions"}
 DEFAULT_PER_PAGE = 50
 MAX_TERMS = 10
 MAX_QUERY = 200
@@ -62,6 +64,7 @@ class MentionFilter:
     read: str | None = None               # "read" | "unread", for viewer_id
     viewer_id: int | None = None
     mention_ids: tuple[int, ...] = ()     # a selection by id (the API's bulk filter "ids")
+    muted: str = "hide"                   # hide | only | all (noise control, mentions/noise.py)
     sort: str = "newest"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
@@ -163,6 +166,9 @@ def parse_filters(args: Mapping[str, str], viewer_id: int | None = None) -> tupl
         value = args.get(name)
         return value.strip() if isinstance(value, str) else ""
 
+    _choice(given, "muted", MUTED, values, raw, errors)
+    if raw.get("muted") == "hide":  # the default: no need to keep it in links
+        del raw["muted"]
     q = given("q")
     if q:
         if len(q) > MAX_QUERY:
@@ -263,6 +269,10 @@ def conditions(monitor_id: int, spec: MentionFilter) -> list:
         out.append(Mention.compound >= spec.min_score)
     if spec.max_score is not None:
         out.append(Mention.compound <= spec.max_score)
+    if spec.muted == "only":
+        out.append(Mention.muted.is_(True))
+    elif spec.muted == "hide" and not spec.mention_ids:  # a selection by id is taken as given
+        out.append(Mention.muted.is_(False))
     return out + _inbox_conditions(monitor_id, spec)
 
 

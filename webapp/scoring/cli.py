@@ -14,7 +14,8 @@ from flask.cli import with_appcontext
 
 from webapp.core.cli import echo_bad_rows
 from webapp.core.extensions import db
-from webapp.scoring import evaluation, scorers, training
+from webapp.monitors.models import Monitor
+from webapp.scoring import evaluation, relevance, scorers, training
 
 
 
@@ -61,6 +62,33 @@ def comparison_table(model: dict, vader: dict) -> str:
     return "\n".join(lines)
 
 
+def relevance_table(summary: dict) -> str:
+    """The relevance model's hold-out figures (the `irrelevant` class)."""
+    stored = (f"stored as monitor {summary['monitor_id']}'s relevance model (disabled until enabled)"
+              if summary.get("monitor_id") else "not stored (give --relevance-monitor ID to keep it)")
+    return "\n".join([
+        "", f"relevance: trained on {summary['n_train']} rows, measured on {summary['n_test']}; {stored}",
+        f"precision  {_f(summary['precision'])}   (of the mentions it would hide, the share really irrelevant)",
+        f"recall     {_f(summary['recall'])}   (of the irrelevant mentions, the share it finds)",
+        f"f1         {_f(summary['f1'])}"])
+
+
+def _train_relevance(data: evaluation.LabelledFile, test_size: float, seed: int, monitor_id: int | None,
+                     say) -> dict | None:
+    """A four-class file's relevance model (irrelevant vs the rest): trained, measured, maybe stored."""
+    if not data.four_class:
+        return None
+    pairs = [(r.text, relevance.IRRELEVANT if r.irrelevant else relevance.RELEVANT) for r in data.rows]
+    result = relevance.train_relevance(pairs, test_size=test_size, random_state=seed, progress=say)
+    summary = {**result.report, "n_train": result.n_train, "n_test": result.n_test,
+               "training_hash": result.training_hash, "monitor_id": monitor_id}
+    if monitor_id is not None:
+        stored = relevance.store(db.session, monitor_id, result, {"test_size": test_size, "random_state": seed,
+                                                                  "source": "train-scorer"})
+        summary["version"] = stored.version
+    return summary
+
+
 def _bad_rows(data: evaluation.LabelledFile) -> None:
     echo_bad_rows(data.bad)
 
@@ -101,20 +129,31 @@ def evaluate_scorer(file: Path, scorer_name: str, as_json: bool) -> None:
 @click.option("--save-holdout", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="write the held-out rows (text,label) to this CSV, for evaluate-scorer")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option("--relevance-monitor", "relevance_monitor", type=click.IntRange(1, 2**31 - 1), default=None,
+              help="four-class files: store the relevance model as this monitor's (disabled until enabled)")
 def train_scorer(file: Path, name: str, test_size: float, seed: int, save_holdout: Path | None,
-                 as_json: bool) -> None:
-    """Train a model on a labelled file, hold out a split, report it beside VADER, store it."""
+                 as_json: bool, relevance_monitor: int | None) -> None:
+    """Train a model on a labelled file, hold out a split, report it beside VADER, store it.
+
+    A four-class file (an `irrelevant` class, e.g. the Twitter entity-sentiment data set) trains
+    the sentiment model on the three sentiment classes and a relevance model on irrelevant
+    against the rest; both are reported ("relevance" beside "model" and "vader" with --json).
+    """
     try:
         name = training.check_name(name)
     except training.TrainingError as exc:
         raise click.BadParameter(str(exc), param_hint="--name") from exc
     data = _read(file)
+    if relevance_monitor is not None and db.session.get(Monitor, relevance_monitor) is None:
+        raise click.BadParameter(f"no monitor {relevance_monitor}", param_hint="--relevance-monitor")
     extra = training.labelled_overrides(db.session)
+    say = lambda message: click.echo(message, err=True)  # noqa: E731
     try:
         row, result = training.train_and_store(
-            db.session, name, [(r.text, r.label) for r in data.rows], extra=extra, test_size=test_size,
-            random_state=seed, progress=lambda message: click.echo(message, err=True))
-    except training.TrainingError as exc:
+            db.session, name, [(r.text, r.label) for r in data.rows if not r.irrelevant], extra=extra,
+            test_size=test_size, random_state=seed, progress=say)
+        relevance_summary = _train_relevance(data, test_size, seed, relevance_monitor, say)
+    except (training.TrainingError, relevance.RelevanceError) as exc:
         raise click.ClickException(str(exc)) from exc
     if save_holdout:
         with save_holdout.open("w", newline="", encoding="utf-8") as handle:
@@ -125,12 +164,16 @@ def train_scorer(file: Path, name: str, test_size: float, seed: int, save_holdou
                "training_hash": row.training_hash, "n_train": row.n_train, "n_test": row.n_test,
                "classes": row.classes, "bad_rows": len(data.bad),
                "model": result.model_report, "vader": result.vader_report}
+    if relevance_summary is not None:
+        summary["relevance"] = relevance_summary
     if as_json:
         click.echo(json.dumps(summary))
         return
     click.echo(f"model:{row.name} version {row.version}: trained on {row.n_train} rows, "
                f"measured on {row.n_test} held-out rows (training data sha256 {row.training_hash[:12]}…)")
     click.echo(comparison_table(result.model_report, result.vader_report))
+    if relevance_summary is not None:
+        click.echo(relevance_table(relevance_summary))
     if data.bad:
         click.echo(f"{len(data.bad)} malformed rows skipped:", err=True)
         _bad_rows(data)

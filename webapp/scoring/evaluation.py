@@ -21,6 +21,11 @@ Label rules (case and surrounding spaces ignored)
 * neutral: ``neutral``, ``neu``, ``irrelevant``, ``none``, ``mixed``, ``objective``, ``other``;
 * negative: ``negative``, ``neg``, ``-``.
 
+``irrelevant`` rows are also flagged (`LabelledRow.irrelevant`): a file with them is a
+four-class file, from which `train-scorer` trains sentiment on the other rows and a relevance
+model on irrelevant against the rest. A headerless file whose rows are (id, entity, sentiment,
+text), as the Twitter entity-sentiment data set ships, is read with that header.
+
 Whole numbers in a label column are read by the scheme the whole column follows:
 
 * only ``-1``/``0``/``1``, with a ``-1`` somewhere: signed (-1 negative, 0 neutral, 1 positive);
@@ -85,6 +90,7 @@ class LabelledRow:
     text: str
     label: str
     score: float | None = None  # the raw numeric ground truth, when the file has a score column
+    irrelevant: bool = False    # labelled "irrelevant" (four-class files): label is then neutral
 
 
 @dataclass
@@ -97,6 +103,12 @@ class LabelledFile:
     score_column: str | None = None
     label_scheme: str | None = None  # signed | binary | sentiment140 for numeric labels
     score_scale: str | None = None  # as-is | stars | min-max
+    headerless: bool = False  # the four-column entity file without a header row
+
+    @property
+    def four_class(self) -> bool:
+        """Does the file hold an `irrelevant` class beside the three sentiments?"""
+        return any(r.irrelevant for r in self.rows)
 
     @property
     def rows_read(self) -> int:
@@ -188,12 +200,39 @@ def _records(handle: io.StringIO, delimiter: str):
             yield reader.line_num, fields, None
 
 
+ENTITY_COLUMNS = ("id", "entity", "sentiment", "text")
+
+
+def _entity_file(first_line: str) -> str | None:
+    """The delimiter of a headerless four-column entity-sentiment file (id, entity, sentiment,
+    text: the Twitter entity-sentiment data set), judged by its first row; None otherwise."""
+    for delimiter in DELIMITERS:
+        fields = next(csv.reader([first_line], delimiter=delimiter), [])
+        if _pick(fields, TEXT_COLUMNS) is not None:
+            return None  # a header row
+        if len(fields) == 4 and fields[2].strip().lower() in _WORDS and fields[3].strip():
+            return delimiter
+    return None
+
+
 def read_labelled(text: str) -> LabelledFile:
-    """Read a labelled CSV/TSV from its text; malformed rows are listed, never fatal."""
+    """Read a labelled CSV/TSV from its text; malformed rows are listed, never fatal.
+
+    A file without a header row whose rows are (id, entity, sentiment, text), like the Twitter
+    entity-sentiment data set, is read as if it had that header (line numbers stay the file's).
+    """
     text = text.lstrip("\ufeff").replace("\x00", "")
     first_line = text.split("\n", 1)[0].rstrip("\r")
     if not first_line.strip():
         raise LabelledFileError("the file is empty or does not start with a header row")
+    entity_delimiter = _entity_file(first_line)
+    if entity_delimiter is not None:
+        out = read_labelled(entity_delimiter.join(ENTITY_COLUMNS) + "\n" + text)
+        out.headerless = True
+        out.bad = [(line - 1, reason) for line, reason in out.bad]
+        for row in out.rows:
+            row.line -= 1
+        return out
     out = LabelledFile(delimiter=_delimiter(first_line))
     records = _records(io.StringIO(text, newline=""), out.delimiter)
     _, header, error = next(records, (1, None, "no header row"))
@@ -250,7 +289,8 @@ def read_labelled(text: str) -> LabelledFile:
         else:
             out.bad.append((line, "no label or score"))
             continue
-        out.rows.append(LabelledRow(line, body, normalized, score))
+        out.rows.append(LabelledRow(line, body, normalized, score,
+                                    irrelevant=label.strip().lower() == "irrelevant"))
     out.bad.sort()
     return out
 

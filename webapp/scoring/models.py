@@ -9,7 +9,18 @@ from webapp.core.extensions import db
 from webapp.core.types import UTCDateTime, utcnow
 
 
-class ScorerModel(db.Model):
+class TrainedColumns:
+    """The columns every stored trained pipeline has: its version, when, which data, how it measured."""
+
+    version = db.Column(db.Integer, nullable=False, default=1)
+    created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+    training_hash = db.Column(db.String(64), nullable=False)
+    n_train = db.Column(db.Integer, nullable=False)
+    n_test = db.Column(db.Integer, nullable=False)
+    metrics = db.Column(db.JSON, nullable=False, default=dict)
+
+
+class ScorerModel(TrainedColumns, db.Model):
     """The current version of one trained model; retraining the same name replaces it and bumps `version`.
 
     `blob` holds the joblib-pickled scikit-learn pipeline so that workers on any machine load
@@ -21,12 +32,6 @@ class ScorerModel(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(64), nullable=False, unique=True)
-    version = db.Column(db.Integer, nullable=False, default=1)
-    created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
-    training_hash = db.Column(db.String(64), nullable=False)
-    n_train = db.Column(db.Integer, nullable=False)
-    n_test = db.Column(db.Integer, nullable=False)
-    metrics = db.Column(db.JSON, nullable=False, default=dict)
     classes = db.Column(db.JSON, nullable=False, default=list)
     blob = db.Column(db.LargeBinary, nullable=False)
 
@@ -53,3 +58,18 @@ class LexiconAdjustment(db.Model):
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
 
     created_by = db.relationship("User")
+
+
+class RelevanceModel(TrainedColumns, db.Model):
+    """A monitor's relevance model (irrelevant vs relevant), trained on its editors' marks.
+
+    Stored like ScorerModel (the pickled pipeline, its training data's hash, its hold-out
+    precision and recall in `metrics`); it hides mentions only once an editor sets `enabled`
+    after seeing those figures (webapp/scoring/relevance.py).
+    """
+
+    __tablename__ = "relevance_models"
+
+    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True)
+    blob = db.Column(db.LargeBinary, nullable=False)
+    enabled = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())

@@ -80,7 +80,7 @@ def set_label(session, monitor_id: int, mention_id: int, label: str | None,
     for _ in range(ATTEMPTS):
         row = session.execute(
             select(Mention.id, Mention.source_id, Mention.published_at, Mention.label, Mention.scored_label,
-                   Mention.overridden_at, Mention.overridden_by_id)
+                   Mention.overridden_at, Mention.overridden_by_id, Mention.muted)
             .where(Mention.id == mention_id, Mention.monitor_id == monitor_id)
         ).first()
         if row is None:
@@ -104,7 +104,9 @@ def set_label(session, monitor_id: int, mention_id: int, label: str | None,
         if done.rowcount != 1:  # changed by someone else since we read it: read again
             session.rollback()
             continue
-        rollups.apply(session, label_moves(monitor_id, row.source_id, row.published_at, row.label, values["label"]))
+        if not row.muted:  # a muted mention is counted in no rollup (webapp/mentions/noise.py)
+            rollups.apply(session, label_moves(monitor_id, row.source_id, row.published_at, row.label,
+                                               values["label"]))
         session.commit()
         return OverrideResult(row.id, values["label"], scored, label is not None, row.label,
                               values["overridden_by_id"], values["overridden_at"])

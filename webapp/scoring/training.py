@@ -114,6 +114,25 @@ def _check(pairs: Sequence[tuple[str, str]], test_size: float) -> None:
                             "use more rows or another test size")
 
 
+def fit_split(rows: Sequence[tuple[str, str]], test_size: float, random_state: int,
+              say: Callable[[str], None]) -> tuple[object, list, list]:
+    """Check `rows`, split them (stratified), fit the pipeline on one side: (pipeline, train, test).
+
+    Shared by the sentiment model (`train`) and the per-monitor relevance model
+    (scoring/relevance.py), whatever their classes.
+    """
+    from sklearn.model_selection import train_test_split
+
+    _check(rows, test_size)
+    train_rows, test_rows = train_test_split(
+        list(rows), test_size=test_size, random_state=random_state, stratify=[l for _, l in rows])
+    say(f"training on {len(train_rows)} rows")
+    pipeline = build_pipeline(random_state)
+    pipeline.fit([t for t, _ in train_rows], [l for _, l in train_rows])
+    say(f"measuring on {len(test_rows)} held-out rows")
+    return pipeline, train_rows, test_rows
+
+
 def train(pairs: Iterable[tuple[str, str]], *, extra: Iterable[tuple[str, str]] = (),
           test_size: float = DEFAULT_TEST_SIZE, random_state: int = RANDOM_STATE,
           name: str = "new", progress: Callable[[str], None] | None = None) -> TrainingResult:
@@ -122,18 +141,10 @@ def train(pairs: Iterable[tuple[str, str]], *, extra: Iterable[tuple[str, str]] 
     `pairs` and `extra` are (text, label) with labels among positive / neutral / negative;
     `extra` is where label overrides made on mentions join the file's rows.
     """
-    from sklearn.model_selection import train_test_split
-
     extra = list(extra)
     rows = [(t, l) for t, l in [*pairs, *extra] if isinstance(t, str) and t.strip() and l in evaluation.LABELS]
-    _check(rows, test_size)
     say = progress or (lambda _message: None)
-    train_rows, test_rows = train_test_split(
-        rows, test_size=test_size, random_state=random_state, stratify=[l for _, l in rows])
-    say(f"training on {len(train_rows)} rows")
-    pipeline = build_pipeline(random_state)
-    pipeline.fit([t for t, _ in train_rows], [l for _, l in train_rows])
-    say(f"measuring on {len(test_rows)} held-out rows")
+    pipeline, train_rows, test_rows = fit_split(rows, test_size, random_state, say)
     truth, texts = [l for _, l in test_rows], [t for t, _ in test_rows]
     model = ModelScorer(name, 0, pipeline)
     model_report = {"scorer": f"model:{name}", **evaluation.evaluate(truth, model.score_batch(texts))}

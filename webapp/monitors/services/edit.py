@@ -57,12 +57,10 @@ def _remove_source(session, monitor_id: int, source_id: int) -> None:
                     .execution_options(synchronize_session=False))
     rows = session.execute(
         select(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound, Mention.label)
-        .where(Mention.source_id == source_id).execution_options(yield_per=5000)
+        .where(Mention.source_id == source_id, Mention.muted.is_(False))  # muted ones are in no rollup
+        .execution_options(yield_per=5000)
     ).mappings()
-    changes = rollups.deltas(rows)
-    for delta in changes.values():
-        delta.count, delta.sum_compound = -delta.count, -delta.sum_compound
-        delta.positive, delta.neutral, delta.negative = -delta.positive, -delta.neutral, -delta.negative
+    changes = rollups.negated(rollups.deltas(rows))
     rollups.apply(session, {key: d for key, d in changes.items() if key[1] != source_id})
     session.execute(delete(Rollup).where(Rollup.monitor_id == monitor_id, Rollup.source_id == source_id))
     source = session.get(Source, source_id)
