@@ -22,6 +22,7 @@ from webapp.core import runtime
 from webapp.core import metrics
 from webapp.core.extensions import db
 from webapp.core.metrics import allowed
+from webapp.core.pagination import page_number
 from webapp.ingest.bus.models import DeadLetter
 from webapp.monitors.models import SYSTEM_KINDS, Monitor, Source, SourceFetch
 from webapp.people.auth import page_role
@@ -62,7 +63,7 @@ DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "permanent_failure"
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return page_number(request.args)
 
 
 @bp.get("/pipeline")

@@ -1,10 +1,11 @@
 """Request shapes of the alerting API (rules: webapp.alerting.rules.RuleIn, shared with the form)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from webapp.core.times import UtcTime
 
 
 class NotifierIn(BaseModel):
@@ -30,7 +31,7 @@ class NotifierIn(BaseModel):
 class SilenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rule_id: int | None = Field(default=None, description="one rule; absent: every rule of the monitor")
-    ends_at: datetime | None = None
+    ends_at: UtcTime | None = None
     duration_minutes: int | None = Field(default=None, ge=1, le=90 * 24 * 60)
     reason: Annotated[str, StringConstraints(max_length=500)] = ""
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from webapp.core.pagination import page_number
 from webapp.core import runtime
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
@@ -204,7 +205,7 @@ def _silence_form(monitor: Monitor) -> SilenceForm:
 
 
 def _history(monitor: Monitor, form: SilenceForm, status: int = 200):
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number(request.args)
     events = rules.events_of(db.session, monitor.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
     return render_template("alerts/history.html", monitor=monitor, events=events[:PAGE_SIZE], page=page,
                            more=len(events) > PAGE_SIZE, form=form,

@@ -10,7 +10,10 @@
 - Integers in JSON bodies must fit 64 bits (every id column, every count): a larger one is a
   400 naming where it is, never an overflow inside the database driver.
 
-Under /api/ the answer is the API's JSON error; elsewhere a plain 400 page with the reason.
+Under /api/ the answer is the API's JSON error: 400 for the body's depth and for NUL bytes in
+the path or query, 422 `validation_failed` for a value of the body (a NUL byte in a string, an
+integer beyond 64 bits) with `[{"loc", "msg"}]` as every 422 has, plus `index` and `field`
+when the body is a list (a push's items). Elsewhere a plain 400 page says what and where.
 """
 from __future__ import annotations
 
@@ -30,9 +33,19 @@ _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 class InputRefused(ValueError):
     """The request holds input that no view should see (the message says what and where)."""
 
-    def __init__(self, error: str, detail: str):
+    def __init__(self, error: str, detail: str, status: int = 400, where: str | None = None):
         super().__init__(detail)
-        self.error, self.detail = error, detail
+        self.error, self.detail, self.status, self.where = error, detail, status, where
+
+    def api_detail(self):
+        """The JSON answer's detail: the message, or for a body value a 422's list of one."""
+        if self.where is None:
+            return self.detail
+        first, _, rest = self.where.partition(".")
+        entry = {"loc": self.where, "msg": self.detail}
+        if first.isdigit():
+            entry.update(index=int(first), field=rest.split(".")[0], reason=self.detail)
+        return [entry]
 
 
 def json_depth(body: bytes) -> int:
@@ -45,21 +58,25 @@ def json_depth(body: bytes) -> int:
 def find_refused(value, where: str = "body") -> InputRefused | None:
     """The first NUL byte or out-of-range integer in a parsed JSON value, or None."""
     if isinstance(value, str):
-        return InputRefused("nul_byte", f"{where} contains a NUL byte") if "\x00" in value else None
+        return _bad_value(where, "contains a NUL byte") if "\x00" in value else None
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return None
     if isinstance(value, int):
         if -MAX_INT <= value <= MAX_INT:
             return None
-        return InputRefused("integer_out_of_range", f"{where} is an integer beyond 64 bits")
+        return _bad_value(where, "is an integer beyond 64 bits")
     pairs = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in pairs:
         if isinstance(key, str) and "\x00" in key:
-            return InputRefused("nul_byte", f"a key in {where} contains a NUL byte")
+            return _bad_value(where, "has a key that contains a NUL byte")
         found = find_refused(item, f"{key}" if where == "body" else f"{where}.{key}")
         if found:
             return found
     return None
+
+
+def _bad_value(where: str, what: str) -> InputRefused:
+    return InputRefused("validation_failed", f"{where} {what}", 422, where)
 
 
 def check_request() -> None:
@@ -95,7 +112,7 @@ def register(app: Flask) -> None:
             if request.path.startswith("/api/"):
                 from webapp.core.api_errors import error_response
 
-                return error_response(400, exc.error, exc.detail)
+                return error_response(exc.status, exc.error, exc.api_detail())
             return render_template("bad_request.html", detail=exc.detail), 400
         except BadRequest:
             return None   # an unreadable body: the view answers it as it always has

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp.core import runtime
+from webapp.core.api_errors import MAX_ID
 from webapp.core.cli import echo_bad_rows
 from webapp.core.extensions import db
 from webapp.ingest import pipeline
@@ -26,16 +27,22 @@ from webapp.monitors.services.manage import system_source
 @click.option("--monitor", "monitor_id", type=int, required=True, help="monitor id")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None,
               help="file format (default: from the file name)")
-def import_cmd(file: Path, monitor_id: int, fmt: str | None) -> None:
-    """Import a CSV or JSONL file of mentions through the bus, with a progress bar."""
-    monitor = db.session.get(Monitor, monitor_id)
+@click.option("--encoding", default=None,
+              help="the file's text encoding, e.g. latin-1 (default: UTF-8; another is refused, not guessed)")
+def import_cmd(file: Path, monitor_id: int, fmt: str | None, encoding: str | None) -> None:
+    """Import a CSV or JSONL file of mentions through the bus, with a progress bar.
+
+    Every row is published or listed as refused with its line number and reason; a published
+    row passed the same checks as a push (ingest.schemas.MentionIn), so the worker stores it
+    (once: a row whose id is stored already adds nothing)."""
+    monitor = db.session.get(Monitor, monitor_id) if 0 < monitor_id <= MAX_ID else None
     if monitor is None:
         raise click.ClickException(f"no monitor with id {monitor_id}")
     source = system_source(monitor, "import")
     report, chunk, bus = ImportReport(), [], runtime.bus()
     try:
-        rows = read_rows(file, fmt)
-        with click.progressbar(rows, length=count_lines(file), label=f"importing {file.name}",
+        rows = read_rows(file, fmt, encoding)
+        with click.progressbar(rows, length=count_lines(file) or 1, label=f"importing {file.name}",
                                file=sys.stderr) as bar:
             for line, mention, error in bar:
                 report.rows += 1
@@ -47,10 +54,12 @@ def import_cmd(file: Path, monitor_id: int, fmt: str | None) -> None:
                     report.published += publish_mentions(bus, monitor.id, source.id, chunk)
                     chunk = []
         report.published += publish_mentions(bus, monitor.id, source.id, chunk)
-    except (ValueError, UnicodeError) as exc:
+    except (ValueError, OSError) as exc:   # not UTF-8, unknown encoding or format, unreadable file
+        if report.published:
+            click.echo(f"published {report.published} rows before stopping", err=True)
         raise click.ClickException(str(exc)) from exc
     click.echo(f"published {report.published} of {report.rows} rows to monitor {monitor.id}; "
-               f"{len(report.bad)} bad rows")
+               f"{len(report.bad)} bad rows (refused, nothing of them published)")
     echo_bad_rows(report.bad)
 
 

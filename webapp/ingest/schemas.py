@@ -1,35 +1,76 @@
-"""The shape of a pushed mention (pydantic): refused at the edge when the worker would refuse it."""
+"""The shape of a pushed or imported mention (pydantic): refused at the edge when the worker would
+refuse it, so a push answered 202 and an import row counted as sent are stored.
+
+One mention is `{"external_id", "text", "author"?, "url"?, "published_at"?}`; any other field
+is refused (a typo such as `publishedAt` would otherwise silently become "now").
+`external_id` is a non-blank string (kept as given), or a JSON integer within 64 bits, written
+out in decimal: `1` and `"1"` are the same mention. `true`, `1.0` and larger integers are
+refused. `published_at` is read by `core.times.read_time` (ISO 8601 or Unix seconds, within
+its range), exactly as the worker reads it. (NUL bytes are refused before this, for every
+request, by `core.input_guard`; the importer checks its rows for them with `no_nul`.)
+"""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints, TypeAdapter, ValidationError,
+    field_validator,
+)
 
+from webapp.core.api_errors import MAX_ID
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL
+from webapp.core.times import UtcTime
 
 MAX_PUSH = 5000
-Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
+Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=MAX_TEXT)]
 
 
 class MentionIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_EXTERNAL_ID)] | int
+    model_config = ConfigDict(extra="forbid")
+    external_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=MAX_EXTERNAL_ID)] | Annotated[StrictInt, Field(ge=-MAX_ID, le=MAX_ID)]
     text: Text
-    author: Annotated[str, StringConstraints(max_length=MAX_AUTHOR)] | None = None
-    url: Annotated[str, StringConstraints(max_length=MAX_URL)] | None = None
-    published_at: datetime | None = None
+    author: Annotated[StrictStr, StringConstraints(max_length=MAX_AUTHOR)] | None = None
+    url: Annotated[StrictStr, StringConstraints(max_length=MAX_URL)] | None = None
+    published_at: UtcTime | None = None
 
-    @field_validator("external_id", "text")
+    @field_validator("external_id", "text", "author", "url")
     @classmethod
     def storable(cls, value):
         """Refuse here what the worker would refuse (`ingest.store.normalize`): a blank id or
-        text, an id that is longer than the column once written out."""
+        text; and a NUL byte, which PostgreSQL cannot store."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain a NUL byte")
+        return value
+
+    @field_validator("external_id", "text")
+    @classmethod
+    def not_blank(cls, value):
         if isinstance(value, str) and not value.strip():
             raise ValueError("must not be blank")
-        if isinstance(value, int) and len(str(value)) > MAX_EXTERNAL_ID:
-            raise ValueError(f"must be at most {MAX_EXTERNAL_ID} characters")
         return value
+
+    def record(self) -> dict:
+        """The mention's fields as `publish.mention_record` takes them, the id as a string."""
+        return {**self.model_dump(), "external_id": str(self.external_id)}
 
 
 MentionBatch = TypeAdapter(Annotated[list[MentionIn], Field(min_length=1, max_length=MAX_PUSH)])
+
+
+def problems(exc: ValidationError) -> list[dict]:
+    """The refused mentions' problems, one per field: `{"index"?, "field", "reason", "loc", "msg"}`
+    (`loc`/`msg` as in every other 422 of the API)."""
+    found = []
+    for err in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = list(err["loc"])
+        index = loc.pop(0) if loc and isinstance(loc[0], int) else None
+        # a union's branch names ("str", "constrained-int") say nothing to the sender
+        fields = [str(p) for p in loc if not (isinstance(p, str) and p.startswith(("str", "int", "constrained")))]
+        entry = {"field": fields[0] if fields else "", "reason": err["msg"],
+                 "loc": ".".join(str(p) for p in ([] if index is None else [index]) + fields), "msg": err["msg"]}
+        if index is not None:
+            entry = {"index": index, **entry}
+        if entry not in found:
+            found.append(entry)
+    return found

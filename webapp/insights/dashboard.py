@@ -17,6 +17,7 @@ from webapp.monitors.models import Monitor
 from webapp.insights import charts, charts_compare
 from webapp.monitors.services import health
 from webapp.ingest import rollups
+from webapp.core.times import EARLIEST, LATEST, read_time
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
           "90d": timedelta(days=90)}
@@ -75,6 +76,10 @@ def parse_custom(start_text: str, end_text: str, today: date) -> tuple[datetime,
         first, last = date.fromisoformat(start_text), date.fromisoformat(end_text)
     except ValueError:
         raise ValueError("Dates must look like 2024-05-31.") from None
+    try:   # the one time reader's range (core.times), so the previous period cannot overflow
+        read_time(start_text), read_time(end_text, end_of_day=True)
+    except ValueError:
+        raise ValueError(f"Dates must be from {EARLIEST:%Y} to {LATEST.year - 1}.") from None
     if last < first:
         raise ValueError("The end date must be on or after the start date.")
     if first > today:

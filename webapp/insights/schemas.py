@@ -1,15 +1,17 @@
 """Query parameters of the series API (pydantic)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from webapp.core.api_errors import DbId
+from webapp.core.times import UtcTime
 
 
 class SeriesQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     bucket: Literal["15m", "1h", "1d"] = "1h"
-    start: datetime | None = None
-    end: datetime | None = None
-    source_id: int | None = None
+    start: UtcTime | None = None
+    end: UtcTime | None = None
+    source_id: DbId | None = None
