@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 from flask import Blueprint, g, jsonify
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from webapp.core.api_errors import ApiError, get_or_404, json_body
 from webapp.core.extensions import db
@@ -36,12 +36,12 @@ class MutesIn(BaseModel):
 
 class RelevanceMark(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    irrelevant: Optional[bool] = Field(description="true irrelevant, false relevant, null unmarked")
+    irrelevant: Optional[StrictBool] = Field(description="true irrelevant, false relevant, null unmarked")
 
 
 class RelevanceSwitch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = Field(description="mute, at ingest, the mentions the model predicts irrelevant")
+    enabled: StrictBool = Field(description="mute, at ingest, the mentions the model predicts irrelevant")
 
 
 def _monitor(monitor_id: int) -> Monitor:
