@@ -17,7 +17,7 @@ from webapp.monitors.models import SYSTEM_KINDS, Source
 from webapp.ingest.models import Mention
 from webapp.core import metrics
 from webapp.ingest import rollups
-from webapp.mentions import noise
+from webapp.mentions import autotag, noise
 from webapp.scoring import scorers
 from webapp.ingest.canonical import url_key
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL
@@ -152,16 +152,18 @@ def store_batch(session, values: list[dict], now: datetime | None = None) -> Ing
     noise.mark(session, batch)
 
     inserted = _insert_new(session, batch)
-    fresh = [rows[tuple(r)] for r in inserted]
+    fresh = [dict(rows[(m, s, e)], id=mention_id) for m, s, e, mention_id in inserted]
     result.inserted = len(fresh)
     result.stored_by_kind = metrics.by_kind(fresh, kinds)
     result.duplicates += len(batch) - len(fresh)
     rollups.apply(session, rollups.deltas(r for r in fresh if not r["muted"]))
+    # Auto-tag rules (mentions/autotag.py) tag the new rows in this same transaction.
+    autotag.tag_new(session, fresh)
     return result
 
 
 def _insert_new(session, batch: list[dict]) -> list[tuple]:
-    """INSERT `batch`, skipping rows that break a unique constraint; the identities inserted.
+    """INSERT `batch`, skipping rows that break a unique constraint; (identity..., id) of those inserted.
 
     No conflict target: any unique violation is skipped, the identity (monitor, source,
     external id) and the canonical URL of a fetched mention (monitor, url_key) alike. On
@@ -174,7 +176,7 @@ def _insert_new(session, batch: list[dict]) -> list[tuple]:
 
     bind = session.get_bind()
     table = Mention.__table__
-    returning = (table.c.monitor_id, table.c.source_id, table.c.external_id)
+    returning = (table.c.monitor_id, table.c.source_id, table.c.external_id, table.c.id)
     names = list(batch[0])
     if bind.dialect.name != "postgresql" or any(list(row) != names for row in batch):
         stmt = insert_for(bind)(table).on_conflict_do_nothing().returning(*returning)

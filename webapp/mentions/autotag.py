@@ -93,7 +93,7 @@ def _insert(session, pairs: list[dict], chunk: int = 5000) -> int:
     insert = insert_for(session.get_bind())
     for at in range(0, len(pairs), chunk):
         stmt = insert(MentionTag).values(pairs[at:at + chunk]).on_conflict_do_nothing()
-        added += session.execute(stmt).rowcount
+        added += session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
     return added
 
 

@@ -147,40 +147,41 @@ def bulk(session, monitor: Monitor, spec: search.MentionFilter, action: str, *, 
 
 
 def _run(session, monitor_id: int, spec, action: str, user_id: int, tag, assignee) -> int:
-    bind = session.get_bind()
+    bind = session.get_bind()   # tables, not ORM classes: Core statements report their rowcount
+    tags, states, reads = MentionTag.__table__, MentionState.__table__, MentionRead.__table__
     chosen = selection(monitor_id, spec)
     now = bindparam("now", datetime.now(timezone.utc), type_=MentionState.updated_at.type)
     if action == "tag":
         tag_id = ensure_tag(session, monitor_id, tag)
-        stmt = insert_for(bind)(MentionTag).from_select(
+        stmt = insert_for(bind)(tags).from_select(
             ["mention_id", "tag_id"], chosen.add_columns(literal(tag_id))).on_conflict_do_nothing()
     elif action == "untag":
         tag_ids = select(Tag.id).where(Tag.monitor_id == monitor_id, Tag.name == tag)
-        stmt = delete(MentionTag).where(MentionTag.tag_id.in_(tag_ids), MentionTag.mention_id.in_(chosen))
+        stmt = delete(tags).where(tags.c.tag_id.in_(tag_ids), tags.c.mention_id.in_(chosen))
     elif action in ("assign", "done"):
         column, value = ("assignee_id", assignee) if action == "assign" else ("status", "done")
         values = chosen.add_columns(literal("open" if action == "assign" else "done"),
                                     literal(assignee) if action == "assign" else null(), now)
-        stmt = insert_for(bind)(MentionState).from_select(["mention_id", "status", "assignee_id", "updated_at"],
+        stmt = insert_for(bind)(states).from_select(["mention_id", "status", "assignee_id", "updated_at"],
                                                           values)
-        current = MentionState.__table__.c[column]
+        current = states.c[column]
         stmt = stmt.on_conflict_do_update(
             index_elements=["mention_id"], set_={column: stmt.excluded[column], "updated_at": stmt.excluded.updated_at},
             where=current.is_distinct_from(value))
     elif action == "unassign":
-        stmt = (update(MentionState).where(MentionState.assignee_id.is_not(None), MentionState.mention_id.in_(chosen))
+        stmt = (update(states).where(states.c.assignee_id.is_not(None), states.c.mention_id.in_(chosen))
                 .values(assignee_id=None, updated_at=now))
     elif action == "open":
-        stmt = (update(MentionState).where(MentionState.status == "done", MentionState.mention_id.in_(chosen))
+        stmt = (update(states).where(states.c.status == "done", states.c.mention_id.in_(chosen))
                 .values(status="open", updated_at=now))
     elif action == "read":
-        stmt = insert_for(bind)(MentionRead).from_select(
+        stmt = insert_for(bind)(reads).from_select(
             ["user_id", "mention_id", "read_at"],
             select(literal(user_id), Mention.id, now).join(Source, Source.id == Mention.source_id)
             .where(*search.conditions(monitor_id, spec))).on_conflict_do_nothing()
     else:  # unread
-        stmt = delete(MentionRead).where(MentionRead.user_id == user_id, MentionRead.mention_id.in_(chosen))
-    return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
+        stmt = delete(reads).where(reads.c.user_id == user_id, reads.c.mention_id.in_(chosen))
+    return session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
 
 
 def mark_read(session, monitor_id: int, mention_id: int, user_id: int) -> None:
@@ -190,13 +191,17 @@ def mark_read(session, monitor_id: int, mention_id: int, user_id: int) -> None:
     session.commit()
 
 
-def tag_counts(session, monitor_id: int, start: datetime, end: datetime) -> list[tuple[str, int]]:
-    """(tag, how many mentions published in [start, end) have it) for every tag of the monitor,
-    most used first (one grouped query)."""
-    in_range = ((Mention.id == MentionTag.mention_id) & (Mention.published_at >= start)
-                & (Mention.published_at < end))
+def tag_counts(session, monitor_id: int, start: datetime | None = None,
+               end: datetime | None = None) -> list[tuple[str, int]]:
+    """(tag, how many mentions published in [start, end) have it; all time without bounds) for
+    every tag of the monitor, most used first (one grouped query)."""
+    joined = Mention.id == MentionTag.mention_id
+    if start is not None:
+        joined &= Mention.published_at >= start
+    if end is not None:
+        joined &= Mention.published_at < end
     found = session.execute(
         select(Tag.name, func.count(Mention.id)).select_from(Tag)
-        .outerjoin(MentionTag, MentionTag.tag_id == Tag.id).outerjoin(Mention, in_range)
+        .outerjoin(MentionTag, MentionTag.tag_id == Tag.id).outerjoin(Mention, joined)
         .where(Tag.monitor_id == monitor_id).group_by(Tag.name)).all()
     return sorted(((name, n) for name, n in found), key=lambda r: (-r[1], r[0]))
