@@ -163,3 +163,26 @@ def test_mutes_api_refuses_hostile_input(client, auth, monitor):
         assert set(response.get_json()) >= {"error", "detail"}
     assert client.put(f"/api/v1/monitors/{2**63 + 5}/mutes", headers=auth, json={}).status_code == 404
     assert client.get(url).status_code == 401
+
+
+def test_muted_mentions_raise_no_mention_match_alert(app, client, auth, drain):
+    from datetime import datetime as _dt
+
+    from tests.alerting.test_alerts_evaluation import LAG, run, setup_rule
+    from webapp.alerting.models import Delivery
+
+    monitor_id, rule_id = setup_rule(app, client, auth, {
+        "kind": "mention_match", "query": "acme AND outage", "digest_wait_seconds": 0, "digest_cap": 5})
+    assert client.put(f"/api/v1/monitors/{monitor_id}/mutes", headers=auth,
+                      json={"authors": ["troll"]}).status_code == 200
+    push(client, auth, monitor_id, [mention(1, "Acme outage again", author="troll"),
+                                    mention(2, "Acme outage today", author="ann"),
+                                    mention(3, "acme outage, says troll", author="TROLL")], drain)
+    now = _dt.now(timezone.utc) + timedelta(seconds=LAG + 1)
+    first = run(app, rule_id, now)
+    sent = first if first.notification else run(app, rule_id, now + timedelta(minutes=1))
+    assert sent.notification == "firing", (first, sent)
+    with app.app_context():
+        data = db.session.get(Delivery, sent.deliveries[0]).payload["data"]
+        db.session.remove()
+    assert data["value"] == 1.0 and [m["text"] for m in data["sample_mentions"]] == ["Acme outage today"]

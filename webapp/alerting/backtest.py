@@ -125,7 +125,8 @@ def _replay_digests(session, monitor_id: int, params: RuleParams, start: datetim
     matches = get_kind(params.kind).matcher(params)
     rows = session.execute(
         select(Mention.published_at, Mention.text).where(
-            Mention.monitor_id == monitor_id, Mention.published_at >= start, Mention.published_at < end)
+            Mention.monitor_id == monitor_id, Mention.muted.is_(False),
+            Mention.published_at >= start, Mention.published_at < end)
         .order_by(Mention.published_at.desc()).limit(MAX_MENTIONS)).all()
     return replay_digests(params, sorted(ts for ts, text in rows if matches(text)), start, end)
 

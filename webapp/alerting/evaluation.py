@@ -123,6 +123,7 @@ def _digest(session, rule: Rule, slot: int, now: datetime, lag_seconds: int, pub
     rows = [] if scan_end <= cursor_at else list(session.execute(
         select(Mention).where(
             Mention.monitor_id == rule.monitor_id, Mention.ingested_at <= scan_end,
+            Mention.muted.is_(False),  # muted mentions raise no alert (mentions/noise.py)
             or_(Mention.ingested_at > cursor_at, and_(Mention.ingested_at == cursor_at, Mention.id > cursor_id)))
         .order_by(Mention.ingested_at, Mention.id).limit(MAX_SCAN)).scalars())
     matches = get_kind(rule.kind).matcher(params)
@@ -178,7 +179,8 @@ def _record(session, rule: Rule, state: AlertState, *, slot, now, public_url, to
 def sample_mentions(session, rule: Rule, start: datetime, end: datetime) -> list[dict]:
     """Up to five mentions of the window that show why the rule fired."""
     label, order = get_kind(rule.kind).samples(RuleParams.of(rule))
-    q = select(Mention).where(Mention.monitor_id == rule.monitor_id, Mention.published_at >= start,
+    q = select(Mention).where(Mention.monitor_id == rule.monitor_id, Mention.muted.is_(False),
+                              Mention.published_at >= start,
                               Mention.published_at < end, *([Mention.label == label] if label else []))
     q = q.order_by(*SAMPLE_ORDER[order])
     return [mention_sample(m) for m in session.execute(q.limit(SAMPLES)).scalars()]
