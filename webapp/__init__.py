@@ -117,11 +117,11 @@ def register_blueprints(app: Flask) -> None:
     from webapp.mentions import views as mentions_views
     from webapp.monitors import edit_views, views as monitors_views
     from webapp.monitors.backfill import views as backfill_views
-    from webapp.people import views as people_views
+    from webapp.people import team_views, views as people_views
     from webapp.scoring import views as scoring_views
 
     pages = (
-        health.bp, vendor.bp, people_views.bp, people_views.admin_bp, people_views.account_bp,
+        health.bp, vendor.bp, people_views.bp, people_views.admin_bp, people_views.account_bp, team_views.bp,
         monitors_views.bp, edit_views.bp, backfill_views.bp, insights_views.bp, mentions_views.bp,
         scoring_views.bp, scoring_views.classify_bp, alerting_views.bp, admin_views.bp,
         admin_views.metrics_bp,
@@ -143,11 +143,11 @@ def api_parts() -> tuple[tuple, tuple]:
     from webapp.mentions import api as mentions_api, openapi as mentions_openapi
     from webapp.mentions import noise_api, noise_openapi
     from webapp.monitors import api as monitors_api, openapi as monitors_openapi
-    from webapp.people import api as people_api, openapi as people_openapi
+    from webapp.people import api as people_api, openapi as people_openapi, team_api
     from webapp.scoring import api as scoring_api, openapi as scoring_openapi
 
     blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, noise_api.bp, insights_api.bp,
-                  alerting_api.bp, people_api.bp)
+                  alerting_api.bp, people_api.bp, team_api.bp)
     openapi = (admin_openapi.extend, scoring_openapi.extend, monitors_openapi.extend,
                ingest_openapi.extend, mentions_openapi.extend, insights_openapi.extend,
                alerting_openapi.extend, people_openapi.extend, noise_openapi.extend)

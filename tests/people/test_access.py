@@ -13,7 +13,7 @@ from webapp.core.extensions import db
 from webapp.alerting.models import AlertEvent, Delivery
 from webapp.monitors.backfill.models import Backfill
 from webapp.ingest.models import Mention
-from webapp.people.models import User
+from webapp.people.models import Team, User
 
 from tests.helpers import app_config, make_user, migrated_app
 from tests.helpers import mention, new_monitor
@@ -65,6 +65,21 @@ RULES: dict[str, str | dict[str, str]] = {
     "api.alerting.event_deliveries": "viewer", "api.alerting.redeliver": "editor",
     "api.people.list_tokens": "viewer", "api.people.revoke_token": "viewer",
     # noise control (webapp/mentions/noise_*.py)
+    # teams (webapp/people/team_views.py, team_api.py): members are changed by the team's owners;
+    # the seeded users are in Default as viewer, editor and (the admin) owner
+    "teams.index": "viewer", "teams.create": "viewer", "teams.switch": "viewer", "teams.members": "viewer",
+    "teams.add_member": "admin", "teams.change_role": "admin", "teams.remove_member": "admin",
+    "teams.account": "viewer", "teams.change_password": "viewer",
+    "api.teams.list_teams": "viewer", "api.teams.new_team": "viewer", "api.teams.add_member": "admin",
+    "api.teams.remove_member": "admin",
+    # the mention inbox (webapp/mentions/inbox_views.py, inbox_api.py): read marks are anyone's own,
+    # the bulk routes ask for editor only for the other actions
+    "inbox_pages.mention": "viewer", "inbox_pages.add_note": "editor", "inbox_pages.bulk": "viewer",
+    "inbox_pages.tags_page": {"GET": "viewer", "POST": "editor"}, "inbox_pages.delete_rule": "editor",
+    "inbox_pages.apply_rules": "editor",
+    "api.inbox.get_mention": "viewer", "api.inbox.add_note": "editor", "api.inbox.bulk": "viewer",
+    "api.inbox.list_tags": "viewer", "api.inbox.list_rules": "viewer", "api.inbox.new_rule": "editor",
+    "api.inbox.delete_rule": "editor", "api.inbox.apply_rules": "editor",
     "noise.noise_page": {"GET": "viewer", "POST": "editor"}, "noise.relevance_action": "editor",
     "noise.mark_relevance": "editor", "noise.apply_suggestion": "editor",
     "api.noise.get_mutes": "viewer", "api.noise.put_mutes": "editor", "api.noise.put_relevance_mark": "editor",
@@ -139,7 +154,8 @@ def seed(app, client) -> dict:
                   "backfill_id": backfill.id, "mention_id": mention_id,
                   "silence_id": (silence.get_json() or {}).get("id", 1), "word": "acmeword",
                   "kind": "email", "ext": "csv", "filename": "css/app.css",
-                  "token_id": 10_000, "user_id": make_user(app, email="target@example.com", role="viewer"), "letter_id": 1}          # someone else's token: nobody below admin sees it
+                  "token_id": 10_000, "user_id": make_user(app, email="target@example.com", role="viewer"), "letter_id": 1,
+                  "team_id": db.session.execute(db.select(Team.id).where(Team.name == "Default")).scalar_one()}          # someone else's token: nobody below admin sees it
         db.session.remove()
     assert lexicon.status_code in (200, 201), lexicon.get_json()
     return {"tokens": tokens, "values": values}
@@ -238,7 +254,7 @@ def test_page_posts_without_a_csrf_token_are_refused(csrf_app):
                                         "csrf_token": token}).status_code == 302
     values = {"monitor_id": monitor_id, "rule_id": 1, "notifier_id": 1, "event_id": 1, "delivery_id": 1,
               "backfill_id": 1, "mention_id": 1, "silence_id": 1, "word": "w", "kind": "email", "ext": "csv",
-              "filename": "x", "token_id": 1, "user_id": 1, "letter_id": 1}
+              "filename": "x", "token_id": 1, "user_id": 1, "letter_id": 1, "team_id": 1}
     refused = []
     for rule, method in routes(csrf_app):
         if rule.rule.startswith("/api/") or method not in ("POST", "PUT", "PATCH", "DELETE"):

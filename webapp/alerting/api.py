@@ -12,6 +12,9 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from webapp.core import runtime
+from webapp.people import access
+from webapp.people.services import teams
+from webapp.people.services.teams import TeamError
 from webapp.people.auth import api_user
 from webapp.core.extensions import db
 from webapp.alerting.models import AlertEvent, Delivery, Notifier, Rule, Silence
@@ -43,16 +46,22 @@ def _now() -> datetime:
 @bp.get("/notifiers")
 @api_user("viewer")
 def list_notifiers():
-    return jsonify([manage.notifier_dict(n) for n in manage.list_notifiers(db.session)])
+    team_ids = teams.visible_team_ids(db.session, g.api_user)
+    return jsonify([manage.notifier_dict(n) for n in manage.list_notifiers(db.session, team_ids)])
 
 
 @bp.post("/notifiers")
 @api_user("editor")
 def new_notifier():
     body = NotifierIn.model_validate(json_body())
+    data = body.model_dump(exclude_none=True)
     try:
-        notifier, secret = manage.create_notifier(db.session, body.model_dump(exclude_none=True),
-                                                  runtime.egress_policy(), g.api_user)
+        team_id = access.team_for_new(data.pop("team_id", None))
+    except TeamError as exc:
+        raise _invalid([{"loc": "team_id", "msg": str(exc)}]) from exc
+    try:
+        notifier, secret = manage.create_notifier(db.session, data, runtime.egress_policy(), g.api_user,
+                                                  team_id=team_id)
     except NotifierInvalid as exc:
         raise _invalid([{"loc": exc.field, "msg": exc.message}]) from exc
     answer = manage.notifier_dict(notifier)
@@ -64,7 +73,7 @@ def new_notifier():
 @bp.post("/notifiers/<int:notifier_id>/test")
 @api_user("editor")
 def test_notifier(notifier_id: int):
-    notifier = get_or_404(Notifier, notifier_id, "notifier")
+    notifier = access.notifier_or_404(notifier_id, "editor")
     if not notifier.enabled:
         raise ApiError(409, "notifier_disabled", notifier.disabled_reason or "the notifier is disabled")
     ctx = _context()
@@ -77,7 +86,7 @@ def test_notifier(notifier_id: int):
 @bp.post("/notifiers/<int:notifier_id>/enable")
 @api_user("editor")
 def enable_notifier(notifier_id: int):
-    notifier = get_or_404(Notifier, notifier_id, "notifier")
+    notifier = access.notifier_or_404(notifier_id, "editor")
     manage.enable_notifier(db.session, notifier)
     return jsonify(manage.notifier_dict(notifier))
 
@@ -87,14 +96,14 @@ def enable_notifier(notifier_id: int):
 @bp.get("/monitors/<int:monitor_id>/rules")
 @api_user("viewer")
 def list_rules(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id)
     return jsonify([rules.rule_dict(r) for r in rules.rules_of(db.session, monitor.id)])
 
 
 @bp.post("/monitors/<int:monitor_id>/rules")
 @api_user("editor")
 def new_rule(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id, "editor")
     spec = rules.rule_in().model_validate(json_body())
     try:
         rule = rules.create_rule(db.session, monitor, spec, g.api_user)
@@ -106,13 +115,13 @@ def new_rule(monitor_id: int):
 @bp.get("/rules/<int:rule_id>")
 @api_user("viewer")
 def get_rule(rule_id: int):
-    return jsonify(rules.rule_dict(get_or_404(Rule, rule_id, "rule")))
+    return jsonify(rules.rule_dict(access.of_monitor_or_404(Rule, rule_id, "rule")))
 
 
 @bp.delete("/rules/<int:rule_id>")
 @api_user("editor")
 def delete_rule(rule_id: int):
-    db.session.delete(get_or_404(Rule, rule_id, "rule"))
+    db.session.delete(access.of_monitor_or_404(Rule, rule_id, "rule", "editor"))
     db.session.commit()
     return "", 204
 
@@ -128,14 +137,14 @@ def _backtest_answer(monitor_id: int, params: RuleParams):
 @bp.post("/rules/<int:rule_id>/backtest")
 @api_user("viewer")
 def backtest_rule(rule_id: int):
-    rule = get_or_404(Rule, rule_id, "rule")
+    rule = access.of_monitor_or_404(Rule, rule_id, "rule")
     return _backtest_answer(rule.monitor_id, RuleParams.of(rule))
 
 
 @bp.post("/monitors/<int:monitor_id>/rules/backtest")
 @api_user("viewer")
 def backtest_unsaved_rule(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id)
     spec = rules.rule_in().model_validate(json_body())
     errors = rules.check_rule(spec)
     if errors:
@@ -148,7 +157,7 @@ def backtest_unsaved_rule(monitor_id: int):
 @bp.get("/monitors/<int:monitor_id>/alerts")
 @api_user("viewer")
 def list_alerts(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id)
     q = AlertsQuery.model_validate(request.args.to_dict())
     events = rules.events_of(db.session, monitor.id, q.limit, q.offset, q.rule_id)
     return jsonify([rules.event_dict(e) for e in events])
@@ -157,7 +166,7 @@ def list_alerts(monitor_id: int):
 @bp.get("/alerts/<int:event_id>/deliveries")
 @api_user("viewer")
 def event_deliveries(event_id: int):
-    event = get_or_404(AlertEvent, event_id, "alert event")
+    event = access.of_monitor_or_404(AlertEvent, event_id, "alert event")
     rows = db.session.execute(select(Delivery).where(Delivery.event_id == event.id).order_by(Delivery.id)).scalars()
     return jsonify([delivery.delivery_dict(d) for d in rows])
 
@@ -165,7 +174,7 @@ def event_deliveries(event_id: int):
 @bp.post("/deliveries/<int:delivery_id>/redeliver")
 @api_user("editor")
 def redeliver(delivery_id: int):
-    old = get_or_404(Delivery, delivery_id, "delivery")
+    old = access.delivery_or_404(delivery_id, "editor")
     if not old.notifier.enabled:
         raise ApiError(409, "notifier_disabled", "enable the notifier before redelivering")
     copy = delivery.redeliver(db.session, old.id)
@@ -179,14 +188,14 @@ def redeliver(delivery_id: int):
 @bp.get("/monitors/<int:monitor_id>/silences")
 @api_user("viewer")
 def list_silences(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id)
     return jsonify([silences.silence_dict(s) for s in silences.active_silences(db.session, monitor.id, _now())])
 
 
 @bp.post("/monitors/<int:monitor_id>/silences")
 @api_user("editor")
 def new_silence(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id, "editor")
     body = SilenceIn.model_validate(json_body())
     now = _now()
     ends_at = aware(body.ends_at) if body.ends_at else now + timedelta(minutes=body.duration_minutes)
@@ -201,5 +210,5 @@ def new_silence(monitor_id: int):
 @bp.delete("/silences/<int:silence_id>")
 @api_user("editor")
 def end_silence(silence_id: int):
-    silences.end_silence(db.session, get_or_404(Silence, silence_id, "silence"))
+    silences.end_silence(db.session, access.of_monitor_or_404(Silence, silence_id, "silence", "editor"))
     return "", 204

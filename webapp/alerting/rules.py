@@ -141,11 +141,15 @@ def describe(rule: Rule):
     return get_kind(rule.kind).describe(RuleParams.of(rule))
 
 
-def validate(session, spec: RuleSpec) -> list[Notifier]:
-    """Raise RuleInvalid for cross-field problems or unknown notifiers; returns the notifiers."""
+def validate(session, spec: RuleSpec, team_id: int | None = None) -> list[Notifier]:
+    """Raise RuleInvalid for cross-field problems or unknown notifiers; returns the notifiers.
+    With `team_id` (the monitor's team), another team's notifier counts as unknown."""
     errors = check_rule(spec)
     wanted = list(dict.fromkeys(spec.notifiers))
-    found = list(session.execute(select(Notifier).where(Notifier.id.in_(wanted))).scalars()) if wanted else []
+    query = select(Notifier).where(Notifier.id.in_(wanted))
+    if team_id is not None:
+        query = query.where(Notifier.team_id == team_id)
+    found = list(session.execute(query).scalars()) if wanted else []
     missing = sorted(set(wanted) - {n.id for n in found})
     if missing:
         errors["notifiers"] = f"no notifier with id {', '.join(map(str, missing))}"
@@ -156,7 +160,7 @@ def validate(session, spec: RuleSpec) -> list[Notifier]:
 
 def create_rule(session, monitor, spec: RuleSpec, user=None, now: datetime | None = None) -> Rule:
     """Validate and store a rule with its initial (Normal) state. Commits."""
-    notifiers = validate(session, spec)
+    notifiers = validate(session, spec, monitor.team_id)
     now = now or datetime.now(timezone.utc)
     params = params_of(spec)
     name = spec.name or get_kind(spec.kind).default_name(spec, params.op or "")

@@ -11,6 +11,9 @@ from sqlalchemy import select
 
 from webapp.core.pagination import page_number
 from webapp.core import runtime
+from webapp.people import access
+from webapp.people.services import teams
+from webapp.people.services.teams import TeamError
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
 from webapp.alerting.models import AlertEvent, Delivery, Notifier, Rule, Silence
@@ -41,10 +44,11 @@ def _require_editor() -> None:
 # -- notifiers ------------------------------------------------------------------------------
 
 def _index(webhook_form=None, email_form=None, created=None, status: int = 200):
-    notifiers = manage.list_notifiers(db.session)
-    recent = db.session.execute(select(AlertEvent).order_by(AlertEvent.at.desc(), AlertEvent.id.desc())
-                                .limit(20)).scalars().all()
-    monitors = db.session.execute(select(Monitor).order_by(Monitor.name)).scalars().all()
+    notifiers = manage.list_notifiers(db.session, teams.visible_team_ids(db.session, current_user))
+    recent = db.session.execute(access.visible_monitors(
+        select(AlertEvent).join(Monitor, Monitor.id == AlertEvent.monitor_id)
+        .order_by(AlertEvent.at.desc(), AlertEvent.id.desc()).limit(20))).scalars().all()
+    monitors = db.session.execute(access.visible_monitors(select(Monitor).order_by(Monitor.name))).scalars().all()
     return render_template(
         "alerts/index.html", notifiers=notifiers, disabled=[n for n in notifiers if not n.enabled],
         webhook_form=webhook_form or WebhookForm(prefix="webhook"), email_form=email_form or EmailForm(prefix="email"),
@@ -68,7 +72,11 @@ def new_notifier(kind: str):
         data.update({"url": form.url.data, "secret": form.secret.data or None} if kind == "webhook"
                     else {"to": form.to.data})
         try:
-            notifier, secret = manage.create_notifier(db.session, data, runtime.egress_policy(), current_user)
+            team_id = access.team_for_new(access.current_team_id())
+            notifier, secret = manage.create_notifier(db.session, data, runtime.egress_policy(), current_user,
+                                                      team_id=team_id)
+        except TeamError as exc:
+            form.name.errors = [*form.name.errors, str(exc)]
         except NotifierInvalid as exc:
             field = getattr(form, exc.field, None) or form.name
             field.errors = [*field.errors, exc.message]
@@ -82,7 +90,7 @@ def new_notifier(kind: str):
 @bp.post("/alerts/notifiers/<int:notifier_id>/test")
 @page_role("editor")
 def test_notifier(notifier_id: int):
-    notifier = db.get_or_404(Notifier, notifier_id)
+    notifier = access.notifier_or_404(notifier_id, "editor")
     if not notifier.enabled:
         flash(f"“{notifier.name}” is disabled; enable it first.")
         return redirect(url_for("alerts.index"))
@@ -102,7 +110,7 @@ def test_notifier(notifier_id: int):
 @bp.post("/alerts/notifiers/<int:notifier_id>/enable")
 @page_role("editor")
 def enable_notifier(notifier_id: int):
-    notifier = db.get_or_404(Notifier, notifier_id)
+    notifier = access.notifier_or_404(notifier_id, "editor")
     manage.enable_notifier(db.session, notifier)
     flash(f"“{notifier.name}” is enabled again.")
     return redirect(url_for("alerts.index"))
@@ -110,10 +118,11 @@ def enable_notifier(notifier_id: int):
 
 # -- rules and backtests --------------------------------------------------------------------
 
-def _rule_form() -> RuleFormBase:
+def _rule_form(team_id: int) -> RuleFormBase:
+    """The rule form; its notifier choices are the enabled notifiers of the monitor's team."""
     form = rule_form()
     form.notifiers.choices = choices([(n.id, f"{n.name} ({n.kind})")
-                                      for n in manage.list_notifiers(db.session) if n.enabled])
+                                      for n in manage.list_notifiers(db.session, {team_id}) if n.enabled])
     return form
 
 
@@ -137,13 +146,14 @@ def _rules_page(monitor: Monitor, form: RuleFormBase, status: int = 200, **extra
 @bp.route("/monitors/<int:monitor_id>/rules", methods=["GET", "POST"])
 @page_role("viewer")
 def rules_page(monitor_id: int):
-    monitor = db.get_or_404(Monitor, monitor_id)
-    form = _rule_form()
+    monitor = access.monitor_or_404(monitor_id)
+    form = _rule_form(monitor.team_id)
     if request.method == "GET":
         return _rules_page(monitor, form)
     action = "backtest" if request.form.get("action") == "backtest" else "save"
     if action == "save":
         _require_editor()
+        access.require(monitor, "editor")
     if not form.validate_on_submit():
         return _rules_page(monitor, form, 400)
     try:
@@ -175,17 +185,17 @@ def _backtest_page(monitor: Monitor, form: RuleFormBase, params: RuleParams, lab
 @bp.get("/monitors/<int:monitor_id>/rules/<int:rule_id>/backtest")
 @page_role("viewer")
 def backtest_rule(monitor_id: int, rule_id: int):
-    monitor = db.get_or_404(Monitor, monitor_id)
-    rule = db.get_or_404(Rule, rule_id)
+    monitor = access.monitor_or_404(monitor_id)
+    rule = access.of_monitor_or_404(Rule, rule_id, "rule", monitor_id=monitor_id)
     if rule.monitor_id != monitor.id:
         abort(404)
-    return _backtest_page(monitor, _rule_form(), RuleParams.of(rule), f"“{rule.name}”")
+    return _backtest_page(monitor, _rule_form(monitor.team_id), RuleParams.of(rule), f"“{rule.name}”")
 
 
 @bp.post("/monitors/<int:monitor_id>/rules/<int:rule_id>/delete")
 @page_role("editor")
 def delete_rule(monitor_id: int, rule_id: int):
-    rule = db.get_or_404(Rule, rule_id)
+    rule = access.of_monitor_or_404(Rule, rule_id, "rule", "editor", monitor_id=monitor_id)
     if rule.monitor_id != monitor_id:
         abort(404)
     name = rule.name
@@ -216,14 +226,14 @@ def _history(monitor: Monitor, form: SilenceForm, status: int = 200):
 @bp.get("/monitors/<int:monitor_id>/alerts")
 @page_role("viewer")
 def history(monitor_id: int):
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id)
     return _history(monitor, _silence_form(monitor))
 
 
 @bp.post("/monitors/<int:monitor_id>/silences")
 @page_role("editor")
 def new_silence(monitor_id: int):
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id, "editor")
     form = _silence_form(monitor)
     if form.validate_on_submit():
         now = _now()
@@ -242,7 +252,7 @@ def new_silence(monitor_id: int):
 @bp.post("/monitors/<int:monitor_id>/silences/<int:silence_id>/end")
 @page_role("editor")
 def end_silence(monitor_id: int, silence_id: int):
-    silence = db.get_or_404(Silence, silence_id)
+    silence = access.of_monitor_or_404(Silence, silence_id, "silence", "editor", monitor_id=monitor_id)
     if silence.monitor_id != monitor_id:
         abort(404)
     silences.end_silence(db.session, silence)
@@ -253,7 +263,7 @@ def end_silence(monitor_id: int, silence_id: int):
 @bp.get("/alerts/events/<int:event_id>")
 @page_role("viewer")
 def event(event_id: int):
-    found = db.get_or_404(AlertEvent, event_id)
+    found = access.of_monitor_or_404(AlertEvent, event_id, "alert event")
     rows = db.session.execute(
         select(Delivery).where(Delivery.event_id == found.id).order_by(Delivery.id)).scalars().all()
     return render_template("alerts/event.html", event=found, monitor=db.session.get(Monitor, found.monitor_id),
@@ -263,7 +273,7 @@ def event(event_id: int):
 @bp.post("/alerts/deliveries/<int:delivery_id>/redeliver")
 @page_role("editor")
 def redeliver(delivery_id: int):
-    old = db.get_or_404(Delivery, delivery_id)
+    old = access.delivery_or_404(delivery_id, "editor")
     back = url_for("alerts.event", event_id=old.event_id) if old.event_id else url_for("alerts.index")
     if not old.notifier.enabled:
         flash("That notifier is disabled; enable it first.")

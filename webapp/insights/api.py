@@ -11,6 +11,7 @@ from webapp.insights.schemas import SeriesQuery
 from webapp.ingest import rollups
 from webapp.ingest.models import ALL_SOURCES
 from webapp.monitors.models import Monitor
+from webapp.people import access
 from webapp.people.auth import api_user
 
 bp = Blueprint("insights", __name__)
@@ -19,7 +20,7 @@ bp = Blueprint("insights", __name__)
 @bp.get("/monitors/<int:monitor_id>/series")
 @api_user("viewer")
 def series(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id)
     q = SeriesQuery.model_validate(request.args.to_dict())
     try:
         start, end = rollups.resolve_range(q.bucket, aware(q.start), aware(q.end),

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, flash, render_template, request
 from sqlalchemy import select
 
+from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
 from webapp.monitors.models import Monitor
@@ -21,7 +22,8 @@ MAX_MONITORS = 8
 @page_role("viewer")
 def index():
     """`/compare?monitor=1&monitor=2&range=7d&bucket=1h` (or `range=custom&start=...&end=...`)."""
-    monitors = db.session.execute(select(Monitor).order_by(Monitor.name, Monitor.id)).scalars().all()
+    monitors = db.session.execute(access.visible_monitors(
+        select(Monitor).order_by(Monitor.name, Monitor.id))).scalars().all()
     known = {m.id: m for m in monitors}
     wanted = list(dict.fromkeys(request.args.getlist("monitor", type=int)))
     missing = [str(i) for i in wanted if i not in known]

@@ -12,6 +12,7 @@ from typing import Literal, Optional
 from flask import Blueprint, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
+from webapp.people import access
 from webapp.people.auth import api_user
 from webapp.mentions.downloads import DownloadInvalid, export_format, mentions_download, series_download
 from webapp.core.extensions import db
@@ -43,7 +44,7 @@ class LexiconIn(BaseModel):
 @bp.patch("/monitors/<int:monitor_id>/mentions/<int:mention_id>")
 @api_user("editor")
 def patch_mention(monitor_id: int, mention_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id, "editor")
     body = LabelPatch.model_validate(json_body())
     try:
         result = overrides.set_label(db.session, monitor.id, mention_id, body.label, g.api_user.id)
@@ -55,7 +56,7 @@ def patch_mention(monitor_id: int, mention_id: int):
 @bp.get("/monitors/<int:monitor_id>/lexicon")
 @api_user("viewer")
 def get_lexicon(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id)
     return jsonify({"items": [lexicon.adjustment_dict(a) for a in lexicon.list_adjustments(db.session, monitor.id)]})
 
 
@@ -63,7 +64,7 @@ def get_lexicon(monitor_id: int):
 @api_user("editor")
 def post_lexicon(monitor_id: int):
     """Add a word's valence (201) or change it (200); applies to mentions scored from now on."""
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id, "editor")
     body = LexiconIn.model_validate(json_body())
     existed = body.word.strip().lower() in lexicon.adjustments(db.session, monitor.id)
     try:
@@ -77,7 +78,7 @@ def post_lexicon(monitor_id: int):
 @bp.delete("/monitors/<int:monitor_id>/lexicon/<path:word>")
 @api_user("editor")
 def delete_lexicon(monitor_id: int, word: str):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id, "editor")
     if not lexicon.remove_adjustment(db.session, monitor.id, word):
         raise ApiError(404, "not_found", f"monitor {monitor.id} has no adjustment of {word!r}")
     return "", 204
@@ -86,7 +87,7 @@ def delete_lexicon(monitor_id: int, word: str):
 @bp.get("/monitors/<int:monitor_id>/mentions/export")
 @api_user("viewer")
 def export_mentions(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id)
     try:
         fmt = export_format(request.args, "json")
         spec, errors = mention_search.parse_filters(request.args)
@@ -100,7 +101,7 @@ def export_mentions(monitor_id: int):
 @bp.get("/monitors/<int:monitor_id>/series/export")
 @api_user("viewer")
 def export_series(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id)
     try:
         return series_download(db.session, monitor, request.args, export_format(request.args, "json"))
     except DownloadInvalid as exc:
@@ -130,7 +131,7 @@ def _muted(value: str | None) -> str:
 @bp.get("/monitors/<int:monitor_id>/mentions")
 @api_user("viewer")
 def list_mentions(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id)
     q = MentionsQuery.model_validate(request.args.to_dict())
     # The mentions page's filter and order (newest first); the API pages by limit and offset.
     spec = mention_search.MentionFilter(since=aware(q.since), until=aware(q.until), label=q.label,

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.mentions.downloads import DownloadInvalid, export_format, mentions_download, series_download
 from webapp.core.extensions import db
@@ -37,8 +38,9 @@ def mentions_page(monitor: Monitor, args=None, problems: dict | None = None, sta
     return render_template(
         "monitors/mentions.html", monitor=monitor, items=items, page=found, spec=found.spec, errors=errors,
         labels=LABELS, sorts=mention_search.SORTS, per_page_options=mention_search.PER_PAGE,
-        sources=monitor.sources, here=here,
-        can_edit=current_user.can("editor"),
+        sources=monitor.sources, here=here, statuses=STATUSES, tags=autotag.tag_names(db.session, monitor.id),
+        members=inbox.team_members(db.session, monitor),
+        can_edit=current_user.can("editor"), muted_options=mention_search.MUTED,
     ), (400 if errors and status == 200 else status)
 
 
@@ -55,7 +57,7 @@ def _back_args(monitor: Monitor, back: str) -> MultiDict:
 def set_label(monitor_id: int, mention_id: int):
     """Override a mention's label (`label` = positive/neutral/negative) or restore the scored
     one (`restore`, or an empty `label`); then back to the page the form was on."""
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id, "editor")
     args = _back_args(monitor, request.form.get("back", ""))
     label = None if request.form.get("restore") else ((request.form.get("label") or "").strip() or None)
     try:
@@ -77,7 +79,7 @@ def set_label(monitor_id: int, mention_id: int):
 @page_role("viewer")
 def lexicon_page(monitor_id: int):
     """The monitor's lexicon adjustments; editors add or change one (a word and its valence)."""
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id)
     form = LexiconForm()
     status = 200
     if request.method == "POST":
@@ -102,7 +104,7 @@ def lexicon_page(monitor_id: int):
 @bp.post("/monitors/<int:monitor_id>/lexicon/remove")
 @page_role("editor")
 def lexicon_remove(monitor_id: int):
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id, "editor")
     word = request.form.get("word", "")
     if lexicon.remove_adjustment(db.session, monitor.id, word):
         flash(f"“{word.strip().lower()}” has VADER's own valence again for new mentions.")
@@ -121,7 +123,7 @@ def _download(build):
 @page_role("viewer")
 def export_mentions(monitor_id: int, ext: str):
     """The mentions that the page's filters select, every page of them (`?format=ndjson` for NDJSON)."""
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id)
 
     def build():
         fmt = export_format(request.args, ext) if ext == "json" else "csv"
@@ -137,7 +139,7 @@ def export_mentions(monitor_id: int, ext: str):
 @page_role("viewer")
 def export_series(monitor_id: int, ext: str):
     """The monitor's series for `range`/`start`/`end` and `bucket`, as the dashboard shows it."""
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id)
 
     def build():
         fmt = export_format(request.args, ext) if ext == "json" else "csv"

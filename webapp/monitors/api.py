@@ -7,7 +7,7 @@ from flask import Blueprint, g, jsonify
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from webapp.core import runtime
-from webapp.core.api_errors import ApiError, get_or_404, json_body
+from webapp.core.api_errors import ApiError, json_body
 from webapp.core.extensions import db
 from webapp.core.query import MAX_QUERY_LENGTH, QueryError
 from webapp.monitors.schemas import MonitorIn
@@ -15,7 +15,9 @@ from webapp.monitors.models import Monitor
 from webapp.monitors.services import preview as previews
 from webapp.monitors.services.edit import update_monitor
 from webapp.monitors.services.manage import MonitorInvalid, create_monitor, monitor_dict
+from webapp.people import access
 from webapp.people.auth import api_user
+from webapp.people.services.teams import TeamError
 from sqlalchemy import select
 
 bp = Blueprint("monitors", __name__)
@@ -39,14 +41,14 @@ class PreviewIn(BaseModel):
 @bp.get("/monitors")
 @api_user("viewer")
 def list_monitors():
-    monitors = db.session.execute(select(Monitor).order_by(Monitor.id)).scalars()
+    monitors = db.session.execute(access.visible_monitors(select(Monitor).order_by(Monitor.id))).scalars()
     return jsonify([monitor_dict(m) for m in monitors])
 
 
 @bp.get("/monitors/<int:monitor_id>")
 @api_user("viewer")
 def get_monitor(monitor_id: int):
-    return jsonify(monitor_dict(get_or_404(Monitor, monitor_id, "monitor")))
+    return jsonify(monitor_dict(access.monitor_or_404(monitor_id)))
 
 
 @bp.post("/monitors")
@@ -55,8 +57,12 @@ def new_monitor():
     body = MonitorIn.model_validate(json_body())
     sources = [s.model_dump(exclude_none=True) for s in body.sources]
     try:
+        team_id = access.team_for_new(body.team_id)
+    except TeamError as exc:
+        raise ApiError(422, "validation_failed", {"team_id": str(exc)}) from exc
+    try:
         monitor = create_monitor(db.session, body.name, body.query, sources,
-                                 runtime.egress_policy(), g.api_user, scorer=body.scorer)
+                                 runtime.egress_policy(), g.api_user, scorer=body.scorer, team_id=team_id)
     except MonitorInvalid as exc:
         raise ApiError(422, "validation_failed", exc.errors) from exc
     return jsonify(monitor_dict(monitor)), 201
@@ -65,7 +71,7 @@ def new_monitor():
 @bp.patch("/monitors/<int:monitor_id>")
 @api_user("editor")
 def patch_monitor(monitor_id: int):
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id, "editor")
     body = MonitorPatch.model_validate(json_body())
     try:
         update_monitor(db.session, monitor, name=body.name, query=body.query, policy=runtime.egress_policy())
@@ -79,7 +85,7 @@ def patch_monitor(monitor_id: int):
 @api_user("viewer")
 def preview_query(monitor_id: int):
     """Read-only (viewers may call it): which of the newest 5,000 mentions of 7 days match."""
-    monitor = get_or_404(Monitor, monitor_id, "monitor")
+    monitor = access.monitor_or_404(monitor_id)
     body = PreviewIn.model_validate(json_body())
     try:
         result = previews.preview(db.session, monitor.id, body.query)

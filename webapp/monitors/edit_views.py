@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from webapp.core import runtime
+from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
 from webapp.monitors.forms import MonitorEditForm
@@ -47,7 +48,7 @@ def _sources() -> SourceInputs:
 @bp.route("/monitors/<int:monitor_id>/edit", methods=["GET", "POST"])
 @page_role("editor")
 def edit(monitor_id: int):
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id, "editor")
     form = MonitorEditForm(obj=monitor) if request.method == "GET" else MonitorEditForm()
     sources = _sources()
 
@@ -70,7 +71,7 @@ def edit(monitor_id: int):
 @page_role("editor")
 def preview(monitor_id: int):
     """Render the edit page again with what the typed query matches; saves nothing."""
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id, "editor")
     form = MonitorEditForm()
     form.validate()
     if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from webapp.core.api_errors import DbId
 from webapp.core.query import MAX_QUERY_LENGTH
 
 
@@ -24,3 +25,5 @@ class MonitorIn(BaseModel):
     sources: list[SourceIn] = Field(default_factory=list, max_length=50)
     scorer: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = Field(
         default=None, description='vader (default), model:<name> or ensemble:<name> (GET /api/v1/scorers)')
+    team_id: DbId | None = Field(default=None, description="the team it belongs to; optional when you "
+                                 "belong to exactly one team (GET /api/v1/teams)")

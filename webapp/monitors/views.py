@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from webapp.core import runtime
+from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
 from webapp.monitors.forms import MonitorForm
@@ -25,14 +26,21 @@ bp = Blueprint("monitors", __name__)
 @bp.get("/")
 @page_role("viewer")
 def index():
-    monitors = db.session.execute(select(Monitor).order_by(Monitor.name)).scalars().all()
+    """The monitors of the current team (chosen on /teams), or of all the user's teams with ?team=all."""
+    everything = request.args.get("team") == "all"
+    team_id = None if everything else access.current_team_id()
+    query = access.visible_monitors(select(Monitor).order_by(Monitor.name))
+    if team_id is not None:
+        query = query.where(Monitor.team_id == team_id)
+    monitors = db.session.execute(query).scalars().all()
     since = rollups.bucket_start(datetime.now(timezone.utc) - timedelta(hours=24), "15m")
     counts = dict(db.session.execute(
         select(Rollup.monitor_id, func.sum(Rollup.count)).where(
             Rollup.source_id == ALL_SOURCES, Rollup.bucket == "15m", Rollup.start >= since
         ).group_by(Rollup.monitor_id)
     ).all())
-    return render_template("monitors/list.html", monitors=monitors, counts=counts)
+    return render_template("monitors/list.html", monitors=monitors, counts=counts,
+                           team=access.current_team(team_id), everything=everything)
 
 
 @bp.route("/monitors/new", methods=["GET", "POST"])
@@ -41,12 +49,15 @@ def new():
     """The new-monitor form: name, query, and a section per source kind (source_forms.py)."""
     form = MonitorForm()
     sources = SourceInputs(request.form if request.method == "POST" else None, creating=True)
-    monitor = submit(form, sources, lambda specs: create_monitor(
-        db.session, form.name.data, form.query.data or "", specs, runtime.egress_policy(), current_user))
+    chooser = access.TeamChooser(request.form.get("team_id") if request.method == "POST" else None)
+    monitor = None if chooser.error else submit(form, sources, lambda specs: create_monitor(
+        db.session, form.name.data, form.query.data or "", specs, runtime.egress_policy(), current_user,
+        team_id=chooser.team_id))
     if monitor is not None:
         flash(f"Monitor “{monitor.name}” created; its first fetch runs within a minute.")
         return redirect(url_for("monitors.detail", monitor_id=monitor.id))
-    return render_template("monitors/new.html", form=form, sources=sources), page_status(form, sources)
+    return render_template("monitors/new.html", form=form, sources=sources, chooser=chooser), \
+        (400 if chooser.error else page_status(form, sources))
 
 
 @bp.get("/monitors/<int:monitor_id>")
@@ -54,7 +65,7 @@ def new():
 def detail(monitor_id: int):
     """The dashboard: headline figures against the previous period and the charts, for the range
     and bucket in the URL (`range`, `bucket`, `start`/`end` dates with `range=custom`)."""
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id)
     choice = dashboard.choose_range(request.args, datetime.now(timezone.utc))
     if choice.error:
         flash(choice.error)
@@ -75,4 +86,4 @@ def mentions(monitor_id: int):
     """Search, filters, sort and pages (services/mention_search.py), highlights and overrides."""
     from webapp.mentions.views import mentions_page
 
-    return mentions_page(db.get_or_404(Monitor, monitor_id))
+    return mentions_page(access.monitor_or_404(monitor_id))

@@ -11,6 +11,7 @@ import re
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
 from webapp.scoring.forms import ClassifyForm, EvaluateForm, ExplainForm, MonitorScorerForm, TrainForm
@@ -118,12 +119,13 @@ def explain():
 @bp.route("/monitors/<int:monitor_id>/scorer", methods=["GET", "POST"])
 @page_role("viewer")
 def monitor_scorer(monitor_id: int):
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id)
     form = MonitorScorerForm(scorer=monitor.scorer)
     _choices(form.scorer)
     if request.method == "POST":
         if not current_user.can("editor"):
             abort(403)
+        access.require(monitor, "editor")
         if form.validate_on_submit():
             try:
                 rescoring.change_scorer(db.session, monitor, form.scorer.data)
@@ -152,7 +154,7 @@ def monitor_scorer(monitor_id: int):
 @page_role("viewer")
 def rescore_progress(monitor_id: int):
     """JSON {state, done, total} of a re-scoring task, polled by static/js/rescore.js."""
-    db.get_or_404(Monitor, monitor_id)
+    access.monitor_or_404(monitor_id)
     task_id = request.args.get("task", "")
     if not TASK_ID.fullmatch(task_id):
         return jsonify({"error": "bad_request", "detail": "task must be a task id"}), 400

@@ -14,8 +14,10 @@ from webapp.alerting.notifiers import get_channel
 from webapp.alerting.notifiers.base import NotifierInvalid
 
 
-def create_notifier(session, data: dict, policy, user=None) -> tuple[Notifier, str | None]:
-    """Validate and store a notifier; returns it and the secret if one was generated. Commits."""
+def create_notifier(session, data: dict, policy, user=None, team_id: int | None = None
+                    ) -> tuple[Notifier, str | None]:
+    """Validate and store a notifier in team `team_id` (None: Default); returns it and the
+    secret if one was generated. Commits."""
     channel = get_channel(data.get("kind"))
     settings, secret = channel.clean_settings(data, policy)
     name = data.get("name")
@@ -23,7 +25,7 @@ def create_notifier(session, data: dict, policy, user=None) -> tuple[Notifier, s
         raise NotifierInvalid("name", "the name must be a string of at most 120 characters")
     name = (name or "").strip() or _default_name(channel.KIND, settings)
     notifier = Notifier(kind=channel.KIND, name=name, settings=settings, secret=secret,
-                        created_by_id=getattr(user, "id", None))
+                        created_by_id=getattr(user, "id", None), team_id=team_id)
     session.add(notifier)
     session.commit()
     generated = secret if secret is not None and not data.get("secret") else None
@@ -42,11 +44,15 @@ def notifier_dict(n: Notifier) -> dict:
             "disabled_reason": n.disabled_reason,
             "disabled_at": n.disabled_at.isoformat() if n.disabled_at else None,
             "failing_since": n.failing_since.isoformat() if n.failing_since else None,
-            "created_at": n.created_at.isoformat() if n.created_at else None}
+            "created_at": n.created_at.isoformat() if n.created_at else None, "team_id": n.team_id}
 
 
-def list_notifiers(session) -> list[Notifier]:
-    return list(session.execute(select(Notifier).order_by(Notifier.id)).scalars())
+def list_notifiers(session, team_ids: set[int] | None = None) -> list[Notifier]:
+    """Every notifier, or those of the teams `team_ids` (teams.visible_team_ids)."""
+    query = select(Notifier).order_by(Notifier.id)
+    if team_ids is not None:
+        query = query.where(Notifier.team_id.in_(team_ids))
+    return list(session.execute(query).scalars())
 
 
 def enable_notifier(session, notifier: Notifier) -> None:

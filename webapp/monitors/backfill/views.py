@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta, timezone
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
 from webapp.monitors.backfill.forms import BackfillForm
@@ -24,11 +25,9 @@ START_TASK = "backfill.start"
 
 
 
-def _backfill_or_404(monitor_id: int, backfill_id: int) -> Backfill:
-    backfill = db.session.get(Backfill, backfill_id)
-    if backfill is None or backfill.monitor_id != monitor_id:
-        abort(404)
-    return backfill
+def _backfill_or_404(monitor_id: int, backfill_id: int, role: str = "viewer") -> Backfill:
+    """The backfill of that monitor, when the caller's team role on the monitor reaches `role`."""
+    return access.of_monitor_or_404(Backfill, backfill_id, "backfill", role, monitor_id=monitor_id)
 
 
 def _capable(source) -> bool:
@@ -51,12 +50,13 @@ def _queue(backfill_id: int) -> None:
 @bp.route("/monitors/<int:monitor_id>/backfill", methods=["GET", "POST"])
 @page_role("viewer")
 def index(monitor_id: int):
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id)
     today = datetime.now(timezone.utc).date()
     form = BackfillForm(since=today - timedelta(days=7), until=today)
     if request.method == "POST":
         if not current_user.can("editor"):
             abort(403)
+        access.require(monitor, "editor")
         if form.validate_on_submit():
             since = datetime.combine(form.since.data, time(), timezone.utc)
             until = datetime.combine(form.until.data + timedelta(days=1), time(), timezone.utc)
@@ -79,7 +79,7 @@ def index(monitor_id: int):
 @bp.get("/monitors/<int:monitor_id>/backfills/<int:backfill_id>")
 @page_role("viewer")
 def show(monitor_id: int, backfill_id: int):
-    monitor = db.get_or_404(Monitor, monitor_id)
+    monitor = access.monitor_or_404(monitor_id)
     _backfill_or_404(monitor_id, backfill_id)
     return render_template("backfill/show.html", monitor=monitor, state=progress(db.session, backfill_id),
                            can_edit=current_user.can("editor"))
@@ -96,7 +96,7 @@ def progress_json(monitor_id: int, backfill_id: int):
 @bp.post("/monitors/<int:monitor_id>/backfills/<int:backfill_id>/resume")
 @page_role("editor")
 def resume(monitor_id: int, backfill_id: int):
-    _backfill_or_404(monitor_id, backfill_id)
+    _backfill_or_404(monitor_id, backfill_id, "editor")
     ids = backfills.resume(db.session, backfill_id)
     if ids:
         _queue(backfill_id)
@@ -107,7 +107,7 @@ def resume(monitor_id: int, backfill_id: int):
 @bp.post("/monitors/<int:monitor_id>/backfills/<int:backfill_id>/cancel")
 @page_role("editor")
 def cancel(monitor_id: int, backfill_id: int):
-    _backfill_or_404(monitor_id, backfill_id)
+    _backfill_or_404(monitor_id, backfill_id, "editor")
     cancelled = backfills.cancel(db.session, backfill_id)
     flash("Cancelled; running slices stop after their current page." if cancelled else "The backfill had ended.")
     return redirect(url_for("backfill.show", monitor_id=monitor_id, backfill_id=backfill_id))

@@ -92,13 +92,15 @@ def check_monitor(name, query, sources, policy=None, scorer=None,
     return name, query, clean
 
 
-def create_monitor(session, name, query, sources, policy=None, user=None, scorer=None) -> Monitor:
-    """Validate and create a monitor with its sources (plus the implicit push/import ones); commits."""
+def create_monitor(session, name, query, sources, policy=None, user=None, scorer=None,
+                   team_id: int | None = None) -> Monitor:
+    """Validate and create a monitor with its sources (plus the implicit push/import ones) in
+    team `team_id` (None: the Default team, models.default_team_id); commits."""
     scorer = scorer.strip() if isinstance(scorer, str) and scorer.strip() else None
     known = scorers.names(session) if scorer is not None else None
     name, query, clean = check_monitor(name, query, sources, policy, scorer, known)
     monitor = Monitor(name=name, query=query, created_by_id=getattr(user, "id", None),
-                      scorer=scorer or scorers.DEFAULT)
+                      scorer=scorer or scorers.DEFAULT, team_id=team_id)
     for spec in clean:
         monitor.sources.append(Source(kind=spec.kind, every=spec.every, settings=spec.settings))
     for kind in SYSTEM_KINDS:
@@ -156,4 +158,5 @@ def monitor_dict(monitor: Monitor) -> dict:
         "sources": [source_dict(s) for s in monitor.fetched_sources],
         "created_at": monitor.created_at.isoformat() if monitor.created_at else None,
         "scorer": monitor.scorer or "vader",
+        "team_id": monitor.team_id,
     }
