@@ -117,13 +117,14 @@ def register_blueprints(app: Flask) -> None:
     from webapp.mentions import views as mentions_views
     from webapp.monitors import edit_views, views as monitors_views
     from webapp.monitors.backfill import views as backfill_views
+    from webapp.mentions import noise_views
     from webapp.people import team_views, views as people_views
     from webapp.scoring import views as scoring_views
 
     pages = (
         health.bp, vendor.bp, people_views.bp, people_views.admin_bp, people_views.account_bp, team_views.bp,
         monitors_views.bp, edit_views.bp, backfill_views.bp, insights_views.bp, mentions_views.bp,
-        scoring_views.bp, scoring_views.classify_bp, alerting_views.bp, admin_views.bp,
+        noise_views.bp, scoring_views.bp, scoring_views.classify_bp, alerting_views.bp, admin_views.bp,
         admin_views.metrics_bp,
     )
     for bp in pages:

@@ -12,3 +12,9 @@ def check_query(_form, field) -> None:
         query_language.validate(field.data or "")
     except query_language.QueryError as exc:
         raise ValidationError(str(exc)) from exc
+
+
+def add_errors(form, errors: dict[str, str]) -> None:
+    """Show a service's {field: message} errors next to the form's fields."""
+    for key, message in errors.items():
+        getattr(form, key).errors = [*getattr(form, key).errors, message]

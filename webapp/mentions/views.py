@@ -16,10 +16,12 @@ from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.mentions.downloads import DownloadInvalid, export_format, mentions_download, series_download
 from webapp.core.extensions import db
+from webapp.core.forms import add_errors
 from webapp.mentions.forms import LexiconForm
 from webapp.ingest.models import LABELS
 from webapp.monitors.models import Monitor
 from webapp.scoring import highlights, lexicon, overrides
+from webapp.scoring import suggestions as lexicon_suggestions
 from webapp.mentions import search as mention_search
 
 bp = Blueprint("mention_tools", __name__)
@@ -90,14 +92,14 @@ def lexicon_page(monitor_id: int):
                 found = lexicon.set_adjustment(db.session, monitor.id, form.word.data, form.valence.data, current_user)
             except lexicon.LexiconInvalid as exc:
                 db.session.rollback()
-                for key, message in exc.errors.items():
-                    getattr(form, key).errors = [*getattr(form, key).errors, message]
+                add_errors(form, exc.errors)
             else:
                 flash(f"“{found.word}” now has valence {found.valence:+g} for new mentions of {monitor.name}.")
                 return redirect(url_for("mention_tools.lexicon_page", monitor_id=monitor.id))
         status = 400
     rows = [lexicon.adjustment_dict(a) for a in lexicon.list_adjustments(db.session, monitor.id)]
-    return render_template("monitors/lexicon.html", monitor=monitor, form=form, rows=rows,
+    suggested = [s.as_dict() for s in lexicon_suggestions.suggest(db.session, monitor.id)]  # with backtests
+    return render_template("monitors/lexicon.html", monitor=monitor, form=form, rows=rows, suggestions=suggested,
                            can_edit=current_user.can("editor")), status
 
 
