@@ -34,6 +34,7 @@ RULES: dict[str, str | dict[str, str]] = {
     "people.change_role": "admin", "people.set_active": "admin", "people.user_tokens": "admin",
     "people.create_user_token": "admin", "people.revoke": "admin", "people.all_tokens": "admin",
     "admin.pipeline": "admin", "admin.dead_letter": "admin", "admin.replay": "admin",
+    "admin.dead_letters_page": "admin", "admin.bulk_dead_letters": "admin",
     "admin.replay_all": "admin", "admin.discard": "admin", "admin.deliveries": "admin",
     "account.my_tokens": "viewer", "account.create_my_token": "viewer", "account.revoke_mine": "viewer",
     "alerts.index": "viewer", "alerts.new_notifier": "editor", "alerts.test_notifier": "editor",

@@ -120,6 +120,46 @@ def replay_all():
     return redirect(url_for("admin.pipeline"))
 
 
+@bp.get("/dead-letters")
+@page_role("admin")
+def dead_letters_page():
+    """Waiting dead letters that match a filter (error text, topic, age), with bulk actions."""
+    letters, errors = dead_letters.read_filter(request.args)
+    return _bulk_page(letters, errors, 400 if errors else 200)
+
+
+def _bulk_page(letters, errors: dict, status: int = 200):
+    now = datetime.now(timezone.utc)
+    page = _page()
+    where = letters.conditions(now)
+    rows = db.session.execute(select(DeadLetter).where(*where).order_by(DeadLetter.id.desc())
+                              .limit(PAGE).offset((page - 1) * PAGE)).scalars().all()
+    total = dead_letters.count_matching(db.session, letters, now)
+    return render_template("admin/dead_letters.html", letters=rows, total=total, filter=letters, errors=errors,
+                           topics=dead_letters.topics(db.session), ages=dead_letters.AGES, page=page,
+                           pages=max((total + PAGE - 1) // PAGE, 1), limit=dead_letters.BULK_LIMIT), status
+
+
+@bp.post("/dead-letters/bulk")
+@page_role("admin")
+def bulk_dead_letters():
+    """Replay or discard every waiting dead letter matching the form's filter. A refused filter
+    field acts on nothing (the page shows why) rather than on a wider set than was asked."""
+    letters, errors = dead_letters.read_filter(request.form)
+    action = request.form.get("action", "")
+    if action not in ("replay", "discard"):
+        errors["action"] = "choose replay or discard"
+    if errors:
+        return _bulk_page(letters, errors, 400)
+    if action == "replay":
+        done = dead_letters.replay_all(db.session, runtime.bus(), letters=letters)
+        flash(f"Published {done} dead letter{'s' if done != 1 else ''} again.")
+    else:
+        done = dead_letters.discard_matching(db.session, letters)
+        flash(f"Deleted {done} dead letter{'s' if done != 1 else ''}.")
+    return redirect(url_for("admin.dead_letters_page", **letters.args()))
+
+
 @bp.post("/dead-letters/<int:letter_id>/discard")
 @page_role("admin")
 def discard(letter_id: int):
