@@ -14,10 +14,11 @@ from typing import Optional
 from flask import Blueprint, g, jsonify
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from webapp.core.api_errors import ApiError, get_or_404, json_body
+from webapp.core.api_errors import ApiError, json_body
 from webapp.core.extensions import db
 from webapp.mentions import noise
 from webapp.monitors.models import Monitor
+from webapp.people import access
 from webapp.people.auth import api_user
 from webapp.scoring import lexicon, relevance, suggestions
 
@@ -44,8 +45,9 @@ class RelevanceSwitch(BaseModel):
     enabled: StrictBool = Field(description="mute, at ingest, the mentions the model predicts irrelevant")
 
 
-def _monitor(monitor_id: int) -> Monitor:
-    return get_or_404(Monitor, monitor_id, "monitor")
+def _monitor(monitor_id: int, role: str = "viewer") -> Monitor:
+    """The monitor if the caller's team role on it is at least `role` (404 outside their teams)."""
+    return access.monitor_or_404(monitor_id, role)
 
 
 @bp.get("/monitors/<int:monitor_id>/mutes")
@@ -59,7 +61,7 @@ def get_mutes(monitor_id: int):
 @api_user("editor")
 def put_mutes(monitor_id: int):
     """Replace the mute list; stored mentions are muted or unmuted at once, rollups follow."""
-    monitor = _monitor(monitor_id)
+    monitor = _monitor(monitor_id, "editor")
     body = MutesIn.model_validate(json_body())
     try:
         rules = noise.check_mutes(body.authors, body.domains, body.query)
@@ -71,7 +73,7 @@ def put_mutes(monitor_id: int):
 @bp.put("/monitors/<int:monitor_id>/mentions/<int:mention_id>/relevance")
 @api_user("editor")
 def put_relevance_mark(monitor_id: int, mention_id: int):
-    monitor = _monitor(monitor_id)
+    monitor = _monitor(monitor_id, "editor")
     body = RelevanceMark.model_validate(json_body())
     if not 0 < mention_id < 2**63:
         raise ApiError(404, "not_found", f"no mention {mention_id} in monitor {monitor.id}")
@@ -92,7 +94,7 @@ def get_relevance(monitor_id: int):
 @api_user("editor")
 def train_relevance(monitor_id: int):
     """Train the relevance model on the marks; it hides nothing until enabled."""
-    monitor = _monitor(monitor_id)
+    monitor = _monitor(monitor_id, "editor")
     try:
         relevance.train_for_monitor(db.session, monitor.id)
     except relevance.RelevanceError as exc:
@@ -104,7 +106,7 @@ def train_relevance(monitor_id: int):
 @bp.put("/monitors/<int:monitor_id>/relevance")
 @api_user("editor")
 def put_relevance(monitor_id: int):
-    monitor = _monitor(monitor_id)
+    monitor = _monitor(monitor_id, "editor")
     body = RelevanceSwitch.model_validate(json_body())
     try:
         moved = relevance.set_enabled(db.session, monitor.id, body.enabled)
@@ -124,7 +126,7 @@ def get_suggestions(monitor_id: int):
 @api_user("editor")
 def apply_suggestion(monitor_id: int, word: str):
     """Apply the current suggestion for `word`: 201 with the adjustment and the backtest it had."""
-    monitor = _monitor(monitor_id)
+    monitor = _monitor(monitor_id, "editor")
     try:
         found, adjustment = suggestions.apply(db.session, monitor.id, word[:lexicon.MAX_WORD + 1], g.api_user)
     except LookupError as exc:

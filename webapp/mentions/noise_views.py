@@ -19,6 +19,7 @@ from webapp.core.extensions import db
 from webapp.core.forms import add_errors
 from webapp.mentions import noise
 from webapp.monitors.models import Monitor
+from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.scoring import relevance, suggestions
 
@@ -35,8 +36,9 @@ class MuteForm(FlaskForm):
                         description='Mentions matching it are muted, e.g. casino OR "free spins".')
 
 
-def _monitor(monitor_id: int) -> Monitor:
-    return db.get_or_404(Monitor, monitor_id) if 0 < monitor_id < 2**63 else abort(404)
+def _monitor(monitor_id: int, role: str = "viewer") -> Monitor:
+    """The monitor if the user's team role on it is at least `role` (404 outside their teams)."""
+    return access.monitor_or_404(monitor_id, role)
 
 
 @bp.route("/monitors/<int:monitor_id>/noise", methods=["GET", "POST"])
@@ -52,6 +54,7 @@ def noise_page(monitor_id: int):
     if request.method == "POST":
         if not current_user.can("editor"):
             abort(403)
+        access.require(monitor, "editor")
         if form.validate_on_submit():
             try:
                 checked = noise.check_mutes(form.authors.data or "", form.domains.data or "", form.query.data or "")
@@ -64,7 +67,8 @@ def noise_page(monitor_id: int):
         status = 400
     return render_template(
         "monitors/noise.html", monitor=monitor, form=form, counts=noise.counts(db.session, monitor.id),
-        status=relevance.status(db.session, monitor.id), can_edit=current_user.can("editor"),
+        status=relevance.status(db.session, monitor.id),
+        can_edit=current_user.can("editor") and access.can(monitor, "editor"),
     ), status
 
 
@@ -72,7 +76,7 @@ def noise_page(monitor_id: int):
 @page_role("editor")
 def relevance_action(monitor_id: int):
     """`action` = train, enable or disable the monitor's relevance model."""
-    monitor = _monitor(monitor_id)
+    monitor = _monitor(monitor_id, "editor")
     action = request.form.get("action", "")
     try:
         if action == "train":
@@ -96,7 +100,7 @@ def relevance_action(monitor_id: int):
 @page_role("editor")
 def mark_relevance(monitor_id: int, mention_id: int):
     """Mark a mention irrelevant / relevant / unmarked (`mark`), then back to the mentions page."""
-    monitor = _monitor(monitor_id)
+    monitor = _monitor(monitor_id, "editor")
     mark = request.form.get("mark", "")
     if mark not in MARKS or not 0 < mention_id < 2**63:
         abort(400 if mark not in MARKS else 404)
@@ -115,7 +119,7 @@ def mark_relevance(monitor_id: int, mention_id: int):
 @bp.post("/monitors/<int:monitor_id>/lexicon/suggestions/<path:word>")
 @page_role("editor")
 def apply_suggestion(monitor_id: int, word: str):
-    monitor = _monitor(monitor_id)
+    monitor = _monitor(monitor_id, "editor")
     try:
         found, adjustment = suggestions.apply(db.session, monitor.id, word[:80], current_user)
     except LookupError:
