@@ -116,8 +116,9 @@ def push_mentions(base_url: str, token: str, monitor_id: int, items: list[dict],
 
 def charts_drawn(page, min_count: int = 1) -> list[str]:
     """Wait until Plotly drew at least `min_count` charts; returns the ids of the drawn chart divs."""
-    page.wait_for_function(
-        "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=min_count)
+    # A locator wait (the n-th drawn chart exists), not wait_for_function: that one's polling
+    # evaluates a string, which the pages' CSP (no 'unsafe-eval') refuses.
+    page.locator(".js-plotly-plot .main-svg").nth(min_count - 1).wait_for(state="attached")
     return page.eval_on_selector_all(".js-plotly-plot", "els => els.map(e => e.id)")
 
 

@@ -1,6 +1,8 @@
 """The progress boxes poll their JSON (static/js/poll.js) and show it: a backfill's page."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from webapp.core.extensions import db
 from webapp.monitors.models import Monitor
 from webapp.monitors.backfill import service as backfills
@@ -23,7 +25,9 @@ def test_the_backfill_page_polls_its_progress_until_it_is_finished(app, live_ser
         sign_in(page, "bf@example.com")
         page.goto(f"/monitors/{monitor_id}/backfills/{backfill_id}")
         # The page renders the state without a class; the script's first answer sets one.
-        page.wait_for_function("document.getElementById('backfill-status').className === 'status cancelled'")
+        # A locator wait, not wait_for_function: its polling evaluates a string, which the page's
+        # CSP (no 'unsafe-eval') refuses whenever the first check is not already true.
+        expect(page.locator("#backfill-status")).to_have_class("status cancelled", timeout=30_000)
         assert page.locator("#backfill-status").inner_text().startswith("cancelled: 0 of ")
         screenshot(page, "backfill-progress")
     finally:
