@@ -8,7 +8,7 @@ import uuid
 import pytest
 from flask_migrate import upgrade
 
-from tests.helpers import app_config, make_user
+from tests.helpers import app_config
 from tests.helpers import new_monitor, wait_for
 from webapp import create_app
 from webapp.core import runtime
@@ -24,14 +24,6 @@ from webapp.ingest.bus import MENTIONS_GROUP, MENTIONS_TOPIC
 def poison(monitor_id, source_id, external_id="p1"):
     return {"monitor_id": monitor_id, "source_id": source_id, "external_id": external_id,
             "text": "what a lovely launch", "published_at": "last tuesday"}
-
-
-@pytest.fixture
-def admin_client(app):
-    make_user(app, email="root@example.com", role="admin", password="admin password")
-    client = app.test_client()
-    client.post("/login", data={"email": "root@example.com", "password": "admin password"})
-    return client
 
 
 def stored(app, external_id):

@@ -13,17 +13,9 @@ from webapp.core.extensions import db
 from webapp.ingest.bus import MENTIONS_TOPIC
 from webapp.ingest.bus.models import DeadLetter
 from webapp.ingest.models import Mention
-from tests.helpers import make_user, new_monitor
+from tests.helpers import new_monitor
 
 NOW = datetime.now(timezone.utc)
-
-
-@pytest.fixture
-def admin_client(app):
-    make_user(app, email="root@example.com", role="admin", password="admin password")
-    client = app.test_client()
-    client.post("/login", data={"email": "root@example.com", "password": "admin password"})
-    return client
 
 
 @pytest.fixture
