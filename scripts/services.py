@@ -4,11 +4,13 @@
     python3 scripts/services.py down [--kafka-nodes 1|3|all]
     python3 scripts/services.py status                   one line per service; exit 3 if not all up
     python3 scripts/services.py env [--kafka-nodes 1|3]  KEY=VALUE settings for the app
-    python3 scripts/services.py kill-kafka NODE | start-kafka NODE     (fault tests)
+    python3 scripts/services.py kill-kafka NODE | stop-kafka NODE | start-kafka NODE  (fault tests;
+                                                         --kafka-nodes 3 for the 3-node cluster)
     python3 scripts/services.py stop-postgres | start-postgres | restart-redis
 
-Ports: PostgreSQL 55432, Redis 56379, Kafka clients 59092/59192/59292 and controllers
-59093/59193/59293, all on 127.0.0.1. Folders: $SENTIMON_SERVICES (default
+Ports: PostgreSQL 55432, Redis 56379, Kafka 59092 (controller 59093) for one node, and clients
+59392/59492/59592, controllers 59393/59493/59593 for the three-node cluster, which can run beside
+the one-node broker (pass --kafka-nodes 3 to reach it), all on 127.0.0.1. Folders: $SENTIMON_SERVICES (default
 ~/.cache/sentimon/services) for data, logs and pid files; $SENTIMON_CACHE (default
 ~/.cache/sentimon) for the Kafka jars. Everything is idempotent, and the processes run in their
 own sessions, so they outlive this script until `down`. Standard library only.
@@ -74,12 +76,10 @@ def timed(name: str, action) -> None:
 
 def cmd_up(args) -> None:
     nodes = args.kafka_nodes or current_variant()
-    other = 3 if nodes == 1 else 1
-    if kafka.running_nodes(other):
-        raise ServiceError(
-            f"the {other}-node Kafka is running: the 1-node and 3-node variants use the same "
-            f"ports and cannot run at once. Run `services.py down --kafka-nodes {other}` first.")
-    variant_file().write_text(f"{nodes}\n")
+    # The variants have ports of their own and may run side by side; the file only names the
+    # default of the next `up` without --kafka-nodes (the 3-node cluster of a test is never it).
+    if nodes == 1 or not kafka.running_nodes(1):
+        variant_file().write_text(f"{nodes}\n")
     missing = [package for package, present in (("postgresql", postgres.bin_dir()),
                                                  ("redis-server", shutil.which("redis-server")))
                if not present]
@@ -99,8 +99,14 @@ def cmd_up(args) -> None:
 
 
 def cmd_down(args) -> None:
-    variants = (1, 3) if args.kafka_nodes in (None, "all") else (int(args.kafka_nodes),)
-    for nodes in variants:
+    """Everything, or with --kafka-nodes 1|3 only that Kafka variant (the servers stay up)."""
+    if args.kafka_nodes not in (None, "all"):
+        nodes = int(args.kafka_nodes)
+        timed(f"kafka ({nodes} node{'s' * (nodes > 1)})", lambda: kafka.stop(nodes))
+        if variant_file().exists() and variant_file().read_text().strip() == str(nodes):
+            variant_file().unlink()
+        return
+    for nodes in (1, 3):
         timed(f"kafka ({nodes} node{'s' * (nodes > 1)})", lambda: kafka.stop(nodes))
     timed("redis", redis.stop)
     timed("postgres", postgres.stop)
@@ -146,10 +152,14 @@ def cmd_kill_kafka(args) -> None:
     timed(f"kafka node {node}", lambda: kafka.stop(nodes, [node], kill=True))
 
 
+def cmd_stop_kafka(args) -> None:
+    """A controlled shutdown of one broker (SIGTERM): the rolling restart of the fault tests."""
+    nodes, node = kafka_node(args)
+    timed(f"kafka node {node}", lambda: kafka.stop(nodes, [node]))
+
+
 def cmd_start_kafka(args) -> None:
     nodes, node = kafka_node(args)
-    if kafka.running_nodes(3 if nodes == 1 else 1):
-        raise ServiceError("the other Kafka variant is running; the two cannot run at once.")
     timed(f"kafka node {node}", lambda: kafka.start(nodes, [node]))
 
 
@@ -161,11 +171,13 @@ def main(argv=None) -> int:
     sub.add_parser("up", help="install and start what is missing").add_argument(
         "--kafka-nodes", **nodes)
     sub.add_parser("down", help="stop everything `up` started").add_argument(
-        "--kafka-nodes", choices=("1", "3", "all"), default="all", help="Kafka variant(s) to stop")
+        "--kafka-nodes", choices=("1", "3", "all"), default="all",
+        help="only this Kafka variant (PostgreSQL, Redis and the other variant stay up); default: all")
     sub.add_parser("status", help="one line per service")
     sub.add_parser("env", help="KEY=VALUE settings for the app").add_argument(
         "--kafka-nodes", **nodes)
-    for name, text in (("kill-kafka", "kill -9 one broker"), ("start-kafka", "start one broker")):
+    for name, text in (("kill-kafka", "kill -9 one broker"), ("stop-kafka", "stop one broker (SIGTERM)"),
+                       ("start-kafka", "start one broker")):
         one = sub.add_parser(name, help=text)
         one.add_argument("node", type=int, help="node number, 1..N")
         one.add_argument("--kafka-nodes", **nodes)
@@ -178,7 +190,7 @@ def main(argv=None) -> int:
               "start-postgres": lambda a: timed("postgres", postgres.start),
               "restart-redis": lambda a: (timed("redis", redis.stop), timed("redis", redis.start))}
     commands = {"up": cmd_up, "down": cmd_down, "kill-kafka": cmd_kill_kafka,
-                "start-kafka": cmd_start_kafka, **simple}
+                "start-kafka": cmd_start_kafka, "stop-kafka": cmd_stop_kafka, **simple}
     try:
         if args.command == "status":
             return cmd_status(args)

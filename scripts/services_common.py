@@ -17,8 +17,10 @@ from pathlib import Path
 HOST = "127.0.0.1"
 PG_PORT = 55432
 REDIS_PORT = 56379
-KAFKA_CLIENT_PORTS = {1: 59092, 2: 59192, 3: 59292}
-KAFKA_CONTROLLER_PORTS = {1: 59093, 2: 59193, 3: 59293}
+# Kafka ports per variant, then per node. The variants have ports (and folders) of their own, so
+# the 3-node cluster of the fault tests runs beside the 1-node broker everything else uses.
+KAFKA_CLIENT_PORTS = {1: {1: 59092}, 3: {1: 59392, 2: 59492, 3: 59592}}
+KAFKA_CONTROLLER_PORTS = {1: {1: 59093}, 3: {1: 59393, 2: 59493, 3: 59593}}
 
 
 class ServiceError(Exception):
@@ -135,8 +137,9 @@ def tails(log_files, lines: int = 25) -> str:
 # Hence: `up` reserves the ports (net.ipv4.ip_local_reserved_ports, as root), and our own probes
 # connect only to a port with a listener and drop a self-connection with a reset.
 
-ALL_PORTS = sorted({PG_PORT, REDIS_PORT, *KAFKA_CLIENT_PORTS.values(),
-                    *KAFKA_CONTROLLER_PORTS.values()})
+ALL_PORTS = sorted({PG_PORT, REDIS_PORT,
+                    *(port for ports in KAFKA_CLIENT_PORTS.values() for port in ports.values()),
+                    *(port for ports in KAFKA_CONTROLLER_PORTS.values() for port in ports.values())})
 RESERVED = Path("/proc/sys/net/ipv4/ip_local_reserved_ports")
 
 

@@ -2,9 +2,9 @@
 one JVM), from jars resolved by Maven from scripts/kafka/pom.xml.
 
 Variants: 1 node (client 59092, controller 59093) for ordinary tests, 3 nodes (clients
-59092/59192/59292, controllers 59093/59193/59293) for fault tests. Each variant has its own
+59392/59492/59592, controllers 59393/59493/59593) for fault tests. Each variant has its own
 folder, <services>/kafka-<N>node/node<I>/ with server.properties, log4j2.properties, data/,
-server.log, kafka.out and kafka.pid; they share ports, so only one runs at a time.
+server.log, kafka.out and kafka.pid, and ports of its own: both can run at once.
 Storage is formatted once per node with a dynamic KRaft quorum: `--standalone` for one node,
 `--initial-controllers` (the same list for every node) for three.
 """
@@ -114,13 +114,13 @@ def node_dir(nodes: int, node: int) -> Path:
 
 
 def bootstrap(nodes: int) -> str:
-    return ",".join(f"{HOST}:{KAFKA_CLIENT_PORTS[i]}" for i in range(1, nodes + 1))
+    return ",".join(f"{HOST}:{KAFKA_CLIENT_PORTS[nodes][i]}" for i in range(1, nodes + 1))
 
 
 def server_properties(nodes: int, node: int) -> str:
     replicas, min_isr = (3, 2) if nodes == 3 else (1, 1)
-    voters = ",".join(f"{HOST}:{KAFKA_CONTROLLER_PORTS[i]}" for i in range(1, nodes + 1))
-    client, controller = KAFKA_CLIENT_PORTS[node], KAFKA_CONTROLLER_PORTS[node]
+    voters = ",".join(f"{HOST}:{KAFKA_CONTROLLER_PORTS[nodes][i]}" for i in range(1, nodes + 1))
+    client, controller = KAFKA_CLIENT_PORTS[nodes][node], KAFKA_CONTROLLER_PORTS[nodes][node]
     return f"""# Written by scripts/services.py on every start.
 process.roles=broker,controller
 node.id={node}
@@ -161,11 +161,16 @@ def _kafka_uuid() -> str:
 
 
 def _cluster(nodes: int) -> dict:
-    """Cluster id and initial controllers of a variant: chosen once, kept in cluster.properties."""
+    """Cluster id and initial controllers of a variant: chosen once, kept in cluster.properties.
+    A variant formatted for other controller ports (an older layout) is not running, so its
+    folder is removed and formatted again: its data is test data."""
     path = variant_dir(nodes) / "cluster.properties"
+    ports = [f"{HOST}:{KAFKA_CONTROLLER_PORTS[nodes][i]}:" for i in range(1, nodes + 1)]
+    if path.exists() and not all(port in path.read_text() for port in ports) and not running_nodes(nodes):
+        shutil.rmtree(variant_dir(nodes))
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        controllers = ",".join(f"{i}@{HOST}:{KAFKA_CONTROLLER_PORTS[i]}:{_kafka_uuid()}"
+        controllers = ",".join(f"{i}@{HOST}:{KAFKA_CONTROLLER_PORTS[nodes][i]}:{_kafka_uuid()}"
                                for i in range(1, nodes + 1))
         path.write_text(f"cluster.id={_kafka_uuid()}\ninitial.controllers={controllers}\n")
     return dict(line.split("=", 1) for line in path.read_text().split())
@@ -182,9 +187,9 @@ def _write_config(nodes: int, node: int) -> Path:
 
 def ensure_formatted(nodes: int, java_bin: str) -> list[int]:
     """kafka.tools.StorageTool format every node of the variant not formatted yet (in parallel)."""
+    cluster = _cluster(nodes)
     todo = [i for i in range(1, nodes + 1)
             if not (node_dir(nodes, i) / "data" / "meta.properties").exists()]
-    cluster = _cluster(nodes) if todo else {}
     quorum = ["--standalone"] if nodes == 1 else ["--initial-controllers",
                                                    cluster.get("initial.controllers", "")]
     procs = {}
@@ -235,7 +240,7 @@ def start(nodes: int, which: list[int] | None = None) -> str:
     formatted = ensure_formatted(nodes, java_bin)
     procs = {}
     for i in todo:
-        check_ports_free(f"Kafka node {i}", [KAFKA_CLIENT_PORTS[i], KAFKA_CONTROLLER_PORTS[i]])
+        check_ports_free(f"Kafka node {i}", [KAFKA_CLIENT_PORTS[nodes][i], KAFKA_CONTROLLER_PORTS[nodes][i]])
     for i in todo:
         folder = node_dir(nodes, i)
         argv = [java_bin, HEAP[nodes], "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
@@ -247,8 +252,8 @@ def start(nodes: int, which: list[int] | None = None) -> str:
         (folder / "kafka.pid").write_text(f"{procs[i].pid}\n")
     for i in which:
         died = (lambda i=i: None if running(nodes, i) else "the process is gone")
-        wait_until(lambda i=i: i in brokers(KAFKA_CLIENT_PORTS[i]), 120,
-                   f"Kafka node {i} ({HOST}:{KAFKA_CLIENT_PORTS[i]})", logs(nodes, i),
+        wait_until(lambda i=i: i in brokers(KAFKA_CLIENT_PORTS[nodes][i]), 120,
+                   f"Kafka node {i} ({HOST}:{KAFKA_CLIENT_PORTS[nodes][i]})", logs(nodes, i),
                    proc=procs.get(i), failed=died)
     if len(which) == nodes:
         wait_until(lambda: cluster_ready(nodes, which), 60, f"Kafka ({nodes} nodes)",
@@ -308,7 +313,7 @@ def cluster_ready(nodes: int, which: list[int]) -> bool:
     """Every node in `which` answers; for the whole variant, each one sees all the nodes."""
     want = list(range(1, nodes + 1)) if len(which) == nodes else None
     for i in which:
-        seen = brokers(KAFKA_CLIENT_PORTS[i])
+        seen = brokers(KAFKA_CLIENT_PORTS[nodes][i])
         if i not in seen or (want and seen != want):
             return False
     return True
@@ -320,9 +325,9 @@ def describe(nodes: int) -> str:
         if not running(nodes, i):
             states.append(f"node {i} down")
         else:
-            seen = brokers(KAFKA_CLIENT_PORTS[i])
+            seen = brokers(KAFKA_CLIENT_PORTS[nodes][i])
             state = "up" if i in seen else "running, not answering"
-            states.append(f"node {i} {state} {HOST}:{KAFKA_CLIENT_PORTS[i]} pid {pid(nodes, i)}")
+            states.append(f"node {i} {state} {HOST}:{KAFKA_CLIENT_PORTS[nodes][i]} pid {pid(nodes, i)}")
     alive = len(running_nodes(nodes))
     if not alive:
         return f"down  {variant_dir(nodes)}"

@@ -58,7 +58,7 @@ def test_env_prints_the_app_settings():
         "REDIS_URL": "redis://127.0.0.1:56379/2",
     }
     three = parse_env(services("env", "--kafka-nodes", "3").stdout)
-    assert three["BUS_URL"] == "kafka://127.0.0.1:59092,127.0.0.1:59192,127.0.0.1:59292"
+    assert three["BUS_URL"] == "kafka://127.0.0.1:59392,127.0.0.1:59492,127.0.0.1:59592"
 
 
 def test_postgres_accepts_a_connection(settings):
