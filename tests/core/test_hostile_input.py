@@ -248,3 +248,15 @@ def test_every_page_route_survives_hostile_query_strings(app, client, admin):
             if not isinstance(status, int) or status >= 500:
                 failures.append((path, HOSTILE_QUERIES.index(query), status))
     assert not failures, "\n".join(map(str, failures))
+
+
+def test_a_fetched_items_time_out_of_range_becomes_the_fetch_time():
+    from datetime import datetime, timezone
+
+    from webapp.monitors.sources.items import make_item
+
+    now = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    for odd in (datetime(1850, 1, 1, tzinfo=timezone.utc), datetime(1, 1, 1, 23, tzinfo=timezone.utc)):
+        assert make_item("x", "text", published_at=odd, now=now).published_at is None
+    assert make_item("x", "text", published_at=datetime(2026, 4, 1), now=now).published_at == \
+        datetime(2026, 4, 1, tzinfo=timezone.utc)

@@ -45,6 +45,7 @@ def build_spec(extenders=()) -> dict:
     for extend in extenders:
         extend(schemas, paths)
     _document_auth_errors(paths)
+    _document_input_guard(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Sentimon API", "version": "1"},
@@ -63,3 +64,15 @@ def _document_auth_errors(paths: dict) -> None:
             if method in ("get", "post", "put", "patch", "delete") and operation.get("security") != []:
                 operation.setdefault("responses", {}).setdefault("401", ERROR)
 
+
+def _document_input_guard(paths: dict) -> None:
+    """Every operation can answer 400 (a NUL byte in its path or query; a body that is not JSON
+    or nests too deep) and every one with a body 422 (a NUL byte or an integer beyond 64 bits in
+    it): core/input_guard.py checks each request before any view."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("400", ERROR)
+                if "requestBody" in operation:
+                    responses.setdefault("422", ERROR)

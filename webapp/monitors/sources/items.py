@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime
 
 from webapp.core.limits import FETCHED_TEXT, MAX_AUTHOR, MAX_EXTERNAL_ID
+from webapp.core.times import read_time
 from webapp.monitors.sources.base import FetchedItem, clamp
 from webapp.monitors.sources.rss import web_url
 from webapp.monitors.sources.text import truncate
@@ -27,6 +28,11 @@ def make_item(ident, text: str, author=None, url=None, published_at: datetime | 
     text = truncate(text.strip(), FETCHED_TEXT) if isinstance(text, str) else ""
     if not ident or not text:
         return None
+    if published_at is not None:
+        try:   # a time the worker would refuse (core.times' range) becomes the fetch time
+            published_at = read_time(published_at)
+        except ValueError:
+            published_at = None
     if published_at is not None and now is not None:
         published_at = min(published_at, now)
     return FetchedItem(
