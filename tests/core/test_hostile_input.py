@@ -260,3 +260,13 @@ def test_a_fetched_items_time_out_of_range_becomes_the_fetch_time():
         assert make_item("x", "text", published_at=odd, now=now).published_at is None
     assert make_item("x", "text", published_at=datetime(2026, 4, 1), now=now).published_at == \
         datetime(2026, 4, 1, tzinfo=timezone.utc)
+
+
+def test_backfill_days_out_of_range_are_a_message_and_the_cli_refuses_them(app, client, admin, runner):
+    _, monitor_id = admin
+    page = client.post(f"/monitors/{monitor_id}/backfill", data={"since": "2026-01-01", "until": "9999-12-31"})
+    assert page.status_code < 500
+    for bad in (YEAR_ONE, YEAR_9999, ""):
+        result = runner.invoke(args=["backfill", str(monitor_id), "--since", bad])
+        assert result.exit_code == 2 and "in range" in result.output and result.exception is None or \
+            isinstance(result.exception, SystemExit), result.output

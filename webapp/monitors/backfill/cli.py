@@ -21,7 +21,7 @@ from webapp.monitors.backfill.models import Backfill
 from webapp.monitors.models import Monitor
 from webapp.monitors.backfill import service as backfills
 from webapp.monitors.backfill.progress import Progress, progress
-from webapp.core.times import as_utc
+from webapp.core.times import read_time
 
 MAX_INLINE_WAIT = 60.0  # an inline run sleeps through rate limits up to this long, else leaves the slice
 INLINE_TRIES = 3
@@ -36,12 +36,14 @@ class IsoTime(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, datetime):
             return value
-        try:
-            ts = datetime.fromisoformat(value.strip())
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 date or time (e.g. 2026-05-01 or 2026-05-01T12:00:00Z)",
-                      param, ctx)
-        return as_utc(ts)
+        try:   # the one time reader (core.times): its formats and range, never an OverflowError
+            when = read_time(value)
+            if when is None:
+                raise ValueError("it is empty")
+            return when
+        except ValueError as exc:
+            self.fail(f"{value!r} is not an ISO 8601 date or time in range (e.g. 2026-05-01 or "
+                      f"2026-05-01T12:00:00Z): {exc}", param, ctx)
 
 
 @click.command("backfill")

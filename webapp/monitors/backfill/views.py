@@ -5,7 +5,7 @@ view with a static script (static/js/backfill.js; no inline script under the CSP
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,6 +13,7 @@ from flask_login import current_user
 from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
+from webapp.core.times import EARLIEST, LATEST, read_time
 from webapp.monitors.backfill.forms import BackfillForm
 from webapp.monitors.backfill.models import Backfill
 from webapp.monitors.models import Monitor
@@ -58,9 +59,8 @@ def index(monitor_id: int):
             abort(403)
         access.require(monitor, "editor")
         if form.validate_on_submit():
-            since = datetime.combine(form.since.data, time(), timezone.utc)
-            until = datetime.combine(form.until.data + timedelta(days=1), time(), timezone.utc)
             try:
+                since, until = _day_range(form.since.data, form.until.data)
                 backfill = backfills.start_backfill(db.session, monitor, since, until, current_user)
             except backfills.BackfillInvalid as exc:
                 for key, message in exc.errors.items():
@@ -111,3 +111,12 @@ def cancel(monitor_id: int, backfill_id: int):
     cancelled = backfills.cancel(db.session, backfill_id)
     flash("Cancelled; running slices stop after their current page." if cancelled else "The backfill had ended.")
     return redirect(url_for("backfill.show", monitor_id=monitor_id, backfill_id=backfill_id))
+
+
+def _day_range(first, last) -> tuple[datetime, datetime]:
+    """[first 00:00, the day after last 00:00) in UTC, read by core.times. Days outside its range
+    are moved to its edges first (9999-12-31 never overflows), and the service then says what is
+    wrong with them (a start that is not before now)."""
+    low, high = EARLIEST.date(), (LATEST - timedelta(days=2)).date()
+    first, last = min(max(first, low), high), min(max(last, low), high)
+    return read_time(first.isoformat()), read_time(last.isoformat(), end_of_day=True)
