@@ -101,6 +101,7 @@ def register_models() -> None:
     from webapp.core import models as _core  # noqa: F401
     from webapp.ingest import models as _ingest  # noqa: F401
     from webapp.ingest.bus import models as _bus  # noqa: F401
+    from webapp.mentions import models as _mentions  # noqa: F401
     from webapp.monitors import models as _monitors  # noqa: F401
     from webapp.monitors.backfill import models as _backfill  # noqa: F401
     from webapp.people import models as _people  # noqa: F401
@@ -114,7 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.core import vendor
     from webapp.core.api import make_api_blueprint, register_app_errors
     from webapp.insights import views as insights_views
-    from webapp.mentions import views as mentions_views
+    from webapp.mentions import inbox_views, views as mentions_views
     from webapp.monitors import edit_views, views as monitors_views
     from webapp.monitors.backfill import views as backfill_views
     from webapp.mentions import noise_views
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     pages = (
         health.bp, vendor.bp, people_views.bp, people_views.admin_bp, people_views.account_bp, team_views.bp,
         monitors_views.bp, edit_views.bp, backfill_views.bp, insights_views.bp, mentions_views.bp,
+        inbox_views.bp,
         noise_views.bp, scoring_views.bp, scoring_views.classify_bp, alerting_views.bp, admin_views.bp,
         admin_views.metrics_bp,
     )
@@ -143,15 +145,17 @@ def api_parts() -> tuple[tuple, tuple]:
     from webapp.insights import api as insights_api, openapi as insights_openapi
     from webapp.mentions import api as mentions_api, openapi as mentions_openapi
     from webapp.mentions import noise_api, noise_openapi
+    from webapp.mentions import inbox_api, inbox_openapi
     from webapp.monitors import api as monitors_api, openapi as monitors_openapi
     from webapp.people import api as people_api, openapi as people_openapi, team_api
     from webapp.scoring import api as scoring_api, openapi as scoring_openapi
 
-    blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, noise_api.bp, insights_api.bp,
+    blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, noise_api.bp, inbox_api.bp,
+                  insights_api.bp,
                   alerting_api.bp, people_api.bp, team_api.bp)
     openapi = (admin_openapi.extend, scoring_openapi.extend, monitors_openapi.extend,
                ingest_openapi.extend, mentions_openapi.extend, insights_openapi.extend,
-               alerting_openapi.extend, people_openapi.extend, noise_openapi.extend)
+               alerting_openapi.extend, people_openapi.extend, noise_openapi.extend, inbox_openapi.extend)
     return blueprints, openapi
 
 

@@ -35,4 +35,5 @@ def test_the_api_list_is_the_search_services_window(app, client, auth, drain):
     assert [i["external_id"] for i in page["items"]] == ["m1", "m0", "m3", "m2"]   # newest, then id desc
     assert set(page["items"][0]) == {"id", "external_id", "text", "author", "url", "source", "source_id",
                                      "published_at", "compound", "pos", "neu", "neg", "label", "backfilled",
-                                     "scored_label", "overridden"}
+                                     "scored_label", "overridden", "muted", "irrelevant",
+                                     "tags", "status", "assignee_id", "assignee", "read", "notes"}

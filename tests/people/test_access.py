@@ -16,7 +16,7 @@ from webapp.ingest.models import Mention
 from webapp.people.models import Team, User
 
 from tests.helpers import app_config, make_user, migrated_app
-from tests.helpers import mention, new_monitor
+from tests.helpers import mention, new_monitor, seed_alert_history
 
 ROLES = ("viewer", "editor", "admin")
 # endpoint -> the least role that may use it ("public": everyone; "login": any signed-in user;
@@ -65,7 +65,6 @@ RULES: dict[str, str | dict[str, str]] = {
     "api.alerting.backtest_rule": "viewer", "api.scoring.list_scorers": "viewer", "api.alerting.end_silence": "editor",
     "api.alerting.event_deliveries": "viewer", "api.alerting.redeliver": "editor",
     "api.people.list_tokens": "viewer", "api.people.revoke_token": "viewer",
-    # noise control (webapp/mentions/noise_*.py)
     # teams (webapp/people/team_views.py, team_api.py): members are changed by the team's owners;
     # the seeded users are in Default as viewer, editor and (the admin) owner
     "teams.index": "viewer", "teams.create": "viewer", "teams.switch": "viewer", "teams.members": "viewer",
@@ -81,6 +80,7 @@ RULES: dict[str, str | dict[str, str]] = {
     "api.inbox.get_mention": "viewer", "api.inbox.add_note": "editor", "api.inbox.bulk": "viewer",
     "api.inbox.list_tags": "viewer", "api.inbox.list_rules": "viewer", "api.inbox.new_rule": "editor",
     "api.inbox.delete_rule": "editor", "api.inbox.apply_rules": "editor",
+    # noise control (webapp/mentions/noise_*.py)
     "noise.noise_page": {"GET": "viewer", "POST": "editor"}, "noise.relevance_action": "editor",
     "noise.mark_relevance": "editor", "noise.apply_suggestion": "editor",
     "api.noise.get_mutes": "viewer", "api.noise.put_mutes": "editor", "api.noise.put_relevance_mark": "editor",
@@ -139,20 +139,11 @@ def seed(app, client) -> dict:
 
         pipeline.drain(bus(), db.session)
         mention_id = db.session.execute(db.select(Mention.id)).scalars().first()
-        event = AlertEvent(rule_id=rule.get_json()["id"], monitor_id=monitor_id, from_state="normal",
-                           to_state="firing", at=now, details={})
-        db.session.add(event)
-        db.session.flush()
-        delivery = Delivery(event_id=event.id, notifier_id=notifier.get_json()["id"], type="alert.firing",
-                            payload={"type": "alert.firing"}, webhook_id="msg_seed", status="failed",
-                            next_attempt_at=now)
-        backfill = Backfill(monitor_id=monitor_id, since=now - timedelta(days=2), until=now - timedelta(days=1),
-                            status="done", skipped=[])
-        db.session.add_all([delivery, backfill])
-        db.session.commit()
+        event_id, delivery_id, backfill_id = seed_alert_history(
+            db.session, monitor_id, rule.get_json()["id"], notifier.get_json()["id"])
         values = {"monitor_id": monitor_id, "rule_id": rule.get_json()["id"],
-                  "notifier_id": notifier.get_json()["id"], "event_id": event.id, "delivery_id": delivery.id,
-                  "backfill_id": backfill.id, "mention_id": mention_id,
+                  "notifier_id": notifier.get_json()["id"], "event_id": event_id, "delivery_id": delivery_id,
+                  "backfill_id": backfill_id, "mention_id": mention_id,
                   "silence_id": (silence.get_json() or {}).get("id", 1), "word": "acmeword",
                   "kind": "email", "ext": "csv", "filename": "css/app.css",
                   "token_id": 10_000, "user_id": make_user(app, email="target@example.com", role="viewer"), "letter_id": 1,

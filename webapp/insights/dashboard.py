@@ -17,6 +17,7 @@ from webapp.monitors.models import Monitor
 from webapp.insights import charts, charts_compare
 from webapp.monitors.services import health
 from webapp.ingest import rollups
+from webapp.mentions import inbox
 from webapp.core.times import EARLIEST, LATEST, read_time
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
@@ -219,7 +220,9 @@ def monitor_page(session, monitor: Monitor, choice: RangeChoice) -> dict:
     return {"buckets": buckets, "previous": previous, "by_source": by_source, "gaps": gaps,
             "alerts": alerts, "figures": figures, "points": points,
             "headline": charts.headline(buckets, previous), "titles": charts.TITLES,
-            "notes": charts.NOTES, "clickable": CLICKABLE}
+            "notes": charts.NOTES, "clickable": CLICKABLE,
+            # the one figure read from mentions, not rollups: tags change after ingest (mentions/inbox.py)
+            "tag_counts": inbox.tag_counts(session, monitor.id, choice.start, choice.end)}
 
 
 def compare_page(session, monitors: list[Monitor], choice: RangeChoice) -> dict:

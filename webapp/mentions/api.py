@@ -18,7 +18,7 @@ from webapp.mentions.downloads import DownloadInvalid, export_format, mentions_d
 from webapp.core.extensions import db
 from webapp.monitors.models import Monitor
 from webapp.scoring import lexicon, overrides
-from webapp.mentions import search as mention_search
+from webapp.mentions import inbox_api, search as mention_search
 from webapp.core.api_errors import ApiError, aware, get_or_404, json_body
 from webapp.mentions.schemas import MentionsQuery
 from webapp.ingest.models import Mention
@@ -136,7 +136,8 @@ def list_mentions(monitor_id: int):
     # The mentions page's filter and order (newest first); the API pages by limit and offset.
     spec = mention_search.MentionFilter(since=aware(q.since), until=aware(q.until), label=q.label,
                                         muted=_muted(request.args.get("muted")))
+    spec = inbox_api.inbox_filters(spec, request.args)   # tag, status, assignee, read
     total = mention_search.count(db.session, monitor.id, spec)
     rows = mention_search.window(db.session, monitor.id, spec, q.limit, q.offset)
-    return jsonify({"items": [_mention_dict(m, kind) for m, kind in rows], "total": total,
-                    "limit": q.limit, "offset": q.offset})
+    items = inbox_api.add_inbox_fields([_mention_dict(m, kind) for m, kind in rows])
+    return jsonify({"items": items, "total": total, "limit": q.limit, "offset": q.offset})

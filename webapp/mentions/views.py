@@ -22,7 +22,8 @@ from webapp.ingest.models import LABELS
 from webapp.monitors.models import Monitor
 from webapp.scoring import highlights, lexicon, overrides
 from webapp.scoring import suggestions as lexicon_suggestions
-from webapp.mentions import search as mention_search
+from webapp.mentions import autotag, inbox, search as mention_search
+from webapp.mentions.models import STATUSES
 
 bp = Blueprint("mention_tools", __name__)
 
@@ -30,12 +31,13 @@ bp = Blueprint("mention_tools", __name__)
 def mentions_page(monitor: Monitor, args=None, problems: dict | None = None, status: int = 200):
     """The mentions page for `args` (default: the request's query string)."""
     args = request.args if args is None else args
-    spec, errors = mention_search.parse_filters(args)
+    spec, errors = mention_search.parse_filters(args, current_user.id)
     errors.update(problems or {})
     found = mention_search.search(db.session, monitor.id, spec)
     analyzer_for = lexicon.highlight_analyzers(db.session, monitor.id)
-    items = [{"mention": m, "kind": kind, "segments": highlights.highlight(analyzer_for(m), m.text)}
-             for m, kind in found.rows]
+    inboxed = inbox.rows(db.session, [m.id for m, _ in found.rows], current_user.id)   # tags, status...
+    items = [{"mention": m, "kind": kind, "segments": highlights.highlight(analyzer_for(m), m.text),
+              "inbox": inboxed[m.id]} for m, kind in found.rows]
     here = url_for("monitors.mentions", monitor_id=monitor.id, **found.spec.args(page=found.page))
     return render_template(
         "monitors/mentions.html", monitor=monitor, items=items, page=found, spec=found.spec, errors=errors,
