@@ -149,7 +149,7 @@ def test_train_scorer_on_a_four_class_file_reports_sentiment_and_relevance(app, 
     entity_file(path)
     monitor_id, _ = new_monitor(app, name="Entity")
     result = runner.invoke(args=["train-scorer", str(path), "--name", "entity", "--json", "--test-size", "0.3",
-                                 "--relevance-monitor", str(monitor_id)])
+                                 "--relevance-monitor", str(monitor_id), "--irrelevant", "drop"])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) == 1
@@ -169,6 +169,7 @@ def test_train_scorer_on_a_four_class_file_reports_sentiment_and_relevance(app, 
         db.session.remove()
     plain = runner.invoke(args=["train-scorer", str(path), "--name", "entity2", "--test-size", "0.3"])
     assert plain.exit_code == 0, plain.output
+    assert "trained on 18 rows, measured on 8 held-out" in plain.output  # irrelevant rows read as neutral by default
     assert "relevance: trained on" in plain.output and "not stored" in plain.output
     missing = runner.invoke(args=["train-scorer", str(path), "--name", "e3", "--relevance-monitor", "999999"])
     assert missing.exit_code != 0 and "no monitor" in missing.output

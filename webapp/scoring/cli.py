@@ -129,15 +129,19 @@ def evaluate_scorer(file: Path, scorer_name: str, as_json: bool) -> None:
 @click.option("--save-holdout", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="write the held-out rows (text,label) to this CSV, for evaluate-scorer")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option("--irrelevant", "irrelevant_rows", type=click.Choice(["neutral", "drop"]), default="neutral",
+              show_default=True, help="four-class files: the sentiment model reads `irrelevant` rows as neutral "
+                                      "(as evaluate-scorer does) or leaves them out")
 @click.option("--relevance-monitor", "relevance_monitor", type=click.IntRange(1, 2**31 - 1), default=None,
               help="four-class files: store the relevance model as this monitor's (disabled until enabled)")
 def train_scorer(file: Path, name: str, test_size: float, seed: int, save_holdout: Path | None,
-                 as_json: bool, relevance_monitor: int | None) -> None:
+                 as_json: bool, irrelevant_rows: str, relevance_monitor: int | None) -> None:
     """Train a model on a labelled file, hold out a split, report it beside VADER, store it.
 
     A four-class file (an `irrelevant` class, e.g. the Twitter entity-sentiment data set) trains
-    the sentiment model on the three sentiment classes and a relevance model on irrelevant
-    against the rest; both are reported ("relevance" beside "model" and "vader" with --json).
+    the sentiment model on the three sentiment classes (`irrelevant` rows read as neutral, or
+    left out with --irrelevant drop) and a relevance model on irrelevant against the rest; both
+    are reported ("relevance" beside "model" and "vader" with --json).
     """
     try:
         name = training.check_name(name)
@@ -150,7 +154,8 @@ def train_scorer(file: Path, name: str, test_size: float, seed: int, save_holdou
     say = lambda message: click.echo(message, err=True)  # noqa: E731
     try:
         row, result = training.train_and_store(
-            db.session, name, [(r.text, r.label) for r in data.rows if not r.irrelevant], extra=extra,
+            db.session, name, [(r.text, r.label) for r in data.rows
+                                  if not (r.irrelevant and irrelevant_rows == "drop")], extra=extra,
             test_size=test_size, random_state=seed, progress=say)
         relevance_summary = _train_relevance(data, test_size, seed, relevance_monitor, say)
     except (training.TrainingError, relevance.RelevanceError) as exc:
