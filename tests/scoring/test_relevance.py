@@ -179,3 +179,15 @@ def test_the_worker_modules_do_not_import_sklearn():
     code = ("import sys; import webapp.ingest.store, webapp.ingest.pipeline, webapp.mentions.noise, "
             "webapp.scoring.relevance; assert 'sklearn' not in sys.modules, 'sklearn imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_file_with_too_few_irrelevant_rows_still_trains_its_sentiment_model(app, runner, tmp_path):
+    path = tmp_path / "one_irrelevant.csv"
+    rows = [r for r in ENTITY_ROWS if r[2] != "Irrelevant"] + [ENTITY_ROWS[-1]]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    path.write_text(buffer.getvalue())
+    result = runner.invoke(args=["train-scorer", str(path), "--name", "few", "--json", "--test-size", "0.3"])
+    assert result.exit_code == 0, result.output
+    report = json.loads([line for line in result.stdout.splitlines() if line.strip()][0])
+    assert report["model"]["n"] == report["n_test"] and "error" in report["relevance"]

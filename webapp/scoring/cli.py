@@ -64,6 +64,8 @@ def comparison_table(model: dict, vader: dict) -> str:
 
 def relevance_table(summary: dict) -> str:
     """The relevance model's hold-out figures (the `irrelevant` class)."""
+    if "error" in summary:
+        return f"\nrelevance: not trained ({summary['error']})"
     stored = (f"stored as monitor {summary['monitor_id']}'s relevance model (disabled until enabled)"
               if summary.get("monitor_id") else "not stored (give --relevance-monitor ID to keep it)")
     return "\n".join([
@@ -79,7 +81,11 @@ def _train_relevance(data: evaluation.LabelledFile, test_size: float, seed: int,
     if not data.four_class:
         return None
     pairs = [(r.text, relevance.IRRELEVANT if r.irrelevant else relevance.RELEVANT) for r in data.rows]
-    result = relevance.train_relevance(pairs, test_size=test_size, random_state=seed, progress=say)
+    try:
+        result = relevance.train_relevance(pairs, test_size=test_size, random_state=seed, progress=say)
+    except relevance.RelevanceError as exc:  # the sentiment model stands; say why there is no relevance one
+        say(f"no relevance model: {exc}")
+        return {"error": str(exc), "monitor_id": monitor_id}
     summary = {**result.report, "n_train": result.n_train, "n_test": result.n_test,
                "training_hash": result.training_hash, "monitor_id": monitor_id}
     if monitor_id is not None:
@@ -158,7 +164,7 @@ def train_scorer(file: Path, name: str, test_size: float, seed: int, save_holdou
                                   if not (r.irrelevant and irrelevant_rows == "drop")], extra=extra,
             test_size=test_size, random_state=seed, progress=say)
         relevance_summary = _train_relevance(data, test_size, seed, relevance_monitor, say)
-    except (training.TrainingError, relevance.RelevanceError) as exc:
+    except training.TrainingError as exc:
         raise click.ClickException(str(exc)) from exc
     if save_holdout:
         with save_holdout.open("w", newline="", encoding="utf-8") as handle:
