@@ -90,7 +90,7 @@ def export_mentions(monitor_id: int):
     monitor = access.monitor_or_404(monitor_id)
     try:
         fmt = export_format(request.args, "json")
-        spec, errors = mention_search.parse_filters(request.args)
+        spec, errors = mention_search.parse_filters(request.args, g.api_user.id)
         if errors:
             raise DownloadInvalid(errors)
         return mentions_download(db.session, monitor, spec, fmt)

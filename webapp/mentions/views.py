@@ -131,7 +131,7 @@ def export_mentions(monitor_id: int, ext: str):
 
     def build():
         fmt = export_format(request.args, ext) if ext == "json" else "csv"
-        spec, errors = mention_search.parse_filters(request.args)
+        spec, errors = mention_search.parse_filters(request.args, current_user.id)
         if errors:
             raise DownloadInvalid(errors)
         return mentions_download(db.session, monitor, spec, fmt)
