@@ -173,8 +173,7 @@ def reapply(session, monitor_id: int, rules: MuteRules | None = None,
     last_id = 0
     while True:
         rows = session.execute(
-            select(Mention.id, Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound,
-                   Mention.label, Mention.author, Mention.url, Mention.text, Mention.muted,
+            select(Mention.id, Mention.author, Mention.url, Mention.text, Mention.muted,
                    Mention.predicted_irrelevant)
             .where(Mention.monitor_id == monitor_id, Mention.id > last_id).order_by(Mention.id).limit(CHUNK)
         ).mappings().all()
@@ -188,14 +187,21 @@ def reapply(session, monitor_id: int, rules: MuteRules | None = None,
                 to_mute.append(row)
             elif row["muted"] and not now_muted:
                 to_unmute.append(row)
+    # The UPDATE returns each row as it is when changed (a label overridden meanwhile included:
+    # PostgreSQL re-reads a row another transaction changed), so the rollups move by what it is.
+    moved = {True: [], False: []}
     for rows, value in ((to_mute, True), (to_unmute, False)):
         ids = [r["id"] for r in rows]
         for start in range(0, len(ids), CHUNK):
-            session.execute(update(Mention).where(Mention.id.in_(ids[start:start + CHUNK]))
-                            .values(muted=value).execution_options(synchronize_session=False))
-    changes = rollups.combined(rollups.deltas(to_unmute), rollups.negated(rollups.deltas(to_mute)))
+            moved[value] += session.execute(
+                update(Mention).where(Mention.id.in_(ids[start:start + CHUNK]), Mention.muted.is_(not value))
+                .values(muted=value)
+                .returning(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound,
+                           Mention.label)
+                .execution_options(synchronize_session=False)).mappings().all()
+    changes = rollups.combined(rollups.deltas(moved[False]), rollups.negated(rollups.deltas(moved[True])))
     rollups.apply(session, changes)
-    return {"muted": len(to_mute), "unmuted": len(to_unmute)}
+    return {"muted": len(moved[True]), "unmuted": len(moved[False])}
 
 
 def set_mutes(session, monitor_id: int, rules: MuteRules) -> dict:

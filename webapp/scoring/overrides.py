@@ -98,7 +98,8 @@ def set_label(session, monitor_id: int, mention_id: int, label: str | None,
         same = (Mention.scored_label.is_(None) if row.scored_label is None
                 else Mention.scored_label == row.scored_label)
         done = session.execute(
-            update(Mention).where(Mention.id == row.id, Mention.label == row.label, same)
+            update(Mention).where(Mention.id == row.id, Mention.label == row.label, same,
+                                  Mention.muted.is_(bool(row.muted)))  # a mute change moved its rollups
             .values(**values).execution_options(synchronize_session=False)
         )
         if done.rowcount != 1:  # changed by someone else since we read it: read again
