@@ -141,3 +141,26 @@ def make_user(app, email="editor@example.com", role="editor", password="correct 
             teams.join(db.session, teams.ensure_team(db.session, team), user, team_role)
         db.session.commit()
         return user.id
+
+
+def seed_alert_history(session, monitor_id: int, rule_id: int, notifier_id: int) -> tuple[int, int, int]:
+    """An alert event of the rule with one failed delivery, and a finished backfill of the
+    monitor (objects the access tests name in URLs); returns (event id, delivery id, backfill id)."""
+    from datetime import datetime, timedelta, timezone
+
+    from webapp.alerting.models import AlertEvent, Delivery
+    from webapp.monitors.backfill.models import Backfill
+
+    now = datetime.now(timezone.utc)
+    event = AlertEvent(rule_id=rule_id, monitor_id=monitor_id, from_state="normal", to_state="firing", at=now,
+                       details={})
+    session.add(event)
+    session.flush()
+    delivery = Delivery(event_id=event.id, notifier_id=notifier_id, type="alert.firing",
+                        payload={"type": "alert.firing"}, webhook_id=f"msg_seed_{event.id}", status="failed",
+                        next_attempt_at=now)
+    backfill = Backfill(monitor_id=monitor_id, since=now - timedelta(days=2), until=now - timedelta(days=1),
+                        status="done", skipped=[])
+    session.add_all([delivery, backfill])
+    session.commit()
+    return event.id, delivery.id, backfill.id

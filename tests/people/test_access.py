@@ -4,14 +4,11 @@ tokens only, never the session cookie."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from webapp.people.auth import create_token
 from webapp.core.extensions import db
-from webapp.alerting.models import AlertEvent, Delivery
-from webapp.monitors.backfill.models import Backfill
 from webapp.ingest.models import Mention
 from webapp.people.models import Team, User
 
@@ -132,7 +129,6 @@ def seed(app, client) -> dict:
     lexicon = client.post(f"/api/v1/monitors/{monitor_id}/lexicon", headers=admin,
                           json={"word": "acmeword", "valence": 1.0})
     assert notifier.status_code == rule.status_code == 201, (notifier.get_json(), rule.get_json())
-    now = datetime.now(timezone.utc)
     with app.app_context():
         from webapp.core.runtime import bus
         from webapp.ingest import pipeline

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from webapp.core.api_errors import DbId
 from webapp.core.times import UtcTime
 
 
@@ -18,6 +19,8 @@ class NotifierIn(BaseModel):
     secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         default=None, description="whsec_ + base64 of 24-64 bytes; generated when absent")
     to: list[Annotated[str, StringConstraints(max_length=254)]] | None = Field(default=None, max_length=20)
+    team_id: DbId | None = Field(default=None, description="the team it belongs to; optional when you "
+                                 "belong to exactly one team (GET /api/v1/teams)")
 
     @model_validator(mode="after")
     def fields_of_kind(self):

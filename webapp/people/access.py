@@ -140,13 +140,14 @@ CURRENT_TEAM = "team_id"   # the session key of the team chosen on /teams (pages
 
 def current_team_id(user: User | None = None) -> int | None:
     """The signed-in user's current team (chosen on the team pages, kept in the session) when
-    they still belong to it, else their first team by name; None for a user in no team."""
+    they still belong to it, else the first team they are a member of by name; None for a user
+    in no team (an admin in no team then sees every team's monitors)."""
     user = user or caller()
     chosen = session.get(CURRENT_TEAM)
-    mine = teams.teams_of(db.session, user)
-    if isinstance(chosen, int) and any(t.id == chosen for t, _ in mine):
+    if isinstance(chosen, int) and teams.team_role(db.session, user, chosen) is not None:
         return chosen
-    return mine[0][0].id if mine else None
+    mine = teams.memberships_of(db.session, user)   # an admin's own teams, not every team
+    return mine[0] if mine else None
 
 
 def set_current_team(team_id: int, user: User | None = None) -> bool:

@@ -54,6 +54,12 @@ def teams_of(session, user: User) -> list[tuple[Team, str]]:
     return [(team, role) for team, role in rows]
 
 
+def memberships_of(session, user: User) -> list[int]:
+    """The ids of the teams the user is really a member of, by team name (admins included)."""
+    return list(session.execute(select(Team.id).join(Membership, Membership.team_id == Team.id)
+                                .where(Membership.user_id == user.id).order_by(Team.name)).scalars())
+
+
 def members(session, team_id: int) -> list[User]:
     """The members of a team, by email."""
     return list(session.execute(select(User).join(Membership, Membership.user_id == User.id)
