@@ -148,8 +148,10 @@ def mark(session, batch: list[dict]) -> None:
     from webapp.scoring import relevance
 
     monitor_ids = {row["monitor_id"] for row in batch}
+    # FOR SHARE (PostgreSQL): a mute list being changed (set_mutes locks it FOR UPDATE) is read
+    # once that change commits, so a batch is never marked by a list its re-application missed.
     lists = {r.monitor_id: rules_of(r) for r in session.execute(
-        select(MuteList).where(MuteList.monitor_id.in_(monitor_ids))).scalars()}
+        select(MuteList).where(MuteList.monitor_id.in_(monitor_ids)).with_for_update(read=True)).scalars()}
     predicted = relevance.predict_rows(session, batch)
     for row, irrelevant in zip(batch, predicted):
         rules = lists.get(row["monitor_id"], MuteRules())
