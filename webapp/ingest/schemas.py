@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints, TypeAdapter, ValidationError,
+    BaseModel, ConfigDict, Field, StrictStr, StringConstraints, TypeAdapter, ValidationError, WithJsonSchema,
     field_validator,
 )
 
@@ -28,11 +28,27 @@ Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=MAX_TEXT)
 
 class MentionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    external_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=MAX_EXTERNAL_ID)] | Annotated[StrictInt, Field(ge=-MAX_ID, le=MAX_ID)]
+    external_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=MAX_EXTERNAL_ID),
+                           WithJsonSchema({"oneOf": [
+                               {"type": "string", "minLength": 1, "maxLength": MAX_EXTERNAL_ID},
+                               {"type": "integer", "minimum": -MAX_ID, "maximum": MAX_ID}]})]
     text: Text
     author: Annotated[StrictStr, StringConstraints(max_length=MAX_AUTHOR)] | None = None
     url: Annotated[StrictStr, StringConstraints(max_length=MAX_URL)] | None = None
     published_at: UtcTime | None = None
+
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def id_kind(cls, value):
+        """An integer id within 64 bits is written in decimal (`1` is the id "1"); any other
+        kind is refused with one reason."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            if -MAX_ID <= value <= MAX_ID:
+                return str(value)
+            raise ValueError("an integer id must fit in 64 bits")
+        if not isinstance(value, str):
+            raise ValueError("must be a string, or an integer within 64 bits (not true, false or 1.0)")
+        return value
 
     @field_validator("external_id", "text", "author", "url")
     @classmethod
@@ -51,8 +67,8 @@ class MentionIn(BaseModel):
         return value
 
     def record(self) -> dict:
-        """The mention's fields as `publish.mention_record` takes them, the id as a string."""
-        return {**self.model_dump(), "external_id": str(self.external_id)}
+        """The mention's fields as `publish.mention_record` takes them."""
+        return self.model_dump()
 
 
 MentionBatch = TypeAdapter(Annotated[list[MentionIn], Field(min_length=1, max_length=MAX_PUSH)])
@@ -65,10 +81,10 @@ def problems(exc: ValidationError) -> list[dict]:
     for err in exc.errors(include_url=False, include_context=False, include_input=False):
         loc = list(err["loc"])
         index = loc.pop(0) if loc and isinstance(loc[0], int) else None
-        # a union's branch names ("str", "constrained-int") say nothing to the sender
-        fields = [str(p) for p in loc if not (isinstance(p, str) and p.startswith(("str", "int", "constrained")))]
-        entry = {"field": fields[0] if fields else "", "reason": err["msg"],
-                 "loc": ".".join(str(p) for p in ([] if index is None else [index]) + fields), "msg": err["msg"]}
+        # the field is the first place after the index (a union's branch names may follow it)
+        field = str(loc[0]) if loc else ""
+        where = ".".join(str(p) for p in ([] if index is None else [index]) + ([field] if field else []))
+        entry = {"field": field, "reason": err["msg"], "loc": where, "msg": err["msg"]}
         if index is not None:
             entry = {"index": index, **entry}
         if entry not in found:
