@@ -270,3 +270,25 @@ def test_backfill_days_out_of_range_are_a_message_and_the_cli_refuses_them(app, 
         result = runner.invoke(args=["backfill", str(monitor_id), "--since", bad])
         assert result.exit_code == 2 and "in range" in result.output and result.exception is None or \
             isinstance(result.exception, SystemExit), result.output
+
+
+def test_every_api_get_route_survives_hostile_query_strings(app, client, admin):
+    from urllib.parse import urlencode
+
+    headers, monitor_id = admin
+    failures = []
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/") and "GET" in r.methods]
+    assert len(rules) > 10
+    for rule in rules:
+        for path in {_fill(rule, monitor_id), _fill(rule, HUGE_ID)}:
+            for query in HOSTILE_QUERIES:
+                try:
+                    response = client.get(f"{path}?{urlencode(query)}", headers=headers)
+                    status = response.status_code
+                    if status >= 400:
+                        assert response.json["error"], path   # the API's JSON error, always
+                except Exception as exc:   # TESTING propagates what would be a 500
+                    status = f"{type(exc).__name__}: {str(exc)[:120]}"
+                if not isinstance(status, int) or status >= 500:
+                    failures.append((path, HOSTILE_QUERIES.index(query), status))
+    assert not failures, "\n".join(map(str, failures))
