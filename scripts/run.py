@@ -98,11 +98,17 @@ class Child:
         self.reported_loop = False
 
     def start(self) -> None:
-        argv = shlex.split(os.path.expandvars(self.command))
-        self.proc = subprocess.Popen(argv, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         self.started = time.monotonic()
         self.restart_at = None
+        try:
+            argv = shlex.split(os.path.expandvars(self.command))
+            self.proc = subprocess.Popen(argv, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:  # no such program, bad quoting
+            self.proc = None
+            self.tail.append(f"cannot start {self.command!r}: {exc}")
+            self._exited(self.started, f"could not start ({exc})")
+            return
         self.out.line("system", f"{self.name} started with pid {self.proc.pid}")
         threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
 
@@ -117,14 +123,16 @@ class Child:
         """If the process has exited, schedule its restart (and report a crash loop once per loop)."""
         if self.proc is None or self.restart_at is not None or self.proc.poll() is None:
             return
+        code = self.proc.returncode
+        how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        self._exited(now, f"(pid {self.proc.pid}) {how}")
+
+    def _exited(self, now: float, how: str) -> None:
         uptime = now - self.started
         self.exits = [t for t in self.exits if now - t <= LOOP_WINDOW] + [now]
         self.backoff = next_backoff(self.backoff, uptime)
         self.restart_at = now + self.backoff
-        code = self.proc.returncode
-        how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-        self.out.line("system", f"{self.name} (pid {self.proc.pid}) {how} after {uptime:.1f} s; "
-                                f"restarting in {self.backoff:.0f} s")
+        self.out.line("system", f"{self.name} {how} after {uptime:.1f} s; restarting in {self.backoff:.0f} s")
         if crash_loop(self.exits, now):
             if not self.reported_loop:
                 self.reported_loop = True
@@ -174,7 +182,12 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["PORT"] = str(args.port)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    entries = read_procfile(Path(args.procfile))
+    try:
+        entries = read_procfile(Path(args.procfile))
+    except OSError as exc:
+        parser.error(f"cannot read the Procfile: {exc}")
+    if not entries:
+        parser.error(f"{args.procfile} has no `name: command` line")
     out = Output(["system", *entries])
     children = [Child(name, command, dict(os.environ), out) for name, command in entries.items()]
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,17 @@ def started(log: Path) -> dict[str, list[int]]:
     for name, pid in STARTED.findall(log.read_text(errors="replace")):
         pids.setdefault(name, []).append(int(pid))
     return pids
+
+
+def healthz(base: str, timeout: float = 30) -> int | str:
+    """/healthz's status, or why there was none (a slow answer on a loaded machine is not a refusal)."""
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError as exc:  # refused, reset, timed out
+        return f"{type(exc).__name__}: {exc}"
 
 
 def group_alive(pgid: int) -> bool:
@@ -57,9 +70,12 @@ def test_crash_loop_counts_exits_in_the_window():
 
 
 def test_a_crashing_process_is_restarted_with_backoff_and_reported(tmp_path):
-    """A Procfile line that always fails: restarted at 1, 2, 4 ... s; the loop is named with its output."""
-    (tmp_path / "Procfile").write_text(f"crasher: {sys.executable} -c \"print('boom: no database'); raise SystemExit(3)\"\n"
-                                       f"steady: {sys.executable} -c \"import time; time.sleep(600)\"\n")
+    """A Procfile line that always fails (or cannot start): restarted after 1, 2, 4 ... s; the loop is
+    named with its output; the steady process is left alone."""
+    (tmp_path / "Procfile").write_text(f"# a comment line\n"
+                                       f"crasher: {sys.executable} -c \"print('boom: no database'); raise SystemExit(3)\"\n"
+                                       f"steady: {sys.executable} -c \"import time; time.sleep(600)\"\n"
+                                       f"ghost: /nonexistent/program --flag\n")
     log = tmp_path / "out.log"
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run.py"), "--procfile",
@@ -67,11 +83,12 @@ def test_a_crashing_process_is_restarted_with_backoff_and_reported(tmp_path):
                                 start_new_session=True)
     try:
         # 1 + 2 + 4 + 8 s of backoff: the fifth exit is reported as a crash loop.
-        wait_for(lambda: "CRASH LOOP" in log.read_text(), 40, 0.2, "the crash loop report")
+        wait_for(lambda: "CRASH LOOP: crasher" in log.read_text(), 40, 0.2, "the crash loop report")
         text = log.read_text()
         assert "crasher exited 5 times in 60 s" in text and "crasher | boom: no database" in text
         assert re.search(r"exited with code 3 after [\d.]+ s; restarting in 8 s", text)
         assert len(started(log)["steady"]) == 1  # the other process was never touched
+        assert "ghost could not start" in text and "restarting in 4 s" in text  # a missing program: retried too
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
@@ -88,7 +105,7 @@ def make_run(tmp_path):
 
     def up():
         assert proc.poll() is None, f"make run exited with {proc.returncode}"
-        return call(base, "GET", "/healthz")[0] == 200
+        return healthz(base) == 200
 
     try:
         wait_for(up, 120, 0.5, "the web process")
@@ -123,7 +140,7 @@ def test_make_run_restarts_a_killed_worker_while_the_web_serves(make_run):
 
     def probe():
         while not done.is_set():
-            answers.append(call(base, "GET", "/healthz")[0])
+            answers.append(healthz(base))
             done.wait(0.2)
 
     prober = threading.Thread(target=probe, daemon=True)
