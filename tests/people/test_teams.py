@@ -190,3 +190,31 @@ def test_create_user_joins_a_team_with_a_role(app, runner):
     assert [tuple(r) for r in rows] == [("d@example.com", "editor", "Default", "editor"),
                                         ("t@example.com", "editor", "Agency", "owner"),
                                         ("v@example.com", "viewer", "Default", "viewer")]
+
+
+def test_hostile_input_gets_a_clear_4xx(app, client):
+    make_user(app, email="h@example.com", team=None)
+    bearer = _bearer(app, "h@example.com")
+    team_id = client.post("/api/v1/teams", headers=bearer, json={"name": "H"}).get_json()["id"]
+    deep = '{"name": ' * 1000 + "1" + "}" * 1000
+    answer = client.post("/api/v1/teams", headers=bearer, data=deep, content_type="application/json")
+    assert 400 <= answer.status_code < 500 and answer.get_json()["error"]
+    for body in ({"name": "x" * 100_000}, {"name": "a\x00b"}, {"name": 12}, [], {"name": "ok", "extra": 1}):
+        answer = client.post("/api/v1/teams", headers=bearer, json=body)
+        assert 400 <= answer.status_code < 500 and answer.get_json()["error"], (str(body)[:40], answer.status_code)
+    for body in ({"email": "x" * 100_000, "role": "viewer"}, {"email": "h@example.com", "role": None},
+                 {"email": ["h@example.com"]}, {"email": "h@example.com\x00", "role": "viewer"}):
+        answer = client.post(f"/api/v1/teams/{team_id}/members", headers=bearer, json=body)
+        assert 400 <= answer.status_code < 500, (str(body)[:40], answer.status_code)
+    for monitor in ({"name": "m", "team_id": 2 ** 64}, {"name": "m", "team_id": "1"}, {"name": "m", "team_id": -1},
+                    {"name": "m", "team_id": True}):
+        answer = client.post("/api/v1/monitors", headers=bearer, json=monitor)
+        assert answer.status_code == 422, (monitor, answer.status_code)
+    assert client.delete(f"/api/v1/teams/{2 ** 64}/members/1", headers=bearer).status_code == 404
+    browser = _login(app, "h@example.com")
+    for data in ({"name": "y" * 5000}, {"name": "   "}):
+        assert browser.post("/teams", data=data).status_code == 400
+    assert browser.post(f"/teams/{team_id}/members", data={"email": "z" * 5000, "role": "owner"}).status_code == 400
+    assert browser.post(f"/teams/{team_id}/members", data={"email": "h@example.com", "role": "god"}).status_code == 400
+    assert browser.post(f"/teams/{2 ** 64}/switch").status_code == 404
+    assert browser.get(f"/teams/{2 ** 64}").status_code == 404
