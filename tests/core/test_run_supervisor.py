@@ -97,6 +97,28 @@ def test_a_crashing_process_is_restarted_with_backoff_and_reported(tmp_path):
         assert not group_alive(pid)
 
 
+def test_children_end_when_the_supervisor_itself_is_killed(tmp_path):
+    """SIGKILL of the supervisor (no chance to clean up): its children get SIGTERM from the kernel."""
+    (tmp_path / "Procfile").write_text(f"steady: {sys.executable} -c \"import time; time.sleep(600)\"\n")
+    log = tmp_path / "out.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run.py"), "--procfile",
+                                 str(tmp_path / "Procfile")], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        child = wait_for(lambda: started(log).get("steady", [None])[0], 20, 0.1, "the child started")
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    wait_for(lambda: not group_alive(child), 10, 0.1, "the orphaned child gone")
+
+
+def test_an_empty_procfile_is_a_clear_error(tmp_path):
+    (tmp_path / "Procfile").write_text("# nothing\n")
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "run.py"), "--procfile", str(tmp_path / "Procfile")],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "has no `name: command` line" in done.stderr and "Traceback" not in done.stderr
+
+
 @pytest.fixture
 def make_run(tmp_path):
     log_path = tmp_path / "run.log"
