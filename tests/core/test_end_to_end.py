@@ -32,7 +32,7 @@ def call(base, method, path, token=None, body=None):
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
-    except (urllib.error.URLError, ConnectionError):
+    except (urllib.error.URLError, ConnectionError, TimeoutError):  # not up yet, or slow to answer
         return None, None
 
 
