@@ -218,3 +218,23 @@ def test_hostile_input_gets_a_clear_4xx(app, client):
     assert browser.post(f"/teams/{team_id}/members", data={"email": "h@example.com", "role": "god"}).status_code == 400
     assert browser.post(f"/teams/{2 ** 64}/switch").status_code == 404
     assert browser.get(f"/teams/{2 ** 64}").status_code == 404
+
+
+def test_notifier_form_takes_the_chosen_team(app):
+    make_user(app, email="n@example.com", role="editor")                 # editor in Default
+    browser = _login(app, "n@example.com")
+    assert browser.post("/teams", data={"name": "Ops"}).status_code == 302   # owner, now current
+    with app.app_context():
+        ops = db.session.execute(select(Team.id).where(Team.name == "Ops")).scalar_one()
+        default = db.session.execute(select(Team.id).where(Team.name == "Default")).scalar_one()
+    page = browser.get("/alerts").get_data(as_text=True)
+    assert 'name="team_id"' in page and f'value="{ops}" selected' in page
+    made = browser.post("/alerts/notifiers/email", data={"email-name": "to default", "email-to": "a@example.com",
+                                                         "team_id": str(default)})
+    assert made.status_code == 200, made.get_data(as_text=True)[-1500:]
+    refused = browser.post("/alerts/notifiers/email", data={"email-name": "nowhere", "email-to": "a@example.com",
+                                                            "team_id": "987654"})
+    assert refused.status_code == 400 and "Choose one of your teams" in refused.get_data(as_text=True)
+    from webapp.alerting.models import Notifier
+    with app.app_context():
+        assert dict(db.session.execute(select(Notifier.name, Notifier.team_id)).all()) == {"to default": default}

@@ -13,7 +13,6 @@ from webapp.core.pagination import page_number
 from webapp.core import runtime
 from webapp.people import access
 from webapp.people.services import teams
-from webapp.people.services.teams import TeamError
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
 from webapp.alerting.models import AlertEvent, Delivery, Notifier, Rule, Silence
@@ -43,7 +42,7 @@ def _require_editor() -> None:
 
 # -- notifiers ------------------------------------------------------------------------------
 
-def _index(webhook_form=None, email_form=None, created=None, status: int = 200):
+def _index(webhook_form=None, email_form=None, created=None, status: int = 200, chooser=None):
     notifiers = manage.list_notifiers(db.session, teams.visible_team_ids(db.session, current_user))
     recent = db.session.execute(access.visible_monitors(
         select(AlertEvent).join(Monitor, Monitor.id == AlertEvent.monitor_id)
@@ -52,7 +51,7 @@ def _index(webhook_form=None, email_form=None, created=None, status: int = 200):
     return render_template(
         "alerts/index.html", notifiers=notifiers, disabled=[n for n in notifiers if not n.enabled],
         webhook_form=webhook_form or WebhookForm(prefix="webhook"), email_form=email_form or EmailForm(prefix="email"),
-        created=created, recent=recent, monitors=monitors), status
+        created=created, recent=recent, monitors=monitors, chooser=chooser or access.TeamChooser(None)), status
 
 
 @bp.get("/alerts")
@@ -67,16 +66,14 @@ def new_notifier(kind: str):
     if kind not in ("webhook", "email"):
         abort(404)
     form = WebhookForm(prefix="webhook") if kind == "webhook" else EmailForm(prefix="email")
-    if form.validate_on_submit():
+    chooser = access.TeamChooser(request.form.get("team_id"))   # its error shows next to its select
+    if form.validate_on_submit() and not chooser.error:
         data = {"kind": kind, "name": form.name.data}
         data.update({"url": form.url.data, "secret": form.secret.data or None} if kind == "webhook"
                     else {"to": form.to.data})
         try:
-            team_id = access.team_for_new(access.current_team_id())
             notifier, secret = manage.create_notifier(db.session, data, runtime.egress_policy(), current_user,
-                                                      team_id=team_id)
-        except TeamError as exc:
-            form.name.errors = [*form.name.errors, str(exc)]
+                                                      team_id=chooser.team_id)
         except NotifierInvalid as exc:
             field = getattr(form, exc.field, None) or form.name
             field.errors = [*field.errors, exc.message]
@@ -84,7 +81,7 @@ def new_notifier(kind: str):
             flash(f"Notifier “{notifier.name}” created.")
             return _index(created={"notifier": notifier, "secret": secret})
     forms = {"webhook_form": form} if kind == "webhook" else {"email_form": form}
-    return _index(**forms, status=400)
+    return _index(**forms, status=400, chooser=chooser)
 
 
 @bp.post("/alerts/notifiers/<int:notifier_id>/test")
