@@ -14,6 +14,8 @@ from webapp.ingest.bus.models import DeadLetter
 from webapp.ingest.models import Mention
 from tests.helpers import new_monitor
 
+pytestmark = pytest.mark.both_databases
+
 
 def _import(runner, path, monitor_id, *extra):
     result = runner.invoke(args=["import", str(path), "--monitor", str(monitor_id), *extra])
