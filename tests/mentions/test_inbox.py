@@ -128,3 +128,19 @@ def test_each_bulk_action_on_10000_mentions_takes_under_two_seconds(app, db_kind
     print(f"\nbulk actions on 10,000 mentions ({db_kind}): "
           + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in timings.items()))
     assert max(timings.values()) < 2.0, timings
+
+
+def test_rules_tag_10000_stored_mentions_in_bounded_batches(app, db_kind):
+    monitor_id = seed(app, 10_000)
+    with app.app_context():
+        from webapp.mentions import autotag
+
+        autotag.create_rule(db.session, monitor_id, "support", "broken OR help", None)
+        autotag.create_rule(db.session, monitor_id, "happy", "lovely", None)
+        started = time.perf_counter()
+        assert autotag.apply_stored(db.session, monitor_id, batch=2000) == 10_000
+        took = time.perf_counter() - started
+        assert autotag.apply_stored(db.session, monitor_id) == 0   # tags a mention has are not added twice
+        assert inbox.tag_counts(db.session, monitor_id) == [("happy", 5000), ("support", 5000)]
+    print(f"\napply 2 auto-tag rules to 10,000 stored mentions ({db_kind}): {took * 1000:.0f} ms")
+    assert took < 20, took

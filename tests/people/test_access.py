@@ -143,7 +143,8 @@ def seed(app, client) -> dict:
                   "silence_id": (silence.get_json() or {}).get("id", 1), "word": "acmeword",
                   "kind": "email", "ext": "csv", "filename": "css/app.css",
                   "token_id": 10_000, "user_id": make_user(app, email="target@example.com", role="viewer"), "letter_id": 1,
-                  "team_id": db.session.execute(db.select(Team.id).where(Team.name == "Default")).scalar_one()}          # someone else's token: nobody below admin sees it
+                  "team_id": db.session.execute(db.select(Team.id).where(Team.name == "Default")).scalar_one(),
+                  "autotag_rule_id": 1}          # someone else's token: nobody below admin sees it
         db.session.remove()
     assert lexicon.status_code in (200, 201), lexicon.get_json()
     return {"tokens": tokens, "values": values}
@@ -242,7 +243,7 @@ def test_page_posts_without_a_csrf_token_are_refused(csrf_app):
                                         "csrf_token": token}).status_code == 302
     values = {"monitor_id": monitor_id, "rule_id": 1, "notifier_id": 1, "event_id": 1, "delivery_id": 1,
               "backfill_id": 1, "mention_id": 1, "silence_id": 1, "word": "w", "kind": "email", "ext": "csv",
-              "filename": "x", "token_id": 1, "user_id": 1, "letter_id": 1, "team_id": 1}
+              "filename": "x", "token_id": 1, "user_id": 1, "letter_id": 1, "team_id": 1, "autotag_rule_id": 1}
     refused = []
     for rule, method in routes(csrf_app):
         if rule.rule.startswith("/api/") or method not in ("POST", "PUT", "PATCH", "DELETE"):

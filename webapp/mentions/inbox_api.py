@@ -5,7 +5,7 @@ POST /monitors/<id>/mentions/<mention_id>/notes     {"body"} -> 201 the note
 POST /monitors/<id>/mentions/bulk                   {"filter": {...}, "action", "tag"?, "assignee"?}
                                                     -> {"changed": n, "matched": n}
 GET  /monitors/<id>/tags                            {"tags": [{"name", "count"}]} (?since=&until=)
-GET/POST /monitors/<id>/autotag-rules, DELETE /monitors/<id>/autotag-rules/<rule_id>
+GET/POST /monitors/<id>/autotag-rules, DELETE /monitors/<id>/autotag-rules/<autotag_rule_id>
 POST /monitors/<id>/autotag-rules/apply             {"tagged": n}: the rules over stored mentions
 
 The mention list (api.py) filters by tag/status/assignee/read through `inbox_filters` and shows
@@ -136,12 +136,12 @@ def new_rule(monitor_id: int):
     return jsonify(autotag.rule_dict(rule)), 201
 
 
-@bp.delete("/monitors/<int:monitor_id>/autotag-rules/<int:rule_id>")
+@bp.delete("/monitors/<int:monitor_id>/autotag-rules/<int:autotag_rule_id>")
 @api_user("editor")
-def delete_rule(monitor_id: int, rule_id: int):
+def delete_rule(monitor_id: int, autotag_rule_id: int):
     monitor = access.monitor_or_404(monitor_id, "editor")
-    if not autotag.delete_rule(db.session, monitor.id, rule_id):
-        raise ApiError(404, "not_found", f"monitor {monitor.id} has no auto-tag rule {rule_id}")
+    if not autotag.delete_rule(db.session, monitor.id, autotag_rule_id):
+        raise ApiError(404, "not_found", f"monitor {monitor.id} has no auto-tag rule {autotag_rule_id}")
     return "", 204
 
 

@@ -33,7 +33,7 @@ def extend(spec_schemas: dict, spec_paths: dict) -> None:
     if listing is not None:
         listing["parameters"] = [*listing["parameters"], *_params(*INBOX_FILTERS)]
     mention_id = {"name": "mention_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-    rule_id = {"name": "rule_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    rule_id = {"name": "autotag_rule_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     base = "/api/v1/monitors/{monitor_id}"
     spec_paths.setdefault(base + "/mentions/{mention_id}", {})["get"] = {
         "summary": "One mention with its tags, status, assignee, read mark and notes",
@@ -63,7 +63,7 @@ def extend(spec_schemas: dict, spec_paths: dict) -> None:
                             "with the query language's message",
                  "parameters": [MONITOR_ID], "requestBody": {"required": True, **_json(_ref("AutoTagRuleIn"))},
                  "responses": {"201": {"description": "the rule", **_json(_ref("AutoTagRule"))}, **bad}}}
-    spec_paths[base + "/autotag-rules/{rule_id}"] = {"delete": {
+    spec_paths[base + "/autotag-rules/{autotag_rule_id}"] = {"delete": {
         "summary": "Remove an auto-tag rule (editors)", "parameters": [MONITOR_ID, rule_id],
         "responses": {"204": {"description": "removed"}, "401": ERROR, "403": ERROR, "404": ERROR}}}
     spec_paths[base + "/autotag-rules/apply"] = {"post": {

@@ -140,11 +140,11 @@ def tags_page(monitor_id: int):
         can_edit=current_user.can("editor")), status
 
 
-@bp.post("/monitors/<int:monitor_id>/tags/rules/<int:rule_id>/delete")
+@bp.post("/monitors/<int:monitor_id>/tags/rules/<int:autotag_rule_id>/delete")
 @page_role("editor")
-def delete_rule(monitor_id: int, rule_id: int):
+def delete_rule(monitor_id: int, autotag_rule_id: int):
     monitor = access.monitor_or_404(monitor_id, "editor")
-    if not autotag.delete_rule(db.session, monitor.id, rule_id):
+    if not autotag.delete_rule(db.session, monitor.id, autotag_rule_id):
         abort(404)
     flash("Rule removed; tags it gave stay.")
     return redirect(url_for("inbox_pages.tags_page", monitor_id=monitor.id))
