@@ -292,3 +292,13 @@ def test_every_api_get_route_survives_hostile_query_strings(app, client, admin):
                 if not isinstance(status, int) or status >= 500:
                     failures.append((path, HOSTILE_QUERIES.index(query), status))
     assert not failures, "\n".join(map(str, failures))
+
+
+def test_pages_say_which_date_is_out_of_range(client, admin):
+    _, monitor_id = admin
+    page = client.get(f"/monitors/{monitor_id}/mentions?since=9999-12-31T23:59:59-12:00".replace("+", "%2B"))
+    assert page.status_code == 400 and "since must be an ISO 8601 date or time" in page.get_data(as_text=True)
+    dashboard = client.get(f"/monitors/{monitor_id}?range=custom&start=0001-01-01&end=0001-01-02")
+    assert dashboard.status_code == 200 and "Dates must be from 1900 to 2199." in dashboard.get_data(as_text=True)
+    export = client.get(f"/monitors/{monitor_id}/series.csv?start=0001-01-01T00:00:00%2B14:00")
+    assert 400 <= export.status_code < 500
