@@ -41,8 +41,9 @@ def import_cmd(file: Path, monitor_id: int, fmt: str | None, encoding: str | Non
     source = system_source(monitor, "import")
     report, chunk, bus = ImportReport(), [], runtime.bus()
     try:
-        rows = read_rows(file, fmt, encoding)
-        with click.progressbar(rows, length=count_lines(file) or 1, label=f"importing {file.name}",
+        length = count_lines(file, utf8=encoding is None)   # one pass: the bar's length, UTF-8 checked
+        rows = read_rows(file, fmt, encoding, checked=True)
+        with click.progressbar(rows, length=length or 1, label=f"importing {file.name}",
                                file=sys.stderr) as bar:
             for line, mention, error in bar:
                 report.rows += 1

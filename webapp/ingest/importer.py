@@ -5,7 +5,7 @@ A row is checked by the push edge's own shape (`ingest.schemas.MentionIn`: the w
 `core.times.read_time`, no NUL bytes), so a row that would be refused later is a bad row now,
 never "published". The file is read line by line in binary and decoded strictly:
 
-- without an encoding, the file must be UTF-8 (a BOM is allowed): `check_utf8` reads it once
+- without an encoding, the file must be UTF-8 (a BOM is allowed): `count_lines` reads it once
   before anything is published and refuses it, naming `--encoding`, rather than store mojibake;
 - with `--encoding`, a line that does not decode is a bad row;
 - a line longer than MAX_LINE bytes is a bad row (it is skipped without being held in memory);
@@ -175,30 +175,34 @@ class Lines:
         self.pending.extendleft(reversed(items))
 
 
-def check_utf8(path: Path) -> None:
-    """Raise NotUtf8 naming the first line that is not UTF-8 (one streamed pass, nothing kept)."""
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    line = 1
+def count_lines(path: Path, utf8: bool = False) -> int:
+    """The file's lines (for the progress bar), in one streamed pass; with `utf8`, the same pass
+    checks that the file is UTF-8 and raises NotUtf8 naming the first line that is not."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict") if utf8 else None
+    lines = 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                line += chunk.count(b"\n", 0, exc.start)
-                raise NotUtf8(f"{path.name} is not UTF-8 (line {line} has bytes that are not): nothing was "
-                              "imported; give the file's encoding with --encoding, e.g. --encoding latin-1") from None
-            line += chunk.count(b"\n")
+            if decoder is not None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    line = lines + 1 + chunk.count(b"\n", 0, exc.start)
+                    raise NotUtf8(f"{path.name} is not UTF-8 (line {line} has bytes that are not): nothing was "
+                                  "imported; give the file's encoding with --encoding, e.g. --encoding latin-1") from None
+            lines += chunk.count(b"\n")
+    return lines
 
 
-def read_rows(path: Path, fmt: str | None = None,
-              encoding: str | None = None) -> Iterator[tuple[int, dict | None, str | None]]:
+def read_rows(path: Path, fmt: str | None = None, encoding: str | None = None,
+              checked: bool = False) -> Iterator[tuple[int, dict | None, str | None]]:
     """(line number, mention or None, error or None) for each data row of the file, in order.
 
-    Without `encoding` the file must be UTF-8 (NotUtf8 before the first row otherwise). Lines
-    skipped before they make a row (undecodable, too long) are yielded as errors too."""
+    Without `encoding` the file must be UTF-8 (NotUtf8 before the first row otherwise, unless
+    `count_lines(path, utf8=True)` has `checked` it already). Lines skipped before they make a
+    row (undecodable, too long) are yielded as errors too."""
     fmt = fmt or detect_format(path)
-    if encoding is None:
-        check_utf8(path)
+    if encoding is None and not checked:
+        count_lines(path, utf8=True)
     encoding = check_encoding(encoding or DEFAULT_ENCODING)
     skipped: list[tuple[int, str]] = []
     with path.open("rb") as handle:
@@ -266,8 +270,3 @@ def _csv_rows(lines: Lines, path: Path):
             yield number, to_mention(dict(zip(header, fields))), None
         except ValueError as exc:
             yield number, None, str(exc)
-
-
-def count_lines(path: Path) -> int:
-    with path.open("rb") as handle:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
