@@ -5,7 +5,8 @@ OOM killer (or `kill -9`) took the web and beat down with it and nothing came ba
 
 - every Procfile line is started in a process group of its own; its output lines are printed with
   the process name in front (``12:00:01 worker | ...``), as honcho does;
-- a process that exits (worker, beat or web) is started again after a backoff of 1 s, 2 s, 4 s ...
+- a process that exits (worker, beat or web) is started again, after what it left in its process
+  group is killed, with a backoff of 1 s, 2 s, 4 s ...
   capped at 30 s; the backoff starts again at 1 s once the process has stayed up for 60 s;
 - a crash loop (5 exits within 60 s) is reported plainly with the last lines of that process's
   output, and the supervisor KEEPS TRYING at the capped backoff: a worker that cannot reach its
@@ -90,6 +91,7 @@ class Child:
     def __init__(self, name: str, command: str, env: dict[str, str], out: Output):
         self.name, self.command, self.env, self.out = name, command, env, out
         self.proc: subprocess.Popen | None = None
+        self.pump: threading.Thread | None = None
         self.started = 0.0
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         self.exits: list[float] = []
@@ -110,7 +112,8 @@ class Child:
             self._exited(self.started, f"could not start ({exc})")
             return
         self.out.line("system", f"{self.name} started with pid {self.proc.pid}")
-        threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
+        self.pump = threading.Thread(target=self._pump, args=(self.proc,), daemon=True)
+        self.pump.start()
 
     def _pump(self, proc: subprocess.Popen) -> None:
         for raw in iter(proc.stdout.readline, b""):
@@ -123,6 +126,11 @@ class Child:
         """If the process has exited, schedule its restart (and report a crash loop once per loop)."""
         if self.proc is None or self.restart_at is not None or self.proc.poll() is None:
             return
+        try:  # what it left in its group (gunicorn's workers after a kill -9 of the master) goes too
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.pump.join(1.0)  # its last lines (often the reason) are in the tail before any report
         code = self.proc.returncode
         how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
         self._exited(now, f"(pid {self.proc.pid}) {how}")
