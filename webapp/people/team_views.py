@@ -69,45 +69,42 @@ def members(team_id: int):
     return _members_page(team_id)
 
 
+def _owner_change(team_id: int, change, message, error_field: str = "member"):
+    """Run `change()` (a teams service call) for an owner of the team; 404 when it finds no
+    such member, the refusal next to `error_field`, else `message(result)` and back to the list."""
+    access.check_team(team_id, "owner", "team", team_id)
+    try:
+        result = change()
+    except teams.TeamError as exc:
+        key = (exc.field or error_field) if error_field == "email" else error_field   # the add form's fields
+        return _members_page(team_id, {key: str(exc)}, 400)
+    if result is None or result is False:
+        abort(404)
+    flash(message(result))
+    return redirect(url_for("teams.members", team_id=team_id))
+
+
 @bp.post("/teams/<int:team_id>/members")
 @page_role("viewer")
 def add_member(team_id: int):
-    access.check_team(team_id, "owner", "team", team_id)
-    try:
-        added = teams.add_member(db.session, team_id, request.form.get("email", ""),
-                                 request.form.get("role", "editor"))
-    except teams.TeamError as exc:
-        return _members_page(team_id, {exc.field or "email": str(exc)}, 400)
-    flash(f"{added.user.email} is {added.role} of this team.")
-    return redirect(url_for("teams.members", team_id=team_id))
+    return _owner_change(team_id, lambda: teams.add_member(
+        db.session, team_id, request.form.get("email", ""), request.form.get("role", "editor")),
+        lambda added: f"{added.user.email} is {added.role} of this team.", error_field="email")
 
 
 @bp.post("/teams/<int:team_id>/members/<int:user_id>/role")
 @page_role("viewer")
 def change_role(team_id: int, user_id: int):
-    access.check_team(team_id, "owner", "team", team_id)
-    try:
-        changed = teams.change_role(db.session, team_id, user_id, request.form.get("role", ""))
-    except teams.TeamError as exc:
-        return _members_page(team_id, {"member": str(exc)}, 400)
-    if changed is None:
-        abort(404)
-    flash(f"{changed.user.email} is now {changed.role}.")
-    return redirect(url_for("teams.members", team_id=team_id))
+    return _owner_change(team_id, lambda: teams.change_role(
+        db.session, team_id, user_id, request.form.get("role", "")),
+        lambda changed: f"{changed.user.email} is now {changed.role}.")
 
 
 @bp.post("/teams/<int:team_id>/members/<int:user_id>/remove")
 @page_role("viewer")
 def remove_member(team_id: int, user_id: int):
-    access.check_team(team_id, "owner", "team", team_id)
-    try:
-        removed = teams.remove_member(db.session, team_id, user_id)
-    except teams.TeamError as exc:
-        return _members_page(team_id, {"member": str(exc)}, 400)
-    if not removed:
-        abort(404)
-    flash("Removed from the team.")
-    return redirect(url_for("teams.members", team_id=team_id))
+    return _owner_change(team_id, lambda: teams.remove_member(db.session, team_id, user_id),
+                         lambda _: "Removed from the team.")
 
 
 # -- /account ---------------------------------------------------------------------------------
