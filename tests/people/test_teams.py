@@ -238,3 +238,15 @@ def test_notifier_form_takes_the_chosen_team(app):
     from webapp.alerting.models import Notifier
     with app.app_context():
         assert dict(db.session.execute(select(Notifier.name, Notifier.team_id)).all()) == {"to default": default}
+
+
+def test_pages_show_edit_controls_by_team_role(app):
+    make_user(app, email="tv@example.com", role="editor", team_role="viewer")      # viewer of Default
+    make_user(app, email="te@example.com", role="editor")                          # editor of Default
+    monitor_id, _ = new_monitor(app, "Shared")
+    as_viewer, as_editor = _login(app, "tv@example.com"), _login(app, "te@example.com")
+    assert 'id="edit-link"' not in as_viewer.get(f"/monitors/{monitor_id}").get_data(as_text=True)
+    assert 'id="edit-link"' in as_editor.get(f"/monitors/{monitor_id}").get_data(as_text=True)
+    assert 'value="save"' not in as_viewer.get(f"/monitors/{monitor_id}/rules").get_data(as_text=True)
+    assert 'value="save"' in as_editor.get(f"/monitors/{monitor_id}/rules").get_data(as_text=True)
+    assert as_viewer.get(f"/monitors/{monitor_id}/edit").status_code == 403   # sees it, may not change it

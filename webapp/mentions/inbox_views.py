@@ -38,7 +38,7 @@ def _detail(monitor, mention, errors: dict | None = None, status: int = 200):
     return render_template(
         "monitors/mention.html", monitor=monitor, m=mention, row=row, errors=errors or {},
         notes=inbox.notes(db.session, mention.id), members=inbox.team_members(db.session, monitor),
-        tags=autotag.tag_names(db.session, monitor.id), can_edit=current_user.can("editor"),
+        tags=autotag.tag_names(db.session, monitor.id), can_edit=access.can_change(monitor),
         here=url_for("inbox_pages.mention", monitor_id=monitor.id, mention_id=mention.id),
     ), status
 
@@ -137,7 +137,7 @@ def tags_page(monitor_id: int):
     return render_template(
         "monitors/tags.html", monitor=monitor, counts=inbox.tag_counts(db.session, monitor.id),
         rules=autotag.list_rules(db.session, monitor.id), errors=errors, form=request.form,
-        can_edit=current_user.can("editor")), status
+        can_edit=access.can_change(monitor)), status
 
 
 @bp.post("/monitors/<int:monitor_id>/tags/rules/<int:autotag_rule_id>/delete")

@@ -68,7 +68,7 @@ def noise_page(monitor_id: int):
     return render_template(
         "monitors/noise.html", monitor=monitor, form=form, counts=noise.counts(db.session, monitor.id),
         status=relevance.status(db.session, monitor.id),
-        can_edit=current_user.can("editor") and access.can(monitor, "editor"),
+        can_edit=access.can_change(monitor),
     ), status
 
 

@@ -44,7 +44,7 @@ def mentions_page(monitor: Monitor, args=None, problems: dict | None = None, sta
         labels=LABELS, sorts=mention_search.SORTS, per_page_options=mention_search.PER_PAGE,
         sources=monitor.sources, here=here, statuses=STATUSES, tags=autotag.tag_names(db.session, monitor.id),
         members=inbox.team_members(db.session, monitor),
-        can_edit=current_user.can("editor"), muted_options=mention_search.MUTED,
+        can_edit=access.can_change(monitor), muted_options=mention_search.MUTED,
     ), (400 if errors and status == 200 else status)
 
 
@@ -102,7 +102,7 @@ def lexicon_page(monitor_id: int):
     rows = [lexicon.adjustment_dict(a) for a in lexicon.list_adjustments(db.session, monitor.id)]
     suggested = [s.as_dict() for s in lexicon_suggestions.suggest(db.session, monitor.id)]  # with backtests
     return render_template("monitors/lexicon.html", monitor=monitor, form=form, rows=rows, suggestions=suggested,
-                           can_edit=current_user.can("editor")), status
+                           can_edit=access.can_change(monitor)), status
 
 
 @bp.post("/monitors/<int:monitor_id>/lexicon/remove")

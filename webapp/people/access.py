@@ -135,6 +135,14 @@ def can(obj, role: str, user: User | None = None) -> bool:
     return teams.at_least(teams.team_role(db.session, user or caller(), obj.team_id), role)
 
 
+def can_change(obj, user: User | None = None) -> bool:
+    """May the caller change `obj` (a monitor or notifier)? Both their installation role and
+    their role in its team must be editor or above, as the views require; the pages show their
+    edit buttons and forms by it (a Jinja global, `can_change(monitor)`)."""
+    user = user or caller()
+    return user.can("editor") and can(obj, "editor", user)
+
+
 CURRENT_TEAM = "team_id"   # the session key of the team chosen on /teams (pages only)
 
 

@@ -17,6 +17,7 @@ from webapp.people.services import teams
 from webapp.people.services.users import MIN_PASSWORD
 
 bp = Blueprint("teams", __name__)
+bp.add_app_template_global(access.can_change, "can_change")
 
 
 def _team_id(raw: str) -> int:

@@ -147,7 +147,7 @@ def monitor_scorer(monitor_id: int):
     task_id = task_id if TASK_ID.fullmatch(task_id) else None
     status = 400 if form.errors else 200
     return render_template("scorers/monitor.html", monitor=monitor, form=form, task_id=task_id,
-                           can_edit=current_user.can("editor")), status
+                           can_edit=access.can_change(monitor)), status
 
 
 @bp.get("/monitors/<int:monitor_id>/scorer/progress")

@@ -72,7 +72,7 @@ def index(monitor_id: int):
                 return redirect(url_for("backfill.show", monitor_id=monitor.id, backfill_id=backfill.id))
     sources = [(s, _capable(s)) for s in monitor.fetched_sources]
     return render_template("backfill/index.html", monitor=monitor, form=form, sources=sources,
-                           backfills=recent(db.session, monitor.id), can_edit=current_user.can("editor")), \
+                           backfills=recent(db.session, monitor.id), can_edit=access.can_change(monitor)), \
         (400 if form.errors else 200)
 
 
@@ -82,7 +82,7 @@ def show(monitor_id: int, backfill_id: int):
     monitor = access.monitor_or_404(monitor_id)
     _backfill_or_404(monitor_id, backfill_id)
     return render_template("backfill/show.html", monitor=monitor, state=progress(db.session, backfill_id),
-                           can_edit=current_user.can("editor"))
+                           can_edit=access.can_change(monitor))
 
 
 @bp.get("/monitors/<int:monitor_id>/backfills/<int:backfill_id>/progress")
