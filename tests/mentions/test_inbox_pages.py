@@ -94,3 +94,18 @@ def test_tags_page_rules_and_dashboard_counts(app, logged_in, seeded):
     assert 'id="dashboard-tags"' in dashboard and "tag=support" in dashboard
     link = re.search(r'href="(/monitors/\d+/mentions\?tag=support[^"]*)"', dashboard).group(1).replace("&amp;", "&")
     assert "<strong>45</strong>" in logged_in.get(link).get_data(as_text=True)
+
+
+def test_hostile_rule_and_note_input_on_pages_is_a_message_never_a_500(app, logged_in, seeded):
+    monitor_id, _ = seeded
+    url = f"/monitors/{monitor_id}/tags"
+    token = csrf(logged_in, url)
+    for form in ({"tag": "t", "query": "x" * 3000}, {"tag": "t" * 500, "query": "ok"}, {"tag": "t", "query": "a\x00b"},
+                 {"tag": "", "query": ""}, {"query": "((((" * 300}):
+        answer = logged_in.post(url, data={"csrf_token": token, **form})
+        assert answer.status_code == 400, form
+    mention_url = f"/monitors/{monitor_id}/mentions/{2**62}"
+    assert logged_in.get(mention_url).status_code == 404
+    assert logged_in.post(f"{mention_url}/notes", data={"csrf_token": token, "body": "x"}).status_code == 404
+    answer = logged_in.post(f"/monitors/{monitor_id}/mentions/1/notes", data={"csrf_token": token, "body": "x" * 6000})
+    assert answer.status_code == 400 and 'id="note-error"' in answer.get_data(as_text=True)
