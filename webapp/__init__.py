@@ -101,7 +101,7 @@ def register_models() -> None:
     from webapp.core import models as _core  # noqa: F401
     from webapp.ingest import models as _ingest  # noqa: F401
     from webapp.ingest.bus import models as _bus  # noqa: F401
-    from webapp.mentions import models as _mentions  # noqa: F401
+    from webapp.mentions.inbox import models as _mentions  # noqa: F401
     from webapp.monitors import models as _monitors  # noqa: F401
     from webapp.monitors.backfill import models as _backfill  # noqa: F401
     from webapp.people import models as _people  # noqa: F401
@@ -115,11 +115,13 @@ def register_blueprints(app: Flask) -> None:
     from webapp.core import vendor
     from webapp.core.api import make_api_blueprint, register_app_errors
     from webapp.insights import views as insights_views
-    from webapp.mentions import inbox_views, views as mentions_views
+    from webapp.mentions.inbox import views as inbox_views
+    from webapp.mentions import views as mentions_views
     from webapp.monitors import edit_views, views as monitors_views
     from webapp.monitors.backfill import views as backfill_views
-    from webapp.mentions import noise_views
-    from webapp.people import team_views, views as people_views
+    from webapp.mentions.noise import views as noise_views
+    from webapp.people.teams import views as team_views
+    from webapp.people import views as people_views
     from webapp.scoring import views as scoring_views
 
     pages = (
@@ -144,10 +146,11 @@ def api_parts() -> tuple[tuple, tuple]:
     from webapp.ingest import api as ingest_api, openapi as ingest_openapi
     from webapp.insights import api as insights_api, openapi as insights_openapi
     from webapp.mentions import api as mentions_api, openapi as mentions_openapi
-    from webapp.mentions import noise_api, noise_openapi
-    from webapp.mentions import inbox_api, inbox_openapi
+    from webapp.mentions.noise import api as noise_api, openapi as noise_openapi
+    from webapp.mentions.inbox import api as inbox_api, openapi as inbox_openapi
     from webapp.monitors import api as monitors_api, openapi as monitors_openapi
-    from webapp.people import api as people_api, openapi as people_openapi, team_api
+    from webapp.people import api as people_api, openapi as people_openapi
+    from webapp.people.teams import api as team_api
     from webapp.scoring import api as scoring_api, openapi as scoring_openapi
 
     blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, noise_api.bp, inbox_api.bp,

@@ -9,7 +9,8 @@ import pytest
 
 from webapp.core.extensions import db
 from webapp.ingest.models import Mention
-from webapp.mentions import inbox, search
+from webapp.mentions.inbox import service as inbox
+from webapp.mentions import search
 from webapp.monitors.models import Monitor
 
 from tests.helpers import make_user, new_monitor
@@ -133,7 +134,7 @@ def test_each_bulk_action_on_10000_mentions_takes_under_two_seconds(app, db_kind
 def test_rules_tag_10000_stored_mentions_in_bounded_batches(app, db_kind):
     monitor_id = seed(app, 10_000)
     with app.app_context():
-        from webapp.mentions import autotag
+        from webapp.mentions.inbox import autotag
 
         autotag.create_rule(db.session, monitor_id, "support", "broken OR help", None)
         autotag.create_rule(db.session, monitor_id, "happy", "lovely", None)

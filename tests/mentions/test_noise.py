@@ -10,7 +10,7 @@ from sqlalchemy import select
 from webapp.core.extensions import db
 from webapp.ingest import rollups
 from webapp.ingest.models import Mention, Rollup
-from webapp.mentions import noise
+from webapp.mentions.noise import service as noise
 
 from tests.helpers import mention, new_monitor
 

@@ -62,14 +62,14 @@ RULES: dict[str, str | dict[str, str]] = {
     "api.alerting.backtest_rule": "viewer", "api.scoring.list_scorers": "viewer", "api.alerting.end_silence": "editor",
     "api.alerting.event_deliveries": "viewer", "api.alerting.redeliver": "editor",
     "api.people.list_tokens": "viewer", "api.people.revoke_token": "viewer",
-    # teams (webapp/people/team_views.py, team_api.py): members are changed by the team's owners;
+    # teams (webapp/people/teams/views.py, api.py): members are changed by the team's owners;
     # the seeded users are in Default as viewer, editor and (the admin) owner
     "teams.index": "viewer", "teams.create": "viewer", "teams.switch": "viewer", "teams.members": "viewer",
     "teams.add_member": "admin", "teams.change_role": "admin", "teams.remove_member": "admin",
     "teams.account": "viewer", "teams.change_password": "viewer",
     "api.teams.list_teams": "viewer", "api.teams.new_team": "viewer", "api.teams.add_member": "admin",
     "api.teams.remove_member": "admin",
-    # the mention inbox (webapp/mentions/inbox_views.py, inbox_api.py): read marks are anyone's own,
+    # the mention inbox (webapp/mentions/inbox/views.py, api.py): read marks are anyone's own,
     # the bulk routes ask for editor only for the other actions
     "inbox_pages.mention": "viewer", "inbox_pages.add_note": "editor", "inbox_pages.bulk": "viewer",
     "inbox_pages.tags_page": {"GET": "viewer", "POST": "editor"}, "inbox_pages.delete_rule": "editor",
@@ -77,7 +77,7 @@ RULES: dict[str, str | dict[str, str]] = {
     "api.inbox.get_mention": "viewer", "api.inbox.add_note": "editor", "api.inbox.bulk": "viewer",
     "api.inbox.list_tags": "viewer", "api.inbox.list_rules": "viewer", "api.inbox.new_rule": "editor",
     "api.inbox.delete_rule": "editor", "api.inbox.apply_rules": "editor",
-    # noise control (webapp/mentions/noise_*.py)
+    # noise control (webapp/mentions/noise/)
     "noise.noise_page": {"GET": "viewer", "POST": "editor"}, "noise.relevance_action": "editor",
     "noise.mark_relevance": "editor", "noise.apply_suggestion": "editor",
     "api.noise.get_mutes": "viewer", "api.noise.put_mutes": "editor", "api.noise.put_relevance_mark": "editor",

@@ -17,7 +17,8 @@ from webapp.monitors.models import SYSTEM_KINDS, Source
 from webapp.ingest.models import Mention
 from webapp.core import metrics
 from webapp.ingest import rollups
-from webapp.mentions import autotag, noise
+from webapp.mentions.inbox import autotag
+from webapp.mentions.noise import service as noise
 from webapp.scoring import scorers
 from webapp.ingest.canonical import url_key
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL

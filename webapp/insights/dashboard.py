@@ -17,7 +17,7 @@ from webapp.monitors.models import Monitor
 from webapp.insights import charts, charts_compare
 from webapp.monitors.services import health
 from webapp.ingest import rollups
-from webapp.mentions import inbox
+from webapp.mentions.inbox import service as inbox
 from webapp.core.times import EARLIEST, LATEST, read_time
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),

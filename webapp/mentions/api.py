@@ -18,7 +18,8 @@ from webapp.mentions.downloads import DownloadInvalid, export_format, mentions_d
 from webapp.core.extensions import db
 from webapp.monitors.models import Monitor
 from webapp.scoring import lexicon, overrides
-from webapp.mentions import inbox_api, search as mention_search
+from webapp.mentions.inbox import api as inbox_api
+from webapp.mentions import search as mention_search
 from webapp.core.api_errors import ApiError, aware, get_or_404, json_body
 from webapp.mentions.schemas import MentionsQuery
 from webapp.ingest.models import Mention

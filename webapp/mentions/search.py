@@ -32,7 +32,7 @@ from typing import Iterator, Mapping
 from sqlalchemy import exists, func, or_, select
 
 from webapp.ingest.models import LABELS, Mention
-from webapp.mentions.models import MAX_TAG, STATUSES, MentionRead, MentionState, MentionTag, Tag
+from webapp.mentions.inbox.models import MAX_TAG, STATUSES, MentionRead, MentionState, MentionTag, Tag
 from webapp.monitors.models import Source
 from webapp.core.times import read_time
 

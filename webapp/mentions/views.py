@@ -22,8 +22,9 @@ from webapp.ingest.models import LABELS
 from webapp.monitors.models import Monitor
 from webapp.scoring import highlights, lexicon, overrides
 from webapp.scoring import suggestions as lexicon_suggestions
-from webapp.mentions import autotag, inbox, search as mention_search
-from webapp.mentions.models import STATUSES
+from webapp.mentions.inbox import autotag, service as inbox
+from webapp.mentions import search as mention_search
+from webapp.mentions.inbox.models import STATUSES
 
 bp = Blueprint("mention_tools", __name__)
 

@@ -142,7 +142,7 @@ def set_enabled(session, monitor_id: int, enabled: bool) -> dict:
 
     Disabling unmutes the mentions the model muted (unless the mute list matches them).
     """
-    from webapp.mentions import noise
+    from webapp.mentions.noise import service as noise
 
     row = session.get(RelevanceModel, monitor_id, with_for_update=True)
     if row is None:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from webapp.core.api_errors import ApiError, json_body
 from webapp.core.extensions import db
-from webapp.mentions import noise
+from webapp.mentions.noise import service as noise
 from webapp.monitors.models import Monitor
 from webapp.people import access
 from webapp.people.auth import api_user

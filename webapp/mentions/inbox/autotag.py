@@ -14,8 +14,8 @@ from sqlalchemy import select
 from webapp.core.query import QueryError, compile_query
 from webapp.core.sql import insert_for
 from webapp.ingest.models import Mention
-from webapp.mentions.inbox import InboxInvalid, ensure_tag
-from webapp.mentions.models import AutoTagRule, MentionTag, Tag
+from webapp.mentions.inbox.service import InboxInvalid, ensure_tag
+from webapp.mentions.inbox.models import AutoTagRule, MentionTag, Tag
 from webapp.mentions.search import clean_tag
 
 MAX_RULES = 50

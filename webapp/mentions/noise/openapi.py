@@ -4,7 +4,7 @@ from __future__ import annotations
 from pydantic.json_schema import models_json_schema
 
 from webapp.core.openapi import ERROR, MONITOR_ID, REF, _json, _ref
-from webapp.mentions.noise_api import MutesIn, RelevanceMark, RelevanceSwitch
+from webapp.mentions.noise.api import MutesIn, RelevanceMark, RelevanceSwitch
 
 BAD = {"400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "415": ERROR, "422": ERROR}
 

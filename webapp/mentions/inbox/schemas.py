@@ -6,7 +6,7 @@ from typing import Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from webapp.core.api_errors import DbId
-from webapp.mentions.models import MAX_NOTE
+from webapp.mentions.inbox.models import MAX_NOTE
 
 Scalar = Optional[Union[str, int, float]]
 

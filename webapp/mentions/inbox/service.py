@@ -16,8 +16,7 @@ from sqlalchemy import bindparam, delete, func, literal, null, select, update
 from webapp.core.sql import insert_for
 from webapp.ingest.models import Mention
 from webapp.mentions import search
-from webapp.mentions.models import (MAX_NOTE, MentionNote, MentionRead, MentionState, MentionTag,
-                                    Tag)
+from webapp.mentions.inbox.models import MAX_NOTE, MentionNote, MentionRead, MentionState, MentionTag, Tag
 from webapp.monitors.models import Monitor, Source
 from webapp.people.models import User
 from webapp.people.services import teams

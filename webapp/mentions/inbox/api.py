@@ -19,8 +19,9 @@ from flask import Blueprint, g, jsonify, request
 
 from webapp.core.api_errors import ApiError, json_body
 from webapp.core.extensions import db
-from webapp.mentions import autotag, inbox, search
-from webapp.mentions.inbox_schemas import AutoTagRuleIn, BulkIn, NoteIn
+from webapp.mentions.inbox import autotag, service as inbox
+from webapp.mentions import search
+from webapp.mentions.inbox.schemas import AutoTagRuleIn, BulkIn, NoteIn
 from webapp.people import access
 from webapp.people.auth import api_user
 

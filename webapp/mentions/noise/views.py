@@ -17,7 +17,7 @@ from wtforms.validators import Length
 
 from webapp.core.extensions import db
 from webapp.core.forms import add_errors
-from webapp.mentions import noise
+from webapp.mentions.noise import service as noise
 from webapp.monitors.models import Monitor
 from webapp.people import access
 from webapp.people.auth import page_role

@@ -15,7 +15,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from webapp.core.extensions import db
-from webapp.mentions import autotag, inbox, search
+from webapp.mentions.inbox import autotag, service as inbox
+from webapp.mentions import search
 from webapp.mentions.views import mentions_page
 from webapp.people import access
 from webapp.people.auth import page_role

@@ -1,10 +1,10 @@
-"""The OpenAPI part of the mention inbox (inbox_api.py): filters, one mention, notes, bulk, tags, rules."""
+"""The OpenAPI part of the mention inbox (inbox/api.py): filters, one mention, notes, bulk, tags, rules."""
 from __future__ import annotations
 
 from pydantic.json_schema import models_json_schema
 
 from webapp.core.openapi import ERROR, MONITOR_ID, REF, _json, _params, _ref
-from webapp.mentions.inbox_schemas import AutoTagRuleIn, BulkIn, NoteIn
+from webapp.mentions.inbox.schemas import AutoTagRuleIn, BulkIn, NoteIn
 
 INBOX_FILTERS = (
     ("tag", {"type": "string", "maxLength": 40}, "mentions with this tag"),
