@@ -20,6 +20,7 @@ from sqlalchemy import text
 from webapp import create_app
 from webapp.core import runtime
 from webapp.people.auth import create_token
+from webapp.people.services import teams
 from webapp.core.extensions import db
 from webapp.people.models import User
 from webapp.ingest.bus import MENTIONS_GROUP, MENTIONS_TOPIC
@@ -52,6 +53,8 @@ class Cluster:
             user = User(email="dist@example.com", role="editor")
             user.set_password("distributed")
             db.session.add(user)
+            db.session.flush()
+            teams.join(db.session, teams.ensure_team(db.session, "Default"), user, "editor")
             db.session.commit()
             self.token = create_token(user)
             self.monitor_id = create_monitor(db.session, "Dist", "", []).id
