@@ -39,16 +39,17 @@ run: $(STAMP)
 	@echo "Sentimon on http://127.0.0.1:$(PORT) (Ctrl-C stops web, worker and beat)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run.py --procfile Procfile --port $(PORT)
 
-# The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first. Two test
-# processes (TEST_WORKERS); the tests that use the servers or start processes all run in one of
-# them, in order (tests/conftest.py puts them in one xdist group).
+# The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first. The tests that
+# need no server and start no process run in TEST_WORKERS processes (pytest-xdist); then the
+# `system` tests (servers, worker processes, a browser; some restart the servers) one by one.
 TEST_WORKERS ?= 2
 test: services chromium
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not system"
+	$(BIN)/python -m pytest -m system
 
 # The quick loop while working: no real servers, worker processes or browser, nothing slow.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not system"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow and not system"
 
 # The browser tests drive Debian's Chromium through Playwright (`playwright install` is never
 # used: its download hosts are not reachable). Installed once, as root (sudo when not root).

@@ -163,12 +163,6 @@ SYSTEM_MODULES = {
     "tests/core/test_run_supervisor.py", "tests/ingest/test_kafka_cluster.py",
 }
 SERVER_FIXTURES = {"service_urls", "pg_url", "pg_migrated_url", "pg_template"}
-# System modules that start processes or a browser of their own but never touch the shared servers:
-# their xdist group runs beside the servers' group (see below).
-OWN_PROCESS_MODULES = {
-    "tests/browser", "tests/core/test_end_to_end.py", "tests/core/test_run_supervisor.py",
-    "tests/admin/test_metrics.py", "tests/alerting/test_alerts_worker.py",
-}
 # Tests measured at over ~1.5 s each on the 2-core reference machine (pytest --durations).
 SLOW_MODULES = {
     "tests/core/test_api_fuzz.py", "tests/core/test_attack_ssrf.py", "tests/core/test_properties.py",
@@ -186,11 +180,5 @@ def pytest_collection_modifyitems(config, items):
                 or {"postgresql", "kafka"} & {v for v in params.values() if isinstance(v, str)}
                 or item.get_closest_marker("system")):
             item.add_marker(pytest.mark.system)
-            # With pytest-xdist (`make test` runs two processes), every test of the shared servers
-            # runs in one group, in order (some restart them); tests with processes of their own
-            # form a second group, so the two long groups can run side by side.
-            own = (any(path == m or path.startswith(m + "/") for m in OWN_PROCESS_MODULES)
-                   and not SERVER_FIXTURES & set(item.fixturenames))
-            item.add_marker(pytest.mark.xdist_group("processes" if own else "servers"))
         if path in SLOW_MODULES or item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
