@@ -115,21 +115,22 @@ def register_blueprints(app: Flask) -> None:
     from webapp.core import vendor
     from webapp.core.api import make_api_blueprint, register_app_errors
     from webapp.insights import views as insights_views
-    from webapp.mentions.inbox import views as inbox_views
     from webapp.mentions import views as mentions_views
+    from webapp.mentions.inbox import views as inbox_views
+    from webapp.mentions.noise import views as noise_views
     from webapp.monitors import edit_views, views as monitors_views
     from webapp.monitors.backfill import views as backfill_views
-    from webapp.mentions.noise import views as noise_views
-    from webapp.people.teams import views as team_views
     from webapp.people import views as people_views
+    from webapp.people.teams import views as team_views
     from webapp.scoring import views as scoring_views
 
     pages = (
-        health.bp, vendor.bp, people_views.bp, people_views.admin_bp, people_views.account_bp, team_views.bp,
-        monitors_views.bp, edit_views.bp, backfill_views.bp, insights_views.bp, mentions_views.bp,
-        inbox_views.bp,
-        noise_views.bp, scoring_views.bp, scoring_views.classify_bp, alerting_views.bp, admin_views.bp,
-        admin_views.metrics_bp,
+        health.bp, vendor.bp,
+        people_views.bp, people_views.admin_bp, people_views.account_bp, team_views.bp,
+        monitors_views.bp, edit_views.bp, backfill_views.bp,
+        insights_views.bp, mentions_views.bp, inbox_views.bp, noise_views.bp,
+        scoring_views.bp, scoring_views.classify_bp, alerting_views.bp,
+        admin_views.bp, admin_views.metrics_bp,
     )
     for bp in pages:
         app.register_blueprint(bp)
@@ -146,16 +147,15 @@ def api_parts() -> tuple[tuple, tuple]:
     from webapp.ingest import api as ingest_api, openapi as ingest_openapi
     from webapp.insights import api as insights_api, openapi as insights_openapi
     from webapp.mentions import api as mentions_api, openapi as mentions_openapi
-    from webapp.mentions.noise import api as noise_api, openapi as noise_openapi
     from webapp.mentions.inbox import api as inbox_api, openapi as inbox_openapi
+    from webapp.mentions.noise import api as noise_api, openapi as noise_openapi
     from webapp.monitors import api as monitors_api, openapi as monitors_openapi
     from webapp.people import api as people_api, openapi as people_openapi
     from webapp.people.teams import api as team_api
     from webapp.scoring import api as scoring_api, openapi as scoring_openapi
 
-    blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, noise_api.bp, inbox_api.bp,
-                  insights_api.bp,
-                  alerting_api.bp, people_api.bp, team_api.bp)
+    blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, noise_api.bp,
+                  inbox_api.bp, insights_api.bp, alerting_api.bp, people_api.bp, team_api.bp)
     openapi = (admin_openapi.extend, scoring_openapi.extend, monitors_openapi.extend,
                ingest_openapi.extend, mentions_openapi.extend, insights_openapi.extend,
                alerting_openapi.extend, people_openapi.extend, noise_openapi.extend, inbox_openapi.extend)
