@@ -105,6 +105,7 @@ def register_models() -> None:
     from webapp.monitors import models as _monitors  # noqa: F401
     from webapp.monitors.backfill import models as _backfill  # noqa: F401
     from webapp.people import models as _people  # noqa: F401
+    from webapp.reports import models as _reports  # noqa: F401
     from webapp.scoring import models as _scoring  # noqa: F401
 
 
