@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 export PORT
 
-.PHONY: install run test test-fast bench clean-instance help services services-down stack stack-down chromium
+.PHONY: install run test test-fast bench clean-instance help services services-down stack stack-down chromium pango
 
 help:
 	@echo "make run     - install, migrate, seed the demo and serve http://127.0.0.1:$(PORT)"
@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml scripts/install_nltk_data.py
 
 # scripts/run.py supervises the Procfile's processes: a dead worker, beat or web is restarted with
 # backoff while the others keep running (honcho, still usable with the Procfile, stops them all).
-run: $(STAMP)
+run: $(STAMP) pango
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "Sentimon on http://127.0.0.1:$(PORT) (Ctrl-C stops web, worker and beat)"
@@ -43,7 +43,7 @@ run: $(STAMP)
 # need no server and start no process run in TEST_WORKERS processes (pytest-xdist); then the
 # `system` tests (servers, worker processes, a browser; some restart the servers) one by one.
 TEST_WORKERS ?= 2
-test: services chromium
+test: services chromium pango
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not system"
 	$(BIN)/python -m pytest -m system
 
@@ -58,6 +58,12 @@ chromium:
 	@test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# Report PDFs (WeasyPrint) need Debian's Pango; installed once, as root (sudo when not root).
+pango:
+	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
 
 # The benchmarks start what they need (workers, gunicorn) on the servers of `make services`;
 # wrk (benchmark 5) comes from Debian's packages. Every script runs even if one fails.

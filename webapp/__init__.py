@@ -153,13 +153,16 @@ def api_parts() -> tuple[tuple, tuple]:
     from webapp.monitors import api as monitors_api, openapi as monitors_openapi
     from webapp.people import api as people_api, openapi as people_openapi
     from webapp.people.teams import api as team_api
+    from webapp.reports import api as reports_api, openapi as reports_openapi
     from webapp.scoring import api as scoring_api, openapi as scoring_openapi
 
     blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, noise_api.bp,
-                  inbox_api.bp, insights_api.bp, alerting_api.bp, people_api.bp, team_api.bp)
+                  inbox_api.bp, insights_api.bp, alerting_api.bp, people_api.bp, team_api.bp,
+                  reports_api.bp)
     openapi = (admin_openapi.extend, scoring_openapi.extend, monitors_openapi.extend,
                ingest_openapi.extend, mentions_openapi.extend, insights_openapi.extend,
-               alerting_openapi.extend, people_openapi.extend, noise_openapi.extend, inbox_openapi.extend)
+               alerting_openapi.extend, people_openapi.extend, noise_openapi.extend, inbox_openapi.extend,
+               reports_openapi.extend)
     return blueprints, openapi
 
 

@@ -42,6 +42,7 @@ def upgrade():
         sa.Column('status', sa.String(length=16), nullable=False),
         sa.Column('error', sa.Text(), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('claimed_at', sa.DateTime(), nullable=True),
         sa.Column('sent_at', sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(['report_id'], ['reports.id'],
                                 name=op.f('fk_report_runs_report_id_reports'), ondelete='CASCADE'),

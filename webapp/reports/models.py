@@ -40,7 +40,8 @@ class ReportRun(db.Model):
     period_start = db.Column(UTCDateTime(), nullable=False)
     period_end = db.Column(UTCDateTime(), nullable=False)
     manual = db.Column(db.Boolean, nullable=False, default=False)
-    status = db.Column(db.String(16), nullable=False, default="sending")  # sending | sent | failed
+    status = db.Column(db.String(16), nullable=False, default="queued")  # queued | sending | sent | failed
     error = db.Column(db.Text)
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+    claimed_at = db.Column(UTCDateTime())     # when a worker took it (sending)
     sent_at = db.Column(UTCDateTime())
