@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.monitors.backfill import views as backfill_views
     from webapp.people import views as people_views
     from webapp.people.teams import views as team_views
+    from webapp.reports import views as reports_views
     from webapp.scoring import views as scoring_views
 
     pages = (
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
         insights_views.bp, mentions_views.bp, inbox_views.bp, noise_views.bp,
         scoring_views.bp, scoring_views.classify_bp, alerting_views.bp,
         admin_views.bp, admin_views.metrics_bp,
+        reports_views.bp,
     )
     for bp in pages:
         app.register_blueprint(bp)
