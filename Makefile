@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 export PORT
 
-.PHONY: install run test test-fast bench clean-instance help services services-down stack stack-down chromium
+.PHONY: install run test test-fast bench clean-instance help services services-down stack stack-down chromium pango
 
 help:
 	@echo "make run     - install, migrate, seed the demo and serve http://127.0.0.1:$(PORT)"
@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml scripts/install_nltk_data.py
 
 # scripts/run.py supervises the Procfile's processes: a dead worker, beat or web is restarted with
 # backoff while the others keep running (honcho, still usable with the Procfile, stops them all).
-run: $(STAMP)
+run: $(STAMP) pango
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "Sentimon on http://127.0.0.1:$(PORT) (Ctrl-C stops web, worker and beat)"
@@ -44,7 +44,7 @@ run: $(STAMP)
 # on workers, browsers and servers rather than compute, so three share two cores well); then the
 # tests that stop and restart the shared servers run alone.
 TEST_WORKERS ?= 3
-test: services chromium
+test: services chromium pango
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not disruptive"
 	$(BIN)/python -m pytest -m disruptive
 
@@ -59,6 +59,12 @@ chromium:
 	@test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# Report PDFs (WeasyPrint) need Debian's Pango; installed once, as root (sudo when not root).
+pango:
+	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }
 
 # The benchmarks start what they need (workers, gunicorn) on the servers of `make services`;
 # wrk (benchmark 5) comes from Debian's packages. Every script runs even if one fails.

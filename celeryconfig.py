@@ -11,6 +11,7 @@ result_backend = os.environ.get("CELERY_RESULT_BACKEND") or None
 imports = (
     "webapp.monitors.tasks", "webapp.monitors.backfill.tasks", "webapp.admin.tasks",
     "webapp.scoring.tasks", "webapp.alerting.tasks", "webapp.alerting.notifiers.tasks",
+    "webapp.mentions.tasks", "webapp.reports.tasks",
 ) + tuple(
     name for name in os.environ.get("CELERY_EXTRA_IMPORTS", "").split(",") if name.strip()
 )
@@ -62,4 +63,8 @@ beat_schedule = {
     "dispatch-due-deliveries": {"task": "notify.dispatch_due", "schedule": 60.0},
     # Backfill slices whose worker died (no checkpoint for 2 minutes) are queued again.
     "resume-stalled-backfills": {"task": "backfill.resume", "schedule": 300.0},
+    # Raw mentions past their monitor's retention_days (rollups stay), in bounded batches.
+    "prune-retention": {"task": "mentions.prune_retention", "schedule": 86400.0},
+    # Scheduled reports that are due; each (report, period) is claimed once in the database.
+    "send-due-reports": {"task": "reports.send_due", "schedule": float(os.environ.get("REPORTS_EVERY", "300"))},
 }

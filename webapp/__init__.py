@@ -105,6 +105,7 @@ def register_models() -> None:
     from webapp.monitors import models as _monitors  # noqa: F401
     from webapp.monitors.backfill import models as _backfill  # noqa: F401
     from webapp.people import models as _people  # noqa: F401
+    from webapp.reports import models as _reports  # noqa: F401
     from webapp.scoring import models as _scoring  # noqa: F401
 
 
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.monitors.backfill import views as backfill_views
     from webapp.people import views as people_views
     from webapp.people.teams import views as team_views
+    from webapp.reports import views as reports_views
     from webapp.scoring import views as scoring_views
 
     pages = (
@@ -131,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
         insights_views.bp, mentions_views.bp, inbox_views.bp, noise_views.bp,
         scoring_views.bp, scoring_views.classify_bp, alerting_views.bp,
         admin_views.bp, admin_views.metrics_bp,
+        reports_views.bp,
     )
     for bp in pages:
         app.register_blueprint(bp)
@@ -152,13 +155,16 @@ def api_parts() -> tuple[tuple, tuple]:
     from webapp.monitors import api as monitors_api, openapi as monitors_openapi
     from webapp.people import api as people_api, openapi as people_openapi
     from webapp.people.teams import api as team_api
+    from webapp.reports import api as reports_api, openapi as reports_openapi
     from webapp.scoring import api as scoring_api, openapi as scoring_openapi
 
     blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, noise_api.bp,
-                  inbox_api.bp, insights_api.bp, alerting_api.bp, people_api.bp, team_api.bp)
+                  inbox_api.bp, insights_api.bp, alerting_api.bp, people_api.bp, team_api.bp,
+                  reports_api.bp)
     openapi = (admin_openapi.extend, scoring_openapi.extend, monitors_openapi.extend,
                ingest_openapi.extend, mentions_openapi.extend, insights_openapi.extend,
-               alerting_openapi.extend, people_openapi.extend, noise_openapi.extend, inbox_openapi.extend)
+               alerting_openapi.extend, people_openapi.extend, noise_openapi.extend, inbox_openapi.extend,
+               reports_openapi.extend)
     return blueprints, openapi
 
 
@@ -166,12 +172,14 @@ def register_commands(app: Flask) -> None:
     """The `flask` commands of every feature (CONTRACT.md names them)."""
     from webapp.admin import cli as admin_cli
     from webapp.ingest import cli as ingest_cli
+    from webapp.mentions import cli as mentions_cli
     from webapp.monitors import cli as monitors_cli
     from webapp.monitors.backfill import cli as backfill_cli
     from webapp.people import cli as people_cli
     from webapp.scoring import cli as scoring_cli
 
-    for feature in (people_cli, ingest_cli, monitors_cli, backfill_cli, scoring_cli, admin_cli):
+    for feature in (people_cli, ingest_cli, monitors_cli, backfill_cli, scoring_cli, admin_cli,
+                    mentions_cli):
         for command in feature.COMMANDS:
             app.cli.add_command(command)
 

@@ -185,12 +185,21 @@ def rebuild(session, monitor_id: int) -> int:
     from sqlalchemy import delete
 
     from webapp.ingest.models import Mention
+    from webapp.monitors.models import Monitor
 
-    session.execute(delete(Rollup).where(Rollup.monitor_id == monitor_id))
+    # Retention pruned raw mentions before `pruned_before`: the buckets up to the end of that
+    # day stay as they are (their mentions are gone), only later ones are recomputed.
+    pruned = session.execute(select(Monitor.pruned_before).where(Monitor.id == monitor_id)).scalar()
+    since = bucket_start(pruned, "1d") + BUCKETS["1d"] if pruned is not None else None
+    stale = delete(Rollup).where(Rollup.monitor_id == monitor_id)
+    kept = [Mention.monitor_id == monitor_id, Mention.muted.is_(False)]  # muted: in no rollup
+    if since is not None:
+        stale = stale.where(Rollup.start >= since)
+        kept.append(Mention.published_at >= since)
+    session.execute(stale)
     rows = session.execute(
         select(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound, Mention.label)
-        .where(Mention.monitor_id == monitor_id, Mention.muted.is_(False))  # muted: in no rollup
-        .execution_options(yield_per=5000)
+        .where(*kept).execution_options(yield_per=5000)
     ).mappings()
     changes = deltas(rows)
     apply(session, changes)

@@ -56,7 +56,10 @@ def stream(body: Iterator[str], fmt: str, name: str) -> Response:
 def mentions_download(session, monitor: Monitor, spec: MentionFilter, fmt: str) -> Response:
     """Every mention of `monitor` that matches `spec`, in its sort order, streamed."""
     rows = iter_rows(session, monitor.id, spec)
-    return stream(exports.chunks(fmt, EXPORT_COLUMNS, rows), fmt, exports.filename(monitor.name, "mentions", fmt))
+    response = stream(exports.chunks(fmt, EXPORT_COLUMNS, rows), fmt, exports.filename(monitor.name, "mentions", fmt))
+    if monitor.pruned_before is not None:  # retention: say from when raw mentions exist
+        response.headers["X-Mentions-Pruned-Before"] = monitor.pruned_before.isoformat()
+    return response
 
 
 def series_range(args: Mapping[str, str], now: datetime) -> tuple[str, datetime, datetime, int]:

@@ -10,6 +10,7 @@ from webapp.core import runtime
 from webapp.core.api_errors import ApiError, json_body
 from webapp.core.extensions import db
 from webapp.core.query import MAX_QUERY_LENGTH, QueryError
+from webapp.mentions import retention
 from webapp.monitors.schemas import MonitorIn
 from webapp.monitors.models import Monitor
 from webapp.monitors.services import preview as previews
@@ -31,6 +32,10 @@ class MonitorPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
     query: Query | None = Field(default=None, description="applies to what is fetched from now on")
+    # Checked (400 when bad) and taken out of the body by the view, before this model; declared
+    # here for the OpenAPI description.
+    retention_days: int | None = Field(default=None, ge=7, description=(
+        "raw mentions older than this many days are pruned daily, rollups kept; null keeps them forever"))
 
 
 class PreviewIn(BaseModel):
@@ -72,7 +77,19 @@ def new_monitor():
 @api_user("editor")
 def patch_monitor(monitor_id: int):
     monitor = access.monitor_or_404(monitor_id, "editor")
-    body = MonitorPatch.model_validate(json_body())
+    raw = json_body()
+    if isinstance(raw, dict) and "retention_days" in raw:
+        raw = dict(raw)
+        try:
+            monitor.retention_days = retention.check_days(raw.pop("retention_days"))
+        except retention.RetentionInvalid as exc:
+            db.session.rollback()
+            raise ApiError(400, "invalid_retention_days", {"retention_days": str(exc)}) from exc
+    try:
+        body = MonitorPatch.model_validate(raw)
+    except ValueError:
+        db.session.rollback()
+        raise
     try:
         update_monitor(db.session, monitor, name=body.name, query=body.query, policy=runtime.egress_policy())
     except MonitorInvalid as exc:

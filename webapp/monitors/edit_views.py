@@ -53,6 +53,7 @@ def edit(monitor_id: int):
     sources = _sources()
 
     def save(specs):
+        monitor.retention_days = form.retention_days.data
         try:
             return update_monitor(db.session, monitor, name=form.name.data, query=form.query.data or "",
                                   enabled=_ids("enabled"), remove=_ids("remove"), add=specs,

@@ -8,8 +8,8 @@ whose values are source ids, read by the view: their number depends on the monit
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from webapp.core import query as query_language
 from webapp.core.forms import check_query
@@ -32,3 +32,7 @@ class MonitorEditForm(MonitorForm):
 
     query = StringField("Query", validators=[Optional(), Length(max=query_language.MAX_QUERY_LENGTH)],
                         description=f"{QUERY_HELP} A new query applies to what is fetched from now on.")
+    retention_days = IntegerField(
+        "Keep raw mentions for (days)", validators=[Optional(), NumberRange(min=7, max=36500)],
+        description="Empty keeps them forever. Older mentions are deleted daily; charts, series "
+                    "and alerts keep their counts.")

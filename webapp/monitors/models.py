@@ -25,6 +25,10 @@ class Monitor(db.Model):
     # The team that sees and runs it (webapp/people/access.py scopes every page and API by it).
     team_id = db.Column(db.Integer, db.ForeignKey("teams.id"), nullable=False, index=True,
                         default=default_team_id)
+    # Raw mentions older than this many days are pruned (None: kept forever); rollups stay.
+    retention_days = db.Column(db.Integer)
+    # Raw mentions published before this were pruned (pages and exports say so).
+    pruned_before = db.Column(UTCDateTime())
 
     sources = db.relationship(
         "Source", back_populates="monitor", cascade="all, delete-orphan",

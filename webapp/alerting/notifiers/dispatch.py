@@ -8,12 +8,13 @@ log = logging.getLogger(__name__)
 TASK = "notify.deliver"
 
 
-def enqueue(celery_app, delivery_ids: Iterable[int]) -> int:
-    """Send one task per delivery; a broker hiccup is logged, notify.dispatch_due retries later."""
+def enqueue(celery_app, delivery_ids: Iterable[int], task: str = TASK) -> int:
+    """Send one `task` per delivery (or other outbox row, e.g. a report run); a broker hiccup is
+    logged, and the sweeper (notify.dispatch_due, reports.send_due) queues it again later."""
     sent = 0
     for delivery_id in delivery_ids:
         try:
-            celery_app.send_task(TASK, args=[delivery_id])
+            celery_app.send_task(task, args=[delivery_id])
             sent += 1
         except Exception as exc:   # the outbox row is safe; the sweeper will find it
             log.warning("could not queue delivery %s: %s", delivery_id, exc)

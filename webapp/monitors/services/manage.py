@@ -159,4 +159,6 @@ def monitor_dict(monitor: Monitor) -> dict:
         "created_at": monitor.created_at.isoformat() if monitor.created_at else None,
         "scorer": monitor.scorer or "vader",
         "team_id": monitor.team_id,
+        "retention_days": monitor.retention_days,
+        "pruned_before": monitor.pruned_before.isoformat() if monitor.pruned_before else None,
     }

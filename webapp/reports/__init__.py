@@ -1,0 +1,1 @@
+"""Scheduled reports: a daily or weekly digest of a monitor sent to its notifiers, and Send now."""

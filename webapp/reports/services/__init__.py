@@ -1,0 +1,1 @@
+"""Report use cases: schedule (pure), content (figures from rollups), charts, rendering, sending."""
