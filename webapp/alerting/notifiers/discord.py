@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 
-from webapp.alerting.notifiers.chat import (
-    ChatChannel, ChatView, Markup, body_json, body_lines, body_message, clip, fit, units,
-)
+from webapp.alerting.notifiers.chat import ChatChannel, body_json, body_message
+from webapp.alerting.notifiers.chat_view import ChatView, Markup, body_lines, clip, fit, units
 
 CONTENT = 2000
 TITLE = 256

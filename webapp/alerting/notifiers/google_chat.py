@@ -6,7 +6,8 @@ are JSON `{"error": {"code", "message", "status"}}`, 429 RESOURCE_EXHAUSTED when
 """
 from __future__ import annotations
 
-from webapp.alerting.notifiers.chat import ChatChannel, ChatView, Markup, body_lines, fit
+from webapp.alerting.notifiers.chat import ChatChannel
+from webapp.alerting.notifiers.chat_view import ChatView, Markup, body_lines, fit
 
 TEXT = 4096
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from webapp.alerting.notifiers.chat import ChatChannel, ChatView, Markup, body_lines, body_message, body_json, fit
+from webapp.alerting.notifiers.chat import ChatChannel, body_message, body_json
+from webapp.alerting.notifiers.chat_view import ChatView, Markup, body_lines, fit
 
 TEXT = 16383
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~])")

@@ -7,7 +7,8 @@ in the body (invalid_payload, no_service, channel_not_found, action_prohibited, 
 """
 from __future__ import annotations
 
-from webapp.alerting.notifiers.chat import ChatChannel, ChatView, Markup, body_lines, body_message, clip, fit
+from webapp.alerting.notifiers.chat import ChatChannel, body_message
+from webapp.alerting.notifiers.chat_view import ChatView, Markup, body_lines, clip, fit
 
 HEADER = 150
 SECTION = 3000

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 
-from webapp.alerting.notifiers.chat import ChatChannel, ChatView, clip
+from webapp.alerting.notifiers.chat import ChatChannel
+from webapp.alerting.notifiers.chat_view import ChatView, clip
 
 MAX_BYTES = 27_000
 TEXT = 2000

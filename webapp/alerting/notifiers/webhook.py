@@ -17,7 +17,6 @@ import time
 from urllib.parse import urlsplit
 
 from webapp.core.crypto import reveal
-from webapp.core import egress
 from webapp.alerting.notifiers import http
 from webapp.alerting.notifiers.base import Context, NotifierInvalid, Outbound, SendResult, Target
 
