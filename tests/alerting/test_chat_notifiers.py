@@ -12,7 +12,8 @@ import pytest
 from webapp.core.extensions import db
 from webapp.alerting.models import Notifier
 from webapp.alerting.notifiers import CHANNELS, Context, Outbound, Target, delivery
-from webapp.alerting.notifiers.chat import send_chat_text, summary_payload, units
+from webapp.alerting.notifiers.chat import send_chat_text, summary_payload
+from webapp.alerting.notifiers.chat_view import units
 
 from tests.alerting.test_alerts_delivery import T0, attempt, queue_test, row
 from tests.fake_chat import KINDS, chat_fake  # noqa: F401  (fixture)
