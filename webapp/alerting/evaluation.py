@@ -21,7 +21,8 @@ from sqlalchemy import and_, or_, select, update
 
 from webapp.alerting.models import AlertEvent, AlertState, Rule
 from webapp.ingest.models import Mention
-from webapp.monitors.models import Monitor
+from webapp.monitors.models import Monitor, Source
+from webapp.monitors.services import health
 from webapp.alerting.notifiers.delivery import outbox
 from webapp.alerting.kinds import REGISTRY, RuleParams, get_kind
 from webapp.alerting.payload import SAMPLES, alert_payload, mention_sample
@@ -46,7 +47,9 @@ class EvalReport:
     deliveries: list[int] = field(default_factory=list)
 
 
-SLOTS = {"window": window_slot, "digest": lambda now, _lag: minute_slot(now)}
+SLOTS = {"window": window_slot, "digest": lambda now, _lag: minute_slot(now),
+         "health": lambda now, _lag: minute_slot(now)}
+HEALTH_LOOKBACK = timedelta(days=1)   # fetch records read before the failure time a rule asks for
 SAMPLE_ORDER = {"lowest": (Mention.compound.asc(),), "highest": (Mention.compound.desc(),),
                 "newest": (Mention.published_at.desc(), Mention.id.desc())}
 
@@ -112,7 +115,7 @@ def _window(session, rule: Rule, slot: int, now: datetime, _lag_seconds: int, pu
     stats = series.window(end, params.length)
     obs = kind.observe(params, stats, kind.baseline(series, end, params.length))
     state = rule.state
-    step = next_state(StateSnapshot.of(state), obs, now, params)
+    step = next_state(StateSnapshot.of(state), obs, now, kind.state_params(params))
     state.last_value = obs.value
     samples = (lambda: sample_mentions(session, rule, stats.start, stats.end))
     details = {**obs.details, **({"reason": step.reason} if step.reason else {})}
@@ -147,7 +150,30 @@ def _digest(session, rule: Rule, slot: int, now: datetime, lag_seconds: int, pub
                    more=max(len(matched) - cap, 0))
 
 
-RUNNERS = {"window": _window, "digest": _digest}
+def source_failures(session, monitor_id: int, start: datetime, end: datetime) -> tuple[list, dict[int, str]]:
+    """The monitor's failure periods over [start, end) and the names of its enabled, fetched sources."""
+    sources = session.execute(select(Source).where(Source.monitor_id == monitor_id, Source.enabled.is_(True))
+                              .order_by(Source.id)).scalars().all()
+    names = {s.id: f"#{s.id} {s.display_name}"[:160] for s in sources if not s.is_system}
+    return health.monitor_gaps(session, monitor_id, start, end), names
+
+
+def _health(session, rule: Rule, slot: int, now: datetime, _lag_seconds: int, public_url: str) -> EvalReport:
+    params = RuleParams.of(rule)
+    kind = get_kind(rule.kind)
+    gaps, names = source_failures(session, rule.monitor_id,
+                                  now - timedelta(seconds=params.for_seconds) - HEALTH_LOOKBACK, now)
+    obs = kind.observe_health(params, gaps, now, now, names)
+    state = rule.state
+    step = next_state(StateSnapshot.of(state), obs, now, kind.state_params(params))
+    state.last_value = obs.value
+    details = {**obs.details, **({"reason": step.reason} if step.reason else {})}
+    return _record(session, rule, state, slot=slot, now=now, public_url=public_url, to_state=step.state,
+                   since=step.since, changed=step.changed, notification=step.notify, fired=step.fired,
+                   value=obs.value, threshold=obs.threshold, details=details, samples=lambda: [])
+
+
+RUNNERS = {"window": _window, "digest": _digest, "health": _health}
 
 
 def _record(session, rule: Rule, state: AlertState, *, slot, now, public_url, to_state, since, changed,
