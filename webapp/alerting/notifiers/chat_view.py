@@ -13,6 +13,7 @@ from typing import Callable
 
 ELLIPSIS = "…"
 SUMMARY_TYPE = "report.summary"
+REPORT_READY = "report.ready"   # the scheduled report's event (webapp/reports/services/render.summary)
 STATUS_TITLES = {"firing": "FIRING", "resolved": "RESOLVED", "test": "TEST", "reminder": "STILL FIRING",
                  "report": "REPORT"}
 COLORS = {"firing": "#d64545", "reminder": "#d64545", "resolved": "#2e9d5b", "test": "#3f6fd8",
@@ -144,7 +145,11 @@ def view(payload: dict) -> ChatView:
     """The neutral view of an alert, test or report-summary payload (never raises on odd data)."""
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     link = data.get("link") if is_web(data.get("link")) else None
-    if payload.get("type") == SUMMARY_TYPE:
+    if payload.get("type") == REPORT_READY:   # a scheduled report (webapp/reports): its own title
+        period = data.get("period") if isinstance(data.get("period"), dict) else {}
+        title = " · ".join(one_line(p) for p in (_name(data.get("monitor")), period.get("label")) if p)
+        data = {**data, "title": f"Report: {title}" if title else None}
+    if payload.get("type") in (SUMMARY_TYPE, REPORT_READY):
         return ChatView("report", one_line(data.get("title") or "Sentimon report")[:250],
                         text=str(data.get("text") or ""), link=link, link_text="Open the report")
     status = data.get("status") or "firing"
