@@ -159,6 +159,8 @@ def api_parts() -> tuple[tuple, tuple]:
     openapi = (admin_openapi.extend, scoring_openapi.extend, monitors_openapi.extend,
                ingest_openapi.extend, mentions_openapi.extend, insights_openapi.extend,
                alerting_openapi.extend, people_openapi.extend, noise_openapi.extend, inbox_openapi.extend)
+    from webapp.insights.terms import api as terms_api, openapi as terms_openapi
+    blueprints, openapi = blueprints + (terms_api.bp,), openapi + (terms_openapi.extend,)
     return blueprints, openapi
 
 
