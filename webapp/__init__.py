@@ -159,8 +159,10 @@ def api_parts() -> tuple[tuple, tuple]:
     openapi = (admin_openapi.extend, scoring_openapi.extend, monitors_openapi.extend,
                ingest_openapi.extend, mentions_openapi.extend, insights_openapi.extend,
                alerting_openapi.extend, people_openapi.extend, noise_openapi.extend, inbox_openapi.extend)
+    from webapp.insights.attribution import api as attribution_api, openapi as attribution_openapi
     from webapp.insights.terms import api as terms_api, openapi as terms_openapi
-    blueprints, openapi = blueprints + (terms_api.bp,), openapi + (terms_openapi.extend,)
+    blueprints += (terms_api.bp, attribution_api.bp)
+    openapi += (terms_openapi.extend, attribution_openapi.extend)
     return blueprints, openapi
 
 

@@ -108,12 +108,16 @@ def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
         written += len(changes)
 
 
-def window_totals(session, monitor_id: int, bucket: str, start: datetime, end: datetime) -> dict[str, tuple]:
-    """term -> (count, scored, sum_compound) over [start, end) of `bucket` rows."""
-    rows = session.execute(
-        select(TermRollup.term, func.sum(TermRollup.count), func.sum(TermRollup.scored),
-               func.sum(TermRollup.sum_compound))
-        .where(TermRollup.monitor_id == monitor_id, TermRollup.bucket == bucket,
-               TermRollup.start >= start, TermRollup.start < end)
-        .group_by(TermRollup.term)).all()
-    return {t: (int(n), int(s), float(c)) for t, n, s, c in rows if n}
+def window_totals(session, monitor_id: int, bucket: str, start: datetime, end: datetime,
+                  terms: Iterable[str]) -> tuple[dict[str, int], int]:
+    """({term: mentions} for `terms`, the count of all terms) over [start, end) of `bucket` rows."""
+    where = (TermRollup.monitor_id == monitor_id, TermRollup.bucket == bucket,
+             TermRollup.start >= start, TermRollup.start < end)
+    total = session.execute(select(func.sum(TermRollup.count)).where(*where)).scalar()
+    wanted = sorted(set(terms))
+    found: dict[str, int] = {}
+    for i in range(0, len(wanted), 500):     # bounded IN lists
+        found.update((t, int(n)) for t, n in session.execute(
+            select(TermRollup.term, func.sum(TermRollup.count)).where(*where, TermRollup.term.in_(wanted[i:i + 500]))
+            .group_by(TermRollup.term)).all())
+    return found, int(total or 0)
