@@ -19,53 +19,48 @@ import re
 
 from webapp.insights.terms import stopwords
 
-MAX_CHARS = 2_000        # of a mention's text are read: the lead says what it is about
-MAX_WORDS = 12
-MAX_PHRASES = 6
-MAX_PHRASES3 = 3
+MAX_CHARS = 600          # of a mention's text are read: the lead says what it is about
+MAX_WORDS = 8            # every term is a row to upsert per bucket: the caps bound ingest's cost
+MAX_PHRASES = 4
+MAX_PHRASES3 = 2
 MAX_TERM = 64            # characters: the column's size
 
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _AT = re.compile(r"\S*@\S*")            # @handles and e-mail addresses
-# Anything that is not a word character, an apostrophe, a hyphen, a "#" or a single space
-# between two tokens ends a run.
-_BREAK = re.compile(r"[^\w'# -]+|  +|_+")
+# Words (a letter or digit first, then word characters, apostrophes and hyphens; "#" in front
+# for a hashtag) and breaks: punctuation, two spaces or more, a line break.
+_PIECE = re.compile(r"#?[^\W_](?:[^\W_]|['-])*|[^\w\s]+|_+|\s\s+|[^\S ]")
 _LETTER = re.compile(r"[^\W\d_]")
+GUESS_TOKENS = 40        # words the language guess reads
 
 
-def runs(text: str) -> list[list[str]]:
-    """Runs of lower-cased tokens that stood one space apart in the text."""
+def pieces(text: str) -> list[str]:
+    """The words and breaks of the lower-cased head of `text`, URLs and handles already breaks."""
     text = text[:MAX_CHARS].lower().replace("’", "'")
     if "@" in text:
         text = _AT.sub("|", text)
     if "://" in text or "www." in text:
         text = _URL.sub("|", text)
-    out = []
-    for chunk in _BREAK.split(text):
-        run = []
-        for token in chunk.split(" "):
-            if not token.isalpha():
-                token = token.strip("'-")
-                if not token:    # a lone dash or quote ends the run (a double space is empty too)
-                    if run:
-                        out.append(run)
-                        run = []
-                    continue
-            if token.isalpha() or _LETTER.search(token):
-                if "#" in token[1:]:
-                    if run:
-                        out.append(run)
-                    run = []
-                    token = token.split("#", 1)[0]
-                    if token:
-                        out.append([token])
-                    continue
-                run.append(token)
-            elif run:            # a number: ends the run
-                out.append(run)
-                run = []
-        if run:
+    return _PIECE.findall(text)
+
+
+def _is_word(piece: str) -> bool:
+    first = piece[0]
+    return first.isalnum() or (first == "#" and len(piece) > 1)
+
+
+def runs(text: str) -> list[list[str]]:
+    """Runs of lower-cased words that stood one space apart (tests and tools; extract inlines it)."""
+    out, run = [], []
+    for piece in pieces(text):
+        word = piece.rstrip("'-")
+        if _is_word(piece) and (word.isalpha() or _LETTER.search(word)) and "#" not in word[1:]:
+            run.append(word)
+        elif run:
             out.append(run)
+            run = []
+    if run:
+        out.append(run)
     return out
 
 
@@ -73,33 +68,44 @@ def extract(text: str, lang: str | None = None) -> list[str]:
     """The distinct terms of `text`, words first, then two- and three-word phrases.
 
     `lang` (ISO 639-1) chooses the stopword list; without one (or for a language without a
-    list) the list the text hits most is used.
+    list) the list the first words hit most is used. One pass over the words that stops as soon
+    as every cap is full, so a long article costs no more than a post.
     """
     if not text:
         return []
-    found = runs(text)
-    stop = stopwords.for_language(lang) or stopwords.guess({t for run in found for t in run})
+    found = pieces(text)
+    stop = stopwords.for_language(lang) or stopwords.guess(set(found[:GUESS_TOKENS]))
     words: dict[str, None] = {}
     pairs: dict[str, None] = {}
     triples: dict[str, None] = {}
-    for run in found:
-        # a word is kept without a possessive "'s"; phrases keep the tokens as written
-        keep = [len(t) > 1 and t[0] != "#" and t not in stop and (t[:-2] if t.endswith("'s") else t) not in stop
-                for t in run]
-        n = len(run)
-        for i, token in enumerate(run):
-            if token[0] == "#":
-                if len(token) > 2 and len(words) < MAX_WORDS:
-                    words.setdefault(token[:MAX_TERM])
-                continue
-            if not keep[i]:
-                continue
-            if len(words) < MAX_WORDS and len(token) <= MAX_TERM:
-                words.setdefault(token[:-2] if token.endswith("'s") else token)
-            if i + 1 < n and keep[i + 1] and len(pairs) < MAX_PHRASES:
-                pairs.setdefault(f"{token} {run[i + 1]}")
-            if i + 2 < n and keep[i + 2] and run[i + 1][0] != "#" and len(triples) < MAX_PHRASES3:
-                triples.setdefault(f"{token} {run[i + 1]} {run[i + 2]}")
+    # the two words before this one in the run (None: none, or a break), and whether they may
+    # start or end a phrase
+    w1 = w2 = None
+    k1 = k2 = False
+    for piece in found:
+        word = piece.rstrip("'-") if piece[-1] in "'-" else piece
+        if not word or not _is_word(word) or not (word.isalpha() or _LETTER.search(word)) or "#" in word[1:]:
+            w1 = w2 = None          # a break, a number or a glued hashtag ends the run
+            k1 = k2 = False
+            continue
+        if word[0] == "#":
+            if len(words) < MAX_WORDS and len(word) > 2:
+                words.setdefault(word[:MAX_TERM])
+            w1 = w2 = None
+            k1 = k2 = False
+            continue
+        bare = word[:-2] if word.endswith("'s") else word
+        keep = len(word) > 1 and word not in stop and bare not in stop
+        if keep:
+            if len(words) < MAX_WORDS and len(bare) <= MAX_TERM:
+                words.setdefault(bare)
+            if k1 and len(pairs) < MAX_PHRASES:
+                pairs.setdefault(f"{w1} {word}")
+            if k2 and w1 is not None and len(triples) < MAX_PHRASES3:
+                triples.setdefault(f"{w2} {w1} {word}")
+            if len(words) >= MAX_WORDS and len(pairs) >= MAX_PHRASES and len(triples) >= MAX_PHRASES3:
+                break
+        w2, k2, w1, k1 = w1, k1, word, keep
     return [*words, *(p for p in (*pairs, *triples) if len(p) <= MAX_TERM)]
 
 

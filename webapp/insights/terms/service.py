@@ -68,15 +68,17 @@ def term_table(session, monitor_id: int, start: datetime, end: datetime) -> Term
     previous = case((TermRollup.start < start, TermRollup.count), else_=0)
     where = (TermRollup.monitor_id == monitor_id, TermRollup.bucket == bucket,
              TermRollup.start >= before, TermRollup.start < end)
-    n_cur, n_prev = session.execute(select(func.sum(current), func.sum(previous)).where(*where)).one()
-    cur_sum = func.sum(current)
+    cur_sum, prev_sum = func.sum(current), func.sum(previous)
+    # one scan: the totals of all terms ride along as window sums over the grouped rows
     rows = session.execute(
-        select(TermRollup.term, cur_sum, func.sum(previous),
+        select(TermRollup.term, cur_sum, prev_sum,
                func.sum(case((TermRollup.start >= start, TermRollup.scored), else_=0)),
-               func.sum(case((TermRollup.start >= start, TermRollup.sum_compound), else_=0.0)))
-        .where(*where).group_by(TermRollup.term).having(cur_sum > 0)
+               func.sum(case((TermRollup.start >= start, TermRollup.sum_compound), else_=0.0)),
+               func.sum(cur_sum).over(), func.sum(prev_sum).over())
+        .where(*where).group_by(TermRollup.term)
         .order_by(cur_sum.desc(), TermRollup.term).limit(CANDIDATES)).all()
-    counts = {t: (int(c), int(p), int(s), float(total)) for t, c, p, s, total in rows}
+    counts = {t: (int(c), int(p), int(s), float(total)) for t, c, p, s, total, _, _ in rows if c}
+    n_cur, n_prev = (rows[0][5], rows[0][6]) if rows else (0, 0)
     return TermTable(start, end, bucket, counts, int(n_cur or 0), int(n_prev or 0))
 
 

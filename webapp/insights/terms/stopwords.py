@@ -23,7 +23,7 @@ _LISTS = {
         where where's whether which while who who's whom whose why why's will with within without
         won't would wouldn't yet you you'd you'll you're you've your yours yourself yourselves
         im ive dont doesnt didnt cant wont isnt arent wasnt youre thats theres lets gonna wanna
-        yes yeah ok okay oh amp rt via u ur""",
+        yes yeah ok okay oh amp rt via u ur go goes going gone went""",
     "de": """aber alle allem allen aller alles als also am an ander andere anderem anderen anderer
         anderes auch auf aus bei bin bis bist da damit dann das dass dasselbe dazu dein deine
         deinem deinen deiner dem den denn der des dessen deshalb die dies diese diesem diesen
