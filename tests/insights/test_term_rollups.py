@@ -83,3 +83,37 @@ def test_a_deleted_monitor_takes_its_term_rollups(app):
         db.session.delete(db.session.get(Monitor, monitor_id))
         db.session.commit()
         assert db.session.execute(select(TermRollup)).first() is None
+
+
+def test_term_rollups_follow_mutes_source_removal_and_rescoring(app):
+    from webapp.mentions.noise import service as noise
+    from webapp.monitors.models import Monitor
+    from webapp.monitors.services.edit import update_monitor
+    from webapp.monitors.services.manage import create_monitor, system_source
+    from webapp.scoring.rescoring import rescore_monitor
+
+    with app.app_context():
+        monitor = create_monitor(db.session, "Kept", "", [{"kind": "rss", "url": "http://127.0.0.1:9/feed.xml"}])
+        monitor_id, push = monitor.id, system_source(monitor, "push").id
+        rss = monitor.fetched_sources[0].id
+        batch = records(monitor_id, push, TEXTS) + [
+            {**r, "author": "loud"} for r in records(monitor_id, push, ["Loud spam about Acme rocket deals"] * 3, prefix="l")]
+        batch += records(monitor_id, rss, ["Feed story on the Acme rocket launch", "Feed says customer service"],
+                         prefix="f")
+        store_batch(db.session, batch)
+        db.session.commit()
+        full = stored(monitor_id)
+        assert full == recount(monitor_id)
+
+        noise.set_mutes(db.session, monitor_id, noise.check_mutes(["LOUD"], [], ""))
+        assert stored(monitor_id) == recount(monitor_id) != full
+        assert not [k for k in stored(monitor_id) if k[2] == "spam"]
+        noise.set_mutes(db.session, monitor_id, noise.check_mutes([], [], ""))
+        assert stored(monitor_id) == recount(monitor_id) == full
+
+        update_monitor(db.session, db.session.get(Monitor, monitor_id), remove={rss})
+        assert stored(monitor_id) == recount(monitor_id)
+        assert not [k for k in stored(monitor_id) if k[2] == "feed"]
+
+        rescore_monitor(db.session, monitor_id)
+        assert stored(monitor_id) == recount(monitor_id)

@@ -51,9 +51,16 @@ def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
     return dict(out)
 
 
-def negated(changes: dict[tuple, TermDelta]) -> dict[tuple, TermDelta]:
-    """What taking those rows out of the term rollups does."""
-    return {k: TermDelta(-d.count, -d.scored, -d.sum_compound) for k, d in changes.items()}
+def moved(added: Iterable[dict], removed: Iterable[dict]) -> dict[tuple, TermDelta]:
+    """The deltas of rows coming into the counts (`added`) and going out (`removed`), summed
+    key by key, so one upsert applies both in key order (unmuting and muting, removing a source)."""
+    out = deltas(added)
+    for key, d in deltas(removed).items():
+        total = out.setdefault(key, TermDelta())
+        total.count -= d.count
+        total.scored -= d.scored
+        total.sum_compound -= d.sum_compound
+    return out
 
 
 def apply(session, changes: dict[tuple, TermDelta]) -> None:
