@@ -30,6 +30,7 @@ from webapp.alerting.silences import active_silences
 from webapp.alerting.state import StateSnapshot, active_silence, next_digest, next_state
 from webapp.alerting.windows import load_series, minute_slot, slot_end, window_slot
 
+log = logging.getLogger(__name__)
 DEFAULT_LAG = 120
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 MAX_SCAN = 5000          # mentions a mention_match evaluation reads at most; the rest come next time
@@ -119,6 +120,8 @@ def _window(session, rule: Rule, slot: int, now: datetime, _lag_seconds: int, pu
     state.last_value = obs.value
     samples = (lambda: sample_mentions(session, rule, stats.start, stats.end))
     details = {**obs.details, **({"reason": step.reason} if step.reason else {})}
+    if step.notify == "firing" and kind.explains:
+        details.update(explain_spike(session, rule.monitor_id, stats, obs.details.get("baseline")))
     return _record(session, rule, state, slot=slot, now=now, public_url=public_url, to_state=step.state,
                    since=step.since, changed=step.changed, notification=step.notify, fired=step.fired,
                    value=obs.value, threshold=obs.threshold, details=details, samples=samples)
@@ -206,6 +209,21 @@ def _record(session, rule: Rule, state: AlertState, *, slot, now, public_url, to
         state.last_fired_at = now
     state.state, state.since = to_state, since
     return report
+
+
+def explain_spike(session, monitor_id: int, stats, baseline: dict | None) -> dict:
+    """{"attribution": ...} of the firing window (insights/attribution), or {} if it failed:
+    an explanation never stops an alert."""
+    from webapp.insights.attribution import service as attribution
+
+    try:
+        with session.begin_nested():    # a failed read must not spoil the evaluation's transaction
+            return {"attribution": attribution.explain(
+                session, monitor_id, stats.start, stats.end, (baseline or {}).get("median"),
+                (baseline or {}).get("method"))}
+    except Exception:
+        log.warning("spike attribution failed for monitor %s", monitor_id, exc_info=True)
+        return {}
 
 
 def sample_mentions(session, rule: Rule, start: datetime, end: datetime) -> list[dict]:

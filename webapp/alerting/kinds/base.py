@@ -163,6 +163,7 @@ class RuleKind:
     fields: tuple[KindField, ...] = ()
     shows: tuple[str, ...] = ()       # common fields the form asks for only with this kind
     mode: str = "window"
+    explains: bool = False            # a firing carries a spike attribution (insights/attribution)
     default_op: str | None = None
 
     # -- declarations -----------------------------------------------------------------------

@@ -97,6 +97,8 @@ def render(payload: dict) -> tuple[str, str, str]:
              ("Window", data.get("window")), ("Time (UTC)", payload.get("timestamp"))]
     mentions = data.get("sample_mentions") or []
     more = data.get("more_mentions") or 0
+    why = ((data.get("details") or {}).get("attribution") or {}).get("summary")   # a volume spike's
+    facts += [("Why", _one_line(why)[:300])] if isinstance(why, str) else []
     lines = [f"{name}: {value}" for name, value in facts if value not in (None, "")]
     if mentions:
         lines += ["", "Sample mentions:"]
