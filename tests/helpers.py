@@ -127,6 +127,13 @@ def migrated_app(config: dict):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+        # Flask-SQLAlchemy keys its sessions by the id of the app context: a session left by a
+        # context that ended without its teardown (a thread the test abandoned) would be handed to
+        # a later test's context at the same address, bound to this app's dropped database.
+        sessions = db.session.registry.registry
+        for session in list(sessions.values()):
+            session.close()
+        sessions.clear()
 
 
 def make_user(app, email="editor@example.com", role="editor", password="correct horse",

@@ -8,7 +8,7 @@ import pytest
 
 from webapp.core.extensions import db
 from webapp.ingest.models import Mention, Rollup
-from webapp.ingest import rollups
+from webapp.ingest import rollups, term_rollups
 from webapp.mentions import retention
 from webapp.monitors.models import Monitor
 
@@ -37,12 +37,21 @@ def _push_history(client, auth, monitor_id, drain, days=30, per_day=3):
     return len(items)
 
 
+def _terms(client, auth, monitor_id):
+    got = client.get(f"/api/v1/monitors/{monitor_id}/terms", query_string={"range": "90d", "sort": "count", "limit": 50},
+                     headers=auth)
+    assert got.status_code == 200, got.get_json()
+    return {t["term"]: (t["count"], t["avg_compound"]) for t in got.get_json()["terms"]}
+
+
 def test_pruning_keeps_series_totals_and_deletes_in_batches(app, client, auth, drain, runner):
     monitor_id, _ = new_monitor(app, "Retained")
     other_id, _ = new_monitor(app, "Kept forever")
     total = _push_history(client, auth, monitor_id, drain)
     _push_history(client, auth, other_id, drain, days=12, per_day=1)
     before = {bucket: _series(client, auth, monitor_id, bucket) for bucket in ("1h", "1d")}
+    terms_before = _terms(client, auth, monitor_id)
+    assert terms_before["love"][0] == 30   # a third of 30 days x 3
     answer = client.patch(f"/api/v1/monitors/{monitor_id}", json={"retention_days": 7}, headers=auth)
     assert answer.status_code == 200 and answer.get_json()["retention_days"] == 7
 
@@ -57,11 +66,15 @@ def test_pruning_keeps_series_totals_and_deletes_in_batches(app, client, auth, d
         assert db.session.get(Monitor, monitor_id).pruned_before == NOW - timedelta(days=7)
     assert {bucket: _series(client, auth, monitor_id, bucket) for bucket in ("1h", "1d")} == before
 
+    assert _terms(client, auth, monitor_id) == terms_before
+
     # A rebuild of the rollups (after re-scoring) keeps the buckets of pruned days.
     with app.app_context():
         rollups.rebuild(db.session, monitor_id)
+        term_rollups.rebuild(db.session, monitor_id)
         db.session.commit()
     assert {bucket: _series(client, auth, monitor_id, bucket) for bucket in ("1h", "1d")} == before
+    assert _terms(client, auth, monitor_id) == terms_before
 
     # Running again deletes nothing more; the command prints the count.
     result = runner.invoke(args=["prune-mentions", "--monitor", str(monitor_id)])

@@ -175,6 +175,16 @@ def point(start: datetime, row) -> dict:
             "positive": positive, "neutral": neutral, "negative": negative}
 
 
+def rebuild_since(session, monitor_id: int) -> datetime | None:
+    """Where a rebuild from raw mentions may start: retention pruned the raw mentions before
+    `pruned_before`, so the buckets up to the end of that day stay as they are (their mentions are
+    gone) and only later ones are recomputed; None when nothing was pruned."""
+    from webapp.monitors.models import Monitor
+
+    pruned = session.execute(select(Monitor.pruned_before).where(Monitor.id == monitor_id)).scalar()
+    return bucket_start(pruned, "1d") + BUCKETS["1d"] if pruned is not None else None
+
+
 def rebuild(session, monitor_id: int) -> int:
     """Recompute a monitor's rollups from its stored mentions (after re-scoring); does not commit.
 
@@ -185,12 +195,8 @@ def rebuild(session, monitor_id: int) -> int:
     from sqlalchemy import delete
 
     from webapp.ingest.models import Mention
-    from webapp.monitors.models import Monitor
 
-    # Retention pruned raw mentions before `pruned_before`: the buckets up to the end of that
-    # day stay as they are (their mentions are gone), only later ones are recomputed.
-    pruned = session.execute(select(Monitor.pruned_before).where(Monitor.id == monitor_id)).scalar()
-    since = bucket_start(pruned, "1d") + BUCKETS["1d"] if pruned is not None else None
+    since = rebuild_since(session, monitor_id)
     stale = delete(Rollup).where(Rollup.monitor_id == monitor_id)
     kept = [Mention.monitor_id == monitor_id, Mention.muted.is_(False)]  # muted: in no rollup
     if since is not None:

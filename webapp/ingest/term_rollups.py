@@ -100,12 +100,18 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
 def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
     """Recompute a monitor's term rollups from its stored, unmuted mentions (after re-scoring);
     does not commit. Returns the number of term rollup rows written."""
-    session.execute(delete(TermRollup).where(TermRollup.monitor_id == monitor_id))
+    from webapp.ingest.rollups import rebuild_since
+
+    since = rebuild_since(session, monitor_id)   # the term rollups of pruned days stay as they are
+    stale, kept = delete(TermRollup).where(TermRollup.monitor_id == monitor_id), [Mention.muted.is_(False)]
+    if since is not None:
+        stale, kept = stale.where(TermRollup.start >= since), [*kept, Mention.published_at >= since]
+    session.execute(stale)
     written, last_id = 0, 0
     while True:
         rows = session.execute(
             select(Mention.id, Mention.monitor_id, Mention.published_at, Mention.text, Mention.compound)
-            .where(Mention.monitor_id == monitor_id, Mention.muted.is_(False), Mention.id > last_id)
+            .where(Mention.monitor_id == monitor_id, *kept, Mention.id > last_id)
             .order_by(Mention.id).limit(chunk)).mappings().all()
         if not rows:
             return written
