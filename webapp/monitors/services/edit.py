@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from webapp.ingest.models import Mention, Rollup
 from webapp.monitors.models import Monitor, Source
 from webapp.ingest import rollups
+from webapp.insights import rollups as insight_rollups
 from webapp.monitors.services.manage import MAX_SOURCES, MonitorInvalid, check_monitor
 
 
@@ -56,10 +57,12 @@ def _remove_source(session, monitor_id: int, source_id: int) -> None:
     session.execute(update(Source).where(Source.id == source_id).values(enabled=False)
                     .execution_options(synchronize_session=False))
     rows = session.execute(
-        select(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound, Mention.label)
+        select(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound, Mention.label,
+               *insight_rollups.COLUMNS)
         .where(Mention.source_id == source_id, Mention.muted.is_(False))  # muted ones are in no rollup
         .execution_options(yield_per=5000)
-    ).mappings()
+    ).mappings().all()
+    insight_rollups.apply(session, insight_rollups.deltas(rows, sign=-1))
     changes = rollups.negated(rollups.deltas(rows))
     rollups.apply(session, {key: d for key, d in changes.items() if key[1] != source_id})
     session.execute(delete(Rollup).where(Rollup.monitor_id == monitor_id, Rollup.source_id == source_id))

@@ -1,0 +1,100 @@
+"""Offline language detection, and which scorer reads which language.
+
+The detector is py3langid (a modernised langid.py): its naive Bayes model over byte n-grams,
+97 languages, ships inside the PyPI package; nothing is downloaded. It is loaded once per
+process on first use (about 2.5 s) and then classifies a short text in ~50 microseconds.
+
+Short or ambiguous texts follow one rule (`decide`), measured in docs/insights-authors-languages.md:
+
+1. fewer than MIN_LETTERS letters once URLs, @handles and digits are removed -> `und`;
+2. the detector's top language is English -> `en`;
+3. another language with probability >= MIN_CONFIDENCE, in at least MIN_WORDS words -> that
+   language;
+4. anything else -> `und`.
+
+Sentiment: VADER reads English, and `und` too (short texts: "great!!", "lol", emoji, for which
+VADER's lexicon and punctuation rules are the best guess we have). A mention in another language
+is stored unscored unless the monitor names a scorer for that language (`language_scorers`).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from typing import Sequence
+
+UNDETERMINED = "und"
+ENGLISH = "en"
+VADER_LANGS = frozenset({ENGLISH, UNDETERMINED})
+MIN_LETTERS = 10
+MIN_WORDS = 3
+MIN_CONFIDENCE = 0.8
+MAX_FIGURE = 2**62  # the largest reach or engagement figure accepted (fits a BIGINT)
+LANG_CODE = re.compile(r"^(?:[a-z]{2}|und)$")
+
+_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+|\d+", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_lock = threading.Lock()
+_identifier = None
+
+
+def _get():
+    global _identifier
+    if _identifier is None:
+        with _lock:
+            if _identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return _identifier
+
+
+def clean(text: str) -> str:
+    """The text without URLs, @handles, hashtags and digits (they carry no language)."""
+    return _NOISE.sub(" ", text or "")
+
+
+def decide(cleaned: str, top: str, probability: float) -> str:
+    """The stored language of a cleaned text given the detector's answer (the rule above; pure)."""
+    letters = sum(ch.isalpha() for ch in cleaned)
+    if letters < MIN_LETTERS:
+        return UNDETERMINED
+    if top == ENGLISH:
+        return ENGLISH
+    if probability >= MIN_CONFIDENCE and len(_WORD.findall(cleaned)) >= MIN_WORDS and LANG_CODE.match(top):
+        return top
+    return UNDETERMINED
+
+
+def detect(text: str) -> str:
+    """The ISO 639-1 code of `text`, or `und` (see the rule in the module docstring)."""
+    cleaned = clean(text)
+    if sum(ch.isalpha() for ch in cleaned) < MIN_LETTERS:
+        return UNDETERMINED
+    top, probability = _get().classify(cleaned)
+    return decide(cleaned, top, float(probability))
+
+
+def detect_many(texts: Sequence[str]) -> list[str]:
+    """`detect` of each text; identical texts (reposts) are classified once."""
+    seen: dict[str, str] = {}
+    out = []
+    for text in texts:
+        lang = seen.get(text)
+        if lang is None:
+            lang = seen[text] = detect(text)
+        out.append(lang)
+    return out
+
+
+def normalize_code(value) -> str:
+    """A lang field as given (ISO 639-1, any case, or `und`), lower-cased; ValueError otherwise."""
+    if not isinstance(value, str):
+        raise ValueError("lang must be a string: an ISO 639-1 code such as 'en', or 'und'")
+    code = value.strip().lower()
+    if not LANG_CODE.match(code):
+        raise ValueError("lang must be an ISO 639-1 code of two letters (such as 'en', 'fr') or 'und'")
+    return code
+
+
+def vader_reads(lang: str) -> bool:
+    return lang in VADER_LANGS
