@@ -149,7 +149,7 @@ def source_totals(session, monitor_id: int, start: datetime, end: datetime) -> d
                Rollup.start >= start, Rollup.start < end)
         .group_by(Rollup.source_id)
     ).all()
-    return {sid: {"count": int(n), "avg_compound": round(total / n, 4) if n else None,
+    return {sid: {"count": int(n), "avg_compound": rollups.average(total, p, u, m),
                   "positive": int(p), "neutral": int(u), "negative": int(m)}
             for sid, n, total, p, u, m in rows if n}
 
