@@ -234,3 +234,34 @@ def test_import_reads_lang_reach_and_engagement_columns(app, runner, tmp_path, d
     assert set(rows) == {"1", "2"}, result.output
     assert (rows["1"].lang, rows["1"].reach, rows["1"].engagement, rows["1"].scored) == ("fr", 1500, 20, False)
     assert (rows["2"].lang, rows["2"].reach, rows["2"].scored) == ("en", None, True)
+
+
+# --- lang:xx in the query language -------------------------------------------------------------
+
+def test_lang_terms_in_the_query_language():
+    from webapp.core.query import QueryError, parse
+
+    q = parse("rocket AND lang:FR")
+    assert str(q) == "rocket AND lang:fr"
+    assert q.matches("la rocket", "fr") and not q.matches("the rocket", "en")
+    assert parse("-lang:en").matches("anything", "de")
+    # without a stored language (a fetched item), the text's language is detected
+    assert parse("lang:de").matches("Die beste Kaffeemaschine, die ich je hatte, wirklich toll")
+    assert not parse("lang:de").matches("The best coffee machine I have ever had, really great")
+    assert parse("lang:und").matches("lol")
+    for bad in ("lang:french", "lang:", "lang:f1", "lang:x*"):
+        with pytest.raises(QueryError):
+            parse(bad)
+    assert parse("lang:fr OR rocket").terms() == ["rocket"]     # highlights: words only
+
+
+@pytest.mark.both_databases
+def test_mute_query_with_lang_mutes_stored_mentions_of_that_language(app, client, auth, drain):
+    monitor_id = _push_multi(app, client, auth, drain)
+    response = client.put(f"/api/v1/monitors/{monitor_id}/mutes", headers=auth,
+                          json={"authors": [], "domains": [], "query": "lang:fr OR lang:de"})
+    assert response.status_code == 200, response.json
+    langs = client.get(f"/api/v1/monitors/{monitor_id}/languages?range=24h", headers=auth).json["languages"]
+    assert {row["lang"]: row["count"] for row in langs} == {"en": 3, "es": 1}   # muted: in no rollup
+    authors = client.get(f"/api/v1/monitors/{monitor_id}/authors", headers=auth).json["authors"]
+    assert {a["author"]: a["mentions"] for a in authors} == {"loud": 1, "quiet": 1}
