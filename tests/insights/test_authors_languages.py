@@ -265,3 +265,45 @@ def test_mute_query_with_lang_mutes_stored_mentions_of_that_language(app, client
     assert {row["lang"]: row["count"] for row in langs} == {"en": 3, "es": 1}   # muted: in no rollup
     authors = client.get(f"/api/v1/monitors/{monitor_id}/authors", headers=auth).json["authors"]
     assert {a["author"]: a["mentions"] for a in authors} == {"loud": 1, "quiet": 1}
+
+
+# --- pages: the dashboard panels and the compare page -------------------------------------------
+
+def _figure(html: str, name: str) -> dict:
+    import re
+
+    found = re.search(rf'<script type="application/json" id="figure-{name}">(.*?)</script>', html, re.S)
+    assert found, name
+    return json.loads(found.group(1))
+
+
+@pytest.mark.both_databases
+def test_dashboard_panels_and_reach_line(app, client, auth, drain, logged_in):
+    monitor_id = _push_multi(app, client, auth, drain)
+    html = logged_in.get(f"/monitors/{monitor_id}?range=24h&bucket=1h").get_data(as_text=True)
+    assert 'id="panel-authors"' in html and 'id="panel-languages"' in html
+    table = html[html.index('id="authors-table"'):html.index("</table>", html.index('id="authors-table"'))]
+    assert table.index(">loud<") < table.index(">quiet<")
+    assert f">{influence(2_000_000, 5_000):.1f}<" in table
+    languages_table = html[html.index('id="languages-table"'):]
+    assert f'href="/monitors/{monitor_id}/mentions?lang=fr"' in languages_table
+    bars = _figure(html, "languages")["data"]
+    assert dict(zip(bars[1]["y"], bars[1]["x"]))["fr"] == 1 and dict(zip(bars[0]["y"], bars[0]["x"]))["en"] == 3
+    volume = _figure(html, "volume")["data"]
+    reach = [t for t in volume if t.get("name") == "reach-weighted volume"]
+    assert reach and sum(reach[0]["y"]) == 2_000_000 + 12 + 1_000
+    # the headline average and shares leave the unscored mentions out
+    assert "3 positive" not in html
+
+
+@pytest.mark.both_databases
+def test_compare_shows_share_of_voice_by_reach(app, client, auth, drain, logged_in):
+    first = _push_multi(app, client, auth, drain)
+    second, _ = new_monitor(app, name="Other")
+    client.post(f"/api/v1/monitors/{second}/mentions", headers=auth,
+                json=[mention(1, "small voice but great", author="x", reach=1_000_000, published_at=_ago(5))])
+    drain()
+    html = logged_in.get(f"/compare?monitor={first}&monitor={second}&range=7d&bucket=1h").get_data(as_text=True)
+    cells = [c.split(">", 1)[1].split("<", 1)[0] for c in html.split('class="num share-of-reach"')[1:]]
+    total = 2_000_000 + 12 + 1_000 + 1_000_000
+    assert cells == [f"{100 * 2_001_012 / total:.1f}%", f"{100 * 1_000_000 / total:.1f}%"]
