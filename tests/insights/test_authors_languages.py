@@ -307,3 +307,21 @@ def test_compare_shows_share_of_voice_by_reach(app, client, auth, drain, logged_
     cells = [c.split(">", 1)[1].split("<", 1)[0] for c in html.split('class="num share-of-reach"')[1:]]
     total = 2_000_000 + 12 + 1_000 + 1_000_000
     assert cells == [f"{100 * 2_001_012 / total:.1f}%", f"{100 * 1_000_000 / total:.1f}%"]
+
+
+def test_evaluation_reports_figures_per_language(app, runner, tmp_path):
+    path = tmp_path / "labelled.csv"
+    path.write_text("text,label\n"
+                    "I love this coffee machine it is wonderful,positive\n"
+                    "The delivery was awful and slow really disappointed,negative\n"
+                    "It arrived on Tuesday in a box,neutral\n"
+                    "La livraison est encore en retard je suis vraiment déçu,negative\n"
+                    "Le meilleur café que j'ai bu cette année,positive\n", encoding="utf-8")
+    result = runner.invoke(args=["evaluate-scorer", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    rows = {row["lang"]: row for row in report["by_language"]}
+    assert (rows["en"]["n"], rows["en"]["read_by_vader"]) == (3, True)
+    assert (rows["fr"]["n"], rows["fr"]["read_by_vader"]) == (2, False)
+    table = runner.invoke(args=["evaluate-scorer", str(path)])
+    assert "no (unscored at ingest)" in table.output
