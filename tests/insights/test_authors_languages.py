@@ -325,3 +325,29 @@ def test_evaluation_reports_figures_per_language(app, runner, tmp_path):
     assert (rows["fr"]["n"], rows["fr"]["read_by_vader"]) == (2, False)
     table = runner.invoke(args=["evaluate-scorer", str(path)])
     assert "no (unscored at ingest)" in table.output
+
+
+@pytest.mark.both_databases
+def test_a_language_scorer_scores_that_language(app, client, auth, drain):
+    """A monitor naming a trained scorer for French scores French mentions; German stays unscored."""
+    from tests.scorers_data import train_model
+
+    train_model(app, "gadgets", n=120)
+    monitor_id, _ = new_monitor(app)
+    url = f"/api/v1/monitors/{monitor_id}/language-scorers"
+    for bad in ({"en": "model:gadgets"}, {"fr": "vader"}, {"fr": "model:nope"}, {"french": "model:gadgets"},
+                ["fr"], {"fr": 5}, {f"x{i}": "model:gadgets" for i in range(60)}):
+        response = client.put(url, headers=auth, json=bad)
+        assert response.status_code == 422, (bad, response.json)
+    response = client.put(url, headers=auth, json={"FR": "model:gadgets"})
+    assert response.status_code == 200 and response.json["language_scorers"] == {"fr": "model:gadgets"}
+    assert client.get(f"/api/v1/monitors/{monitor_id}", headers=auth).json["language_scorers"] == {
+        "fr": "model:gadgets"}
+    client.post(f"/api/v1/monitors/{monitor_id}/mentions", headers=auth, json=[
+        {"external_id": "fr", "text": "La livraison est encore en retard, je suis vraiment déçu"},
+        {"external_id": "de", "text": "Die beste Kaffeemaschine, die ich je hatte, wirklich toll"}])
+    drain()
+    with app.app_context():
+        rows = {m.external_id: m for m in db.session.execute(select(Mention)).scalars()}
+    assert rows["fr"].scored and rows["fr"].label in ("positive", "neutral", "negative")
+    assert not rows["de"].scored and rows["de"].label is None

@@ -158,5 +158,6 @@ def monitor_dict(monitor: Monitor) -> dict:
         "sources": [source_dict(s) for s in monitor.fetched_sources],
         "created_at": monitor.created_at.isoformat() if monitor.created_at else None,
         "scorer": monitor.scorer or "vader",
+        "language_scorers": monitor.language_scorers or {},
         "team_id": monitor.team_id,
     }
