@@ -95,9 +95,9 @@ def detector_cost() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mentions", type=int, default=1_000_000)
-    parser.add_argument("--authors", type=int, default=50_000)
-    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--mentions", type=int, default=300_000)
+    parser.add_argument("--authors", type=int, default=30_000)
+    parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
     now = datetime.now(timezone.utc)
