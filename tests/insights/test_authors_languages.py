@@ -351,3 +351,32 @@ def test_a_language_scorer_scores_that_language(app, client, auth, drain):
         rows = {m.external_id: m for m in db.session.execute(select(Mention)).scalars()}
     assert rows["fr"].scored and rows["fr"].label in ("positive", "neutral", "negative")
     assert not rows["de"].scored and rows["de"].label is None
+
+
+@pytest.mark.both_databases
+def test_rescoring_rebuilds_and_source_removal_takes_out_the_audience_rollups(app, client, auth, drain):
+    from webapp.ingest import rollups
+    from webapp.insights.models import AuthorRollup, LangRollup
+    from webapp.monitors.services.edit import _remove_source
+
+    monitor_id = _push_multi(app, client, auth, drain)
+
+    def snapshot():
+        with app.app_context():
+            langs = sorted(db.session.execute(select(LangRollup.bucket, LangRollup.start, LangRollup.lang,
+                                                     LangRollup.count, LangRollup.scored)).all())
+            authors = sorted(db.session.execute(select(AuthorRollup.bucket, AuthorRollup.start, AuthorRollup.author,
+                                                       AuthorRollup.mentions, AuthorRollup.reach)).all())
+            return langs, authors
+
+    before = snapshot()
+    with app.app_context():
+        rollups.rebuild(db.session, monitor_id)
+        db.session.commit()
+    assert snapshot() == before
+    with app.app_context():
+        source_id = db.session.execute(select(Mention.source_id)).scalars().first()
+        _remove_source(db.session, monitor_id, source_id)
+        db.session.commit()
+        assert db.session.execute(select(LangRollup.count).where(LangRollup.count != 0)).first() is None
+        assert db.session.execute(select(AuthorRollup.mentions).where(AuthorRollup.mentions != 0)).first() is None

@@ -214,8 +214,12 @@ def rebuild(session, monitor_id: int) -> int:
                *insight_rollups.COLUMNS)
         .where(Mention.monitor_id == monitor_id, Mention.muted.is_(False))  # muted: in no rollup
         .execution_options(yield_per=5000)
-    ).mappings().all()
-    changes = deltas(rows)
-    apply(session, changes)
-    insight_rollups.rebuild(session, monitor_id, rows)
-    return len(changes)
+    ).mappings()
+    insight_rollups.clear(session, monitor_id)
+    written: set[tuple] = set()
+    for chunk in rows.partitions(20_000):   # streamed: memory stays flat whatever the monitor's size
+        changes = deltas(chunk)
+        apply(session, changes)            # upserts add up: the same sums as one statement
+        insight_rollups.apply(session, insight_rollups.deltas(chunk))
+        written.update(changes)
+    return len(written)

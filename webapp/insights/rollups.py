@@ -96,8 +96,7 @@ def apply(session, changes: tuple[dict, dict]) -> None:
             for k, d in sorted(authors.items())])
 
 
-def rebuild(session, monitor_id: int, rows: Iterable) -> None:
-    """Replace a monitor's language and author rollups by those of `rows` (its unmuted mentions)."""
+def clear(session, monitor_id: int) -> None:
+    """Delete a monitor's language and author rollups (before a rebuild adds its mentions again)."""
     session.execute(delete(LangRollup).where(LangRollup.monitor_id == monitor_id))
     session.execute(delete(AuthorRollup).where(AuthorRollup.monitor_id == monitor_id))
-    apply(session, deltas(rows))

@@ -61,10 +61,11 @@ def _remove_source(session, monitor_id: int, source_id: int) -> None:
                *insight_rollups.COLUMNS)
         .where(Mention.source_id == source_id, Mention.muted.is_(False))  # muted ones are in no rollup
         .execution_options(yield_per=5000)
-    ).mappings().all()
-    insight_rollups.apply(session, insight_rollups.deltas(rows, sign=-1))
-    changes = rollups.negated(rollups.deltas(rows))
-    rollups.apply(session, {key: d for key, d in changes.items() if key[1] != source_id})
+    ).mappings()
+    for chunk in rows.partitions(20_000):   # streamed; negated upserts add up as one statement would
+        insight_rollups.apply(session, insight_rollups.deltas(chunk, sign=-1))
+        changes = rollups.negated(rollups.deltas(chunk))
+        rollups.apply(session, {key: d for key, d in changes.items() if key[1] != source_id})
     session.execute(delete(Rollup).where(Rollup.monitor_id == monitor_id, Rollup.source_id == source_id))
     source = session.get(Source, source_id)
     session.delete(source)
