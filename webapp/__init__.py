@@ -101,6 +101,7 @@ def register_models() -> None:
     from webapp.core import models as _core  # noqa: F401
     from webapp.ingest import models as _ingest  # noqa: F401
     from webapp.ingest.bus import models as _bus  # noqa: F401
+    from webapp.insights import models as _insights  # noqa: F401
     from webapp.mentions.inbox import models as _mentions  # noqa: F401
     from webapp.monitors import models as _monitors  # noqa: F401
     from webapp.monitors.backfill import models as _backfill  # noqa: F401

@@ -13,11 +13,12 @@ the foreign keys before turning them back on.
 Revision ID: 0011
 Revises: 0010
 """
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from alembic import op
 import sqlalchemy as sa
+
+from webapp.core.sql import sqlite_foreign_keys_off
 
 revision = '0011'
 down_revision = '0010'
@@ -28,24 +29,9 @@ TEAM_ROLE_OF = {'admin': 'owner', 'editor': 'editor', 'viewer': 'viewer'}
 TABLES = ('monitors', 'notifiers')
 
 
-@contextmanager
 def _foreign_keys_off():
     """On SQLite, table rebuilds inside run with foreign keys off (see the module docstring)."""
-    bind = op.get_bind()
-    if bind.dialect.name != 'sqlite':
-        yield
-        return
-    raw = bind.connection.dbapi_connection
-    raw.commit()
-    raw.execute('PRAGMA foreign_keys=OFF')
-    try:
-        yield
-        problems = raw.execute('PRAGMA foreign_key_check').fetchall()
-        if problems:
-            raise RuntimeError(f'foreign key problems after the rebuild: {problems[:5]}')
-        raw.commit()
-    finally:
-        raw.execute('PRAGMA foreign_keys=ON')
+    return sqlite_foreign_keys_off(op.get_bind())
 
 
 def upgrade():

@@ -53,10 +53,11 @@ def test_outages_and_alert_firings_are_marked_on_both_time_charts_with_escaped_l
 
 
 def test_rolling_band_is_the_weighted_spread_of_neighbouring_averages():
-    low, high = charts.rolling_band([bucket(0, 1, 0.5), bucket(1, 1, -0.5)], window=3)
+    # averages are weighted by the scored mentions (positive + neutral + negative)
+    low, high = charts.rolling_band([bucket(0, 1, 0.5, 1), bucket(1, 1, -0.5, 0, 0, 1)], window=3)
     # mean 0, standard deviation 0.5 around each bucket's own average
     assert low == [0.0, -1.0] and high == [1.0, 0.0]
-    weighted = [bucket(0, 3, 0.4), bucket(1, 1, 0.0)]
+    weighted = [bucket(0, 3, 0.4, 3), bucket(1, 1, 0.0, 0, 1)]
     low, high = charts.rolling_band(weighted, window=3)
     sd = (3 * 0.1 ** 2 + 1 * 0.3 ** 2) ** 0.5 / 2       # mean 0.3 with weights 3 and 1
     assert low[0] == pytest.approx(0.4 - sd, abs=1e-4) and high[1] == pytest.approx(sd, abs=1e-4)
@@ -137,8 +138,8 @@ def test_headline_changes_against_the_previous_period():
     assert all(c["direction"] == "none" for c in charts.headline(BUCKETS)["changes"])
 
 
-SERIES = [(1, "Acme", [bucket(0, 3, 0.2), bucket(1), bucket(2, 1, -0.4)]),
-          (2, EVIL, [bucket(0, 1, 0.6), bucket(1), bucket(2, 3, 0.0)]),
+SERIES = [(1, "Acme", [bucket(0, 3, 0.2, 0, 3), bucket(1), bucket(2, 1, -0.4, 0, 0, 1)]),
+          (2, EVIL, [bucket(0, 1, 0.6, 1), bucket(1), bucket(2, 3, 0.0, 0, 3)]),
           (3, "Acme", [bucket(0), bucket(1), bucket(2)])]
 
 

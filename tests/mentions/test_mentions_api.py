@@ -36,4 +36,5 @@ def test_the_api_list_is_the_search_services_window(app, client, auth, drain):
     assert set(page["items"][0]) == {"id", "external_id", "text", "author", "url", "source", "source_id",
                                      "published_at", "compound", "pos", "neu", "neg", "label", "backfilled",
                                      "scored_label", "overridden", "muted", "irrelevant",
+                                     "lang", "scored", "mixed", "reach", "engagement", "influence",
                                      "tags", "status", "assignee_id", "assignee", "read", "notes"}

@@ -53,8 +53,8 @@ def test_a_normal_page(xapi):
     request = xapi.requests[-1]
     assert request.headers["authorization"] == "Bearer x-bearer"
     assert (request.arg("query"), request.arg("max_results"), request.arg("since_id")) == ("acme", "100", None)
-    assert request.arg("tweet.fields") == "created_at,author_id,lang,note_tweet"
-    assert (request.arg("expansions"), request.arg("user.fields")) == ("author_id", "username")
+    assert request.arg("tweet.fields") == "created_at,author_id,lang,note_tweet,public_metrics"
+    assert (request.arg("expansions"), request.arg("user.fields")) == ("author_id", "username,public_metrics")
     assert result.cursor == {"query": "acme", "day": TODAY, "read": 2, "newest_id": "1900000000000000002"}
     assert json.loads(json.dumps(result.cursor)) == result.cursor
 

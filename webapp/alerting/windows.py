@@ -58,13 +58,19 @@ class WindowStats:
     negative: int = 0
 
     @property
+    def scored(self) -> int:
+        """Mentions with a sentiment score: `count` also holds mentions in a language that no
+        scorer reads (webapp/insights/languages.py), which are in no sentiment figure."""
+        return self.positive + self.neutral + self.negative
+
+    @property
     def avg_compound(self) -> float | None:
-        return self.sum_compound / self.count if self.count else None
+        return self.sum_compound / self.scored if self.scored else None
 
     @property
     def negative_share(self) -> float | None:
-        """The negative share in percent."""
-        return 100.0 * self.negative / self.count if self.count else None
+        """The negative share in percent (of the scored mentions)."""
+        return 100.0 * self.negative / self.scored if self.scored else None
 
 
 class BucketSeries:

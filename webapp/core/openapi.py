@@ -35,9 +35,15 @@ def build_spec(extenders=()) -> dict:
     schemas["Mention"] = {"type": "object", "properties": {
         "external_id": {"type": "string"}, "text": {"type": "string"}, "author": {"type": ["string", "null"]},
         "url": {"type": ["string", "null"]}, "source": {"type": "string"},
-        "published_at": {"type": "string", "format": "date-time"}, "compound": {"type": "number"},
-        "pos": {"type": "number"}, "neu": {"type": "number"}, "neg": {"type": "number"},
-        "label": {"type": "string", "enum": ["positive", "neutral", "negative"]}}}
+        "published_at": {"type": "string", "format": "date-time"}, "compound": {"type": ["number", "null"]},
+        "pos": {"type": ["number", "null"]}, "neu": {"type": ["number", "null"]}, "neg": {"type": ["number", "null"]},
+        "label": {"type": ["string", "null"], "enum": ["positive", "neutral", "negative", None],
+                  "description": "null when no scorer of the monitor reads the mention's language"},
+        # insights (docs/insights-authors-languages.md)
+        "lang": {"type": "string", "description": "ISO 639-1 code or und"},
+        "scored": {"type": "boolean"}, "mixed": {"type": "boolean"},
+        "reach": {"type": ["integer", "null"]}, "engagement": {"type": ["integer", "null"]},
+        "influence": {"type": "number", "minimum": 0, "maximum": 10}}}
     paths = {
         "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},

@@ -2,6 +2,7 @@
 
 A query is made of words (whole-word, case-insensitive, ``lov*`` for a prefix), "exact phrases",
 the operators ``AND`` / ``OR`` / ``NOT`` (upper case only; lower-case ``and`` is a plain word),
+``lang:xx`` (the mention's language: an ISO 639-1 code, or ``und``, see webapp/insights/languages.py),
 a leading ``-`` meaning NOT, and parentheses. Adjacent terms are an implicit AND and the
 precedence is NOT > AND > OR. An empty query matches everything.
 
@@ -16,7 +17,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import NamedTuple, Union
+from typing import Callable, NamedTuple, Union
 
 MAX_TERMS = 200
 MAX_DEPTH = 20
@@ -26,6 +27,8 @@ _SIGILS = "#@"
 _KEYWORDS = frozenset({"AND", "OR", "NOT"})
 _OPERAND_STARTS = frozenset({"WORD", "PHRASE", "(", "NOT", "-"})
 _BAREWORD = re.compile(r'[^\s()"]+')
+_LANG = re.compile(r"lang:(.*)", re.IGNORECASE)
+_LANG_CODE = re.compile(r"[a-z]{2}|und")
 
 
 class QueryError(ValueError):
@@ -105,7 +108,13 @@ class Or:
     children: tuple["Node", ...]
 
 
-Node = Union[MatchAll, Term, Prefix, Phrase, Not, And, Or]
+@dataclass(frozen=True, slots=True)
+class Lang:
+    """`lang:xx`: the mention's language is `code`."""
+    code: str
+
+
+Node = Union[MatchAll, Term, Prefix, Phrase, Lang, Not, And, Or]
 
 
 def _join(cls: type, parts: list[Node]) -> Node:
@@ -243,6 +252,14 @@ class _Parser:
         return QueryError(f"unexpected '{found.text}'", found.pos)
 
     def word(self, tok: _Tok) -> Node:
+        lang = _LANG.fullmatch(tok.text)
+        if lang:
+            code = lang.group(1).lower()
+            if not _LANG_CODE.fullmatch(code):
+                raise QueryError("lang: takes a two-letter language code (lang:en, lang:fr) or lang:und",
+                                 tok.pos)
+            self.term_count += 1
+            return Lang(code)
         raw, star = tok.text, tok.text.find("*")
         if star != -1 and star != len(raw) - 1:
             raise QueryError("'*' is only allowed at the end of a word", tok.pos + star)
@@ -277,17 +294,34 @@ class _Parser:
 
 
 class _Text(NamedTuple):
-    """A text prepared once per match: tokens, and tokens with any leading '#'/'@' removed."""
+    """A text prepared once per match: tokens, and tokens with any leading '#'/'@' removed;
+    `lang()` its language (detected only when a `lang:` term asks)."""
     tokens: tuple[str, ...]
     bare: tuple[str, ...]
     token_set: frozenset[str]
     bare_set: frozenset[str]
+    lang: Callable[[], str]
 
 
-def _prepare(text: str) -> _Text:
+def _detected(text: str) -> Callable[[], str]:
+    """The language of `text`, detected on first call (insights/languages.py: imported only when a
+    query has a `lang:` term and the mention came without a language, as fetched items do)."""
+    found: list[str] = []
+
+    def lang() -> str:
+        if not found:
+            from webapp.insights.languages import detect
+
+            found.append(detect(text))
+        return found[0]
+    return lang
+
+
+def _prepare(text: str, lang: str | None = None) -> _Text:
     tokens = tuple(tokenize_text(text))
     bare = tuple(t[1:] if t[0] in _SIGILS else t for t in tokens)
-    return _Text(tokens, bare, frozenset(tokens), frozenset(bare))
+    return _Text(tokens, bare, frozenset(tokens), frozenset(bare),
+                 (lambda: lang) if lang else _detected(text))
 
 
 def _phrase_at(words: tuple[str, ...], text: _Text, start: int) -> bool:
@@ -305,6 +339,8 @@ def _evaluate(node: Node, text: _Text) -> bool:
             return any(t.startswith(stem) for t in (text.tokens if stem[0] in _SIGILS else text.bare))
         case Phrase(words):
             return any(_phrase_at(words, text, i) for i in range(len(text.tokens) - len(words) + 1))
+        case Lang(code):
+            return text.lang() == code
         case Not(child):
             return not _evaluate(child, text)
         case And(children):
@@ -323,6 +359,8 @@ def _format(node: Node) -> str:
             return stem + "*"
         case Phrase(words):
             return '"' + " ".join(words) + '"'
+        case Lang(code):
+            return f"lang:{code}"
         case Not(child):
             inner = _format(child)
             return "NOT " + (f"({inner})" if isinstance(child, (And, Or)) else inner)
@@ -355,11 +393,12 @@ class Query:
     source: str
     root: Node
 
-    def matches(self, text: str | None) -> bool:
-        """Whether `text` satisfies the query; the empty query matches everything."""
+    def matches(self, text: str | None, lang: str | None = None) -> bool:
+        """Whether `text` (in language `lang`, detected when None and a `lang:` term asks)
+        satisfies the query; the empty query matches everything."""
         if isinstance(self.root, MatchAll):
             return True
-        return _evaluate(self.root, _prepare(text or ""))
+        return _evaluate(self.root, _prepare(text or "", lang))
 
     def terms(self) -> list[str]:
         """Positive words, phrases (words joined by spaces) and prefixes (``lov*``), deduplicated."""

@@ -1,6 +1,8 @@
 """Small SQL helpers that differ by dialect (SQLite in the embedded default, PostgreSQL)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -26,3 +28,28 @@ def unnest_select(table, columns: dict):
                          ARRAY(table.c[name].type))).label(name)
         for name, values in columns.items()
     ])
+
+
+@contextmanager
+def sqlite_foreign_keys_off(bind):
+    """Table rebuilds inside run with SQLite's foreign keys off (a no-op on other databases).
+
+    SQLite rebuilds a table to change a column; dropping a parent table while foreign keys are on
+    deletes its children (ON DELETE CASCADE). The PRAGMA only takes effect outside a
+    transaction, hence the commit before it; the foreign keys are checked before they go back on.
+    Used by migrations (0011, 0015).
+    """
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    raw = bind.connection.dbapi_connection
+    raw.commit()
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        problems = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"foreign key problems after the rebuild: {problems[:5]}")
+        raw.commit()
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")

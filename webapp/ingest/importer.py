@@ -37,6 +37,7 @@ ID_COLUMNS = ("external_id", "id", "tweet_id", "post_id")
 TEXT_COLUMNS = ("text", "content", "body", "message", "tweet")
 TIME_COLUMNS = ("published_at", "created_at", "date", "timestamp")
 AUTHOR_COLUMNS = ("author", "user", "username")
+EXTRA_COLUMNS = ("lang", "reach", "engagement")
 MAX_LINE = 1024 * 1024
 DEFAULT_ENCODING = "utf-8-sig"
 
@@ -97,6 +98,7 @@ def to_mention(row: dict) -> dict:
     if url is not None and not isinstance(url, str):
         raise ValueError("url must be a string")
     candidate = {
+        **_extras(lowered),
         "external_id": external_id,
         "text": text[:MAX_TEXT],   # the worker keeps MAX_TEXT characters, as it does of a push
         "author": None if author is None else str(author)[:MAX_AUTHOR],
@@ -107,6 +109,20 @@ def to_mention(row: dict) -> dict:
         return MentionIn.model_validate(candidate).record()
     except ValidationError as exc:
         raise ValueError("; ".join(f"{p['field']}: {p['reason']}" for p in problems(exc))) from None
+
+
+def _extras(row: dict) -> dict:
+    """The optional lang, reach and engagement columns; a CSV's digits become an integer (a
+    JSONL number is kept as given, so 1.5 or true is refused with the reason)."""
+    out = {}
+    for name in EXTRA_COLUMNS:
+        value = row.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if name != "lang" and isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        out[name] = value
+    return out
 
 
 def _published(value) -> str | int | float | None:

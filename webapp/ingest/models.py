@@ -16,6 +16,7 @@ class Mention(db.Model):
         db.UniqueConstraint("monitor_id", "source_id", "external_id"),
         db.Index("ix_mentions_monitor_published", "monitor_id", "published_at"),
         db.Index("ix_mentions_monitor_label_published", "monitor_id", "label", "published_at"),
+        db.Index("ix_mentions_monitor_lang_published", "monitor_id", "lang", "published_at"),
         # Fetched mentions are deduplicated across a monitor's sources on their canonical URL
         # (services/canonical.py); pushed and imported ones have no url_key.
         db.Index("ux_mentions_monitor_url_key", "monitor_id", "url_key", unique=True,
@@ -35,11 +36,22 @@ class Mention(db.Model):
     url = db.Column(db.String(MAX_URL))
     published_at = db.Column(UTCDateTime(), nullable=False)
     ingested_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
-    compound = db.Column(db.Float, nullable=False)
-    pos = db.Column(db.Float, nullable=False)
-    neu = db.Column(db.Float, nullable=False)
-    neg = db.Column(db.Float, nullable=False)
-    label = db.Column(db.String(8), nullable=False)
+    # None (with scored False) for a mention in a language that no configured scorer reads: it is
+    # counted in volume, never in a sentiment figure (webapp/insights/languages.py).
+    compound = db.Column(db.Float)
+    pos = db.Column(db.Float)
+    neu = db.Column(db.Float)
+    neg = db.Column(db.Float)
+    label = db.Column(db.String(8))
+    # ISO 639-1 code, or "und" (undetermined: short or ambiguous text, or stored before 0015).
+    lang = db.Column(db.String(8), nullable=False, default="und", server_default="und")
+    scored = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    # Both positive and negative parts substantial (webapp/insights/influence.py: is_mixed).
+    mixed = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # The author's audience (followers, subscribers) and the mention's engagement (likes +
+    # shares + comments), when the source or the pusher says; see webapp/insights/influence.py.
+    reach = db.Column(db.BigInteger)
+    engagement = db.Column(db.BigInteger)
     # Fetched by a backfill (history) rather than by the scheduled fetch.
     backfilled = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     # sha256(canonical URL)[:32] of fetched mentions; None for pushed/imported ones or no URL.

@@ -7,6 +7,8 @@ from typing import Iterable
 from webapp.ingest.bus import MENTIONS_TOPIC, Bus
 
 CHUNK = 1000
+# Language (ISO 639-1 or "und"), the author's audience and the mention's engagement.
+EXTRA_FIELDS = ("lang", "reach", "engagement")
 
 
 def _iso(value) -> str | None:
@@ -35,6 +37,11 @@ def mention_record(monitor_id: int, source_id: int, item, received_at: datetime,
         "published_at": _iso(get("published_at")),
         "received_at": received_at.isoformat(),
     }
+    # Optional fields, only when known: records without them read as before (old producers too).
+    for name in EXTRA_FIELDS:
+        extra = get(name)
+        if extra is not None:
+            value[name] = extra
     if backfilled:
         value["backfilled"] = True
     return key, value

@@ -1,5 +1,9 @@
 """Time-bucket rollups: how many mentions, their sentiment sum and label counts per bucket.
 
+`count` is every mention (volume); sentiment figures are over the scored ones only, whose number
+is positive + neutral + negative (`scored_count`): a mention in a language that no scorer reads
+has no label and no compound (webapp/insights/languages.py) and never counts as a false neutral.
+
 Ingest adds the deltas of the rows it really inserted, in the same transaction; pages and the
 series API read only these rows, never aggregate raw mentions on request. Muted mentions
 (webapp/mentions/noise.py) are counted in no rollup.
@@ -40,8 +44,12 @@ class Delta:
     neutral: int = 0
     negative: int = 0
 
-    def add(self, compound: float, label: str) -> None:
+    def add(self, compound: float | None, label: str | None) -> None:
+        """Count a mention; an unscored one (label None) is in the count only, never in a
+        sentiment figure: the scored count is positive + neutral + negative (`scored_count`)."""
         self.count += 1
+        if label is None:
+            return
         self.sum_compound += compound
         setattr(self, label, getattr(self, label) + 1)
 
@@ -164,6 +172,18 @@ def _iso(start: datetime) -> str:
     return start.isoformat()
 
 
+def scored_count(positive: int, neutral: int, negative: int) -> int:
+    """The scored mentions of a bucket (or of summed buckets): the denominator of every average
+    and share, where `count` (volume) also holds unscored mentions."""
+    return positive + neutral + negative
+
+
+def average(total: float, positive: int, neutral: int, negative: int) -> float | None:
+    """The average compound of summed rollup figures, rounded, or None without scored mentions."""
+    scored = scored_count(positive, neutral, negative)
+    return round(total / scored, 4) if scored else None
+
+
 def point(start: datetime, row) -> dict:
     """One bucket of a series from a rollup row (start, count, sum_compound, positive, neutral,
     negative) or None."""
@@ -171,7 +191,7 @@ def point(start: datetime, row) -> dict:
         return {"start": _iso(start), "count": 0, "avg_compound": None,
                 "positive": 0, "neutral": 0, "negative": 0}
     _, count, total, positive, neutral, negative = row
-    return {"start": _iso(start), "count": count, "avg_compound": round(total / count, 4),
+    return {"start": _iso(start), "count": count, "avg_compound": average(total, positive, neutral, negative),
             "positive": positive, "neutral": neutral, "negative": negative}
 
 
@@ -196,6 +216,8 @@ def rebuild(session, monitor_id: int) -> int:
 
     from webapp.ingest.models import Mention
 
+    from webapp.insights import rollups as insight_rollups
+
     since = rebuild_since(session, monitor_id)
     stale = delete(Rollup).where(Rollup.monitor_id == monitor_id)
     kept = [Mention.monitor_id == monitor_id, Mention.muted.is_(False)]  # muted: in no rollup
@@ -204,9 +226,15 @@ def rebuild(session, monitor_id: int) -> int:
         kept.append(Mention.published_at >= since)
     session.execute(stale)
     rows = session.execute(
-        select(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound, Mention.label)
+        select(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound, Mention.label,
+               *insight_rollups.COLUMNS)
         .where(*kept).execution_options(yield_per=5000)
     ).mappings()
-    changes = deltas(rows)
-    apply(session, changes)
-    return len(changes)
+    insight_rollups.clear(session, monitor_id, since)
+    written: set[tuple] = set()
+    for chunk in rows.partitions(20_000):   # streamed: memory stays flat whatever the monitor's size
+        changes = deltas(chunk)
+        apply(session, changes)            # upserts add up: the same sums as one statement
+        insight_rollups.apply(session, insight_rollups.deltas(chunk))
+        written.update(changes)
+    return len(written)

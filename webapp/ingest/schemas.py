@@ -1,7 +1,9 @@
 """The shape of a pushed or imported mention (pydantic): refused at the edge when the worker would
 refuse it, so a push answered 202 and an import row counted as sent are stored.
 
-One mention is `{"external_id", "text", "author"?, "url"?, "published_at"?}`; any other field
+One mention is `{"external_id", "text", "author"?, "url"?, "published_at"?, "lang"?, "reach"?,
+"engagement"?}` (`lang` an ISO 639-1 code or `und`; `reach` and `engagement` whole numbers from 0
+to 2^62, see webapp/insights/influence.py); any other field
 is refused (a typo such as `publishedAt` would otherwise silently become "now").
 `external_id` is a non-blank string (kept as given), or a JSON integer within 64 bits, written
 out in decimal: `1` and `"1"` are the same mention. `true`, `1.0` and larger integers are
@@ -14,16 +16,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, StrictStr, StringConstraints, TypeAdapter, ValidationError, WithJsonSchema,
+    BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints, TypeAdapter, ValidationError, WithJsonSchema,
     field_validator,
 )
 
 from webapp.core.api_errors import MAX_ID
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL
 from webapp.core.times import UtcTime
+from webapp.insights.languages import MAX_FIGURE, normalize_code
 
 MAX_PUSH = 5000
 Text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=MAX_TEXT)]
+# An audience or engagement figure: a JSON integer (not true, not 1.5), 0 to MAX_FIGURE.
+Figure = Annotated[StrictInt, Field(ge=0, le=MAX_FIGURE)]
 
 
 class MentionIn(BaseModel):
@@ -36,6 +41,14 @@ class MentionIn(BaseModel):
     author: Annotated[StrictStr, StringConstraints(max_length=MAX_AUTHOR)] | None = None
     url: Annotated[StrictStr, StringConstraints(max_length=MAX_URL)] | None = None
     published_at: UtcTime | None = None
+    lang: Annotated[StrictStr, StringConstraints(max_length=8)] | None = None
+    reach: Figure | None = None
+    engagement: Figure | None = None
+
+    @field_validator("lang")
+    @classmethod
+    def language(cls, value):
+        return None if value is None else normalize_code(value)
 
     @field_validator("external_id", mode="before")
     @classmethod

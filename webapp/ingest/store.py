@@ -24,6 +24,9 @@ from webapp.ingest.canonical import url_key
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL
 from webapp.core.times import read_time
 from webapp.core.sql import insert_for, unnest_select
+from webapp.insights import rollups as insight_rollups
+from webapp.insights.influence import is_mixed
+from webapp.insights.languages import MAX_FIGURE, detect_many, normalize_code
 
 FUTURE_SLACK = timedelta(minutes=5)
 
@@ -104,7 +107,25 @@ def normalize(value: dict, now: datetime) -> dict:
         "published_at": published,
         "ingested_at": now,
         "backfilled": value.get("backfilled") is True,
+        **extras(value),
     }
+
+
+def _figure(value) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FIGURE:
+        return None
+    return value
+
+
+def extras(value: dict) -> dict:
+    """A record's optional lang, reach and engagement (pure). Records published before these
+    fields existed, or by an adapter whose service sent nonsense, read as unknown: the language
+    is then detected, the figures stay None (the push and import edges refuse bad values)."""
+    try:
+        lang = None if value.get("lang") is None else normalize_code(value["lang"])
+    except ValueError:
+        lang = None
+    return {"lang": lang, "reach": _figure(value.get("reach")), "engagement": _figure(value.get("engagement"))}
 
 
 def store_batch(session, values: list[dict], now: datetime | None = None, terms: bool = True) -> IngestResult:
@@ -142,11 +163,19 @@ def store_batch(session, values: list[dict], now: datetime | None = None, terms:
 
     batch = list(rows.values())
     scoring_started = time.perf_counter()
+    # Languages first (offline detector, insights/languages.py), for rows that came without one.
+    unknown = [row for row in batch if row["lang"] is None]
+    for row, lang in zip(unknown, detect_many([row["text"] for row in unknown])):
+        row["lang"] = lang
     # Each monitor's rows are scored with the scorer it chose (VADER unless changed), batched,
-    # with the monitor's lexicon adjustments layered over VADER (scoring/lexicon.py).
+    # with the monitor's lexicon adjustments layered over VADER (scoring/lexicon.py); a row in a
+    # language that no scorer of its monitor reads stays unscored (None: no label, no compound).
     for row, score in zip(batch, scorers.score_rows(session, batch)):
-        row.update(compound=score.compound, pos=score.pos, neu=score.neu, neg=score.neg,
-                   label=score.label)
+        if score is None:
+            row.update(compound=None, pos=None, neu=None, neg=None, label=None, scored=False, mixed=False)
+        else:
+            row.update(compound=score.compound, pos=score.pos, neu=score.neu, neg=score.neg,
+                       label=score.label, scored=True, mixed=is_mixed(score.pos, score.neg))
     kinds = {s: kind for _, s, kind in found}
     metrics.mentions_scored(metrics.by_kind(batch, kinds), time.perf_counter() - scoring_started)
 
@@ -162,6 +191,7 @@ def store_batch(session, values: list[dict], now: datetime | None = None, terms:
     rollups.apply(session, rollups.deltas(counted))
     if terms:   # insights' words and phrases (ingest/term_rollups.py), same rows, same transaction
         term_rollups.apply(session, term_rollups.deltas(counted))
+    insight_rollups.apply(session, insight_rollups.deltas(counted))
     # Auto-tag rules (mentions/autotag.py) tag the new rows in this same transaction.
     autotag.tag_new(session, fresh)
     return result

@@ -1,13 +1,16 @@
-"""`GET /api/v1/monitors/<id>/series`: mentions and sentiment per time bucket, read from rollups."""
+"""`GET /api/v1/monitors/<id>/series`: mentions and sentiment per time bucket, read from rollups;
+`/authors` and `/languages`: top authors and the language breakdown (insights/audience.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from flask import Blueprint, jsonify, request
+from pydantic import ValidationError
 
-from webapp.core.api_errors import ApiError, aware, get_or_404
+from webapp.core.api_errors import ApiError, aware, get_or_404, validation_detail
 from webapp.core.extensions import db
-from webapp.insights.schemas import SeriesQuery
+from webapp.insights import audience
+from webapp.insights.schemas import AudienceQuery, SeriesQuery
 from webapp.ingest import rollups
 from webapp.ingest.models import ALL_SOURCES
 from webapp.monitors.models import Monitor
@@ -31,3 +34,34 @@ def series(monitor_id: int):
     buckets = rollups.series(db.session, monitor.id, q.bucket, start, end, source_id)
     return jsonify({"monitor_id": monitor.id, "bucket": q.bucket, "start": start.isoformat(),
                     "end": end.isoformat(), "buckets": buckets})
+
+
+def _audience_query() -> AudienceQuery:
+    """The range and limit parameters; a bad one is a 400 naming it."""
+    try:
+        return AudienceQuery.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise ApiError(400, "invalid_parameter", validation_detail(exc)) from exc
+
+
+def _audience_answer(monitor_id: int, key: str, read) -> dict:
+    """`{"monitor_id", "range", "start", "end", key: read(session, monitor id, window, query)}`."""
+    monitor = access.monitor_or_404(monitor_id)
+    q = _audience_query()
+    w = audience.window(q.range)
+    return jsonify({"monitor_id": monitor.id, "range": q.range, "start": w.start.isoformat(),
+                    "end": w.end.isoformat(), key: read(db.session, monitor.id, w, q)})
+
+
+@bp.get("/monitors/<int:monitor_id>/authors")
+@api_user("viewer")
+def authors(monitor_id: int):
+    return _audience_answer(monitor_id, "authors",
+                            lambda session, mid, w, q: audience.top_authors(session, mid, w, q.limit))
+
+
+@bp.get("/monitors/<int:monitor_id>/languages")
+@api_user("viewer")
+def languages(monitor_id: int):
+    return _audience_answer(monitor_id, "languages",
+                            lambda session, mid, w, q: audience.languages(session, mid, w))

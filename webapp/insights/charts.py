@@ -147,9 +147,9 @@ def rolling_band(buckets: list[dict], window: int = BAND_WINDOW) -> tuple[list, 
     lows: list = []
     highs: list = []
     for i, b in enumerate(buckets):
-        near = [(c["avg_compound"], c["count"]) for c in buckets[max(0, i - half):i + half + 1]
-                if c["count"]]
-        if not b["count"] or len(near) < 2:
+        near = [(c["avg_compound"], _scored(c)) for c in buckets[max(0, i - half):i + half + 1]
+                if _scored(c)]
+        if not _scored(b) or len(near) < 2:
             lows.append(None)
             highs.append(None)
             continue
@@ -184,7 +184,7 @@ def label_shares(buckets: list[dict], bucket: str | None = None) -> dict:
     x = [b["start"] for b in buckets]
     spans = _bucket_spans(buckets, bucket)
     traces = [_with_spans({"type": "scatter", "x": x, "name": label, "stackgroup": "shares", "mode": "lines",
-                           "y": [round(100 * b[label] / b["count"], 1) if b["count"] else None for b in buckets],
+                           "y": [round(100 * b[label] / _scored(b), 1) if _scored(b) else None for b in buckets],
                            "line": {"width": 0.5, "color": COLORS[label]}}, spans)
               for label in ("negative", "neutral", "positive")]
     return figure(traces, {"yaxis": {"range": [0, 100]}})
@@ -261,12 +261,18 @@ def dashboard(buckets: list[dict], gaps: list[Marker] = (), alerts: list[Marker]
 def totals(buckets: list[dict]) -> dict:
     """Count, mention-weighted average compound, label counts and label shares (%) of buckets."""
     count = sum(b["count"] for b in buckets)
-    weighted = sum(b["avg_compound"] * b["count"] for b in buckets if b["count"])
-    out = {"count": count, "avg_compound": round(weighted / count, 3) if count else None}
+    scored = sum(_scored(b) for b in buckets)  # sentiment figures: scored mentions only
+    weighted = sum(b["avg_compound"] * _scored(b) for b in buckets if _scored(b))
+    out = {"count": count, "scored": scored, "avg_compound": round(weighted / scored, 3) if scored else None}
     for label in LABELS:
         out[label] = sum(b[label] for b in buckets)
-        out[f"{label}_share"] = round(100 * out[label] / count, 1) if count else None
+        out[f"{label}_share"] = round(100 * out[label] / scored, 1) if scored else None
     return out
+
+
+def _scored(b: dict) -> int:
+    """A bucket's scored mentions: its count also holds unscored ones (insights/languages.py)."""
+    return b["positive"] + b["neutral"] + b["negative"]
 
 
 def _signed(value: float, digits: int) -> str:

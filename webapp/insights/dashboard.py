@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.alerting.models import AlertEvent, AlertState, Rule
 from webapp.monitors.models import Monitor
-from webapp.insights import charts, charts_compare
+from webapp.insights import charts, charts_compare, panels
 from webapp.insights.terms import service as terms
 from webapp.monitors.services import health
 from webapp.ingest import rollups
@@ -150,7 +150,7 @@ def source_totals(session, monitor_id: int, start: datetime, end: datetime) -> d
                Rollup.start >= start, Rollup.start < end)
         .group_by(Rollup.source_id)
     ).all()
-    return {sid: {"count": int(n), "avg_compound": round(total / n, 4) if n else None,
+    return {sid: {"count": int(n), "avg_compound": rollups.average(total, p, u, m),
                   "positive": int(p), "neutral": int(u), "negative": int(m)}
             for sid, n, total, p, u, m in rows if n}
 
@@ -215,6 +215,7 @@ def monitor_page(session, monitor: Monitor, choice: RangeChoice) -> dict:
     names = {s.id: s.display_name for s in monitor.sources}
     figures = charts.dashboard(buckets, gaps, alerts, bucket=choice.bucket, previous=previous,
                                by_source=by_source, source_names=names)
+    figures["volume"] = panels.with_reach(figures["volume"], session, monitor.id, buckets, choice.bucket)
     bars = sum(1 for t in by_source.values() if t["count"])
     points = {name: bars if name == "sources" else 3 if name in ("gauges", "distribution") else len(buckets)
               for name in figures}
@@ -224,7 +225,8 @@ def monitor_page(session, monitor: Monitor, choice: RangeChoice) -> dict:
             "notes": charts.NOTES, "clickable": CLICKABLE,
             # the one figure read from mentions, not rollups: tags change after ingest (mentions/inbox.py)
             "tag_counts": inbox.tag_counts(session, monitor.id, choice.start, choice.end),
-            "terms_panel": terms.panel(session, monitor.id, choice.start, choice.end)}
+            "terms_panel": terms.panel(session, monitor.id, choice.start, choice.end),
+            "audience": panels.audience_panels(session, monitor.id, choice.start, choice.end)}
 
 
 def compare_page(session, monitors: list[Monitor], choice: RangeChoice) -> dict:
@@ -233,5 +235,6 @@ def compare_page(session, monitors: list[Monitor], choice: RangeChoice) -> dict:
               for m in monitors]
     figures = charts_compare.compare(series) if series else {}
     points = len(series[0][2]) if series else 0
-    return {"figures": figures, "rows": charts_compare.totals_table(series), "points": points,
+    rows = panels.add_reach_shares(session, charts_compare.totals_table(series), choice.start, choice.end)
+    return {"figures": figures, "rows": rows, "points": points,
             "titles": charts_compare.TITLES}

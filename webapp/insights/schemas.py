@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from webapp.core.api_errors import DbId
 from webapp.core.times import UtcTime
@@ -15,3 +15,11 @@ class SeriesQuery(BaseModel):
     start: UtcTime | None = None
     end: UtcTime | None = None
     source_id: DbId | None = None
+
+
+class AudienceQuery(BaseModel):
+    """`range` (24h, 7d, 30d, 90d) and, for authors, `limit` (1 to 200) of the authors and
+    languages APIs (insights/audience.py)."""
+    model_config = ConfigDict(extra="ignore")
+    range: Literal["24h", "7d", "30d", "90d"] = "7d"
+    limit: int = Field(20, ge=1, le=200)

@@ -7,6 +7,7 @@ GET /monitors/<id>/series/export?format=...&range=|start=&end=&bucket=
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal, Optional
 
 from flask import Blueprint, g, jsonify, request
@@ -16,6 +17,7 @@ from webapp.people import access
 from webapp.people.auth import api_user
 from webapp.mentions.downloads import DownloadInvalid, export_format, mentions_download, series_download
 from webapp.core.extensions import db
+from webapp.insights.influence import influence
 from webapp.monitors.models import Monitor
 from webapp.scoring import lexicon, overrides
 from webapp.mentions.inbox import api as inbox_api
@@ -118,7 +120,18 @@ def _mention_dict(m: Mention, kind: str) -> dict:
         "backfilled": bool(m.backfilled),
         "scored_label": m.model_label, "overridden": m.is_overridden,  # label overrides (services/overrides.py)
         "muted": bool(m.muted), "irrelevant": m.irrelevant,  # noise control (mentions/noise.py)
+        # language, sentiment coverage, audience (insights/languages.py, influence.py)
+        "lang": m.lang, "scored": bool(m.scored), "mixed": bool(m.mixed), "reach": m.reach,
+        "engagement": m.engagement, "influence": influence(m.reach, m.engagement),
     }
+
+
+def _language_filters(spec, args: dict, mixed_label: bool):
+    """`spec` with the lang and mixed parameters (a 400 naming a bad one) and label=mixed."""
+    found, errors = mention_search.parse_filters({k: args[k] for k in ("lang", "mixed", "sort") if k in args})
+    if errors:
+        raise ApiError(400, "invalid_parameters", errors)
+    return replace(spec, lang=found.lang, mixed=True if mixed_label else found.mixed, sort=found.sort)
 
 
 def _muted(value: str | None) -> str:
@@ -133,10 +146,15 @@ def _muted(value: str | None) -> str:
 @api_user("viewer")
 def list_mentions(monitor_id: int):
     monitor = access.monitor_or_404(monitor_id)
-    q = MentionsQuery.model_validate(request.args.to_dict())
+    args = request.args.to_dict()
+    mixed_label = args.get("label") == "mixed"   # label=mixed is the same filter as mixed=true
+    if mixed_label:
+        del args["label"]
+    q = MentionsQuery.model_validate(args)
     # The mentions page's filter and order (newest first); the API pages by limit and offset.
     spec = mention_search.MentionFilter(since=aware(q.since), until=aware(q.until), label=q.label,
                                         muted=_muted(request.args.get("muted")))
+    spec = _language_filters(spec, args, mixed_label)
     spec = inbox_api.inbox_filters(spec, request.args)   # tag, status, assignee, read
     total = mention_search.count(db.session, monitor.id, spec)
     rows = mention_search.window(db.session, monitor.id, spec, q.limit, q.offset)

@@ -6,9 +6,14 @@ from pydantic.json_schema import models_json_schema
 from webapp.mentions.api import LabelPatch, LexiconIn
 from webapp.core.openapi import BAD, ERROR, MONITOR_ID, REF, _json, _params, _ref
 
+LANGUAGE_FILTERS = (
+    ("lang", {"type": "string", "pattern": "^([A-Za-z]{2}|und)$"}, "language: ISO 639-1 code or und"),
+    ("mixed", {"type": "string", "enum": ["true", "false"]}, "positive and negative parts both substantial"),
+)
 FILTERS = (
     ("q", {"type": "string", "maxLength": 200}, 'words that must all occur in the text or author; "phrases" kept whole'),
-    ("label", {"type": "string", "enum": ["positive", "neutral", "negative"]}, "label filter"),
+    ("label", {"type": "string", "enum": ["positive", "neutral", "negative", "mixed"]}, "label filter"),
+    *LANGUAGE_FILTERS,
     ("source", {"type": "string"}, "a source id or a source kind (rss, push, ...)"),
     ("since", {"type": "string"}, "ISO 8601 date or time: published at or after"),
     ("until", {"type": "string"}, "ISO 8601 date or time: published before (a date: to the end of that day)"),
@@ -32,7 +37,10 @@ def extend(spec_schemas: dict, spec_paths: dict) -> None:
             ("offset", {"type": "integer", "minimum": 0, "default": 0}, "rows to skip"),
             ("since", {"type": "string", "format": "date-time"}, "published at or after"),
             ("until", {"type": "string", "format": "date-time"}, "published before"),
-            ("label", {"type": "string", "enum": ["positive", "neutral", "negative"]}, "label filter"))],
+            ("label", {"type": "string", "enum": ["positive", "neutral", "negative", "mixed"]}, "label filter"),
+            *LANGUAGE_FILTERS,
+            ("sort", {"type": "string", "enum": ["newest", "oldest", "positive", "negative"], "default": "newest"},
+             "order (unscored mentions last by sentiment)"))],
             "responses": {"200": {"description": "a page of mentions", **_json({"type": "object", "properties": {
                 "items": {"type": "array", "items": _ref("Mention")}, "total": {"type": "integer"}}})},
                 "404": ERROR, **bad}}

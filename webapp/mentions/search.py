@@ -9,7 +9,9 @@ API's limit/offset does); `iter_rows` streams every match in chunks for exports.
 Parameters (all optional, all kept in the page's URL):
   q       words that must all occur (substring, case-insensitive) in the text or the author;
           "double quotes" keep a phrase together
-  label   positive | neutral | negative
+  label   positive | neutral | negative | mixed (both parts substantial, insights/influence.py)
+  lang    an ISO 639-1 code (en, fr, ...) or und
+  mixed   true | false
   source  a source id, or a source kind (rss, push, ...)
   since   ISO 8601 time or date: published at or after (a date means its midnight, UTC)
   until   ISO 8601 time: published before; a date alone means up to the end of that day
@@ -35,9 +37,11 @@ from webapp.ingest.models import LABELS, Mention
 from webapp.mentions.inbox.models import MAX_TAG, STATUSES, MentionRead, MentionState, MentionTag, Tag
 from webapp.monitors.models import Source
 from webapp.core.times import read_time
+from webapp.insights.languages import normalize_code
 
 SORTS = {"newest": "newest first", "oldest": "oldest first", "positive": "most positive first",
          "negative": "most negative first"}
+LABEL_CHOICES = (*LABELS, "mixed")
 PER_PAGE = (25, 50, 100)
 MUTED = {"hide": "without muted mentions", "only": "muted mentions only", "all": "with muted mentions"}
 DEFAULT_PER_PAGE = 50
@@ -52,6 +56,8 @@ class MentionFilter:
     q: str = ""
     terms: tuple[str, ...] = ()
     label: str | None = None
+    lang: str | None = None
+    mixed: bool | None = None
     source_id: int | None = None
     source_kind: str | None = None
     since: datetime | None = None
@@ -147,6 +153,22 @@ def _inbox_filters(given, viewer_id: int | None, values: dict, raw: dict, errors
         errors["read"] = "read must be read or unread"
 
 
+def _language_filters(given, values: dict, raw: dict, errors: dict) -> None:
+    """The lang and mixed parameters of parse_filters."""
+    lang = given("lang")
+    if lang:
+        try:
+            values["lang"] = raw["lang"] = normalize_code(lang)
+        except ValueError as exc:
+            errors["lang"] = str(exc)
+    mixed = given("mixed").lower()
+    if mixed in ("true", "false"):
+        values["mixed"] = mixed == "true"
+        raw["mixed"] = mixed
+    elif mixed:
+        errors["mixed"] = "mixed must be true or false"
+
+
 def _score(value: str) -> float:
     number = float(value)
     if number != number or not -1 <= number <= 1:
@@ -180,7 +202,10 @@ def parse_filters(args: Mapping[str, str], viewer_id: int | None = None) -> tupl
             elif terms:
                 values.update(q=q, terms=terms)
                 raw["q"] = q
-    _choice(given, "label", LABELS, values, raw, errors)
+    _choice(given, "label", LABEL_CHOICES, values, raw, errors)
+    if values.get("label") == "mixed":
+        values["label"], values["mixed"] = None, True
+    _language_filters(given, values, raw, errors)
     source = given("source")
     if source:
         if source.isdigit() and len(source) < 10:
@@ -257,6 +282,10 @@ def conditions(monitor_id: int, spec: MentionFilter) -> list:
         out.append(or_(Mention.text.ilike(pattern, escape="\\"), Mention.author.ilike(pattern, escape="\\")))
     if spec.label:
         out.append(Mention.label == spec.label)
+    if spec.lang:
+        out.append(Mention.lang == spec.lang)
+    if spec.mixed is not None:
+        out.append(Mention.mixed.is_(spec.mixed))
     if spec.source_id is not None:
         out.append(Mention.source_id == spec.source_id)
     if spec.source_kind:
@@ -306,8 +335,9 @@ def ordering(spec: MentionFilter) -> list:
     return {
         "newest": [Mention.published_at.desc(), Mention.id.desc()],
         "oldest": [Mention.published_at.asc(), Mention.id.asc()],
-        "positive": [Mention.compound.desc(), Mention.published_at.desc(), Mention.id.desc()],
-        "negative": [Mention.compound.asc(), Mention.published_at.desc(), Mention.id.desc()],
+        # unscored mentions (no compound) last either way, on both databases
+        "positive": [Mention.compound.desc().nulls_last(), Mention.published_at.desc(), Mention.id.desc()],
+        "negative": [Mention.compound.asc().nulls_last(), Mention.published_at.desc(), Mention.id.desc()],
     }[spec.sort]
 
 
@@ -346,7 +376,8 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
 
 
 EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "author", "url", "text",
-                  "compound", "pos", "neu", "neg", "label", "scored_label", "overridden_at", "backfilled")
+                  "compound", "pos", "neu", "neg", "label", "scored_label", "overridden_at", "backfilled",
+                  "lang", "scored", "mixed", "reach", "engagement")
 
 
 def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[dict]:
@@ -360,7 +391,7 @@ def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) 
         select(Mention.id, Mention.external_id, Mention.published_at, Source.kind.label("source"),
                Mention.source_id, Mention.author, Mention.url, Mention.text, Mention.compound, Mention.pos,
                Mention.neu, Mention.neg, Mention.label, Mention.scored_label, Mention.overridden_at,
-               Mention.backfilled)
+               Mention.backfilled, Mention.lang, Mention.scored, Mention.mixed, Mention.reach, Mention.engagement)
         .join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec))
         .order_by(*ordering(spec)).execution_options(yield_per=chunk)
     )
@@ -371,5 +402,6 @@ def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) 
             item["overridden_at"] = item["overridden_at"].isoformat()
         else:
             item["scored_label"] = item["label"]
-        item["backfilled"] = bool(item["backfilled"])
+        for flag in ("backfilled", "scored", "mixed"):
+            item[flag] = bool(item[flag])
         yield item

@@ -22,6 +22,9 @@ class Monitor(db.Model):
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     # The scorer of its mentions: "vader", "model:<name>" or "ensemble:<name>" (services/scorers).
     scorer = db.Column(db.String(80), nullable=False, default="vader", server_default="vader")
+    # Scorers for other languages, {"fr": "model:<name>"}: a mention in a language that neither
+    # `scorer` (English, und) nor this map reads is stored unscored (insights/languages.py).
+    language_scorers = db.Column(db.JSON, nullable=False, default=dict, server_default="{}")
     # The team that sees and runs it (webapp/people/access.py scopes every page and API by it).
     team_id = db.Column(db.Integer, db.ForeignKey("teams.id"), nullable=False, index=True,
                         default=default_team_id)

@@ -49,6 +49,11 @@ def report_table(report: dict) -> str:
               " " * 10 + "".join(f"{label:>10}" for label in labels)]
     for label, counts in zip(labels, report["confusion"]["matrix"]):
         lines.append(f"{label:<10}" + "".join(f"{n:>10}" for n in counts))
+    if report.get("by_language"):
+        lines += ["", f"{'language':<10} {'n':>6} {'accuracy':>9} {'macro-F1':>9}  VADER reads it"]
+        for row in report["by_language"]:
+            lines.append(f"{row['lang']:<10} {row['n']:>6} {_f(row['accuracy']):>9} {_f(row['macro_f1']):>9}  "
+                         f"{'yes' if row['read_by_vader'] else 'no (unscored at ingest)'}")
     return "\n".join(lines)
 
 

@@ -44,7 +44,8 @@ scorer's compound is reported (a linear mapping does not change it).
 
 Metrics
 -------
-accuracy; macro-F1 averaged over the classes that occur in the ground truth (a class nobody
+accuracy and macro-F1 also per detected language (`by_language`); macro-F1 averaged over the
+classes that occur in the ground truth (a class nobody
 labelled cannot be judged, though predicting it still costs the others recall); per-class
 precision, recall, F1 and support for all three labels; the confusion matrix (rows: truth,
 columns: predicted, in the order positive, neutral, negative); Pearson r for numeric truth.
@@ -362,9 +363,27 @@ def evaluate_scorer(scorer, data: LabelledFile, name: str = "", chunk: int = 500
         predicted.extend(scorer.score_batch(texts))
         if progress:
             progress(len(texts))
-    report = evaluate([r.label for r in data.rows], predicted,
-                      [r.score for r in data.rows] if data.score_column else None)
+    truth = [r.label for r in data.rows]
+    report = evaluate(truth, predicted, [r.score for r in data.rows] if data.score_column else None)
+    report["by_language"] = by_language(truth, predicted, [r.text for r in data.rows])
     return {"scorer": name or getattr(scorer, "name", ""), **report, **file_summary(data)}
+
+
+def by_language(truth: Sequence[str], predicted: Sequence, texts: Sequence[str]) -> list[dict]:
+    """Accuracy and macro-F1 per detected language (insights/languages.py), most rows first:
+    `{"lang", "n", "accuracy", "macro_f1", "read_by_vader"}`. VADER reads English (and `und`);
+    on another language its figures show how far from the truth a false neutral is."""
+    from webapp.insights.languages import detect_many, vader_reads
+
+    groups: dict[str, list[int]] = {}
+    for index, lang in enumerate(detect_many(list(texts))):
+        groups.setdefault(lang, []).append(index)
+    out = []
+    for lang, indexes in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        part = evaluate([truth[i] for i in indexes], [predicted[i] for i in indexes])
+        out.append({"lang": lang, "n": part["n"], "accuracy": part["accuracy"], "macro_f1": part["macro_f1"],
+                    "read_by_vader": vader_reads(lang)})
+    return out
 
 
 def file_summary(data: LabelledFile) -> dict:

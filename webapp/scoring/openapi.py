@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic.json_schema import models_json_schema
 
-from webapp.core.openapi import BAD, ERROR, REF, _json, _ref
+from webapp.core.openapi import BAD, ERROR, MONITOR_ID, REF, _json, _ref
 from webapp.scoring.schemas import ScoreIn, ScoreOut
 
 
@@ -26,4 +26,13 @@ def extend(spec_schemas: dict, spec_paths: dict) -> None:
                                   **_json({"type": "object", "properties": {
                                       "items": {"type": "array", "items": {"type": "object"}},
                                       "default": {"type": "string"}}})}, "401": ERROR}}},
+        "/api/v1/monitors/{monitor_id}/language-scorers": {"put": {
+            "summary": "Trained scorers for other languages ({\"fr\": \"model:<name>\"}); mentions in a "
+                       "language no scorer reads are stored unscored",
+            "parameters": [MONITOR_ID],
+            "requestBody": {"required": True, **_json({"type": "object", "maxProperties": 50,
+                                                        "additionalProperties": {"type": "string"}})},
+            "responses": {"200": {"description": "the monitor's language scorers", **_json({
+                "type": "object", "properties": {"language_scorers": {"type": "object"}}})},
+                "404": ERROR, **bad}}},
     })

@@ -80,11 +80,15 @@ def set_label(session, monitor_id: int, mention_id: int, label: str | None,
     for _ in range(ATTEMPTS):
         row = session.execute(
             select(Mention.id, Mention.source_id, Mention.published_at, Mention.label, Mention.scored_label,
-                   Mention.overridden_at, Mention.overridden_by_id, Mention.muted)
+                   Mention.overridden_at, Mention.overridden_by_id, Mention.muted, Mention.scored, Mention.lang)
             .where(Mention.id == mention_id, Mention.monitor_id == monitor_id)
         ).first()
         if row is None:
             raise LookupError(f"no mention {mention_id} in monitor {monitor_id}")
+        if not row.scored:  # no compound to go with a label: it would enter averages as a guess
+            session.rollback()
+            raise OverrideInvalid(f"this mention is unscored (language {row.lang!r}: no scorer of the monitor "
+                                  "reads it), so it has no label to override")
         overridden = row.overridden_at is not None
         scored = (row.scored_label or row.label) if overridden else row.label
         if label is None:

@@ -18,10 +18,20 @@ from sqlalchemy import func, select, update
 
 from webapp.ingest.models import Mention
 from webapp.monitors.models import Monitor
-from webapp.scoring import lexicon, scorers
+from webapp.scoring import scorers
 from webapp.ingest import rollups, term_rollups
 
 CHUNK = 500
+
+
+def _score_values(score) -> dict:
+    """The mention columns of a Score, or of no score (a language no scorer of the monitor reads)."""
+    from webapp.insights.influence import is_mixed
+
+    if score is None:
+        return {"compound": None, "pos": None, "neu": None, "neg": None, "scored": False, "mixed": False}
+    return {"compound": score.compound, "pos": score.pos, "neu": score.neu, "neg": score.neg, "scored": True,
+            "mixed": is_mixed(score.pos, score.neg)}
 
 
 def change_scorer(session, monitor: Monitor, name: str) -> str:
@@ -44,7 +54,6 @@ def rescore_monitor(session, monitor_id: int, chunk: int = CHUNK,
         raise LookupError(f"no monitor with id {monitor_id}")
     name = monitor.scorer or scorers.DEFAULT
     scorers.get_scorer(session, name)  # UnknownScorer now rather than a silent VADER fallback
-    scorer = scorers.layered(session, name, lexicon.adjustments(session, monitor_id))
     total = session.execute(select(func.count()).select_from(Mention).where(Mention.monitor_id == monitor_id)).scalar()
     report = {"monitor_id": monitor_id, "scorer": name, "done": 0, "total": total, "status": "done"}
     tell = progress or (lambda _done, _total: None)
@@ -52,15 +61,17 @@ def rescore_monitor(session, monitor_id: int, chunk: int = CHUNK,
     last_id = 0
     while True:
         rows = session.execute(
-            select(Mention.id, Mention.text, Mention.overridden_at).where(Mention.monitor_id == monitor_id, Mention.id > last_id)
+            select(Mention.id, Mention.text, Mention.overridden_at, Mention.lang)
+            .where(Mention.monitor_id == monitor_id, Mention.id > last_id)
             .order_by(Mention.id).limit(chunk)
         ).all()
         if rows:
-            scores = scorer.score_batch([text for _, text, _ in rows])
+            # Each mention by the scorer that reads its language (None: unscored, insights/languages.py).
+            scores = scorers.score_rows(session, [{"monitor_id": monitor_id, "text": text, "lang": lang}
+                                                  for _, text, _, lang in rows])
             for kept in (False, True):  # an overridden label stays; its scored_label follows
-                changes = [{"id": row_id, "compound": s.compound, "pos": s.pos, "neu": s.neu, "neg": s.neg,
-                            ("scored_label" if kept else "label"): s.label}
-                           for (row_id, _, overridden), s in zip(rows, scores) if bool(overridden) == kept]
+                changes = [{"id": row_id, **_score_values(s), ("scored_label" if kept else "label"): s and s.label}
+                           for (row_id, _, overridden, _), s in zip(rows, scores) if bool(overridden) == kept]
                 if changes:
                     session.execute(update(Mention), changes)
             last_id = rows[-1][0]

@@ -44,7 +44,8 @@ class ThresholdKind(RuleKind):
 
     def observe(self, params: RuleParams, stats: WindowStats, baseline=None) -> Observation:
         details = window_details(stats)
-        if stats.count == 0 or stats.count < params.min_mentions:
+        # Sentiment figures count scored mentions only (unscored languages are volume only).
+        if stats.scored == 0 or stats.scored < params.min_mentions:
             return Observation(None, None, params.threshold, {**details, "reason": "too few mentions"})
         value = round(self.value(stats), 4)
         return Observation(value, compare(value, params.op or self.default_op, params.threshold),

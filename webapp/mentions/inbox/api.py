@@ -63,7 +63,8 @@ def get_mention(monitor_id: int, mention_id: int):
         raise ApiError(404, "not_found", str(exc)) from exc
     item = {"id": m.id, "external_id": m.external_id, "text": m.text, "author": m.author, "url": m.url,
             "source_id": m.source_id, "published_at": m.published_at.isoformat(), "compound": m.compound,
-            "label": m.label}
+            "label": m.label, "lang": m.lang, "scored": bool(m.scored), "mixed": bool(m.mixed),
+            "reach": m.reach, "engagement": m.engagement}
     add_inbox_fields([item])
     item["notes"] = inbox.notes(db.session, m.id)
     return jsonify(item)

@@ -80,11 +80,11 @@ def _compiled(session, monitor_ids) -> dict[int, list[tuple[int, object]]]:
 
 
 def matches(rules: dict, mentions) -> list[dict]:
-    """{mention_id, tag_id} pairs for (id, monitor_id, text) mentions that rules match (pure)."""
+    """{mention_id, tag_id} pairs for (id, monitor_id, text, lang) mentions that rules match (pure)."""
     return [{"mention_id": mid, "tag_id": tag_id}
-            for mid, monitor_id, text in mentions
+            for mid, monitor_id, text, lang in mentions
             for tag_id, query in rules.get(monitor_id, ())
-            if query.matches(text)]
+            if query.matches(text, lang)]
 
 
 def _insert(session, pairs: list[dict]) -> int:
@@ -102,7 +102,7 @@ def tag_new(session, rows: list[dict]) -> int:
     rules = _compiled(session, {r["monitor_id"] for r in rows})
     if not rules:
         return 0
-    return _insert(session, matches(rules, ((r["id"], r["monitor_id"], r["text"]) for r in rows)))
+    return _insert(session, matches(rules, ((r["id"], r["monitor_id"], r["text"], r.get("lang")) for r in rows)))
 
 
 def apply_stored(session, monitor_id: int, batch: int = BATCH) -> int:
@@ -111,7 +111,7 @@ def apply_stored(session, monitor_id: int, batch: int = BATCH) -> int:
     rules = _compiled(session, [monitor_id])
     added, after = 0, 0
     while rules:
-        chunk = session.execute(select(Mention.id, Mention.monitor_id, Mention.text)
+        chunk = session.execute(select(Mention.id, Mention.monitor_id, Mention.text, Mention.lang)
                                 .where(Mention.monitor_id == monitor_id, Mention.id > after)
                                 .order_by(Mention.id).limit(batch)).all()
         if not chunk:

@@ -21,6 +21,7 @@ from webapp.core.limits import MAX_AUTHOR
 from webapp.core.query import Query, QueryError, parse
 from webapp.core.types import utcnow
 from webapp.ingest import rollups, term_rollups
+from webapp.insights import rollups as insight_rollups
 from webapp.ingest.models import Mention, MuteList
 
 MAX_ENTRIES = 500
@@ -68,7 +69,8 @@ def domain_of(url: str | None) -> str | None:
     return host[4:] if host.startswith("www.") else host
 
 
-def is_muted(rules: MuteRules, author: str | None, url: str | None, text: str | None) -> bool:
+def is_muted(rules: MuteRules, author: str | None, url: str | None, text: str | None,
+             lang: str | None = None) -> bool:
     """Does the mute list match this mention? (pure) A domain matches itself and its subdomains."""
     if rules.empty:
         return False
@@ -77,7 +79,7 @@ def is_muted(rules: MuteRules, author: str | None, url: str | None, text: str | 
     host = domain_of(url) if rules.domains else None
     if host and any(host == d or host.endswith("." + d) for d in rules.domains):
         return True
-    return rules.query is not None and rules.query.matches(text)
+    return rules.query is not None and rules.query.matches(text, lang)
 
 
 def _strings(value, name: str, errors: dict) -> list[str]:
@@ -156,7 +158,8 @@ def mark(session, batch: list[dict]) -> None:
     for row, irrelevant in zip(batch, predicted):
         rules = lists.get(row["monitor_id"], MuteRules())
         row["predicted_irrelevant"] = irrelevant
-        row["muted"] = bool(irrelevant) or is_muted(rules, row.get("author"), row.get("url"), row["text"])
+        row["muted"] = bool(irrelevant) or is_muted(rules, row.get("author"), row.get("url"), row["text"],
+                                                             row.get("lang"))
 
 
 def reapply(session, monitor_id: int, rules: MuteRules | None = None,
@@ -176,7 +179,7 @@ def reapply(session, monitor_id: int, rules: MuteRules | None = None,
     while True:
         rows = session.execute(
             select(Mention.id, Mention.author, Mention.url, Mention.text, Mention.muted,
-                   Mention.predicted_irrelevant)
+                   Mention.predicted_irrelevant, Mention.lang)
             .where(Mention.monitor_id == monitor_id, Mention.id > last_id).order_by(Mention.id).limit(CHUNK)
         ).mappings().all()
         if not rows:
@@ -184,7 +187,7 @@ def reapply(session, monitor_id: int, rules: MuteRules | None = None,
         last_id = rows[-1]["id"]
         for row in rows:
             now_muted = (model_enabled and row["predicted_irrelevant"] is True) or \
-                is_muted(rules, row["author"], row["url"], row["text"])
+                is_muted(rules, row["author"], row["url"], row["text"], row["lang"])
             if now_muted and not row["muted"]:
                 to_mute.append(row)
             elif row["muted"] and not now_muted:
@@ -199,11 +202,13 @@ def reapply(session, monitor_id: int, rules: MuteRules | None = None,
                 update(Mention).where(Mention.id.in_(ids[start:start + CHUNK]), Mention.muted.is_(not value))
                 .values(muted=value)
                 .returning(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound,
-                           Mention.label, Mention.text)
+                           Mention.label, Mention.text, *insight_rollups.COLUMNS)
                 .execution_options(synchronize_session=False)).mappings().all()
     changes = rollups.combined(rollups.deltas(moved[False]), rollups.negated(rollups.deltas(moved[True])))
     rollups.apply(session, changes)
     term_rollups.apply(session, term_rollups.moved(moved[False], moved[True]))   # the terms move too
+    insight_rollups.apply(session, insight_rollups.deltas(moved[False]))
+    insight_rollups.apply(session, insight_rollups.deltas(moved[True], sign=-1))
     return {"muted": len(moved[True]), "unmuted": len(moved[False])}
 
 

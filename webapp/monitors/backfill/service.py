@@ -301,7 +301,7 @@ def run_slice(session, bus: Bus, slice_id: int, policy, clock: Callable[[], date
             next_page = dict(result.cursor)
             if next_page == page:
                 raise SourceError("no_progress", "the source returned the same page state twice")
-            matching = [item for item in result.items if query.matches(item.text)]
+            matching = [item for item in result.items if query.matches(item.text, item.lang)]
             published = publish_mentions(bus, monitor_id, source_id, matching, clock(), backfilled=True)
             if not _checkpoint(session, slice_id, token, next_page, len(result.items), published, clock()):
                 report.status = "superseded"  # presumed dead and taken over: the new runner goes on

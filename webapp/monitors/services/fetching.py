@@ -93,7 +93,7 @@ def run_fetch(session, bus: Bus, source_id: int, slot: int, policy,
         query = compile_query(monitor.query)  # before any request: a bad query costs no fetch
         ctx = FetchContext(policy=policy, monitor_query=monitor.query, now=now)
         result = adapter.fetch(dict(source.settings or {}), dict(source.cursor or {}), ctx)
-        matching = [item for item in result.items if query.matches(item.text)]
+        matching = [item for item in result.items if query.matches(item.text, item.lang)]
         report.fetched = len(result.items)
         metrics.mentions_fetched(source.kind, report.fetched)
         report.published = publish_mentions(bus, monitor.id, source.id, matching, now)

@@ -158,6 +158,7 @@ def monitor_dict(monitor: Monitor) -> dict:
         "sources": [source_dict(s) for s in monitor.fetched_sources],
         "created_at": monitor.created_at.isoformat() if monitor.created_at else None,
         "scorer": monitor.scorer or "vader",
+        "language_scorers": monitor.language_scorers or {},
         "team_id": monitor.team_id,
         "retention_days": monitor.retention_days,
         "pruned_before": monitor.pruned_before.isoformat() if monitor.pruned_before else None,

@@ -107,7 +107,7 @@ def preview(session, monitor_id: int, query_text: str, now: datetime | None = No
     result = PreviewResult(query=query.source, since=now - window)
     rows = session.execute(
         select(Mention.id, Mention.external_id, Mention.text, Mention.author, Mention.url,
-               Mention.published_at, Mention.label, Mention.compound, Mention.backfilled,
+               Mention.published_at, Mention.label, Mention.compound, Mention.backfilled, Mention.lang,
                Source.kind.label("source"))
         .join(Source, Source.id == Mention.source_id)
         .where(Mention.monitor_id == monitor_id, Mention.published_at >= result.since)
@@ -115,7 +115,7 @@ def preview(session, monitor_id: int, query_text: str, now: datetime | None = No
     ).mappings()
     for row in rows:
         result.scanned += 1
-        if not query.matches(row["text"]):
+        if not query.matches(row["text"], row["lang"]):
             continue
         result.matches += 1
         if len(result.items) < show:

@@ -27,6 +27,11 @@ class FetchedItem:
     author: str | None = None
     url: str | None = None
     published_at: datetime | None = None  # timezone-aware UTC
+    # What the service says of the audience and the interaction (insights/influence.py), and the
+    # language when the service detects it reliably; None when it does not say.
+    reach: int | None = None        # the author's followers / subscribers
+    engagement: int | None = None   # likes + shares + comments (points, score, stars, ...)
+    lang: str | None = None         # ISO 639-1
 
 
 @dataclass

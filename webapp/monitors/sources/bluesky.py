@@ -184,7 +184,8 @@ def post_to_item(post: dict, now: datetime | None = None) -> tuple[FetchedItem |
     if not isinstance(uri, str) or not isinstance(record.get("text"), str):
         return None, sort_at
     item = make_item(uri, record["text"], author.get("handle"), post_url(uri, author),
-                     created or indexed, now)
+                     created or indexed, now,
+                     engaged=tuple(post.get(k) for k in ("likeCount", "repostCount", "replyCount", "quoteCount")))
     return item, sort_at
 
 

@@ -31,7 +31,7 @@ from webapp.monitors.sources.base import (
     SourceError, clamp,
 )
 from webapp.monitors.sources.http import retry_after_seconds
-from webapp.monitors.sources.items import external_id
+from webapp.monitors.sources.items import engagement, external_id
 from webapp.monitors.sources.rss import web_url
 from webapp.monitors.sources.settings_checks import (
     check_base_url, settings_object, text_setting, with_optional,
@@ -110,6 +110,8 @@ def issue_item(entry, now: datetime) -> FetchedItem | None:
         external_id=external_id(ident), text=text,
         author=clamp(login, MAX_AUTHOR) if isinstance(login, str) else None,
         url=url, published_at=parse_time(entry.get("created_at"), now),
+        engagement=engagement(entry.get("comments"), (entry.get("reactions") or {}).get("total_count")
+                              if isinstance(entry.get("reactions"), dict) else None),
     )
 
 

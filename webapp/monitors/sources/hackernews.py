@@ -71,7 +71,8 @@ def hit_to_item(hit: dict, now: datetime | None = None) -> tuple[FetchedItem | N
     url = hit.get("url") if isinstance(hit.get("url"), str) and hit.get("url") else None
     if url is None and isinstance(object_id, (str, int)):
         url = ITEM_URL.format(object_id)
-    item = make_item(object_id, text, hit.get("author"), url, published, now)
+    item = make_item(object_id, text, hit.get("author"), url, published, now,
+                     engaged=(hit.get("points"), hit.get("num_comments")))
     return item, key
 
 

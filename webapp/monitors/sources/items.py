@@ -7,6 +7,7 @@ from datetime import datetime
 
 from webapp.core.limits import FETCHED_TEXT, MAX_AUTHOR, MAX_EXTERNAL_ID
 from webapp.core.times import read_time
+from webapp.insights.languages import MAX_FIGURE, normalize_code
 from webapp.monitors.sources.base import FetchedItem, clamp
 from webapp.monitors.sources.rss import web_url
 from webapp.monitors.sources.text import truncate
@@ -19,9 +20,37 @@ def external_id(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
 
 
+def figure(value) -> int | None:
+    """A count from a service's JSON (followers, likes, ...) if it is a whole number from 0 to
+    MAX_FIGURE (floats such as 12.0 included); None for anything else (a string, a bool, -1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value) if 0 <= value <= MAX_FIGURE else None
+
+
+def engagement(*values) -> int | None:
+    """The sum of the counts a service gives (likes, reposts, replies, ...); None when none is one."""
+    found = [f for f in map(figure, values) if f is not None]
+    return min(sum(found), MAX_FIGURE) if found else None
+
+
+def service_lang(value) -> str | None:
+    """A service's language field if it is an ISO 639-1 code (X's "und", "qme", ... are not)."""
+    try:
+        code = normalize_code(value)
+    except ValueError:
+        return None
+    return None if code == "und" else code
+
+
 def make_item(ident, text: str, author=None, url=None, published_at: datetime | None = None,
-              now: datetime | None = None) -> FetchedItem | None:
-    """A FetchedItem clamped to the column sizes; None without an id or without text."""
+              now: datetime | None = None, reach=None, engaged=None, lang=None) -> FetchedItem | None:
+    """A FetchedItem clamped to the column sizes; None without an id or without text.
+
+    `reach` is a count, `engaged` a count or a tuple of counts summed (`engagement`), `lang` the
+    service's language code; whatever is not one is dropped."""
     if ident is None or isinstance(ident, bool) or not isinstance(ident, (str, int)):
         return None
     ident = str(ident).strip()
@@ -41,6 +70,9 @@ def make_item(ident, text: str, author=None, url=None, published_at: datetime | 
         author=clamp(author, MAX_AUTHOR) if isinstance(author, str) else None,
         url=web_url(url),
         published_at=published_at,
+        reach=figure(reach),
+        engagement=engagement(*engaged) if isinstance(engaged, tuple) else figure(engaged),
+        lang=service_lang(lang),
     )
 
 

@@ -90,7 +90,10 @@ def status_to_item(status: dict, host: str, now: datetime | None = None) -> Fetc
     if acct and "@" not in acct:  # a local account: name its home, as other instances do
         acct = f"{acct}@{host}"
     url = inner.get("url") or uri
-    return make_item(uri, text, acct, url, parse_time(inner.get("created_at")), now)
+    # Mastodon's `language` is the author's default setting, often wrong: detected instead.
+    return make_item(uri, text, acct, url, parse_time(inner.get("created_at")), now,
+                     reach=account.get("followers_count"),
+                     engaged=(inner.get("favourites_count"), inner.get("reblogs_count"), inner.get("replies_count")))
 
 
 def _instance_list(settings: dict) -> list:

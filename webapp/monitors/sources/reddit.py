@@ -37,7 +37,7 @@ from webapp.monitors.sources.base import (
     SourceError, SourceSettingsError, clamp,
 )
 from webapp.monitors.sources.http import retry_after_seconds
-from webapp.monitors.sources.items import external_id
+from webapp.monitors.sources.items import engagement, external_id, figure
 from webapp.monitors.sources.rss import RssAdapter, web_url
 from webapp.monitors.sources.settings_checks import check_base_url, settings_object, text_setting
 from webapp.monitors.sources.text import collapse_whitespace, truncate
@@ -156,7 +156,9 @@ def post_item(child, now: datetime) -> FetchedItem | None:
     author = data.get("author")
     return FetchedItem(external_id=external_id(name), text=text,
                        author=clamp(author, MAX_AUTHOR) if isinstance(author, str) else None,
-                       url=url, published_at=published)
+                       url=url, published_at=published,
+                       reach=figure(data.get("subreddit_subscribers")),
+                       engagement=engagement(data.get("score"), data.get("num_comments")))
 
 
 class RedditAdapter(SourceAdapter):

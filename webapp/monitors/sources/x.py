@@ -58,8 +58,8 @@ DEFAULT_CAP, MAX_CAP = 500, 100_000
 RECENT = timedelta(days=7)
 BOUNDARY_MARGIN = timedelta(minutes=1)  # keep start_time clear of the 7-day edge
 END_MARGIN = timedelta(seconds=11)  # end_time must be at least 10 s before the request
-FIELDS = {"tweet.fields": "created_at,author_id,lang,note_tweet", "expansions": "author_id",
-          "user.fields": "username"}
+FIELDS = {"tweet.fields": "created_at,author_id,lang,note_tweet,public_metrics", "expansions": "author_id",
+          "user.fields": "username,public_metrics"}
 
 
 @dataclass
@@ -97,7 +97,8 @@ def newer(a: str | None, b: str | None) -> str | None:
     return max(ids, key=int) if ids else None
 
 
-def post_to_item(post: dict, usernames: dict, now: datetime | None = None) -> FetchedItem | None:
+def post_to_item(post: dict, usernames: dict, now: datetime | None = None,
+                 followers: dict | None = None) -> FetchedItem | None:
     note = post.get("note_tweet") if isinstance(post.get("note_tweet"), dict) else {}
     text = note.get("text") if isinstance(note.get("text"), str) else post.get("text")
     post_id = _id(post.get("id"))
@@ -106,7 +107,11 @@ def post_to_item(post: dict, usernames: dict, now: datetime | None = None) -> Fe
     username = usernames.get(post.get("author_id"))
     url = (f"https://x.com/{username}/status/{post_id}" if username
            else f"https://x.com/i/web/status/{post_id}")
-    return make_item(post_id, html.unescape(text), username, url, parse_time(post.get("created_at")), now)
+    metrics = post.get("public_metrics") if isinstance(post.get("public_metrics"), dict) else {}
+    return make_item(post_id, html.unescape(text), username, url, parse_time(post.get("created_at")), now,
+                     reach=(followers or {}).get(post.get("author_id")), lang=post.get("lang"),
+                     engaged=tuple(metrics.get(k) for k in ("like_count", "retweet_count", "reply_count",
+                                                            "quote_count")))
 
 
 class XAdapter(SourceAdapter):
@@ -177,7 +182,9 @@ class XAdapter(SourceAdapter):
         users = includes.get("users") if isinstance(includes.get("users"), list) else []
         usernames = {u.get("id"): u.get("username") for u in users
                      if isinstance(u, dict) and isinstance(u.get("username"), str)}
-        items = [item for item in (post_to_item(p, usernames, ctx.now) for p in posts
+        followers = {u.get("id"): (u.get("public_metrics") or {}).get("followers_count") for u in users
+                     if isinstance(u, dict) and isinstance(u.get("public_metrics"), dict)}
+        items = [item for item in (post_to_item(p, usernames, ctx.now, followers) for p in posts
                                    if isinstance(p, dict)) if item is not None]
         return items, meta
 

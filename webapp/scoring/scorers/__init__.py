@@ -127,19 +127,26 @@ def layered(session, name: str, overrides: Mapping[str, float] | None = None) ->
     return vader if base.kind == "vader" else base
 
 
-def score_rows(session, rows: Sequence[dict]) -> list[Score]:
-    """Scores of `rows` (each with monitor_id and text): each monitor's scorer, its adjustments applied.
+def score_rows(session, rows: Sequence[dict]) -> list[Score | None]:
+    """Scores of `rows` (each with monitor_id, text and lang): each monitor's scorer, its
+    adjustments applied; None for a row in a language that none of its monitor's scorers reads.
 
-    Two queries per batch (the monitors' scorer names, their lexicon adjustments); rows are
-    grouped by (scorer, adjustments) and each group is scored as one batch with `layered`.
+    The monitor's `scorer` reads English and `und` (insights/languages.py); its
+    `language_scorers` ({"fr": "model:<name>"}) read the languages they name. Two queries per
+    batch (the monitors' scorers, their lexicon adjustments); rows are grouped by (scorer,
+    adjustments) and each group is scored as one batch with `layered`.
     """
+    from webapp.insights.languages import vader_reads
     from webapp.monitors.models import Monitor
 
     rows = list(rows)
     if not rows:
         return []
     monitor_ids = {row["monitor_id"] for row in rows}
-    chosen = dict(session.execute(select(Monitor.id, Monitor.scorer).where(Monitor.id.in_(monitor_ids))).all())
+    chosen, by_lang = {}, {}
+    for monitor_id, name, per_lang in session.execute(
+            select(Monitor.id, Monitor.scorer, Monitor.language_scorers).where(Monitor.id.in_(monitor_ids))):
+        chosen[monitor_id], by_lang[monitor_id] = name, per_lang if isinstance(per_lang, dict) else {}
     adjusted: dict[int, dict[str, float]] = defaultdict(dict)
     for monitor_id, word, valence in session.execute(
             select(LexiconAdjustment.monitor_id, LexiconAdjustment.word, LexiconAdjustment.valence)
@@ -147,9 +154,15 @@ def score_rows(session, rows: Sequence[dict]) -> list[Score]:
         adjusted[monitor_id][word] = valence
     groups: dict[tuple, list[int]] = defaultdict(list)
     for index, row in enumerate(rows):
-        monitor_id = row["monitor_id"]
-        overrides = tuple(sorted(adjusted.get(monitor_id, {}).items()))
-        groups[(chosen.get(monitor_id) or DEFAULT, overrides)].append(index)
+        monitor_id, lang = row["monitor_id"], row.get("lang") or "und"
+        if vader_reads(lang):
+            name = chosen.get(monitor_id) or DEFAULT
+            overrides = tuple(sorted(adjusted.get(monitor_id, {}).items()))
+        elif by_lang.get(monitor_id, {}).get(lang):
+            name, overrides = by_lang[monitor_id][lang], ()
+        else:
+            continue
+        groups[(name, overrides)].append(index)
     out: list[Score | None] = [None] * len(rows)
     for (name, overrides), indexes in groups.items():
         scorer = layered(session, name, dict(overrides))

@@ -1,0 +1,88 @@
+"""Top authors and the language breakdown of a monitor over a range, read from the language and
+author rollups (insights/rollups.py), never from raw mentions.
+
+Ranges are `24h`, `7d`, `30d` and `90d` (default `7d`), ending with the current bucket: hours for
+24h and 7d, days for 30d and 90d (the first day is the whole day the range begins in).
+Authors are ranked by influence (insights/influence.py); since influence grows with
+reach + 3 x engagement, SQL orders by that sum and only `limit` rows come back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import desc, func, select
+
+from webapp.ingest.rollups import BUCKETS, bucket_start
+from webapp.insights.influence import ENGAGEMENT_WEIGHT, influence
+from webapp.insights.models import AuthorRollup, LangRollup
+
+RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
+          "90d": timedelta(days=90)}
+DEFAULT_RANGE = "7d"
+RANGE_BUCKET = {"24h": "1h", "7d": "1h", "30d": "1d", "90d": "1d"}
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Window:
+    bucket: str
+    start: datetime
+    end: datetime
+
+
+def window(name: str, now: datetime | None = None) -> Window:
+    """The rollup bucket and [start, end) of a range name (pure); KeyError for an unknown name."""
+    span, bucket = RANGES[name], RANGE_BUCKET[name]
+    now = now or datetime.now(timezone.utc)
+    end = bucket_start(now, bucket) + BUCKETS[bucket]
+    return Window(bucket, bucket_start(end - span, bucket), end)
+
+
+def _where(model, monitor_id: int, w: Window):
+    return (model.monitor_id == monitor_id, model.bucket == w.bucket, model.start >= w.start, model.start < w.end)
+
+
+def top_authors(session, monitor_id: int, w: Window, limit: int = DEFAULT_LIMIT) -> list[dict]:
+    """`{"author", "mentions", "reach", "engagement", "influence", "avg_compound"}`, by influence."""
+    reach, engagement = func.max(AuthorRollup.reach), func.sum(AuthorRollup.engagement)
+    mentions, scored = func.sum(AuthorRollup.mentions), func.sum(AuthorRollup.scored)
+    rows = session.execute(
+        select(AuthorRollup.author, mentions, reach, engagement, scored, func.sum(AuthorRollup.sum_compound))
+        .where(*_where(AuthorRollup, monitor_id, w))
+        .group_by(AuthorRollup.author)
+        .having(mentions > 0)
+        .order_by(desc(reach + ENGAGEMENT_WEIGHT * engagement), desc(mentions), AuthorRollup.author)
+        .limit(limit)
+    ).all()
+    return [{"author": author, "mentions": int(n), "reach": int(r or 0), "engagement": int(e or 0),
+             "influence": influence(r, e), "avg_compound": round(total / s, 4) if s else None}
+            for author, n, r, e, s, total in rows]
+
+
+def languages(session, monitor_id: int, w: Window) -> list[dict]:
+    """`{"lang", "count", "scored", "mixed", "reach"}` per language, most mentions first;
+    `scored` is how many of them have a sentiment score (the others are volume only)."""
+    count = func.sum(LangRollup.count)
+    rows = session.execute(
+        select(LangRollup.lang, count, func.sum(LangRollup.scored), func.sum(LangRollup.mixed),
+               func.sum(LangRollup.reach))
+        .where(*_where(LangRollup, monitor_id, w))
+        .group_by(LangRollup.lang).having(count > 0)
+        .order_by(desc(count), LangRollup.lang)
+    ).all()
+    return [{"lang": lang, "count": int(n), "scored": int(s), "mixed": int(m), "reach": int(r or 0)}
+            for lang, n, s, m, r in rows]
+
+
+def reach_series(session, monitor_id: int, bucket: str, start: datetime, end: datetime) -> dict[datetime, int]:
+    """Reach-weighted volume per bucket start (1h or 1d) over [start, end): the sum of the reach
+    of the mentions in it (mentions without reach add nothing)."""
+    rows = session.execute(
+        select(LangRollup.start, func.sum(LangRollup.reach))
+        .where(LangRollup.monitor_id == monitor_id, LangRollup.bucket == bucket,
+               LangRollup.start >= start, LangRollup.start < end)
+        .group_by(LangRollup.start)
+    ).all()
+    return {(s if s.tzinfo else s.replace(tzinfo=timezone.utc)): int(r or 0) for s, r in rows}

@@ -1,0 +1,133 @@
+"""Offline language detection, and which scorer reads which language.
+
+The detector is py3langid (a modernised langid.py): its naive Bayes model over byte n-grams,
+97 languages, ships inside the PyPI package; nothing is downloaded. It is loaded once per
+process on first use (about 2.5 s); its cost grows with the text's bytes (a Python loop), hence
+step 2 and DETECT_CHARS below.
+
+Short or ambiguous texts follow one rule (`decide`), measured in docs/insights-authors-languages.md:
+
+1. fewer than MIN_LETTERS letters once URLs, @handles and digits are removed -> `und`;
+2. text whose letters are all ASCII, of at least MIN_WORDS words of which at least 2, and at least a fifth, are
+   English function words found in no other detected language ("the", "and", "you", "this",
+   ...) -> `en` without running the model (most mentions: the detector's cost is per byte);
+   otherwise the first DETECT_CHARS characters go to the detector;
+3. the detector's top language is English -> `en`;
+4. another language with probability >= MIN_CONFIDENCE, in at least MIN_WORDS words (in
+   Japanese, Chinese and Thai, written without spaces, each letter counts as a word) -> that
+   language;
+5. anything else -> `und`.
+
+Sentiment: VADER reads English, and `und` too (short texts: "great!!", "lol", emoji, for which
+VADER's lexicon and punctuation rules are the best guess we have). A mention in another language
+is stored unscored unless the monitor names a scorer for that language (`language_scorers`).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from typing import Sequence
+
+UNDETERMINED = "und"
+ENGLISH = "en"
+VADER_LANGS = frozenset({ENGLISH, UNDETERMINED})
+MIN_LETTERS = 10
+MIN_WORDS = 3
+MIN_CONFIDENCE = 0.8
+DETECT_CHARS = 200  # the detector walks bytes in Python: a long text is judged by its beginning
+ENGLISH_MARKERS = frozenset(
+    "the and you this that with for are have has your they their what just not but from been would "
+    "could should will can't don't it's i'm my me our we was were which about there".split())
+MAX_FIGURE = 2**62  # the largest reach or engagement figure accepted (fits a BIGINT)
+# The languages the detector chooses from: 29 of the most used on the web. Restricting the model to
+# them avoids confusing close neighbours on short texts (Portuguese with Galician, Russian with
+# Bulgarian and Macedonian); a text in another language reads as the nearest of these or `und`.
+LANGUAGES = ("ar", "cs", "da", "de", "el", "en", "es", "fa", "fi", "fr", "he", "hi", "hu", "id", "it", "ja",
+             "ko", "nl", "no", "pl", "pt", "ro", "ru", "sv", "th", "tr", "uk", "vi", "zh")
+# Scripts written without spaces between words: the word rule counts their letters instead.
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+LANG_CODE = re.compile(r"^(?:[a-z]{2}|und)$")
+
+_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+|\d+", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_ENGLISH_WORD = re.compile(r"[A-Za-z']+")
+_lock = threading.Lock()
+_identifier = None
+
+
+def _get():
+    global _identifier
+    if _identifier is None:
+        with _lock:
+            if _identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                identifier.set_languages(list(LANGUAGES))
+                _identifier = identifier
+    return _identifier
+
+
+def clean(text: str) -> str:
+    """The text without URLs, @handles, hashtags and digits (they carry no language)."""
+    return _NOISE.sub(" ", text or "")
+
+
+def decide(cleaned: str, top: str, probability: float) -> str:
+    """The stored language of a cleaned text given the detector's answer (the rule above; pure)."""
+    letters = sum(ch.isalpha() for ch in cleaned)
+    if letters < MIN_LETTERS:
+        return UNDETERMINED
+    if top == ENGLISH:
+        return ENGLISH
+    words = len(_WORD.findall(cleaned)) + len(_UNSPACED.findall(cleaned))
+    if probability >= MIN_CONFIDENCE and words >= MIN_WORDS and LANG_CODE.match(top):
+        return top
+    return UNDETERMINED
+
+
+def plainly_english(cleaned: str) -> bool:
+    """Step 2 of the rule: ASCII text whose English function words leave no doubt (pure)."""
+    if not all(ch.isascii() for ch in cleaned if ch.isalpha()):   # emoji and punctuation may stay
+        return False
+    words = [w.lower() for w in _ENGLISH_WORD.findall(cleaned)]
+    markers = sum(w in ENGLISH_MARKERS for w in words)
+    return len(words) >= MIN_WORDS and markers >= 2 and markers * 5 >= len(words)
+
+
+def detect(text: str) -> str:
+    """The ISO 639-1 code of `text`, or `und` (see the rule in the module docstring)."""
+    cleaned = clean(text)
+    if sum(ch.isalpha() for ch in cleaned) < MIN_LETTERS:
+        return UNDETERMINED
+    if plainly_english(cleaned):
+        return ENGLISH
+    cleaned = cleaned[:DETECT_CHARS]
+    top, probability = _get().classify(cleaned)
+    return decide(cleaned, top, float(probability))
+
+
+def detect_many(texts: Sequence[str]) -> list[str]:
+    """`detect` of each text; identical texts (reposts) are classified once."""
+    seen: dict[str, str] = {}
+    out = []
+    for text in texts:
+        lang = seen.get(text)
+        if lang is None:
+            lang = seen[text] = detect(text)
+        out.append(lang)
+    return out
+
+
+def normalize_code(value) -> str:
+    """A lang field as given (ISO 639-1, any case, or `und`), lower-cased; ValueError otherwise."""
+    if not isinstance(value, str):
+        raise ValueError("lang must be a string: an ISO 639-1 code such as 'en', or 'und'")
+    code = value.strip().lower()
+    if not LANG_CODE.match(code):
+        raise ValueError("lang must be an ISO 639-1 code of two letters (such as 'en', 'fr') or 'und'")
+    return code
+
+
+def vader_reads(lang: str) -> bool:
+    return lang in VADER_LANGS

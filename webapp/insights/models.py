@@ -1,0 +1,45 @@
+"""Insight rollups written at ingest with the time rollups, so no insight query scans mentions.
+
+`lang_rollups`: per monitor, bucket (1h, 1d) and language: mentions, scored ones, mixed ones and
+the sum of their reach (reach-weighted volume). `author_rollups`: per monitor, bucket and author:
+mentions, the largest reach seen, the engagement sum and the sentiment sum of scored mentions.
+Muted mentions are in neither (like the time rollups).
+"""
+from __future__ import annotations
+
+from webapp.core.extensions import db
+from webapp.core.limits import MAX_AUTHOR
+from webapp.core.types import UTCDateTime
+
+
+class LangRollup(db.Model):
+    __tablename__ = "lang_rollups"
+    __table_args__ = (db.UniqueConstraint("monitor_id", "bucket", "start", "lang",
+                                          name="uq_lang_rollups_bucket_lang"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False)
+    bucket = db.Column(db.String(4), nullable=False)
+    start = db.Column(UTCDateTime(), nullable=False)
+    lang = db.Column(db.String(8), nullable=False)
+    count = db.Column(db.Integer, nullable=False, default=0)
+    scored = db.Column(db.Integer, nullable=False, default=0)
+    mixed = db.Column(db.Integer, nullable=False, default=0)
+    reach = db.Column(db.BigInteger, nullable=False, default=0)
+
+
+class AuthorRollup(db.Model):
+    __tablename__ = "author_rollups"
+    __table_args__ = (db.UniqueConstraint("monitor_id", "bucket", "start", "author",
+                                          name="uq_author_rollups_bucket_author"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False)
+    bucket = db.Column(db.String(4), nullable=False)
+    start = db.Column(UTCDateTime(), nullable=False)
+    author = db.Column(db.String(MAX_AUTHOR), nullable=False)
+    mentions = db.Column(db.Integer, nullable=False, default=0)
+    reach = db.Column(db.BigInteger, nullable=False, default=0)
+    engagement = db.Column(db.BigInteger, nullable=False, default=0)
+    scored = db.Column(db.Integer, nullable=False, default=0)
+    sum_compound = db.Column(db.Float, nullable=False, default=0.0)
