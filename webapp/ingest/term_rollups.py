@@ -99,7 +99,7 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
 
 def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
     """Recompute a monitor's term rollups from its stored, unmuted mentions (after re-scoring);
-    does not commit. Returns the number of term rollup rows written."""
+    does not commit. Returns the number of upserts (a term row once per chunk of mentions)."""
     session.execute(delete(TermRollup).where(TermRollup.monitor_id == monitor_id))
     written, last_id = 0, 0
     while True:
