@@ -99,7 +99,7 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
 
 def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
     """Recompute a monitor's term rollups from its stored, unmuted mentions (after re-scoring);
-    does not commit. Returns the number of term rollup rows written."""
+    does not commit. Returns the number of upserts (a term row once per chunk of mentions)."""
     from webapp.ingest.rollups import rebuild_since
 
     since = rebuild_since(session, monitor_id)   # the term rollups of pruned days stay as they are

@@ -1,0 +1,1 @@
+"""Terms: words and phrases of mentions (extract), rising terms (rising), their API and panel."""
