@@ -42,6 +42,8 @@ def test_source_down_observes_the_longest_current_failure():
     assert kind.observe_health(params, gaps, T, T, {3: "#3"}).condition_met is False      # 5 min < 15
     assert kind.observe_health(params, gaps, T, T, {2: "#2"}).value == 0.0               # disabled ones left out
     assert kind.state_params(params).for_seconds == 0                                     # no second wait
+    assert [kind.describe(RuleParams("source_down", for_seconds=s)) for s in (0, 900, 7200)] == [
+        "a source failing (at its first failed fetch)", "a source failing for ≥ 15 min", "a source failing for ≥ 2 h"]
     at_two = kind.observe_health(params, gaps, T - timedelta(hours=2, minutes=30), T, names)
     assert at_two.condition_met is True and at_two.value == 1800.0                       # replayed in the past
 
