@@ -16,7 +16,7 @@ from webapp.alerting.windows import WindowStats
 from webapp.monitors.models import Source, SourceFetch
 from webapp.monitors.services.health import Gap
 
-from tests.alert_fixtures import at, push
+from tests.alert_fixtures import at, push, smtp_server  # noqa: F401  (fixture)
 from tests.alerting.test_alerts_delivery import attempt
 from tests.alerting.test_alerts_evaluation import counts, evaluated_at, hour_ago, run
 from tests.fake_chat import chat_fake  # noqa: F401  (fixture)
@@ -42,6 +42,8 @@ def test_source_down_observes_the_longest_current_failure():
     assert kind.observe_health(params, gaps, T, T, {3: "#3"}).condition_met is False      # 5 min < 15
     assert kind.observe_health(params, gaps, T, T, {2: "#2"}).value == 0.0               # disabled ones left out
     assert kind.state_params(params).for_seconds == 0                                     # no second wait
+    assert [kind.describe(RuleParams("source_down", for_seconds=s)) for s in (0, 900, 7200)] == [
+        "a source failing (at its first failed fetch)", "a source failing for ≥ 15 min", "a source failing for ≥ 2 h"]
     at_two = kind.observe_health(params, gaps, T - timedelta(hours=2, minutes=30), T, names)
     assert at_two.condition_met is True and at_two.value == 1800.0                       # replayed in the past
 
@@ -107,6 +109,25 @@ def test_source_down_fires_after_for_seconds_and_resolves_when_a_fetch_succeeds(
     send_all(app, resolved.deliveries, later + timedelta(minutes=1))
     assert fake.posts[-1].json["blocks"][0]["text"]["text"].startswith("RESOLVED: ")
     assert run(app, rule_id, later + timedelta(minutes=2)).state == "normal"
+
+
+def test_the_email_of_a_source_down_alert_names_the_failing_source(app, client, auth, smtp_server):
+    app.config["SMTP_URL"] = smtp_server.url
+    monitor_id, _ = new_monitor(app, name="Mailed", sources=[{"kind": "rss", "url": "http://127.0.0.1:9/feed"}])
+    with app.app_context():
+        source_id = db.session.execute(select(Source.id).where(Source.monitor_id == monitor_id,
+                                                               Source.kind == "rss")).scalar_one()
+        db.session.remove()
+    mail = client.post("/api/v1/notifiers", json={"kind": "email", "to": ["ops@example.com"]}, headers=auth).json
+    rule = client.post(f"/api/v1/monitors/{monitor_id}/rules", headers=auth,
+                       json={"kind": "source_down", "notifiers": [mail["id"]]}).json
+    now = datetime.now(timezone.utc) + timedelta(minutes=5)
+    add_fetches(app, source_id, monitor_id, [(now - timedelta(minutes=3), "error", "TLS <handshake> failed")])
+    fired = run(app, rule["id"], now)
+    send_all(app, fired.deliveries, now)
+    message = smtp_server.messages[-1][2]
+    assert "TLS <handshake> failed" in message.get_body(("plain",)).get_content()
+    assert "TLS &lt;handshake&gt; failed" in message.get_body(("html",)).get_content()
 
 
 def test_a_disabled_source_does_not_count(app, client, auth, chat_fake):

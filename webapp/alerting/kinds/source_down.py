@@ -24,7 +24,7 @@ def failing(gaps, at: datetime, until: datetime) -> list[tuple[object, float]]:
 
 
 def _minutes(seconds: int) -> str:
-    return f"{seconds // 60} min" if seconds % 3600 else f"{seconds // 3600} h"
+    return f"{seconds // 3600} h" if seconds >= 3600 and not seconds % 3600 else f"{seconds // 60} min"
 
 
 class SourceDown(RuleKind):
@@ -56,4 +56,6 @@ class SourceDown(RuleKind):
         return {"op": ">=", "window": None}
 
     def describe(self, params: RuleParams) -> str:
+        if not params.for_seconds:
+            return "a source failing (at its first failed fetch)"
         return f"a source failing for ≥ {_minutes(params.for_seconds)}"

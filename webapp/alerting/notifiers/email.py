@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from email_validator import EmailNotValidError, validate_email
 
 from webapp.alerting.notifiers.base import Context, NotifierInvalid, Outbound, SendResult, Target, excerpt
+from webapp.alerting.notifiers.chat_view import view
 
 KIND = "email"
 FIELDS = ("to",)     # what a request may give besides kind and name
@@ -106,6 +107,8 @@ def render(payload: dict) -> tuple[str, str, str]:
                   for m in mentions]
         if more:
             lines.append(f"… and {more} more")
+    notes = view(payload).notes   # spike attribution, failing sources (as the chat messages say them)
+    lines += ["", *notes] if notes else []
     lines += ["", f"Open in Sentimon: {data.get('link', '')}"]
     e = html.escape
     rows = "".join(f"<tr><th align='left'>{e(name)}</th><td>{e(str(value))}</td></tr>"
@@ -114,6 +117,7 @@ def render(payload: dict) -> tuple[str, str, str]:
         f"<li><strong>{e(m.get('label', ''))}</strong> {e(_one_line(m.get('text', ''))[:300])}"
         + (f" <a href=\"{e(m['url'])}\">link</a>" if _is_web(m.get("url")) else "") + "</li>" for m in mentions)
     page = (f"<html><body><h2>{e(title)}: {e(rule)}</h2><table>{rows}</table>"
+            + "".join(f"<p>{e(note)}</p>" for note in notes)
             + (f"<h3>Sample mentions</h3><ul>{items}</ul>" if items else "")
             + (f"<p>… and {int(more)} more</p>" if more else "")
             + f"<p><a href=\"{e(data.get('link', ''))}\">Open in Sentimon</a></p></body></html>")
