@@ -70,3 +70,18 @@ def test_welch_test_tells_a_real_shift_from_noise():
     same = intervals.welch_p(period(0.1), period(0.1))
     assert same is not None and same > 0.01
     assert intervals.welch_p(period(0.1), _buckets([[0.1]])) is None
+
+
+def test_share_of_voice_rows_carry_wilson_intervals():
+    from webapp.insights import charts_compare
+
+    def b(count):
+        return {"start": "2024-03-01T00:00:00+00:00", "count": count, "avg_compound": 0.1 if count else None,
+                "positive": count, "neutral": 0, "negative": 0}
+    rows = charts_compare.totals_table([(1, "A", [b(60)]), (2, "B", [b(40)])])
+    assert rows[0]["share_of_voice"] == 60.0 and rows[0]["voice_ci"] == "95 % CI 50.2–69.1%"
+    assert not rows[0]["voice_small"]
+    tiny = charts_compare.totals_table([(1, "A", [b(3)]), (2, "B", [b(1)])])
+    assert tiny[0]["voice_small"] and tiny[0]["voice_ci"]
+    none = charts_compare.totals_table([(1, "A", [b(0)])])
+    assert none[0]["voice_ci"] == "" and not none[0]["voice_small"]

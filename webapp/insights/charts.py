@@ -127,7 +127,7 @@ def _with_spans(trace: dict, spans: list | None) -> dict:
     return {**trace, "customdata": spans} if spans is not None else trace
 
 
-def _time_axis(axis_range: tuple[str, str] | None) -> dict:
+def time_axis(axis_range: tuple[str, str] | None) -> dict:
     """The x axis of a time chart: titled (static/js/charts.js names the viewer's zone in it and
     moves the times there) and fixed to the range, so no marker widens it."""
     axis = {"type": "date", "title": {"text": "time (UTC)"}}
@@ -147,7 +147,7 @@ def volume(buckets: list[dict], gaps: list[Marker] = (), alerts: list[Marker] = 
                          "marker": {"color": COLORS[label]}}, spans)
             for label in ("negative", "neutral", "positive")]
     return figure(bars, {"barmode": "stack", "shapes": _marks(gaps, alerts),
-                         "xaxis": _time_axis(axis_range), "yaxis": {"title": {"text": "mentions"}}})
+                         "xaxis": time_axis(axis_range), "yaxis": {"title": {"text": "mentions"}}})
 
 
 def rolling_band(buckets: list[dict], window: int = BAND_WINDOW) -> tuple[list, list]:
@@ -209,7 +209,7 @@ def average_sentiment(buckets: list[dict], gaps: list[Marker] = (), alerts: list
                         "line": {"color": COLORS["sentiment"]}}, _bucket_spans(buckets, bucket))
     return figure([band, line],
                   {"yaxis": {"range": [-1, 1], "title": {"text": "compound"}},
-                   "xaxis": _time_axis(axis_range), "shapes": [ZERO_LINE, *_marks(gaps, alerts)]})
+                   "xaxis": time_axis(axis_range), "shapes": [ZERO_LINE, *_marks(gaps, alerts)]})
 
 
 def source_labels(names: dict[int, str]) -> dict[int, str]:
