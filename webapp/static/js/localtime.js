@@ -47,7 +47,8 @@
     });
     document.querySelectorAll("[data-zone-name]").forEach(function (el) { el.textContent = label(); });
     var button = document.getElementById("tz-switch");
-    if (button) {
+    var utcHere = /^(Etc\/)?(UTC|GMT|Universal|Zulu)$/.test(browserZone());
+    if (button && !(utcHere && mode === "local")) {   // nothing to switch to where the browser is on UTC
       button.hidden = false;
       button.textContent = mode === "utc" ? "Use my time zone (" + browserZone() + ")" : "Use UTC";
       button.setAttribute("aria-pressed", mode === "utc" ? "true" : "false");
