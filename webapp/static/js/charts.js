@@ -7,7 +7,10 @@
       var source = document.getElementById(el.dataset.figure);
       if (!source || typeof Plotly === "undefined") { return; }
       var fig = inZone(JSON.parse(source.textContent));
-      var drawn = Plotly.newPlot(el, fig.data, fig.layout, { responsive: true, displaylogo: false });
+      var drawn = Plotly.newPlot(el, fig.data, fig.layout, {
+        responsive: true, displaylogo: false,
+        displayModeBar: window.innerWidth < 600 ? false : "hover"   // on a phone it would cover the legend
+      });
       Promise.resolve(drawn).then(function () {
         if (el.dataset.clickUrl) {
           el.on("plotly_click", function (event) { openBucket(el.dataset.clickUrl, event); });
