@@ -4,6 +4,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# Two stamps: `make run` needs only the app (RUN_STAMP: pip install -e .); `make test` and
+# `make install` add the test extra (STAMP: pytest, Playwright, ...).
+RUN_STAMP := $(VENV)/.installed-run
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 export PORT
@@ -14,7 +17,7 @@ help:
 	@echo "make run     - install, migrate, seed the demo and serve http://127.0.0.1:$(PORT)"
 	@echo "make test    - install and run the whole test suite"
 	@echo "make test-fast - the quick loop: pytest -m 'not slow and not system' (no servers needed)"
-	@echo "make install - only create .venv with everything the app and tests need"
+	@echo "make install - only create .venv with everything the app and tests need (make run installs only the app)"
 	@echo "make bench   - run the benchmarks under bench/ and print their figures"
 	@echo "make services      - install if missing and start PostgreSQL, Redis and Kafka on 127.0.0.1"
 	@echo "                     (KAFKA_NODES=3 for the three-broker cluster of the fault tests)"
@@ -24,20 +27,29 @@ help:
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install_nltk_data.py
+$(RUN_STAMP): pyproject.toml scripts/install_nltk_data.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python scripts/install_nltk_data.py
+	@touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
 # scripts/run.py supervises the Procfile's processes: a dead worker, beat or web is restarted with
 # backoff while the others keep running (honcho, still usable with the Procfile, stops them all).
-run: $(STAMP) pango
-	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/flask --app wsgi seed-demo
-	@echo "Sentimon on http://127.0.0.1:$(PORT) (Ctrl-C stops web, worker and beat)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run.py --procfile Procfile --port $(PORT)
+# Quiet by default (LOG_LEVEL=INFO or DEBUG for more, ACCESS_LOG=1 for the web's access log): the
+# banner with the URL and the sign-in is printed once the web answers, and stays on screen.
+LOG_LEVEL ?= WARNING
+export LOG_LEVEL
+run: $(RUN_STAMP) pango
+	@$(BIN)/flask --app wsgi db upgrade
+	@$(BIN)/flask --app wsgi seed-demo
+	@echo "Sentimon on http://127.0.0.1:$(PORT) (starting; Ctrl-C stops web, worker and beat)"
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run.py --procfile Procfile --port $(PORT) \
+	  --banner "Sentimon is ready: http://127.0.0.1:$(PORT)\nSign in as admin@example.com / sentimon-demo (the demo admin made on the first run; change its password on /account)\nAPI reference: http://127.0.0.1:$(PORT)/api/docs   Ctrl-C stops web, worker and beat"
 
 # The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first. Every test
 # but the `disruptive` ones runs in TEST_WORKERS processes (pytest-xdist; most system tests wait

@@ -13,6 +13,11 @@ import os
 
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
 threads = int(os.environ.get("WEB_THREADS") or 1)
+# Quiet by default (`make run` prints the URL last, and it should stay on screen): LOG_LEVEL
+# (default WARNING) for gunicorn's own log; ACCESS_LOG=1 (or a file path) writes the access log.
+loglevel = (os.environ.get("LOG_LEVEL") or "warning").lower()
+_access = os.environ.get("ACCESS_LOG", "")
+accesslog = None if _access in ("", "0", "false", "no") else "-" if _access in ("1", "true", "yes") else _access
 
 
 def _metrics_folder() -> str:

@@ -14,7 +14,10 @@ OOM killer (or `kill -9`) took the web and beat down with it and nothing came ba
 - Ctrl-C (SIGINT) or SIGTERM stops every process group (SIGTERM, then SIGKILL after 10 s) and
   exits; a process is told to die with its supervisor (PR_SET_PDEATHSIG) if the supervisor is killed.
 
-Standard library only. Usage: python scripts/run.py [--procfile Procfile] [--port 5000]
+Once the web answers /healthz, `--banner TEXT` is printed (the URL and how to sign in), so that the
+last thing on screen is where to go; LOG_LEVEL (default WARNING) keeps the processes quiet.
+
+Standard library only. Usage: python scripts/run.py [--procfile Procfile] [--port 5000] [--banner TEXT]
 """
 from __future__ import annotations
 
@@ -182,13 +185,35 @@ def stop_all(children: list[Child], out: Output) -> None:
     out.line("system", "all stopped")
 
 
+def announce(url: str, banner: str, out: Output, stopping: threading.Event, timeout: float = 300) -> bool:
+    """Print `banner` once `url` answers 200 (polled every 0.5 s until `timeout` or a stop)."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while not stopping.is_set() and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                if response.status == 200:
+                    rule = "=" * max(len(line) for line in banner.splitlines())
+                    with out.lock:
+                        sys.stdout.write(f"\n{rule}\n{banner}\n{rule}\n\n")
+                        sys.stdout.flush()
+                    return True
+        except OSError:
+            pass
+        stopping.wait(0.5)
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--procfile", default="Procfile")
     parser.add_argument("--port", default=os.environ.get("PORT", "5000"))
+    parser.add_argument("--banner", default="", help="printed once the web answers /healthz")
     args = parser.parse_args(argv)
 
     os.environ["PORT"] = str(args.port)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     try:
         entries = read_procfile(Path(args.procfile))
@@ -208,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     for child in children:
         child.start()
+    if args.banner:
+        threading.Thread(target=announce, daemon=True, name="banner", args=(
+            f"http://127.0.0.1:{args.port}/healthz", args.banner.replace("\\n", "\n"), out, stopping)).start()
     while not stopping.wait(0.2):
         now = time.monotonic()
         for child in children:

@@ -114,7 +114,7 @@ def register_blueprints(app: Flask) -> None:
     """Pages of every feature, then the `/api/v1` frame with every feature's API nested in it."""
     from webapp.admin import health, views as admin_views
     from webapp.alerting import views as alerting_views
-    from webapp.core import vendor
+    from webapp.core import api_docs, vendor
     from webapp.core.api import make_api_blueprint, register_app_errors
     from webapp.insights import views as insights_views
     from webapp.mentions import views as mentions_views
@@ -128,7 +128,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.scoring import views as scoring_views
 
     pages = (
-        health.bp, vendor.bp,
+        health.bp, vendor.bp, api_docs.bp,
         people_views.bp, people_views.admin_bp, people_views.account_bp, team_views.bp,
         monitors_views.bp, edit_views.bp, backfill_views.bp,
         insights_views.bp, mentions_views.bp, inbox_views.bp, noise_views.bp,

@@ -133,13 +133,15 @@ def figure_traces(page, element_id: str) -> list[dict]:
 
 def click_first_bar(page) -> int:
     """Click (with the mouse) the first non-empty bucket of the first chart that opens a bucket's
-    mentions (`data-click-url`); returns that bucket's count."""
+    mentions (`data-click-url`); returns that bucket's count (bars may be stacked by label)."""
     x, y, count = page.evaluate("""() => {
       const gd = document.querySelector('.js-plotly-plot[data-click-url]');
       const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, rect = gd.getBoundingClientRect();
-      const i = gd.data[0].y.findIndex(y => y > 0);
-      return [rect.x + xa._offset + xa.d2p(gd.data[0].x[i]),
-              rect.y + ya._offset + ya.d2p(gd.data[0].y[i] / 2), gd.data[0].y[i]];
+      const bars = gd.data.filter(t => t.type === 'bar');
+      const total = i => bars.reduce((sum, t) => sum + (t.y[i] || 0), 0);
+      const i = bars[0].y.findIndex((_, j) => total(j) > 0);
+      return [rect.x + xa._offset + xa.d2p(bars[0].x[i]),
+              rect.y + ya._offset + ya.d2p(total(i) / 2), total(i)];
     }""")
     page.mouse.click(x, y)
     return count

@@ -36,11 +36,11 @@ def feelings(n_pos: int, n_neg: int, hours_ago: float = 2) -> list[dict]:
 
 
 def label_split(page, monitor_id: int) -> dict[str, int]:
-    """positive/neutral/negative over the last 24 h, read from the dashboard's distribution chart."""
+    """positive/neutral/negative over the last 24 h, read from the dashboard's volume bars
+    (stacked by label)."""
     page.goto(f"/monitors/{monitor_id}?range=24h")
-    ids = charts_drawn(page, min_count=3)
-    pie = figure_traces(page, chart_id(ids, "distribution"))[0]
-    return dict(zip(pie["x"], pie["y"]))
+    ids = charts_drawn(page, min_count=2)
+    return {t["name"]: sum(t["y"]) for t in figure_traces(page, chart_id(ids, "volume"))}
 
 
 def test_a_label_override_moves_the_rollup(app, live_server, page, token, drain):

@@ -28,28 +28,40 @@ def no_raw_markup(figure: dict) -> None:
     assert "&lt;script&gt;" in text
 
 
-def test_volume_has_one_bar_per_bucket_and_bucket_spans_for_clicks():
+def test_volume_stacks_label_counts_per_bucket_with_bucket_spans_for_clicks():
     fig = charts.volume(BUCKETS, bucket="1h")
-    assert len(fig["data"]) == 1 and fig["data"][0]["type"] == "bar"
-    assert fig["data"][0]["y"] == [4, 0, 2, 1] and len(fig["data"][0]["x"]) == 4
+    assert [t["name"] for t in fig["data"]] == ["negative", "neutral", "positive"]
+    assert all(t["type"] == "bar" for t in fig["data"]) and fig["layout"]["barmode"] == "stack"
+    heights = [sum(t["y"][i] for t in fig["data"]) for i in range(4)]
+    assert heights == [4, 0, 2, 1]                      # the stack's height is the volume
+    assert fig["data"][2]["y"] == [3, 0, 0, 0]
     assert fig["data"][0]["customdata"][2] == [(T0 + timedelta(hours=2)).isoformat(),
                                               (T0 + timedelta(hours=3)).isoformat()]
     # without a bucket name the step is read from the starts
     assert charts.volume(BUCKETS)["data"][0]["customdata"] == fig["data"][0]["customdata"]
     assert "customdata" not in charts.volume(BUCKETS[:1])["data"][0]
+    assert fig["layout"]["xaxis"]["title"]["text"] == "time (UTC)"
 
 
-def test_outages_and_alert_firings_are_marked_on_both_time_charts_with_escaped_labels():
+def test_outages_and_firings_are_thin_strips_without_labels_and_never_stretch_the_axis():
     gaps = [(BUCKETS[1]["start"], BUCKETS[2]["start"], f"rss {EVIL} failing")]
-    alerts = [(BUCKETS[2]["start"], BUCKETS[3]["start"], f"alert: {EVIL}"),
+    alerts = [(BUCKETS[2]["start"], (T0 + timedelta(days=5)).isoformat(), f"alert: {EVIL}"),
               (BUCKETS[3]["start"], BUCKETS[3]["start"], "alert: second")]
-    for fig in (charts.volume(BUCKETS, gaps, alerts, "1h"), charts.average_sentiment(BUCKETS, gaps, alerts, "1h")):
+    now = (T0 + timedelta(hours=3, minutes=30)).isoformat()
+    figures = charts.dashboard(BUCKETS, gaps, alerts, bucket="1h", axis_range=(BUCKETS[0]["start"], now))
+    for name in ("volume", "sentiment"):
+        fig = figures[name]
         rects = [s for s in fig["layout"]["shapes"] if s["type"] == "rect"]
-        assert len(rects) == 3
         assert [r["fillcolor"] for r in rects] == [charts.COLORS["gap"]] + [charts.COLORS["alert"]] * 2
-        texts = [a["text"] for a in fig["layout"]["annotations"]]
-        assert texts[1].startswith("⚠ alert: &lt;script&gt;") and "failing" in texts[0]
-        no_raw_markup(fig)
+        assert all(r["y1"] - r["y0"] <= 0.05 for r in rects)          # strips, not shaded columns
+        assert max(datetime.fromisoformat(r["x1"]) for r in rects) <= datetime.fromisoformat(now)
+        assert fig["layout"]["xaxis"]["range"] == [BUCKETS[0]["start"], now]
+        assert "annotations" not in fig["layout"]                     # labels are listed under the charts
+        assert "<script" not in json.dumps(fig)
+    inside = charts.clip_markers(alerts, BUCKETS[0]["start"], now)
+    assert inside[0][1] == now and inside[1] == alerts[1]
+    assert charts.clip_markers([((T0 - timedelta(days=3)).isoformat(), (T0 - timedelta(days=2)).isoformat(), "x")],
+                               BUCKETS[0]["start"], now) == []
 
 
 def test_rolling_band_is_the_weighted_spread_of_neighbouring_averages():
@@ -67,34 +79,20 @@ def test_rolling_band_is_the_weighted_spread_of_neighbouring_averages():
     assert low[1] is None and low[0] is not None            # empty bucket: no band
 
 
-def test_average_sentiment_has_band_traces_and_the_line_with_spans():
+def test_average_sentiment_band_is_drawn_per_run_and_never_across_empty_buckets():
     fig = charts.average_sentiment(BUCKETS, bucket="1h")
-    assert [t.get("name") for t in fig["data"]] == ["band high", f"±1 s.d. over {charts.BAND_WINDOW} buckets",
-                                                   "average compound"]
-    line = fig["data"][2]
-    assert line["y"] == [0.5, None, -0.5, 0.0] and len(line["customdata"]) == 4
-    assert fig["data"][1]["fill"] == "tonexty"
+    band, line = fig["data"]
+    assert band["fill"] == "toself" and line["name"] == "average compound"
+    assert line["y"] == [0.5, None, -0.5, 0.0] and len(line["customdata"]) == 4 and not line["connectgaps"]
+    x = [b["start"] for b in BUCKETS]
+    xs, ys = charts.band_outline(x, [0.1, None, -0.6, -0.1], [0.9, None, -0.4, 0.1])
+    # two closed outlines, split by None: the empty bucket 1 is in neither
+    assert xs == [x[0], x[0], None, x[2], x[3], x[3], x[2]]
+    assert ys == [0.9, 0.1, None, -0.4, 0.1, -0.1, -0.6]
+    assert x[1] not in xs
+    assert charts.band_outline(x, [None] * 4, [None] * 4) == ([], [])
     assert "s.d." in charts.TITLES["sentiment"] and "standard deviation" in charts.NOTES["sentiment"]
-
-
-def test_label_shares_stack_to_100_percent_where_there_are_mentions():
-    fig = charts.label_shares(BUCKETS, "1h")
-    assert [t["name"] for t in fig["data"]] == ["negative", "neutral", "positive"]
-    for i, b in enumerate(BUCKETS):
-        values = [t["y"][i] for t in fig["data"]]
-        assert values == [None] * 3 if not b["count"] else sum(values) == pytest.approx(100, abs=0.2)
-
-
-def test_gauges_show_current_shares_with_change_against_the_previous_period():
-    now = charts.totals(BUCKETS)
-    before = charts.totals([bucket(0, 4, 0.1, 1, 2, 1)])
-    fig = charts.gauges(now, before)
-    assert [t["type"] for t in fig["data"]] == ["indicator"] * 3
-    assert [t["value"] for t in fig["data"]] == [now["positive_share"], now["neutral_share"], now["negative_share"]]
-    assert [t["delta"]["reference"] for t in fig["data"]] == [25.0, 50.0, 25.0]
-    assert fig["data"][2]["delta"]["increasing"]["color"] == charts.COLORS["negative"]   # more negative is bad
-    alone = charts.gauges(now)
-    assert all("delta" not in t["mode"] for t in alone["data"])
+    assert "gaps" in charts.NOTES["sentiment"]
 
 
 def test_sources_chart_escapes_names_orders_by_volume_and_keeps_duplicates_apart():
@@ -113,29 +111,47 @@ def test_sources_chart_escapes_names_orders_by_volume_and_keeps_duplicates_apart
 
 def test_dashboard_builds_every_figure():
     figures = charts.dashboard(BUCKETS, bucket="1h", previous=BUCKETS, by_source={}, source_names={})
-    assert list(figures) == ["volume", "sentiment", "shares", "gauges", "sources", "distribution"]
+    # each figure once: shares live in the headline, label counts in the volume bars
+    assert list(figures) == ["volume", "sentiment", "sources"]
     assert set(figures) <= set(charts.TITLES)
-    assert list(charts.dashboard(BUCKETS)) == ["volume", "sentiment", "shares", "gauges", "distribution"]
+    assert list(charts.dashboard(BUCKETS)) == ["volume", "sentiment"]
 
 
 def test_headline_changes_against_the_previous_period():
-    previous = [bucket(0, 2, -0.3, 1, 0, 1)]
-    head = charts.headline(BUCKETS, previous)
-    assert head["count"] == 7 and head["positive"] == 3 and head["avg_compound"] == round((2.0 - 1.0) / 7, 3)
+    now = [bucket(i, 10, 0.2 if i % 2 else 0.0, 6, 2, 2) for i in range(8)]          # 80 mentions
+    previous = [bucket(i, 5, -0.3, 1, 4 - neg, neg) for i, neg in enumerate([2, 2, 1, 1, 1, 1, 1, 1])]  # 40
+    head = charts.headline(now, previous)
+    assert head["count"] == 80 and head["positive"] == 48 and head["avg_compound"] == 0.1
     changes = {c["key"]: c for c in head["changes"]}
-    assert changes["count"]["delta"] == 5 and changes["count"]["delta_text"] == "+5"
-    assert changes["count"]["percent_text"] == "(+250.0%)" and changes["count"]["direction"] == "up"
-    assert changes["avg_compound"]["delta"] == pytest.approx(0.443) and changes["avg_compound"]["tone"] == "good"
-    assert changes["positive_share"]["delta"] == pytest.approx(42.9 - 50.0)
-    assert changes["positive_share"]["delta_text"] == "−7.1 pp" and changes["positive_share"]["tone"] == "bad"
-    assert changes["negative_share"]["direction"] == "down" and changes["negative_share"]["tone"] == "good"
-    assert "down −21.4 pp from 50.0%" in changes["negative_share"]["description"]
-    flat = {c["key"]: c for c in charts.headline(BUCKETS, BUCKETS)["changes"]}
+    assert changes["count"]["delta"] == 40 and changes["count"]["delta_text"] == "+40"
+    assert changes["count"]["percent_text"] == "(+100.0%)" and changes["count"]["direction"] == "up"
+    assert changes["count"]["significance"] == "significant" and changes["count"]["comparable"]
+    assert changes["avg_compound"]["delta"] == pytest.approx(0.4) and changes["avg_compound"]["tone"] == "good"
+    assert changes["avg_compound"]["ci_text"].startswith("95 % CI ")
+    assert changes["positive_share"]["delta"] == pytest.approx(60.0 - 20.0)
+    assert changes["positive_share"]["delta_text"] == "+40.0 pp" and changes["positive_share"]["tone"] == "good"
+    assert changes["positive_share"]["ci_text"] == "95 % CI 49.0–70.0%"
+    assert changes["negative_share"]["direction"] == "down"
+    assert changes["negative_share"]["significance"] == "not significant"
+    assert changes["negative_share"]["tone"] == "neutral"          # not significant: no colour
+    assert "down −5.0 pp from 25.0% in the previous period (not significant)" in changes["negative_share"]["description"]
+    flat = {c["key"]: c for c in charts.headline(now, now)["changes"]}
     assert flat["count"]["direction"] == "flat" and "unchanged" in flat["count"]["description"]
-    empty = {c["key"]: c for c in charts.headline(BUCKETS, [bucket(0)])["changes"]}
-    assert empty["count"]["delta"] == 7 and empty["count"]["percent_text"] == ""
+    empty = {c["key"]: c for c in charts.headline(now, [bucket(0)])["changes"]}
+    assert empty["count"]["delta"] == 80 and empty["count"]["percent_text"] == ""
+    assert not empty["count"]["comparable"] and "Too few mentions before" in empty["count"]["description"]
     assert empty["avg_compound"]["direction"] == "none" and empty["avg_compound"]["delta_text"] == ""
-    assert all(c["direction"] == "none" for c in charts.headline(BUCKETS)["changes"])
+    assert all(c["direction"] == "none" for c in charts.headline(now)["changes"])
+
+
+def test_a_tiny_previous_period_is_not_comparable_never_a_huge_percentage():
+    """The demo's old failure: 1 mention before, 1054 now, shown as +105300 %."""
+    head = charts.headline([bucket(0, 1054, 0.1, 500, 300, 254)], [bucket(0, 1, 0.1, 1, 0, 0)])
+    count = {c["key"]: c for c in head["changes"]}["count"]
+    assert count["delta_text"] == "+1053" and count["percent_text"] == "" and not count["comparable"]
+    assert count["significance"] == "unknown"
+    small = {c["key"]: c for c in charts.headline([bucket(0, 3, 0.1, 2, 1, 0)])["changes"]}
+    assert small["positive_share"]["small"] and small["avg_compound"]["small"]
 
 
 SERIES = [(1, "Acme", [bucket(0, 3, 0.2, 0, 3), bucket(1), bucket(2, 1, -0.4, 0, 0, 1)]),

@@ -140,18 +140,22 @@ def test_dashboard_headline_changes_from_seeded_mentions(app, logged_in):
     assert 'id="total-count">3<' in html
     count = headline(html, "count")
     assert (count["value"], count["previous"], count["delta"], count["direction"]) == ("3", "2", "1", "up")
-    assert "▲ +1 (+50.0%)" in count["html"] and "up +1 (+50.0%) from 2 in the previous period" in count["html"]
+    # two mentions before are too few for a percentage: the change is "not comparable"
+    assert "▲ +1, not comparable" in count["html"] and "%" not in count["html"].split("visually-hidden")[0]
+    assert "up +1 from 2 in the previous period. Too few mentions before to compare." in count["html"]
+    assert count["comparable"] == "no" and count["significance"] == "unknown"
+    assert "only 2 mentions, too few to compare" in html
     avg = headline(html, "avg_compound")
     expected = round(round(sum(current) / 3, 4), 3) - round(round(sum(previous) / 2, 4), 3)
     assert float(avg["delta"]) == pytest.approx(expected, abs=0.0015) and avg["direction"] == "up"
-    assert 'tone-good' in avg["html"]
+    assert 'tone-good' in avg["html"] and "small sample" in avg["html"]
     positive = headline(html, "positive_share")
     assert (positive["value"], positive["previous"], positive["delta"]) == ("66.7", "50.0", "16.7")
     negative = headline(html, "negative_share")
     assert negative["direction"] == "down" and "▼ −16.7 pp" in negative["html"]
-    gauges = figures_of(html)["gauges"]
-    assert [g["value"] for g in gauges["data"]] == [66.7, 0.0, 33.3]
-    assert [g["delta"]["reference"] for g in gauges["data"]] == [50.0, 0.0, 50.0]
+    assert "95 % CI 20.8–93.9%" in positive["html"]                   # Wilson, 2 of 3
+    assert set(figures_of(html)) == {"volume", "sentiment", "sources"}  # each figure once
+    assert 'id="label-counts"' not in html and "gauges" not in html
 
 
 def test_range_and_bucket_pickers_drive_the_points(app, logged_in):
@@ -163,13 +167,13 @@ def test_range_and_bucket_pickers_drive_the_points(app, logged_in):
         html = logged_in.get(f"/monitors/{monitor_id}?{query}").get_data(as_text=True)
         points, figures = chart_points(html), figures_of(html)
         assert points["volume"] in allowed and points["volume"] == len(figures["volume"]["data"][0]["x"])
-        assert points["sentiment"] == points["shares"] == points["volume"]
-        assert points["gauges"] == 3 and points["sources"] == 1 and sum(figures["volume"]["data"][0]["y"]) == 1
+        assert points["sentiment"] == points["volume"]
+        assert points["sources"] == 1 and sum(sum(t["y"]) for t in figures["volume"]["data"]) == 1
     html = logged_in.get(f"/monitors/{monitor_id}?range=30d&bucket=1d").get_data(as_text=True)
     assert '<option value="30d" selected>' in html and '<option value="1d" selected>' in html
     assert f'data-click-url="/monitors/{monitor_id}/mentions"' in html
-    assert html.count("data-click-url=") == 3                      # volume, sentiment, shares
-    for name in ("volume", "sentiment", "shares", "gauges", "sources", "distribution"):
+    assert html.count("data-click-url=") == 2                      # volume, sentiment
+    for name in ("volume", "sentiment", "sources"):
         assert f'<h2 id="h-{name}" class="chart-title">' in html and f'aria-labelledby="h-{name}"' in html
     for field in ("range-select", "range-start", "range-end", "bucket-select"):
         assert f'<label for="{field}">' in html
@@ -185,11 +189,13 @@ def test_custom_range_shows_those_days_and_its_previous_period(app, logged_in):
     html = logged_in.get(f"/monitors/{monitor_id}?range=custom&start=2024-01-01&end=2024-01-07&bucket=1d"
                          ).get_data(as_text=True)
     assert chart_points(html)["volume"] == 7 and 'id="total-count">2<' in html
-    volume = figures_of(html)["volume"]["data"][0]
-    assert volume["y"] == [0, 0, 1, 0, 0, 0, 1]
+    volume = figures_of(html)["volume"]["data"]
+    assert [sum(t["y"][i] for t in volume) for i in range(7)] == [0, 0, 1, 0, 0, 0, 1]
+    volume = volume[0]
     assert volume["customdata"][2] == ["2024-01-03T00:00:00+00:00", "2024-01-04T00:00:00+00:00"]
     assert '<option value="custom" selected>' in html and 'value="2024-01-01"' in html and 'value="2024-01-07"' in html
-    assert "2024-01-01 to 2024-01-07 (UTC)" in html and "2023-12-25 00:00 to 2024-01-01 00:00" in html
+    assert "2024-01-01 to 2024-01-07 (UTC)" in html
+    assert '<time datetime="2023-12-25T00:00:00+00:00">2023-12-25 00:00 UTC</time> to <time datetime="2024-01-01T00:00:00+00:00">' in html
     assert headline(html, "count")["previous"] == "1"
     auto = logged_in.get(f"/monitors/{monitor_id}?range=custom&start=2024-01-01&end=2024-01-07").get_data(as_text=True)
     assert chart_points(auto)["volume"] == 168 and '<option value="1h" selected>' in auto
@@ -201,10 +207,35 @@ def test_invalid_custom_range_gives_a_message_and_falls_back(app, logged_in):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "The end date must be on or after the start date. Showing the last 7d instead." in html
-    assert '<option value="7d" selected>' in html and chart_points(html)["volume"] in {168, 169}
+    assert '<option value="7d" selected>' in html and 'id="empty-state"' in html
     assert 'value="2024-02-10"' in html                                # the typed dates stay
     html = logged_in.get(f"/monitors/{monitor_id}?range=custom&start=soon&end=later").get_data(as_text=True)
     assert "Dates must look like 2024-05-31." in html
+
+
+def test_an_empty_monitor_shows_one_card_instead_of_empty_charts(app, logged_in):
+    monitor_id, _ = new_monitor(app, name="Nothing yet")
+    html = logged_in.get(f"/monitors/{monitor_id}").get_data(as_text=True)
+    assert html.count('id="empty-state"') == 1 and figures_of(html) == {} and "plotly" not in html.lower().split("<main>")[1].split("</main>")[0]
+    assert "no sources to fetch yet" in html and f"POST /api/v1/monitors/{monitor_id}/mentions" in html
+    assert 'id="headline"' not in html and 'id="insight-panels"' in html
+
+
+def test_feed_lists_the_latest_and_the_strongest_mentions_escaped(app, logged_in):
+    monitor_id, push_id = new_monitor(app, name="Feed")
+    now = datetime.now(timezone.utc)
+    seed(app, monitor_id, push_id, [(now - timedelta(hours=h), text) for h, text in enumerate(
+        ["ok then", "<b>terrible</b> horrible awful disaster", "table chair", "fine", "lamp", "door",
+         "window", "I absolutely love this wonderful amazing thing"], start=1)])
+    html = logged_in.get(f"/monitors/{monitor_id}?range=24h").get_data(as_text=True)
+    latest = re.search(r'id="feed-latest">(.*?)</ol>', html, re.S).group(1)
+    strong = re.search(r'id="feed-influential">(.*?)</ol>', html, re.S).group(1)
+    assert latest.count("<li") == 6 and latest.index("ok then") < latest.index("table chair")
+    assert "absolutely love" not in latest                                # the 8th newest
+    first_two = strong.split("</li>")[:2]
+    assert any("absolutely love" in item for item in first_two)
+    assert any("&lt;b&gt;terrible" in item for item in first_two) and "<b>terrible" not in html
+    assert "how strongly they are worded" in html and '<time datetime="' in latest
 
 
 def test_alert_firings_and_outages_are_marked_with_escaped_names(app, logged_in):
@@ -231,10 +262,12 @@ def test_alert_firings_and_outages_are_marked_with_escaped_names(app, logged_in)
     seed(app, monitor_id, rss_id, [(now - timedelta(hours=1), "I love this")])
     html = logged_in.get(f"/monitors/{monitor_id}?range=24h").get_data(as_text=True)
     figures = figures_of(html)
-    for name in ("volume", "sentiment"):
-        texts = [a["text"] for a in figures[name]["layout"]["annotations"]]
-        assert "⚠ alert: Mood &lt;b&gt;drop&lt;/b&gt;" in texts
-        assert any(t.startswith("rss https://feed.example/&lt;script&gt;") and t.endswith("failing") for t in texts)
+    for name in ("volume", "sentiment"):                  # strips on the charts, labels in the list
+        strips = [s for s in figures[name]["layout"]["shapes"] if s["type"] == "rect"]
+        assert {s["fillcolor"] for s in strips} == {"#f0a030", "#b42318"}
+        assert all(datetime.fromisoformat(s["x1"]) <= datetime.now(timezone.utc) for s in strips)
+        assert datetime.fromisoformat(figures[name]["layout"]["xaxis"]["range"][1]) <= datetime.now(timezone.utc)
+    assert "Outage, rss https://feed.example/&lt;script&gt;x&lt;/script&gt; failing:" in html
     assert "<script>x" not in html and "<b>drop" not in html
     assert 'class="marker-alert"' in html and "⚠ alert: Mood &lt;b&gt;drop&lt;/b&gt;:" in html
     assert "coverage gap" in html

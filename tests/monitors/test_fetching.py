@@ -77,7 +77,7 @@ def test_demo_fetch_publishes_and_advances_cursor(app, drain):
         assert fetching.run_fetch(db.session, runtime.bus(), source.id, 1, runtime.egress_policy(), NOW).status == "skipped"
         cursor = dict(db.session.get(Source, source.id).cursor)
         nxt = fetching.run_fetch(db.session, runtime.bus(), source.id, 2, runtime.egress_policy(),
-                                 NOW + timedelta(minutes=1))
+                                 NOW + timedelta(hours=1))       # the demo's pace: a few an hour
         assert nxt.status == "ok" and 0 < nxt.fetched < 50
         assert db.session.get(Source, source.id).cursor != cursor
     outcome = drain()

@@ -438,9 +438,9 @@ def demo_fetch(settings=None, cursor=None, now=NOW) -> FetchResult:
 
 def test_demo_settings():
     clean = get_adapter("demo").clean_settings
-    assert clean({}) == {"per_fetch": 8}
-    assert clean({"per_fetch": 200}) == {"per_fetch": 200}
-    assert clean({"per_fetch": " 12 ", "noise": True}) == {"per_fetch": 12}
+    assert clean({}) == {} and clean({"noise": True}) == {}
+    assert get_adapter("demo").fields == ()
+    assert clean({"per_fetch": " 12 "}) == {"per_fetch": 12}       # older monitors: checked, no effect
     for bad in (0, 201, -1, True, 2.5, "abc", "1e3", [3]):
         with pytest.raises(SourceSettingsError) as info:
             clean({"per_fetch": bad})
@@ -450,60 +450,59 @@ def test_demo_settings():
 def test_demo_first_fetch_backfills_a_week():
     result = demo_fetch()
     items = result.items
-    total = len(demo_module.load_samples())
     assert len(items) == demo_module.BACKFILL
-    assert [item.external_id for item in items[:3]] == ["d0001-r0", "d0002-r0", "d0003-r0"]
-    last = demo_module.BACKFILL - 1
-    assert items[-1].external_id == f"d{last % total + 1:04d}-r{last // total}"
+    assert [item.external_id for item in items[:3]] == ["g0", "g1", "g2"]
+    assert items[-1].external_id == f"g{demo_module.BACKFILL - 1}"
     times = [item.published_at for item in items]
     assert times[0] == NOW - timedelta(days=7) and times[-1] < NOW
     assert times == sorted(times)  # oldest first
     per_hour = Counter(t.hour for t in times)  # busier in the afternoon than at night
     assert per_hour[demo_module.PEAK_HOUR_UTC] > 3 * per_hour[(demo_module.PEAK_HOUR_UTC + 12) % 24]
     assert all(t.tzinfo is not None and t.utcoffset() == timedelta(0) for t in times)
-    assert result.cursor == {"position": demo_module.BACKFILL, "started": NOW.isoformat()}
+    assert result.cursor == {"position": demo_module.BACKFILL, "started": NOW.isoformat(),
+                             "until": NOW.isoformat(), "carry": 0.0}
     assert all(item.text for item in items)
+    assert len({item.text for item in items}) > 0.75 * len(items)      # a generator, not a loop
     assert json.loads(json.dumps(result.cursor)) == result.cursor
 
 
-def test_demo_later_fetches_replay_recent_samples():
+def test_demo_later_fetches_add_what_is_due_at_the_historys_pace():
     first = demo_fetch()
-    later = NOW + timedelta(minutes=5)
-    cursor = {**first.cursor, "position": 240}
-    second = demo_fetch({"per_fetch": 8}, cursor, later)
-    assert [i.external_id for i in second.items] == [f"d{n:04d}-r0" for n in range(241, 249)]
-    assert all(later - timedelta(minutes=5) <= i.published_at < later for i in second.items)
-    assert second.cursor == {"position": 248, "started": NOW.isoformat()}
-    third = demo_fetch({"per_fetch": 3}, second.cursor, later)
-    assert [i.external_id for i in third.items] == ["d0249-r0", "d0250-r0", "d0251-r0"]
-    assert demo_fetch({}, first.cursor, later).cursor["position"] == demo_module.BACKFILL + 8
+    later = NOW + timedelta(hours=1)
+    second = demo_fetch({}, first.cursor, later)
+    expected = demo_module.due(NOW, later)
+    assert len(second.items) == int(expected) and 2 <= len(second.items) <= 20
+    assert [i.external_id for i in second.items][0] == f"g{demo_module.BACKFILL}"
+    assert all(NOW <= i.published_at < later for i in second.items)
+    assert second.cursor["until"] == later.isoformat()
+    assert second.cursor["carry"] == pytest.approx(expected - int(expected), abs=1e-6)
+    # a minute later: usually nothing, the fraction carried on
+    third = demo_fetch({}, second.cursor, later + timedelta(minutes=1))
+    assert len(third.items) <= 1 and third.cursor["position"] == second.cursor["position"] + len(third.items)
+    # the same time again adds nothing
+    assert demo_fetch({}, second.cursor, later).items == []
+
+
+def test_demo_catches_up_at_most_a_week_after_a_pause():
+    first = demo_fetch()
+    result = demo_fetch({}, first.cursor, NOW + timedelta(days=30))
+    assert abs(len(result.items) - demo_module.BACKFILL) <= 2
 
 
 def test_demo_is_deterministic():
     assert demo_fetch() == demo_fetch()
-    cursor = {"position": 300, "started": NOW.isoformat()}
+    cursor = {"position": 300, "started": NOW.isoformat(), "until": (NOW - timedelta(hours=2)).isoformat(), "carry": 0.5}
     assert demo_fetch(cursor=cursor) == demo_fetch(cursor=dict(cursor))
 
 
-def test_demo_wraps_around_with_new_ids():
-    total = len(demo_module.load_samples())
-    cursor = {"position": total - 3, "started": NOW.isoformat()}
-    result = demo_fetch({"per_fetch": 8}, cursor)
-    ids = [item.external_id for item in result.items]
-    last = [f"d{n:04d}-r0" for n in range(total - 2, total + 1)]
-    assert ids == last + [f"d{n:04d}-r1" for n in range(1, 6)]
-    assert result.items[3].text == demo_fetch().items[0].text  # same sample, new mention
-    assert result.cursor["position"] == total + 5
-    again = demo_fetch({"per_fetch": 2}, {"position": 2 * total, "started": "x"})
-    assert [i.external_id for i in again.items] == ["d0001-r2", "d0002-r2"]
-
-
-def test_demo_bad_cursor_starts_over_and_bad_settings_are_source_errors():
+def test_demo_old_and_bad_cursors():
     for cursor in ({"position": -1}, {"position": "12"}, {"position": True}, {"other": 1}):
         assert len(demo_fetch(cursor=cursor).items) == demo_module.BACKFILL
-    with pytest.raises(SourceError):
-        demo_fetch({"per_fetch": 0}, {"position": 240, "started": NOW.isoformat()})
-    assert len(demo_fetch({}, {"position": 240}).items) == 8  # default per_fetch
+    # an older cursor (no "until") continues from now, without a burst
+    old = demo_fetch({"per_fetch": 8}, {"position": 240, "started": NOW.isoformat()})
+    assert old.items == [] and old.cursor["until"] == NOW.isoformat() and old.cursor["position"] == 240
+    odd = demo_fetch({}, {"position": 5, "until": "soon", "carry": "x"})
+    assert odd.items == [] and odd.cursor["carry"] == 0.0
 
 
 # -- the sample file ----------------------------------------------------------------------

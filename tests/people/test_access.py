@@ -22,6 +22,7 @@ ROLES = ("viewer", "editor", "admin")
 RULES: dict[str, str | dict[str, str]] = {
     # public
     "static": "public", "vendor.plotly_js": "public", "health.healthz": "public",
+    "vendor.swagger_asset": "public", "api_docs.page": "public",
     "api.openapi_json": "public", "auth.login": "public", "auth.logout": "login",
     "metrics.metrics_page": "loopback",
     # pages

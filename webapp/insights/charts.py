@@ -21,6 +21,7 @@ import math
 from datetime import datetime
 
 from webapp.ingest.rollups import BUCKETS
+from webapp.insights import intervals
 
 COLORS = {"positive": "#2e9d5b", "neutral": "#8a94a6", "negative": "#d64545", "volume": "#3f6fd8",
           "gap": "#f0a030", "alert": "#b42318", "sentiment": "#6b4fd8",
@@ -31,29 +32,27 @@ _AXIS = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0
 WHITE = {"font": {"color": "#2a3f5f"}, "paper_bgcolor": "white", "plot_bgcolor": "white",
          "hoverlabel": {"align": "left"}}
 LAYOUT = {**WHITE, "margin": {"l": 48, "r": 16, "t": 24, "b": 36}, "height": 300,
-          "hovermode": "x unified", "legend": {"orientation": "h", "y": -0.2}}
+          "hovermode": "x unified",
+          "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}}   # above: below it met the axis title
 LABELS = ("positive", "neutral", "negative")
 BAND_WINDOW = 5      # buckets in the rolling window of the sentiment band (odd: centred)
 MAX_TEXT = 80        # outside text is cut to this many characters before escaping
 TITLES = {
-    "volume": "Mentions per bucket",
+    "volume": "Mentions per bucket, by sentiment",
     "sentiment": f"Average sentiment per bucket (band: ±1 s.d. of the bucket averages over "
                  f"{BAND_WINDOW} buckets)",
-    "shares": "Share of positive / neutral / negative (%)",
-    "gauges": "Shares over the range (change against the previous period)",
     "sources": "Average sentiment by source",
-    "distribution": "Distribution over the range",
 }
 # Shown under a chart's heading (the pages give each chart an <h2> from TITLES; the figures
 # themselves carry no title, so it is not said twice).
 NOTES = {
-    "volume": "Select a bar to list that bucket's mentions. Amber spans: a source was failing; "
-              "red spans marked ⚠: an alert was firing.",
-    "sentiment": "Compound score from −1 (negative) to 1 (positive). Rollups keep sums, not "
-                 "single scores, so the band shows how much the bucket averages vary around each "
-                 f"point: the average ± one standard deviation of the {BAND_WINDOW} bucket averages "
-                 "centred on it, weighted by mentions.",
-    "gauges": "Arrows and signed numbers give the change in percentage points.",
+    "volume": "Bars stack positive, neutral and negative mentions; their height is the volume. "
+              "Select a bar to list that bucket's mentions. Strips along the top mark a failing "
+              "source (amber) or a firing alert (red); they are listed under the charts.",
+    "sentiment": "Compound score from −1 (negative) to 1 (positive); empty buckets are gaps. "
+                 "Rollups keep sums, not single scores, so the band shows how much the bucket "
+                 f"averages vary around each point: the average ± one standard deviation of the "
+                 f"{BAND_WINDOW} bucket averages centred on it, weighted by mentions.",
 }
 Marker = tuple  # (start ISO, end ISO, label): a coverage gap or an alert firing
 
@@ -85,15 +84,12 @@ def figure(data: list[dict], layout: dict) -> dict:
     return {"data": data, "layout": merged}
 
 
-def _rect(x0: str, x1: str, color: str, opacity: float, line: dict) -> dict:
-    return {"type": "rect", "xref": "x", "yref": "y domain", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
-            "fillcolor": color, "opacity": opacity, "line": line, "layer": "below"}
-
-
-def _note(x: str, text: str, anchor: str, color: str | None = None) -> dict:
-    return {"text": text, "x": x, "xref": "x", "y": 1, "yref": "y domain", "xanchor": anchor,
-            "yanchor": "top", "showarrow": False,
-            "font": {"size": 10, **({"color": color} if color else {})}}
+def _strip(x0: str, x1: str, color: str, row: int) -> dict:
+    """A thin strip along the top of a time chart (row 0 outages, row 1 alerts): a marker that
+    takes no room from the data and carries no label that could overlap another."""
+    top = 1 - 0.05 * row
+    return {"type": "rect", "xref": "x", "yref": "y domain", "x0": x0, "x1": x1, "y0": top - 0.04,
+            "y1": top, "fillcolor": color, "opacity": 0.85, "line": {"width": 0}, "layer": "above"}
 
 
 ZERO_LINE = {"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": 0, "y1": 0,
@@ -109,30 +105,49 @@ def _bucket_spans(buckets: list[dict], bucket: str | None) -> list[list[str]] | 
     return [[s.isoformat(), (s + step).isoformat()] for s in starts]
 
 
-def _marks(gaps: list[Marker], alerts: list[Marker]) -> dict:
-    """Layout shapes and annotations that shade source outages (amber) and alert firings (red,
-    marked ⚠) on the time axis, each labelled in text."""
-    shapes, notes = [], []
-    for start, end, label in gaps:
-        shapes.append(_rect(start, end, COLORS["gap"], 0.25, {"width": 0}))
-        notes.append(_note(start, esc(label), "left"))
-    for start, end, label in alerts:
-        shapes.append(_rect(start, end, COLORS["alert"], 0.12, {"width": 1, "color": COLORS["alert"]}))
-        notes.append(_note(end, "⚠ " + esc(label), "right", COLORS["alert"]))
-    return {"shapes": shapes, "annotations": notes}
+def clip_markers(markers: list[Marker], start: str, end: str) -> list[Marker]:
+    """Markers cut to [start, end] (ISO), those outside dropped: an outage or a firing that is
+    still open never stretches the time axis past `end` (now)."""
+    lo, hi = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    out = []
+    for a, b, label in markers:
+        first, last = max(datetime.fromisoformat(a), lo), min(datetime.fromisoformat(b), hi)
+        if first <= last:
+            out.append((first.isoformat(), last.isoformat(), label))
+    return out
+
+
+def _marks(gaps: list[Marker], alerts: list[Marker]) -> list[dict]:
+    """Layout shapes for source outages (amber) and alert firings (red), as strips."""
+    return ([_strip(s, e, COLORS["gap"], 0) for s, e, _ in gaps]
+            + [_strip(s, e, COLORS["alert"], 1) for s, e, _ in alerts])
 
 
 def _with_spans(trace: dict, spans: list | None) -> dict:
     return {**trace, "customdata": spans} if spans is not None else trace
 
 
+def time_axis(axis_range: tuple[str, str] | None) -> dict:
+    """The x axis of a time chart: titled (static/js/charts.js names the viewer's zone in it and
+    moves the times there) and fixed to the range, so no marker widens it."""
+    axis = {"type": "date", "title": {"text": "time (UTC)"}}
+    if axis_range:
+        axis["range"] = list(axis_range)
+    return axis
+
+
 def volume(buckets: list[dict], gaps: list[Marker] = (), alerts: list[Marker] = (),
-           bucket: str | None = None) -> dict:
-    """Mentions per bucket; outages are shaded so that a blocked source is not mistaken for a drop."""
-    bars = _with_spans({"type": "bar", "name": "mentions", "x": [b["start"] for b in buckets],
-                        "y": [b["count"] for b in buckets], "marker": {"color": COLORS["volume"]}},
-                       _bucket_spans(buckets, bucket))
-    return figure([bars], _marks(gaps, alerts))
+           bucket: str | None = None, axis_range: tuple[str, str] | None = None) -> dict:
+    """Mentions per bucket as bars stacked by label (their height is the volume): the counts
+    read at any bucket size, where shares of one or two mentions would jump between 0 and 100 %.
+    Outages are marked so that a blocked source is not mistaken for a drop."""
+    x = [b["start"] for b in buckets]
+    spans = _bucket_spans(buckets, bucket)
+    bars = [_with_spans({"type": "bar", "name": label, "x": x, "y": [b[label] for b in buckets],
+                         "marker": {"color": COLORS[label]}}, spans)
+            for label in ("negative", "neutral", "positive")]
+    return figure(bars, {"barmode": "stack", "shapes": _marks(gaps, alerts),
+                         "xaxis": time_axis(axis_range), "yaxis": {"title": {"text": "mentions"}}})
 
 
 def rolling_band(buckets: list[dict], window: int = BAND_WINDOW) -> tuple[list, list]:
@@ -161,61 +176,40 @@ def rolling_band(buckets: list[dict], window: int = BAND_WINDOW) -> tuple[list, 
     return lows, highs
 
 
+def band_outline(x: list, low: list, high: list) -> tuple[list, list]:
+    """The band as closed outlines, one per run of buckets that have a band, separated by None:
+    drawn with fill "toself", each run is filled on its own, so nothing spans an empty bucket."""
+    xs: list = []
+    ys: list = []
+    run: list[int] = []
+    for i in range(len(x) + 1):
+        if i < len(x) and low[i] is not None and high[i] is not None:
+            run.append(i)
+            continue
+        if run:
+            if xs:
+                xs.append(None)
+                ys.append(None)
+            xs += [x[j] for j in run] + [x[j] for j in reversed(run)]
+            ys += [high[j] for j in run] + [low[j] for j in reversed(run)]
+            run = []
+    return xs, ys
+
+
 def average_sentiment(buckets: list[dict], gaps: list[Marker] = (), alerts: list[Marker] = (),
-                      bucket: str | None = None) -> dict:
+                      bucket: str | None = None, axis_range: tuple[str, str] | None = None) -> dict:
     x = [b["start"] for b in buckets]
     low, high = rolling_band(buckets)
-    edge = {"type": "scatter", "x": x, "mode": "lines", "line": {"width": 0}, "connectgaps": False,
-            "hoverinfo": "skip"}
+    bx, by = band_outline(x, low, high)
+    band = {"type": "scatter", "x": bx, "y": by, "mode": "lines", "line": {"width": 0},
+            "fill": "toself", "fillcolor": COLORS["band"], "hoverinfo": "skip", "connectgaps": False,
+            "name": f"±1 s.d. over {BAND_WINDOW} buckets"}
     line = _with_spans({"type": "scatter", "x": x, "y": [b["avg_compound"] for b in buckets],
                         "mode": "lines+markers", "connectgaps": False, "name": "average compound",
                         "line": {"color": COLORS["sentiment"]}}, _bucket_spans(buckets, bucket))
-    marks = _marks(gaps, alerts)
-    return figure([{**edge, "y": high, "name": "band high", "showlegend": False},
-                   {**edge, "y": low, "name": f"±1 s.d. over {BAND_WINDOW} buckets", "fill": "tonexty",
-                    "fillcolor": COLORS["band"]},
-                   line],
-                  {"yaxis": {"range": [-1, 1]}, "shapes": [ZERO_LINE, *marks["shapes"]],
-                   "annotations": marks["annotations"]})
-
-
-def label_shares(buckets: list[dict], bucket: str | None = None) -> dict:
-    """Stacked percentage areas of positive / neutral / negative per bucket."""
-    x = [b["start"] for b in buckets]
-    spans = _bucket_spans(buckets, bucket)
-    traces = [_with_spans({"type": "scatter", "x": x, "name": label, "stackgroup": "shares", "mode": "lines",
-                           "y": [round(100 * b[label] / _scored(b), 1) if _scored(b) else None for b in buckets],
-                           "line": {"width": 0.5, "color": COLORS[label]}}, spans)
-              for label in ("negative", "neutral", "positive")]
-    return figure(traces, {"yaxis": {"range": [0, 100]}})
-
-
-def distribution(buckets: list[dict]) -> dict:
-    totals = {label: sum(b[label] for b in buckets) for label in LABELS}
-    pie = {"type": "pie", "labels": list(totals), "values": list(totals.values()), "hole": 0.45,
-           "sort": False, "marker": {"colors": [COLORS[k] for k in totals]}}
-    return figure([pie], {"hovermode": "closest"})
-
-
-def gauges(current: dict, previous: dict | None = None) -> dict:
-    """One Plotly Indicator gauge per label: its share of the range's mentions, with the change
-    in percentage points against the previous period (when that had mentions)."""
-    traces = []
-    for column, label in enumerate(LABELS):
-        share = current[f"{label}_share"]
-        before = previous[f"{label}_share"] if previous else None
-        up, down = ("negative", "positive") if label == "negative" else ("positive", "negative")
-        trace = {"type": "indicator", "mode": "gauge+number", "value": share,
-                 "number": {"suffix": "%", "valueformat": ".1f"}, "title": {"text": label},
-                 "gauge": {"axis": {"range": [0, 100]}, "bar": {"color": COLORS[label]}},
-                 "domain": {"row": 0, "column": column}}
-        if before is not None:
-            trace["mode"] += "+delta"
-            trace["delta"] = {"reference": before, "valueformat": "+.1f", "suffix": " pp",
-                              "increasing": {"color": COLORS[up]}, "decreasing": {"color": COLORS[down]}}
-        traces.append(trace)
-    return {"data": traces, "layout": {**WHITE, "grid": {"rows": 1, "columns": 3, "pattern": "independent"},
-                                       "margin": {"l": 36, "r": 36, "t": 40, "b": 16}, "height": 230}}
+    return figure([band, line],
+                  {"yaxis": {"range": [-1, 1], "title": {"text": "compound"}},
+                   "xaxis": time_axis(axis_range), "shapes": [ZERO_LINE, *_marks(gaps, alerts)]})
 
 
 def source_labels(names: dict[int, str]) -> dict[int, str]:
@@ -246,15 +240,18 @@ def sources_sentiment(by_source: dict[int, dict], names: dict[int, str]) -> dict
 def dashboard(buckets: list[dict], gaps: list[Marker] = (), alerts: list[Marker] = (), *,
               bucket: str | None = None, previous: list[dict] | None = None,
               by_source: dict[int, dict] | None = None,
-              source_names: dict[int, str] | None = None) -> dict[str, dict]:
-    """Every figure of the monitor page, keyed by its name (the page's `chart-<name>` ids)."""
-    figures = {"volume": volume(buckets, gaps, alerts, bucket),
-               "sentiment": average_sentiment(buckets, gaps, alerts, bucket),
-               "shares": label_shares(buckets, bucket),
-               "gauges": gauges(totals(buckets), totals(previous) if previous else None)}
+              source_names: dict[int, str] | None = None,
+              axis_range: tuple[str, str] | None = None) -> dict[str, dict]:
+    """Every figure of the monitor page, keyed by its name (the page's `chart-<name>` ids).
+
+    Each figure is shown once: the shares live in the headline (with their intervals), the
+    label counts in the volume bars; `previous` is accepted for callers of the old signature."""
+    if axis_range:
+        gaps, alerts = clip_markers(gaps, *axis_range), clip_markers(alerts, *axis_range)
+    figures = {"volume": volume(buckets, gaps, alerts, bucket, axis_range),
+               "sentiment": average_sentiment(buckets, gaps, alerts, bucket, axis_range)}
     if by_source is not None:
         figures["sources"] = sources_sentiment(by_source, source_names or {})
-    figures["distribution"] = distribution(buckets)
     return figures
 
 
@@ -281,15 +278,23 @@ def _signed(value: float, digits: int) -> str:
 
 
 def change(key: str, label: str, now, before, *, digits: int, unit: str = "",
-           higher_is: str = "neutral", percent: bool = False) -> dict:
+           higher_is: str = "neutral", percent: bool = False, interval=None,
+           p: float | None = None, comparable: bool = True) -> dict:
     """One headline figure and its change against the previous period.
 
     direction is up / down / flat / none (nothing to compare with); tone is good / bad / neutral
     (for the colour; the arrow and the signed text carry the same meaning without colour).
+    `interval` (intervals.Interval) adds the 95 % interval and the small-sample warning; `p` the
+    test of the change (significant at 5 % or not); `comparable` False when the previous period is
+    too small for a percentage change (the change is then said to be "not comparable").
     """
     shown = "–" if now is None else f"{now:.{digits}f}{unit}"
+    significance = intervals.verdict(p)
     item = {"key": key, "label": label, "value": now, "value_text": shown, "previous": before,
-            "delta": None, "delta_text": "", "percent_text": "", "direction": "none", "tone": "neutral"}
+            "delta": None, "delta_text": "", "percent_text": "", "direction": "none", "tone": "neutral",
+            "ci_text": interval.text(digits, unit) if interval else "",
+            "small": bool(interval and interval.small and now is not None),
+            "significance": significance, "comparable": comparable}
     if now is None or before is None:
         item["description"] = f"{label}: {shown}; nothing to compare with in the previous period."
         return item
@@ -297,34 +302,47 @@ def change(key: str, label: str, now, before, *, digits: int, unit: str = "",
     item["delta"] = delta
     item["direction"] = "up" if delta > 0 else "down" if delta < 0 else "flat"
     item["delta_text"] = _signed(delta, digits) + (" pp" if unit == "%" else unit)
-    if percent and before:
+    if percent and before and comparable:
         item["percent_text"] = f"({_signed(100 * (now - before) / before, 1)}%)"
-    if item["direction"] != "flat" and higher_is != "neutral":
+    if item["direction"] != "flat" and higher_is != "neutral" and significance != "not significant":
         item["tone"] = "good" if (item["direction"] == "up") == (higher_is == "good") else "bad"
     moved = {"up": "up", "down": "down", "flat": "unchanged"}[item["direction"]]
     amount = "" if delta == 0 else f" {item['delta_text']}{(' ' + item['percent_text']) if item['percent_text'] else ''}"
+    tested = "" if significance == "unknown" else f" ({significance})"
     item["description"] = (f"{label}: {shown}, {moved}{amount} from {before:.{digits}f}{unit} "
-                           "in the previous period.")
+                           f"in the previous period{tested}."
+                           + ("" if comparable else " Too few mentions before to compare."))
     return item
 
 
 def headline(buckets: list[dict], previous: list[dict] | None = None) -> dict:
     """Totals over the range (the old keys) plus `changes`: the headline figures against the
-    previous period of the same length (None when it is not known)."""
+    previous period of the same length (None when it is not known), each with its 95 % interval
+    and whether its change is significant (webapp/insights/intervals.py)."""
     now = totals(buckets)
     before = totals(previous) if previous is not None else None
 
     def prev(key):
         return before[key] if before is not None else None
 
+    n, n0 = now["count"], prev("count")
+    comparable = intervals.count_change_comparable(n0)
+    counted = n0 is not None and comparable
+
+    def shares(label: str, higher_is: str) -> dict:
+        return change(f"{label}_share", f"{label.capitalize()} share", now[f"{label}_share"],
+                      prev(f"{label}_share"), digits=1, unit="%", higher_is=higher_is,
+                      interval=intervals.wilson(now[label], n),
+                      p=intervals.two_proportion_p(now[label], n, before[label], n0) if counted else None,
+                      comparable=comparable)
+
     changes = [
-        change("count", "Mentions", now["count"], prev("count"), digits=0,
-               percent=True),
+        change("count", "Mentions", n, n0, digits=0, percent=True,
+               p=intervals.count_p(n, n0) if counted else None, comparable=comparable),
         change("avg_compound", "Average sentiment", now["avg_compound"], prev("avg_compound"),
-               digits=3, higher_is="good"),
-        change("positive_share", "Positive share", now["positive_share"], prev("positive_share"),
-               digits=1, unit="%", higher_is="good"),
-        change("negative_share", "Negative share", now["negative_share"], prev("negative_share"),
-               digits=1, unit="%", higher_is="bad"),
+               digits=3, higher_is="good", interval=intervals.mean_interval(buckets),
+               p=intervals.welch_p(buckets, previous) if counted else None, comparable=comparable),
+        shares("positive", "good"),
+        shares("negative", "bad"),
     ]
     return {**now, "changes": changes}

@@ -7,7 +7,8 @@ escaped with `charts.esc` and reach hover labels only through `customdata`.
 """
 from __future__ import annotations
 
-from webapp.insights.charts import ZERO_LINE, esc, figure, totals
+from webapp.insights.charts import ZERO_LINE, esc, figure, time_axis, totals
+from webapp.insights import intervals
 
 # Okabe-Ito colours: told apart with the common colour-vision deficiencies.
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442")
@@ -42,7 +43,7 @@ def share_of_voice(series: list[Series]) -> dict:
                "customdata": [[label, b["count"]] for b in buckets],
                "hovertemplate": "%{customdata[0]}: %{y:.1f}% (%{customdata[1]} mentions)<extra></extra>"}
               for n, ((_, _, buckets), label) in enumerate(zip(series, labels(series)))]
-    return figure(traces, {"yaxis": {"range": [0, 100], "ticksuffix": "%"}})
+    return figure(traces, {"yaxis": {"range": [0, 100], "ticksuffix": "%"}, "xaxis": time_axis(None)})
 
 
 def sentiment_lines(series: list[Series]) -> dict:
@@ -53,16 +54,19 @@ def sentiment_lines(series: list[Series]) -> dict:
                "customdata": [[label, b["count"]] for b in buckets],
                "hovertemplate": "%{customdata[0]}: %{y:.3f} (%{customdata[1]} mentions)<extra></extra>"}
               for n, ((_, _, buckets), label) in enumerate(zip(series, labels(series)))]
-    return figure(traces, {"yaxis": {"range": [-1, 1]}, "shapes": [ZERO_LINE]})
+    return figure(traces, {"yaxis": {"range": [-1, 1]}, "shapes": [ZERO_LINE], "xaxis": time_axis(None)})
 
 
 def totals_table(series: list[Series]) -> list[dict]:
-    """Per monitor over the range: mentions, share of voice (%), average sentiment, positive and
-    negative shares (%). Names stay raw here: the template escapes them."""
+    """Per monitor over the range: mentions, share of voice (%) with its Wilson 95 % interval
+    (`voice_ci`, `voice_small` below intervals.MIN_SAMPLE mentions in all), average sentiment,
+    positive and negative shares (%). Names stay raw here: the template escapes them."""
     rows = [{"id": mid, "name": name, **totals(buckets)} for mid, name, buckets in series]
     grand = sum(r["count"] for r in rows)
     for r in rows:
         r["share_of_voice"] = round(100 * r["count"] / grand, 1) if grand else None
+        voice = intervals.wilson(r["count"], grand)          # 95 % interval; small samples flagged
+        r["voice_ci"], r["voice_small"] = voice.text(1, "%"), voice.small and grand > 0
     return rows
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.alerting.models import AlertEvent, AlertState, Rule
 from webapp.monitors.models import Monitor
-from webapp.insights import charts, charts_compare, panels
+from webapp.insights import charts, charts_compare, feed, panels
 from webapp.insights.terms import service as terms
 from webapp.monitors.services import health
 from webapp.ingest import rollups
@@ -27,7 +27,7 @@ DEFAULT_BUCKET = {"24h": "15m", "7d": "1h", "30d": "1d", "90d": "1d"}
 DEFAULT_RANGE = "7d"
 CUSTOM = "custom"
 MAX_CUSTOM = timedelta(days=731)
-CLICKABLE = ("volume", "sentiment", "shares")   # charts whose buckets open the mentions list
+CLICKABLE = ("volume", "sentiment")   # charts whose buckets open the mentions list
 
 
 @dataclass(frozen=True)
@@ -204,26 +204,34 @@ def outage_spans(session, monitor: Monitor, start: datetime, end: datetime) -> l
             for g in health.monitor_gaps(session, monitor.id, start, end)]
 
 
-def monitor_page(session, monitor: Monitor, choice: RangeChoice) -> dict:
-    """Everything the dashboard template needs for `monitor` over `choice`."""
+def monitor_page(session, monitor: Monitor, choice: RangeChoice, now: datetime | None = None) -> dict:
+    """Everything the dashboard template needs for `monitor` over `choice` (`now` ends the time
+    axis: markers of outages and firings still open stop there)."""
     # The previous period ends where this one starts and is as long: one query reads both.
     both = rollups.series(session, monitor.id, choice.bucket, choice.previous[0], choice.end)
     previous, buckets = both[:len(both) // 2], both[len(both) // 2:]
     by_source = source_totals(session, monitor.id, choice.start, choice.end)
-    gaps = outage_spans(session, monitor, choice.start, choice.end)
-    alerts = alert_spans(session, monitor.id, choice.start, choice.end)
+    axis_end = min(choice.end, now or datetime.now(timezone.utc))
+    axis = (choice.start.isoformat(), max(axis_end, choice.start).isoformat())
+    gaps = charts.clip_markers(outage_spans(session, monitor, choice.start, choice.end), *axis)
+    alerts = charts.clip_markers(alert_spans(session, monitor.id, choice.start, choice.end), *axis)
     names = {s.id: s.display_name for s in monitor.sources}
-    figures = charts.dashboard(buckets, gaps, alerts, bucket=choice.bucket, previous=previous,
-                               by_source=by_source, source_names=names)
-    figures["volume"] = panels.with_reach(figures["volume"], session, monitor.id, buckets, choice.bucket)
+    headline = charts.headline(buckets, previous)
+    empty = headline["count"] == 0
+    figures = {} if empty else charts.dashboard(
+        buckets, gaps, alerts, bucket=choice.bucket, by_source=by_source, source_names=names,
+        axis_range=axis)
+    if "volume" in figures:
+        figures["volume"] = panels.with_reach(figures["volume"], session, monitor.id, buckets, choice.bucket)
     bars = sum(1 for t in by_source.values() if t["count"])
-    points = {name: bars if name == "sources" else 3 if name in ("gauges", "distribution") else len(buckets)
-              for name in figures}
+    points = {name: bars if name == "sources" else len(buckets) for name in figures}
     return {"buckets": buckets, "previous": previous, "by_source": by_source, "gaps": gaps,
-            "alerts": alerts, "figures": figures, "points": points,
-            "headline": charts.headline(buckets, previous), "titles": charts.TITLES,
+            "alerts": alerts, "figures": figures, "points": points, "empty": empty,
+            "previous_count": sum(b["count"] for b in previous),
+            "headline": headline, "titles": charts.TITLES,
             "notes": charts.NOTES, "clickable": CLICKABLE,
-            # the one figure read from mentions, not rollups: tags change after ingest (mentions/inbox.py)
+            "feed": feed.mention_feed(session, monitor.id, choice.start, choice.end),
+            # read from mentions, not rollups: tags change after ingest (mentions/inbox.py)
             "tag_counts": inbox.tag_counts(session, monitor.id, choice.start, choice.end),
             "terms_panel": terms.panel(session, monitor.id, choice.start, choice.end),
             "audience": panels.audience_panels(session, monitor.id, choice.start, choice.end)}

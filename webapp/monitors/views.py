@@ -14,7 +14,7 @@ from webapp.core.extensions import db
 from webapp.monitors.forms import MonitorForm
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.monitors.models import Monitor
-from webapp.insights import dashboard
+from webapp.insights import dashboard, overview
 from webapp.ingest import rollups
 from webapp.monitors.services.manage import create_monitor
 from webapp.monitors.source_forms import SourceInputs, page_status, submit
@@ -40,7 +40,9 @@ def index():
         ).group_by(Rollup.monitor_id)
     ).all())
     return render_template("monitors/list.html", monitors=monitors, counts=counts,
-                           team=access.current_team(team_id), everything=everything)
+                           team=access.current_team(team_id), everything=everything,
+                           overview=overview.overview(db.session, monitors, datetime.now(timezone.utc)),
+                           spark_size=overview.SPARK_SIZE)
 
 
 @bp.route("/monitors/new", methods=["GET", "POST"])

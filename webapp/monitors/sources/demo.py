@@ -1,13 +1,16 @@
-"""A demo source that replays bundled sample mentions, so a fresh install shows data offline.
+"""A demo source that stays believable for days, offline: generated mentions of a fictional
+espresso machine at the pace and daily rhythm of real talk.
 
-The samples (`webapp/data/demo_mentions.jsonl`, made by `scripts/make_demo_data.py`) are about
-a fictional espresso machine. The first fetch backfills a week of history at once, so charts
-have something to show; each later fetch replays the next few samples as if just posted.
-Output depends only on (settings, cursor, ctx.now): no randomness, no network.
+The first fetch backfills a week of history (BACKFILL mentions, busier in the afternoon, UTC).
+Each later fetch adds the mentions due since the previous one at the same pace and rhythm (about
+BACKFILL / 168 an hour on average), whatever the fetch interval: a fractional carry keeps the
+count exact, and a long pause is caught up (at most a week). Texts come from the template
+generator (demo_text.compose), seeded by position, so they do not repeat in a loop, the
+sentiment mix stays steady (rules on it stay quiet), and output depends only on (cursor, ctx.now).
 
-Cursor: {"position": <samples emitted so far>, "started": <ISO time of the first fetch>}.
-A replayed sample gets the id "<sample id>-r<round>", where round counts passes over the whole
-file, so a second pass yields new mentions instead of duplicates the database would drop.
+Cursor: {"position": <mentions emitted so far>, "started": <ISO time of the first fetch>,
+"until": <ISO time the emitted mentions cover>, "carry": <fraction of a mention owed>}.
+Mention ids are "g<position>". Older cursors (without "until") continue from "now".
 """
 from __future__ import annotations
 
@@ -21,19 +24,21 @@ from webapp.monitors.sources.base import (
     FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
     SourceSettingsError,
 )
+from webapp.monitors.sources import demo_text
 from webapp.monitors.sources.settings_checks import settings_object
 
 SAMPLES_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_mentions.jsonl"
-BACKFILL = 1200  # samples emitted by the first fetch (the sample set replayed twice)...
+BACKFILL = 1200  # mentions of the first fetch...
 BACKFILL_SPAN = timedelta(days=7)  # ...spread over this much history before now, busier by day
 PEAK_HOUR_UTC = 15
-RECENT_SPAN = timedelta(minutes=5)  # later fetches' samples fall within this before now
-PER_FETCH_DEFAULT, PER_FETCH_MIN, PER_FETCH_MAX = 8, 1, 200
+PER_HOUR = BACKFILL / (BACKFILL_SPAN / timedelta(hours=1))  # the live pace, on average
+MAX_CATCH_UP = BACKFILL_SPAN    # after a long pause, at most this much is filled in
+PER_FETCH_DEFAULT, PER_FETCH_MIN, PER_FETCH_MAX = 8, 1, 200   # an old setting, accepted and ignored
 
 
 @lru_cache(maxsize=4)
 def load_samples(path: Path = SAMPLES_PATH) -> tuple[dict, ...]:
-    """The sample mentions of `path`, read once per process (on first use, not at import)."""
+    """The bundled sample mentions of `path` (scripts/make_demo_data.py), read once per process."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
         samples = tuple(json.loads(line) for line in lines if line.strip())
@@ -44,17 +49,27 @@ def load_samples(path: Path = SAMPLES_PATH) -> tuple[dict, ...]:
     return samples
 
 
-def sample_item(samples, position: int, published_at: datetime) -> FetchedItem:
-    """The mention emitted at `position` of the endless replay of `samples`."""
-    rnd, index = divmod(position, len(samples))
-    sample = samples[index]
-    return FetchedItem(
-        external_id=f"{sample['id']}-r{rnd}",
-        text=sample["text"],
-        author=sample.get("author"),
-        url=sample.get("url"),
-        published_at=published_at,
-    )
+def generated_item(position: int, published_at: datetime) -> FetchedItem:
+    """The mention at `position` of the demo's endless, never-looping stream."""
+    made = demo_text.compose(position)
+    return FetchedItem(external_id=f"g{position}", text=made["text"], author=made["author"],
+                       url=made["url"], published_at=published_at)
+
+
+def weight(at: datetime) -> float:
+    """The daily rhythm: relative talk at `at` (peak at PEAK_HOUR_UTC, a fifth of it at night)."""
+    return 1.2 + math.cos(2 * math.pi * ((at.hour + at.minute / 60 - PEAK_HOUR_UTC) / 24))
+
+
+def due(start: datetime, end: datetime) -> float:
+    """Mentions due over [start, end) at the history's pace and rhythm (in minute steps)."""
+    total, t = 0.0, start
+    mean = 1.2                                      # the average of weight() over a day
+    while t < end:
+        step = min(timedelta(minutes=1), end - t)
+        total += PER_HOUR * weight(t) / mean * (step / timedelta(hours=1))
+        t += step
+    return total
 
 
 def spread(now: datetime, span: timedelta, count: int) -> list[datetime]:
@@ -86,7 +101,7 @@ def daily_rhythm(now: datetime, span: timedelta, count: int) -> list[datetime]:
 
 
 def parse_per_fetch(value) -> int:
-    """`per_fetch` as an int in range; accepts ints and digit strings (form input)."""
+    """`per_fetch` of older settings, checked as before (the pace no longer depends on it)."""
     if value is None or value == "":
         return PER_FETCH_DEFAULT
     if isinstance(value, bool):
@@ -111,33 +126,41 @@ def valid_position(cursor: dict) -> int | None:
     return None
 
 
+def read_time(text, fallback: datetime) -> datetime:
+    try:
+        at = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return fallback
+    return at if at.tzinfo is not None else fallback
+
+
 class DemoAdapter(SourceAdapter):
     kind = "demo"
-    dedupe_urls = False  # it replays its samples, URLs included, round after round
-    label = "Demo data (offline sample mentions)"
-    fields = (
-        SettingField("per_fetch", "Mentions per fetch", False,
-                     f"How many sample mentions each fetch replays "
-                     f"({PER_FETCH_MIN}-{PER_FETCH_MAX}, default {PER_FETCH_DEFAULT})."),
-    )
+    dedupe_urls = False  # generated mentions may share a link, like reposts do
+    label = "Demo data (offline generated mentions)"
+    fields = ()
 
     def clean_settings(self, settings: dict, policy=None) -> dict:
         settings_object(settings)
-        return {"per_fetch": parse_per_fetch(settings.get("per_fetch"))}
+        if "per_fetch" in settings:           # older monitors: still checked, kept, no effect
+            return {"per_fetch": parse_per_fetch(settings.get("per_fetch"))}
+        return {}
 
     def fetch(self, settings: dict, cursor: dict, ctx: FetchContext) -> FetchResult:
-        samples = load_samples()
         position = valid_position(cursor)
         if position is None:  # first fetch: a week of history at once
-            start, times = 0, daily_rhythm(ctx.now, BACKFILL_SPAN, BACKFILL)
-            started = ctx.now.isoformat()
-        else:
-            try:
-                count = parse_per_fetch((settings or {}).get("per_fetch"))
-            except SourceSettingsError as exc:
-                raise SourceError("settings", exc.message) from None
-            start, times = position, spread(ctx.now, RECENT_SPAN, count)
-            started = cursor.get("started") or ctx.now.isoformat()
-        items = [sample_item(samples, start + i, when) for i, when in enumerate(times)]
-        return FetchResult(items=items,
-                           cursor={"position": start + len(items), "started": started})
+            times = daily_rhythm(ctx.now, BACKFILL_SPAN, BACKFILL)
+            items = [generated_item(i, when) for i, when in enumerate(times)]
+            return FetchResult(items=items, cursor={"position": len(items), "started": ctx.now.isoformat(),
+                                                    "until": ctx.now.isoformat(), "carry": 0.0})
+        since = max(read_time(cursor.get("until"), ctx.now), ctx.now - MAX_CATCH_UP)
+        carry = cursor.get("carry")
+        carry = float(carry) if isinstance(carry, (int, float)) and not isinstance(carry, bool) \
+            and 0 <= carry < 1 else 0.0
+        owed = carry + (due(since, ctx.now) if since < ctx.now else 0.0)
+        count = int(owed)
+        times = spread(ctx.now, ctx.now - since, count) if count else []
+        items = [generated_item(position + i, when) for i, when in enumerate(times)]
+        return FetchResult(items=items, cursor={
+            "position": position + count, "started": cursor.get("started") or ctx.now.isoformat(),
+            "until": max(since, ctx.now).isoformat(), "carry": round(owed - count, 6)})
