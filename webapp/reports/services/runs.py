@@ -119,7 +119,7 @@ def execute(session, run_id: int, ctx: Context, celery_app=None, now: datetime |
         Notifier.id.in_([int(i) for i in report.notifier_ids or []]), Notifier.team_id == monitor.team_id,
         Notifier.enabled.is_(True)).order_by(Notifier.id)).scalars())
     errors = []
-    images = report_charts.charts(body.series) if any(n.kind == "email" for n in notifiers) else {}
+    images = report_charts.charts(body.series, tz) if any(n.kind == "email" for n in notifiers) else {}
     for notifier in notifiers:
         try:
             if notifier.kind == "email":
