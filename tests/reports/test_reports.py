@@ -231,3 +231,27 @@ def test_a_run_fails_after_its_last_attempt(app, client, auth, reported):
             when = db.session.get(ReportRun, run_id).next_attempt_at
             assert runs.execute(db.session, run_id, context(), now=when) == expected
         assert runs.stale_runs(db.session, NOW + timedelta(days=1)) == []
+
+
+def test_registered_sections_appear_and_a_failing_one_is_left_out(app, client, auth, reported, smtp_server,
+                                                                   monkeypatch):
+    from webapp.reports.services import content
+
+    def rising(session, monitor_id, period):
+        return {"title": "Top rising terms", "columns": ["term", "count"], "rows": [["<outage>", 12]]}
+
+    def broken(session, monitor_id, period):
+        raise RuntimeError("terms service down")
+
+    monkeypatch.setattr(content, "SECTIONS", {})
+    content.register_section("terms", rising)
+    content.register_section("authors", broken)
+    content.register_section("empty", lambda *args: None)
+    monitor_id, notifier_id = reported
+    report = _report(client, auth, monitor_id, [notifier_id])
+    _backdate(app, report["id"])
+    assert _run_due(app) == ["sent"]
+    message = smtp_server.messages[0][2]
+    html = message.get_body(("html",)).get_content()
+    assert "Top rising terms" in html and "&lt;outage&gt;" in html and "terms service down" not in html
+    assert "Top rising terms:" in message.get_body(("plain",)).get_content()
