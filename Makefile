@@ -39,17 +39,18 @@ run: $(STAMP) pango
 	@echo "Sentimon on http://127.0.0.1:$(PORT) (Ctrl-C stops web, worker and beat)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run.py --procfile Procfile --port $(PORT)
 
-# The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first. The tests that
-# need no server and start no process run in TEST_WORKERS processes (pytest-xdist); then the
-# `system` tests (servers, worker processes, a browser; some restart the servers) one by one.
-TEST_WORKERS ?= 2
+# The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first. Every test
+# but the `disruptive` ones runs in TEST_WORKERS processes (pytest-xdist; most system tests wait
+# on workers, browsers and servers rather than compute, so three share two cores well); then the
+# tests that stop and restart the shared servers run alone.
+TEST_WORKERS ?= 3
 test: services chromium pango
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not system"
-	$(BIN)/python -m pytest -m system
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not disruptive"
+	$(BIN)/python -m pytest -m disruptive
 
 # The quick loop while working: no real servers, worker processes or browser, nothing slow.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow and not system"
+	$(BIN)/python -m pytest -n 2 -m "not slow and not system"
 
 # The browser tests drive Debian's Chromium through Playwright (`playwright install` is never
 # used: its download hosts are not reachable). Installed once, as root (sudo when not root).

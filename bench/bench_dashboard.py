@@ -131,11 +131,8 @@ def main() -> None:
         with app.app_context():
             user = db.session.query(User).filter_by(email=dataset.EMAIL).one()
             token = create_token(user, name="bench")
-            user_id = user.id
             db.session.remove()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
-            session["_fresh"] = True
+        common.sign_in(client, dataset.EMAIL, dataset.PASSWORD)
         results = {}
         with psycopg.connect(dataset._dsn(url), autocommit=True) as conn:
             for key, info in monitors.items():

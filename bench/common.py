@@ -359,3 +359,15 @@ class RssWatch:
         self.sample()
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+def sign_in(client, email: str, password: str) -> None:
+    """Sign a Flask test client in through the real login form (CSRF token, session version)."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    data = {"email": email, "password": password, **({"csrf_token": csrf.group(1)} if csrf else {})}
+    client.post("/login", data=data)
+    if client.get("/").status_code != 200:
+        raise RuntimeError("signing in through the login form failed")

@@ -162,6 +162,8 @@ SYSTEM_MODULES = {
     "tests/monitors/test_backfill_worker.py", "tests/admin/test_metrics.py",
     "tests/core/test_run_supervisor.py", "tests/ingest/test_kafka_cluster.py",
 }
+# Tests that stop, kill or restart the shared one-node servers: nothing else may run beside them.
+DISRUPTIVE_MODULES = {"tests/ingest/test_distributed.py"}
 SERVER_FIXTURES = {"service_urls", "pg_url", "pg_migrated_url", "pg_template"}
 # Tests measured at over ~1.5 s each on the 2-core reference machine (pytest --durations).
 SLOW_MODULES = {
@@ -180,5 +182,8 @@ def pytest_collection_modifyitems(config, items):
                 or {"postgresql", "kafka"} & {v for v in params.values() if isinstance(v, str)}
                 or item.get_closest_marker("system")):
             item.add_marker(pytest.mark.system)
+        if path in DISRUPTIVE_MODULES:
+            item.add_marker(pytest.mark.system)
+            item.add_marker(pytest.mark.disruptive)
         if path in SLOW_MODULES or item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)

@@ -149,6 +149,8 @@ def api_parts() -> tuple[tuple, tuple]:
     from webapp.alerting import api as alerting_api, openapi as alerting_openapi
     from webapp.ingest import api as ingest_api, openapi as ingest_openapi
     from webapp.insights import api as insights_api, openapi as insights_openapi
+    from webapp.insights.attribution import api as attribution_api, openapi as attribution_openapi
+    from webapp.insights.terms import api as terms_api, openapi as terms_openapi
     from webapp.mentions import api as mentions_api, openapi as mentions_openapi
     from webapp.mentions.inbox import api as inbox_api, openapi as inbox_openapi
     from webapp.mentions.noise import api as noise_api, openapi as noise_openapi
@@ -160,11 +162,11 @@ def api_parts() -> tuple[tuple, tuple]:
 
     blueprints = (scoring_api.bp, monitors_api.bp, ingest_api.bp, mentions_api.bp, noise_api.bp,
                   inbox_api.bp, insights_api.bp, alerting_api.bp, people_api.bp, team_api.bp,
-                  reports_api.bp)
+                  reports_api.bp, terms_api.bp, attribution_api.bp)
     openapi = (admin_openapi.extend, scoring_openapi.extend, monitors_openapi.extend,
                ingest_openapi.extend, mentions_openapi.extend, insights_openapi.extend,
                alerting_openapi.extend, people_openapi.extend, noise_openapi.extend, inbox_openapi.extend,
-               reports_openapi.extend)
+               reports_openapi.extend, terms_openapi.extend, attribution_openapi.extend)
     return blueprints, openapi
 
 

@@ -128,3 +128,19 @@ def test_without_the_new_kind_the_api_refuses_it(app, client, auth):
     response = client.post(f"/api/v1/monitors/{monitor_id}/rules", json={"kind": "low_volume", "floor": 5},
                            headers=auth)
     assert response.status_code == 422 and response.json["detail"][0]["loc"] == "kind"
+
+
+def test_a_rule_of_a_kind_this_release_does_not_know_is_skipped_not_fatal(app, client, auth):
+    """After a rolled-back upgrade a rule's kind may be unknown: the other rules are still due."""
+    monitor_id, _ = new_monitor(app)
+    url = f"/api/v1/monitors/{monitor_id}/rules"
+    kind = register(LowVolume())
+    try:
+        unknown = client.post(url, json={"kind": "low_volume", "floor": 5}, headers=auth).json["id"]
+    finally:
+        unregister(kind.name)
+    known = client.post(url, json={"kind": "avg_sentiment", "threshold": -0.2}, headers=auth).json["id"]
+    with app.app_context():
+        due = evaluation.due(db.session, datetime.now(timezone.utc))
+        db.session.remove()
+    assert [rule_id for rule_id, _slot in due] == [known] and unknown not in dict(due)

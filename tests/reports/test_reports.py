@@ -14,6 +14,7 @@ from webapp.reports.models import Report, ReportRun
 from webapp.reports.services import runs
 from webapp.reports.tasks import context
 
+from tests.fake_chat import chat_fake  # noqa: F401  (fixture)
 from tests.helpers import new_monitor
 from tests.reports.conftest import END, NOW
 
@@ -123,6 +124,27 @@ def test_webhook_notifiers_get_a_signed_report_ready_summary(app, client, auth, 
     assert payload["data"]["monitor"]["name"] == "Acme <Launch> & Co"
     assert payload["data"]["link"].endswith(f"/monitors/{monitor_id}")
     assert [row["name"] for row in payload["data"]["headline"]][:2] == ["Mentions", "Average sentiment"]
+
+
+def test_chat_notifiers_get_the_report_as_their_own_message(app, client, auth, reported, chat_fake):
+    """A report's summary reaches Slack (or any chat kind) as a message in that service's format."""
+    monitor_id, _ = reported
+    fake = chat_fake("slack")
+    created = client.post("/api/v1/notifiers", json={"kind": "slack", "url": fake.url}, headers=auth)
+    assert created.status_code == 201, created.get_json()
+    report = _report(client, auth, monitor_id, [created.get_json()["id"]])
+    _backdate(app, report["id"])
+    assert _run_due(app) == ["sent"]
+    with app.app_context():
+        from webapp.alerting.models import Delivery
+        from webapp.alerting.notifiers import delivery
+
+        queued = db.session.execute(db.select(Delivery)).scalars().all()
+        assert delivery.attempt(db.session, queued[0].id, context()).outcome == "sent"
+    posted = fake.posts[-1].json
+    text = posted["text"]
+    assert "Report: Acme &lt;Launch&gt; &amp; Co" in text or "Report: Acme" in text, text
+    assert "report for Acme" in str(posted["blocks"]) and f"/monitors/{monitor_id}" in str(posted)
 
 
 def test_a_period_is_sent_once_when_the_task_runs_twice(app, client, auth, reported, smtp_server):

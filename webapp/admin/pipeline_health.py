@@ -112,6 +112,23 @@ def _offsets(admin, parts, spec) -> dict:
     return {tp: found.offset for tp, found in admin.list_partition_offsets({tp: spec for tp in parts}).items()}
 
 
+def _group_offsets(admin, group_id: str, attempts: int = 20, pause: float = 0.25) -> dict:
+    """The group's committed offsets. A new broker answers "coordinator not available" until it
+    has made its offsets topic (a second or two): that retriable answer is asked again."""
+    import time
+
+    from kafka.errors import KafkaError
+
+    for attempt in range(attempts):
+        try:
+            return admin.list_group_offsets(group_id).get(group_id) or {}
+        except KafkaError as error:
+            if not getattr(error, "retriable", False) or attempt == attempts - 1:
+                raise
+            time.sleep(pause)
+    return {}
+
+
 def kafka_lag(bus, topic: str = MENTIONS_TOPIC, group: str = MENTIONS_GROUP) -> list[PartitionLag]:
     """Per partition of the (prefixed) topic: end offset minus the group's committed offset."""
     from kafka.admin import OffsetSpec
@@ -124,8 +141,7 @@ def kafka_lag(bus, topic: str = MENTIONS_TOPIC, group: str = MENTIONS_GROUP) -> 
             return []
         ends = _offsets(admin, parts, OffsetSpec.LATEST)
         earliest = _offsets(admin, parts, OffsetSpec.EARLIEST)
-        committed = {tp: meta.offset for tp, meta in
-                     (admin.list_group_offsets(group_id).get(group_id) or {}).items()
+        committed = {tp: meta.offset for tp, meta in _group_offsets(admin, group_id).items()
                      if meta is not None and meta.offset is not None and meta.offset >= 0}
     finally:
         admin.close()

@@ -70,6 +70,19 @@ def new_notifier():
     return jsonify(answer), 201
 
 
+@bp.get("/notifiers/<int:notifier_id>")
+@api_user("viewer")
+def get_notifier(notifier_id: int):
+    return jsonify(manage.notifier_dict(access.notifier_or_404(notifier_id)))
+
+
+@bp.delete("/notifiers/<int:notifier_id>")
+@api_user("editor")
+def delete_notifier(notifier_id: int):
+    manage.delete_notifier(db.session, access.notifier_or_404(notifier_id, "editor"))
+    return "", 204
+
+
 @bp.post("/notifiers/<int:notifier_id>/test")
 @api_user("editor")
 def test_notifier(notifier_id: int):

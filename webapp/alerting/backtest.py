@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from sqlalchemy import select
 
 from webapp.ingest.models import Mention
+from webapp.alerting.evaluation import source_failures
 from webapp.alerting.kinds import RuleParams, get_kind
 from webapp.alerting.state import StateSnapshot, cooled_down, next_state
 from webapp.alerting.windows import STEP, BucketSeries, floor_step, load_series, slot_end, window_slot
@@ -48,34 +49,47 @@ class Backtest:
                 "firings": [[a.isoformat(), b.isoformat() if b else None] for a, b in self.firings]}
 
 
-def replay(params: RuleParams, series: BucketSeries, start: datetime, end: datetime,
-           lag_seconds: int = 0) -> Backtest:
-    """Evaluate a window rule at every 15-minute slot end in (start, end] (pure)."""
+def _track(result: Backtest, state: StateSnapshot, step, obs, t: datetime) -> None:
+    """Record one replayed evaluation: its point, and where a firing starts or ends."""
+    if step.fired:
+        result.firings.append([t, None])
+    elif state.state == "firing" and step.state != "firing" and result.firings:
+        result.firings[-1][1] = t
+    if step.notify:
+        result.notifications += 1
+    result.nodata += obs.condition_met is None
+    result.times.append(t)
+    result.values.append(obs.value)
+    result.thresholds.append(obs.threshold)
+    result.states.append(step.state)
+
+
+def replay_steps(params: RuleParams, start: datetime, end: datetime, observe_at,
+                 lag_seconds: int = 0) -> Backtest:
+    """Evaluate a rule at every 15-minute step t in (start, end] with the observation
+    `observe_at(t)` and the live state machine, as if evaluated `lag_seconds` after t (pure)."""
     result = Backtest(params.kind, start, end)
-    kind = get_kind(params.kind)
+    rule = get_kind(params.kind).state_params(params)
     state = StateSnapshot("normal", start)
     lag = timedelta(seconds=lag_seconds)
     t = floor_step(start) + STEP
     while t <= end:
-        stats = series.window(t, params.length)
-        obs = kind.observe(params, stats, kind.baseline(series, t, params.length))
+        obs = observe_at(t)
         now = t + lag
-        step = next_state(state, obs, now, params)
-        if step.fired:
-            result.firings.append([t, None])
-        elif state.state == "firing" and step.state != "firing" and result.firings:
-            result.firings[-1][1] = t
-        if step.notify:
-            result.notifications += 1
-        result.nodata += obs.condition_met is None
-        result.times.append(t)
-        result.values.append(obs.value)
-        result.thresholds.append(obs.threshold)
-        result.states.append(step.state)
+        step = next_state(state, obs, now, rule)
+        _track(result, state, step, obs, t)
         state = StateSnapshot(step.state, step.since, now if step.fired else state.last_fired_at,
                               now if step.notify else state.last_notified_at)
         t += STEP
     return result
+
+
+def replay(params: RuleParams, series: BucketSeries, start: datetime, end: datetime,
+           lag_seconds: int = 0) -> Backtest:
+    """Evaluate a window rule at every 15-minute slot end in (start, end] (pure)."""
+    kind = get_kind(params.kind)
+    return replay_steps(params, start, end, lambda t: kind.observe(
+        params, series.window(t, params.length), kind.baseline(series, t, params.length)), lag_seconds)
 
 
 def replay_digests(params: RuleParams, match_times: list[datetime], start: datetime, end: datetime) -> Backtest:
@@ -131,7 +145,19 @@ def _replay_digests(session, monitor_id: int, params: RuleParams, start: datetim
     return replay_digests(params, sorted(ts for ts, text in rows if matches(text)), start, end)
 
 
-REPLAYS = {"window": _replay_windows, "digest": _replay_digests}
+def replay_health(params: RuleParams, gaps, names: dict[int, str], start: datetime, end: datetime) -> Backtest:
+    """Evaluate a health rule (source_down) at every 15-minute step in (start, end] (pure)."""
+    kind = get_kind(params.kind)
+    return replay_steps(params, start, end, lambda t: kind.observe_health(params, gaps, t, end, names))
+
+
+def _replay_health(session, monitor_id: int, params: RuleParams, start: datetime, end: datetime,
+                   _lag_seconds: int) -> Backtest:
+    gaps, names = source_failures(session, monitor_id, start, end)
+    return replay_health(params, gaps, names, start, end)
+
+
+REPLAYS = {"window": _replay_windows, "digest": _replay_digests, "health": _replay_health}
 
 
 def run_backtest(session, monitor_id: int, params: RuleParams, now: datetime, lag_seconds: int = 120) -> Backtest:
@@ -172,7 +198,7 @@ def _window_traces(fig: go.Figure, result: Backtest, x: list[str]) -> None:
                       opacity=0.12, line_width=0, layer="below")
 
 
-TRACES = {"window": _window_traces, "digest": _digest_traces}
+TRACES = {"window": _window_traces, "digest": _digest_traces, "health": _window_traces}
 
 
 def figure(result: Backtest, title: str = "Backtest: the past 30 days") -> dict:

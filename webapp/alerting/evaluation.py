@@ -13,6 +13,7 @@ once per closed 15-minute bucket over rollups, "digest" kinds once a minute over
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -20,14 +21,16 @@ from sqlalchemy import and_, or_, select, update
 
 from webapp.alerting.models import AlertEvent, AlertState, Rule
 from webapp.ingest.models import Mention
-from webapp.monitors.models import Monitor
+from webapp.monitors.models import Monitor, Source
+from webapp.monitors.services import health
 from webapp.alerting.notifiers.delivery import outbox
-from webapp.alerting.kinds import RuleParams, get_kind
+from webapp.alerting.kinds import REGISTRY, RuleParams, get_kind
 from webapp.alerting.payload import SAMPLES, alert_payload, mention_sample
 from webapp.alerting.silences import active_silences
 from webapp.alerting.state import StateSnapshot, active_silence, next_digest, next_state
 from webapp.alerting.windows import load_series, minute_slot, slot_end, window_slot
 
+log = logging.getLogger(__name__)
 DEFAULT_LAG = 120
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 MAX_SCAN = 5000          # mentions a mention_match evaluation reads at most; the rest come next time
@@ -45,9 +48,13 @@ class EvalReport:
     deliveries: list[int] = field(default_factory=list)
 
 
-SLOTS = {"window": window_slot, "digest": lambda now, _lag: minute_slot(now)}
+SLOTS = {"window": window_slot, "digest": lambda now, _lag: minute_slot(now),
+         "health": lambda now, _lag: minute_slot(now)}
+HEALTH_LOOKBACK = timedelta(days=1)   # fetch records read before the failure time a rule asks for
 SAMPLE_ORDER = {"lowest": (Mention.compound.asc(),), "highest": (Mention.compound.desc(),),
                 "newest": (Mention.published_at.desc(), Mention.id.desc())}
+
+log = logging.getLogger(__name__)
 
 
 def slot_for(kind: str, now: datetime, lag_seconds: int = DEFAULT_LAG) -> int:
@@ -63,6 +70,9 @@ def due(session, now: datetime, lag_seconds: int = DEFAULT_LAG) -> list[tuple[in
     session.rollback()
     found = []
     for rule_id, kind, last_slot in rows:
+        if kind not in REGISTRY:  # a kind this release does not know (a rolled-back upgrade): skip it
+            log.warning("rule %s has kind %r, which this release does not know; not evaluated", rule_id, kind)
+            continue
         slot = slot_for(kind, now, lag_seconds)
         if last_slot is None or slot > last_slot:
             found.append((rule_id, slot))
@@ -106,10 +116,12 @@ def _window(session, rule: Rule, slot: int, now: datetime, _lag_seconds: int, pu
     stats = series.window(end, params.length)
     obs = kind.observe(params, stats, kind.baseline(series, end, params.length))
     state = rule.state
-    step = next_state(StateSnapshot.of(state), obs, now, params)
+    step = next_state(StateSnapshot.of(state), obs, now, kind.state_params(params))
     state.last_value = obs.value
     samples = (lambda: sample_mentions(session, rule, stats.start, stats.end))
     details = {**obs.details, **({"reason": step.reason} if step.reason else {})}
+    if step.notify == "firing" and kind.explains:
+        details.update(explain_spike(session, rule.monitor_id, stats, obs.details.get("baseline")))
     return _record(session, rule, state, slot=slot, now=now, public_url=public_url, to_state=step.state,
                    since=step.since, changed=step.changed, notification=step.notify, fired=step.fired,
                    value=obs.value, threshold=obs.threshold, details=details, samples=samples)
@@ -141,7 +153,30 @@ def _digest(session, rule: Rule, slot: int, now: datetime, lag_seconds: int, pub
                    more=max(len(matched) - cap, 0))
 
 
-RUNNERS = {"window": _window, "digest": _digest}
+def source_failures(session, monitor_id: int, start: datetime, end: datetime) -> tuple[list, dict[int, str]]:
+    """The monitor's failure periods over [start, end) and the names of its enabled, fetched sources."""
+    sources = session.execute(select(Source).where(Source.monitor_id == monitor_id, Source.enabled.is_(True))
+                              .order_by(Source.id)).scalars().all()
+    names = {s.id: f"#{s.id} {s.display_name}"[:160] for s in sources if not s.is_system}
+    return health.monitor_gaps(session, monitor_id, start, end), names
+
+
+def _health(session, rule: Rule, slot: int, now: datetime, _lag_seconds: int, public_url: str) -> EvalReport:
+    params = RuleParams.of(rule)
+    kind = get_kind(rule.kind)
+    gaps, names = source_failures(session, rule.monitor_id,
+                                  now - timedelta(seconds=params.for_seconds) - HEALTH_LOOKBACK, now)
+    obs = kind.observe_health(params, gaps, now, now, names)
+    state = rule.state
+    step = next_state(StateSnapshot.of(state), obs, now, kind.state_params(params))
+    state.last_value = obs.value
+    details = {**obs.details, **({"reason": step.reason} if step.reason else {})}
+    return _record(session, rule, state, slot=slot, now=now, public_url=public_url, to_state=step.state,
+                   since=step.since, changed=step.changed, notification=step.notify, fired=step.fired,
+                   value=obs.value, threshold=obs.threshold, details=details, samples=lambda: [])
+
+
+RUNNERS = {"window": _window, "digest": _digest, "health": _health}
 
 
 def _record(session, rule: Rule, state: AlertState, *, slot, now, public_url, to_state, since, changed,
@@ -174,6 +209,21 @@ def _record(session, rule: Rule, state: AlertState, *, slot, now, public_url, to
         state.last_fired_at = now
     state.state, state.since = to_state, since
     return report
+
+
+def explain_spike(session, monitor_id: int, stats, baseline: dict | None) -> dict:
+    """{"attribution": ...} of the firing window (insights/attribution), or {} if it failed:
+    an explanation never stops an alert."""
+    from webapp.insights.attribution import service as attribution
+
+    try:
+        with session.begin_nested():    # a failed read must not spoil the evaluation's transaction
+            return {"attribution": attribution.explain(
+                session, monitor_id, stats.start, stats.end, (baseline or {}).get("median"),
+                (baseline or {}).get("method"))}
+    except Exception:
+        log.warning("spike attribution failed for monitor %s", monitor_id, exc_info=True)
+        return {}
 
 
 def sample_mentions(session, rule: Rule, start: datetime, end: datetime) -> list[dict]:

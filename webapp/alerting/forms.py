@@ -38,6 +38,21 @@ class WebhookForm(FlaskForm):
                          description="whsec_… (Standard Webhooks). Leave empty to have one generated.")
 
 
+class ChatForm(FlaskForm):
+    """A chat service's incoming webhook (Slack, Mattermost, Discord, Teams, Google Chat)."""
+
+    kind = SelectField("Service", choices=[], validators=[DataRequired()])
+    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    url = StringField("Webhook URL", validators=[DataRequired(), Length(max=2048)],
+                      description="The service's incoming-webhook URL (see the help for each service below).")
+
+    def __init__(self, *args, **kwargs):
+        from webapp.alerting.notifiers import CHANNELS, CHAT_KINDS
+
+        super().__init__(*args, **kwargs)
+        self.kind.choices = choices([(kind, CHANNELS[kind].LABEL) for kind in CHAT_KINDS])
+
+
 class EmailForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     to = TextAreaField("Recipients", validators=[DataRequired(), Length(max=5000)],

@@ -15,7 +15,6 @@ from webapp.ingest.models import Mention
 from webapp.core.types import UTCDateTime, utcnow
 from webapp.people.models import default_team_id
 
-NOTIFIER_KINDS = ("email", "webhook")
 WINDOWS = ("15m", "1h", "6h", "24h")
 OPS = ("<", "<=", ">", ">=")
 STATES = ("normal", "pending", "firing", "resolved", "nodata")
@@ -57,9 +56,9 @@ class Notifier(db.Model):
     @property
     def target(self) -> str:
         """What the notifier sends to, for lists and logs (never the secret)."""
-        if self.kind == "webhook":
-            return (self.settings or {}).get("url", "")
-        return ", ".join((self.settings or {}).get("to", []))
+        from webapp.alerting.notifiers import get_channel   # the channels need no models
+
+        return get_channel(self.kind).target(self.settings or {})
 
     @validates("secret")
     def _seal_secret(self, _key, value):

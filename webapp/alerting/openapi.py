@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pydantic.json_schema import models_json_schema
 
+from webapp.alerting.notifiers import CHANNELS
 from webapp.alerting.rules import rule_in
 from webapp.alerting.schemas import NotifierIn, SilenceIn
 from webapp.core.openapi import ERROR, MONITOR_ID, REF, _json, _params, _ref
@@ -19,8 +20,10 @@ def _obj(**properties) -> dict:
 def schemas() -> dict:
     _, defs = models_json_schema([(m, "validation") for m in (NotifierIn, rule_in(), SilenceIn)], ref_template=REF)
     found = defs["$defs"]
-    found["Notifier"] = _obj(id={"type": "integer"}, kind={"type": "string", "enum": ["webhook", "email"]},
-                             name={"type": "string"}, url={"type": "string"},
+    found["Notifier"] = _obj(id={"type": "integer"}, kind={"type": "string", "enum": list(CHANNELS)},
+                             name={"type": "string"},
+                             url={"type": "string", "description": "webhooks: the URL; chat kinds: the start "
+                                  "of the URL only (the rest is its credential)"},
                              to={"type": "array", "items": {"type": "string"}}, enabled={"type": "boolean"},
                              disabled_reason={"type": ["string", "null"]},
                              secret={"type": "string", "description": "only in the 201 answer, when generated"})
@@ -58,10 +61,16 @@ def paths() -> dict:
         "/api/v1/notifiers": {
             "get": {"summary": "List notifiers (secrets are never returned)",
                     "responses": {"200": ok("notifiers", many("Notifier")), "401": ERROR}},
-            "post": {"summary": "Create an email or webhook notifier (a webhook secret is generated if none is given)",
+            "post": {"summary": ("Create a notifier: email, signed webhook, or a chat service's incoming webhook (slack, "
+                                 "mattermost, discord, teams, google_chat); a webhook secret is generated if none is given"),
                      "requestBody": {"required": True, **_json(_ref("NotifierIn"))},
                      "responses": {"201": ok("the notifier (with a generated secret, once)", _ref("Notifier")),
                                    **bad}}},
+        "/api/v1/notifiers/{notifier_id}": {
+            "get": {"summary": "One notifier", "parameters": [notifier_id],
+                    "responses": {"200": ok("the notifier", _ref("Notifier")), "404": ERROR}},
+            "delete": {"summary": "Delete a notifier (rules stop using it; its delivery log goes with it)",
+                       "parameters": [notifier_id], "responses": {"204": ok("deleted"), "404": ERROR, **bad}}},
         "/api/v1/notifiers/{notifier_id}/test": {"post": {
             "summary": "Send an alert.test message now", "parameters": [notifier_id],
             "responses": {"200": ok("the outcome and the delivery",

@@ -5,15 +5,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from webapp.alerting.notifiers import CHANNELS, get_channel
 from webapp.core.api_errors import DbId
 from webapp.core.times import UtcTime
 
 
 class NotifierIn(BaseModel):
-    """`{"kind": "webhook", "url", "secret"?}` or `{"kind": "email", "to": [...]}`."""
+    """`{"kind": "webhook", "url", "secret"?}`, `{"kind": "email", "to": [...]}`, or a chat service's
+    incoming webhook: `{"kind": "slack"|"mattermost"|"discord"|"teams"|"google_chat", "url"}`."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["webhook", "email"]
+    kind: Literal[tuple(CHANNELS)]
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = None
     url: Annotated[str, StringConstraints(max_length=2048)] | None = None
     secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
@@ -24,10 +26,11 @@ class NotifierIn(BaseModel):
 
     @model_validator(mode="after")
     def fields_of_kind(self):
-        if self.kind == "webhook" and self.to is not None:
-            raise ValueError("a webhook takes url and secret, not to")
-        if self.kind == "email" and (self.url is not None or self.secret is not None):
-            raise ValueError("an email notifier takes to, not url or secret")
+        takes = get_channel(self.kind).FIELDS
+        given = [name for name in ("url", "secret", "to") if getattr(self, name) is not None]
+        foreign = [name for name in given if name not in takes]
+        if foreign:
+            raise ValueError(f"a {self.kind} notifier takes {' and '.join(takes)}, not {' or '.join(foreign)}")
         return self
 
 

@@ -20,7 +20,8 @@ from webapp.monitors.models import Monitor
 from webapp.alerting import backtest, rules, silences
 from webapp.alerting.kinds import RuleParams
 from webapp.alerting.notifiers import Context, NotifierInvalid, delivery, dispatch, manage
-from webapp.alerting.forms import EmailForm, RuleFormBase, SilenceForm, WebhookForm, choices, rule_form
+from webapp.alerting.forms import ChatForm, EmailForm, RuleFormBase, SilenceForm, WebhookForm, choices, rule_form
+from webapp.alerting.notifiers import CHANNELS, CHAT_KINDS, get_channel
 
 bp = Blueprint("alerts", __name__)
 PAGE_SIZE = 50
@@ -42,7 +43,15 @@ def _require_editor() -> None:
 
 # -- notifiers ------------------------------------------------------------------------------
 
-def _index(webhook_form=None, email_form=None, created=None, status: int = 200, chooser=None):
+# The notifier forms by the kind in their URL: the form, and the create request from it.
+NOTIFIER_FORMS = {
+    "webhook": (WebhookForm, lambda f: {"kind": "webhook", "url": f.url.data, "secret": f.secret.data or None}),
+    "email": (EmailForm, lambda f: {"kind": "email", "to": f.to.data}),
+    "chat": (ChatForm, lambda f: {"kind": f.kind.data, "url": f.url.data}),
+}
+
+
+def _index(webhook_form=None, email_form=None, chat_form=None, created=None, status: int = 200, chooser=None):
     notifiers = manage.list_notifiers(db.session, teams.visible_team_ids(db.session, current_user))
     recent = db.session.execute(access.visible_monitors(
         select(AlertEvent).join(Monitor, Monitor.id == AlertEvent.monitor_id)
@@ -51,6 +60,7 @@ def _index(webhook_form=None, email_form=None, created=None, status: int = 200, 
     return render_template(
         "alerts/index.html", notifiers=notifiers, disabled=[n for n in notifiers if not n.enabled],
         webhook_form=webhook_form or WebhookForm(prefix="webhook"), email_form=email_form or EmailForm(prefix="email"),
+        chat_form=chat_form or ChatForm(prefix="chat"), chat_channels=[CHANNELS[k] for k in CHAT_KINDS],
         created=created, recent=recent, monitors=monitors, chooser=chooser or access.TeamChooser(None)), status
 
 
@@ -63,14 +73,13 @@ def index():
 @bp.post("/alerts/notifiers/<kind>")
 @page_role("editor")
 def new_notifier(kind: str):
-    if kind not in ("webhook", "email"):
+    if kind not in NOTIFIER_FORMS:
         abort(404)
-    form = WebhookForm(prefix="webhook") if kind == "webhook" else EmailForm(prefix="email")
+    form_class, request_of = NOTIFIER_FORMS[kind]
+    form = form_class(prefix=kind)
     chooser = access.TeamChooser(request.form.get("team_id"))   # its error shows next to its select
     if form.validate_on_submit() and not chooser.error:
-        data = {"kind": kind, "name": form.name.data}
-        data.update({"url": form.url.data, "secret": form.secret.data or None} if kind == "webhook"
-                    else {"to": form.to.data})
+        data = {**request_of(form), "name": form.name.data}
         try:
             notifier, secret = manage.create_notifier(db.session, data, runtime.egress_policy(), current_user,
                                                       team_id=chooser.team_id)
@@ -79,9 +88,9 @@ def new_notifier(kind: str):
             field.errors = [*field.errors, exc.message]
         else:
             flash(f"Notifier “{notifier.name}” created.")
-            return _index(created={"notifier": notifier, "secret": secret})
-    forms = {"webhook_form": form} if kind == "webhook" else {"email_form": form}
-    return _index(**forms, status=400, chooser=chooser)
+            return _index(created={"notifier": notifier, "secret": secret},   # an empty form again
+                          **{f"{kind}_form": form_class(prefix=kind, formdata=None)})
+    return _index(**{f"{kind}_form": form}, status=400, chooser=chooser)
 
 
 @bp.post("/alerts/notifiers/<int:notifier_id>/test")
@@ -96,8 +105,7 @@ def test_notifier(notifier_id: int):
     report = dispatch.send_now(db.session, created.id, ctx, current_app.extensions["celery"])
     row = db.session.get(Delivery, created.id)
     if report.outcome == "sent":
-        flash(f"Test sent to “{notifier.name}”"
-              + (f" (HTTP {row.last_http_status}, {row.latency_ms} ms)." if notifier.kind == "webhook" else "."))
+        flash(get_channel(notifier.kind).sent_sentence(notifier.name, row.last_http_status, row.latency_ms))
     else:
         flash(f"Test to “{notifier.name}” failed: {row.last_error or report.detail}"
               + (" — it will be retried." if report.outcome == "retry" else ""))

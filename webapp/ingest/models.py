@@ -105,3 +105,20 @@ class MuteList(db.Model):
     domains = db.Column(db.JSON, nullable=False, default=list)
     query = db.Column(db.Text, nullable=False, default="")
     updated_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class TermRollup(db.Model):
+    """How many mentions of one time bucket (1h or 1d) of a monitor hold a term, and their
+    sentiment sum: the term rollups (webapp/ingest/term_rollups.py) that insights read.
+
+    `scored` counts the mentions with a compound (the average is sum_compound / scored)."""
+
+    __tablename__ = "term_rollups"
+
+    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True)
+    bucket = db.Column(db.String(4), primary_key=True)
+    start = db.Column(UTCDateTime(), primary_key=True)
+    term = db.Column(db.String(64), primary_key=True)
+    count = db.Column(db.Integer, nullable=False, default=0)
+    scored = db.Column(db.Integer, nullable=False, default=0)
+    sum_compound = db.Column(db.Float, nullable=False, default=0.0)

@@ -16,14 +16,14 @@ from sqlalchemy import select
 from webapp.monitors.models import SYSTEM_KINDS, Source
 from webapp.ingest.models import Mention
 from webapp.core import metrics
-from webapp.ingest import rollups
+from webapp.ingest import rollups, term_rollups
 from webapp.mentions.inbox import autotag
 from webapp.mentions.noise import service as noise
 from webapp.scoring import scorers
 from webapp.ingest.canonical import url_key
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL
 from webapp.core.times import read_time
-from webapp.core.sql import insert_for
+from webapp.core.sql import insert_for, unnest_select
 
 FUTURE_SLACK = timedelta(minutes=5)
 
@@ -107,8 +107,9 @@ def normalize(value: dict, now: datetime) -> dict:
     }
 
 
-def store_batch(session, values: list[dict], now: datetime | None = None) -> IngestResult:
-    """Score and insert `values`; update rollups for the inserted rows only. Does not commit."""
+def store_batch(session, values: list[dict], now: datetime | None = None, terms: bool = True) -> IngestResult:
+    """Score and insert `values`; update rollups (and, with `terms`, the term rollups) for the
+    inserted rows only. Does not commit."""
     now = now or datetime.now(timezone.utc)
     result = IngestResult()
     rows: dict[tuple, dict] = {}
@@ -157,7 +158,10 @@ def store_batch(session, values: list[dict], now: datetime | None = None) -> Ing
     result.inserted = len(fresh)
     result.stored_by_kind = metrics.by_kind(fresh, kinds)
     result.duplicates += len(batch) - len(fresh)
-    rollups.apply(session, rollups.deltas(r for r in fresh if not r["muted"]))
+    counted = [r for r in fresh if not r["muted"]]
+    rollups.apply(session, rollups.deltas(counted))
+    if terms:   # insights' words and phrases (ingest/term_rollups.py), same rows, same transaction
+        term_rollups.apply(session, term_rollups.deltas(counted))
     # Auto-tag rules (mentions/autotag.py) tag the new rows in this same transaction.
     autotag.tag_new(session, fresh)
     return result
@@ -172,9 +176,6 @@ def _insert_new(session, batch: list[dict]) -> list[tuple]:
     parameters instead of a dozen per row, which the driver would otherwise rewrite on every
     batch (the consumer's hot spot in bench/bench_pipeline.py).
     """
-    from sqlalchemy import bindparam, cast, func
-    from sqlalchemy.dialects.postgresql import ARRAY
-
     bind = session.get_bind()
     table = Mention.__table__
     returning = (table.c.monitor_id, table.c.source_id, table.c.external_id, table.c.id)
@@ -182,12 +183,8 @@ def _insert_new(session, batch: list[dict]) -> list[tuple]:
     if bind.dialect.name != "postgresql" or any(list(row) != names for row in batch):
         stmt = insert_for(bind)(table).on_conflict_do_nothing().returning(*returning)
         return session.execute(stmt, batch).all()
-    columns = [
-        func.unnest(cast(bindparam(f"col_{n}", [row[n] for row in batch], type_=ARRAY(table.c[n].type)),
-                         ARRAY(table.c[n].type))).label(n)
-        for n in names
-    ]
-    stmt = (insert_for(bind)(table).from_select(names, select(*columns))
+    columns = unnest_select(table, {n: [row[n] for row in batch] for n in names})
+    stmt = (insert_for(bind)(table).from_select(names, columns)
             .on_conflict_do_nothing().returning(*returning))
     return session.execute(stmt).all()
 

@@ -15,6 +15,7 @@ from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.alerting.models import AlertEvent, AlertState, Rule
 from webapp.monitors.models import Monitor
 from webapp.insights import charts, charts_compare
+from webapp.insights.terms import service as terms
 from webapp.monitors.services import health
 from webapp.ingest import rollups
 from webapp.mentions.inbox import service as inbox
@@ -222,7 +223,8 @@ def monitor_page(session, monitor: Monitor, choice: RangeChoice) -> dict:
             "headline": charts.headline(buckets, previous), "titles": charts.TITLES,
             "notes": charts.NOTES, "clickable": CLICKABLE,
             # the one figure read from mentions, not rollups: tags change after ingest (mentions/inbox.py)
-            "tag_counts": inbox.tag_counts(session, monitor.id, choice.start, choice.end)}
+            "tag_counts": inbox.tag_counts(session, monitor.id, choice.start, choice.end),
+            "terms_panel": terms.panel(session, monitor.id, choice.start, choice.end)}
 
 
 def compare_page(session, monitors: list[Monitor], choice: RangeChoice) -> dict:

@@ -37,7 +37,8 @@ def mentions_page(monitor: Monitor, args=None, problems: dict | None = None, sta
     found = mention_search.search(db.session, monitor.id, spec)
     analyzer_for = lexicon.highlight_analyzers(db.session, monitor.id)
     inboxed = inbox.rows(db.session, [m.id for m, _ in found.rows], current_user.id)   # tags, status...
-    items = [{"mention": m, "kind": kind, "segments": highlights.highlight(analyzer_for(m), m.text),
+    items = [{"mention": m, "kind": kind,   # the search words are marked too (a term clicked on the dashboard)
+              "segments": highlights.mark_terms(highlights.highlight(analyzer_for(m), m.text), found.spec.terms),
               "inbox": inboxed[m.id]} for m, kind in found.rows]
     here = url_for("monitors.mentions", monitor_id=monitor.id, **found.spec.args(page=found.page))
     return render_template(

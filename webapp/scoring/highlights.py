@@ -21,6 +21,7 @@ class Segment:
 
     text: str
     valence: float | None = None
+    match: bool = False          # inside a search term of the mentions page (mark_terms)
 
     @property
     def polarity(self) -> str:
@@ -78,3 +79,37 @@ def segments(text: str, valences: Sequence[tuple[str, float]]) -> list[Segment]:
 def highlight(analyzer, text: str) -> list[Segment]:
     """The segments of `text` with the words `analyzer` gave a valence marked."""
     return segments(text, word_valences(analyzer, text))
+
+
+def _term_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Merged (start, end) of every case-insensitive occurrence of `terms` in `text`."""
+    spans = sorted((m.start(), m.end()) for term in terms if term
+                   for m in re.finditer(re.escape(term), text, re.IGNORECASE))
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def mark_terms(pieces: Sequence[Segment], terms: Sequence[str]) -> list[Segment]:
+    """`pieces` (segments of one text) cut again where the search `terms` occur, those parts
+    with `match` set; joined, they still give the text back. Pure; the text stays text."""
+    spans = _term_spans("".join(p.text for p in pieces), terms)
+    if not spans:
+        return list(pieces)
+    cuts = sorted({x for span in spans for x in span})
+    out: list[Segment] = []
+    offset, i = 0, 0
+    for piece in pieces:
+        start, end = offset, offset + len(piece.text)
+        points = [start, *(c for c in cuts if start < c < end), end]
+        for a, b in zip(points, points[1:]):
+            while i < len(spans) and spans[i][1] <= a:
+                i += 1
+            inside = i < len(spans) and spans[i][0] <= a and b <= spans[i][1]
+            out.append(Segment(piece.text[a - start:b - start], piece.valence, inside))
+        offset = end
+    return out

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from webapp.ingest.models import Mention
 from webapp.monitors.models import Monitor
 from webapp.scoring import lexicon, scorers
-from webapp.ingest import rollups
+from webapp.ingest import rollups, term_rollups
 
 CHUNK = 500
 
@@ -75,6 +75,7 @@ def rescore_monitor(session, monitor_id: int, chunk: int = CHUNK,
             report["status"] = "superseded"
             return report
     report["rollups"] = rollups.rebuild(session, monitor_id)
+    term_rollups.rebuild(session, monitor_id)   # the terms' sentiment sums follow the new scores
     session.commit()
     tell(report["done"], report["total"])
     return report

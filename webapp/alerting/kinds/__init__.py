@@ -11,12 +11,16 @@ from webapp.alerting.kinds.base import KindField, Observation, RuleKind, RulePar
 from webapp.alerting.kinds.mention_match import MentionMatch
 from webapp.alerting.kinds.negative_share import NegativeShare
 from webapp.alerting.kinds.registry import REGISTRY, UnknownRuleKind, all_kinds, get_kind, register, unregister
+from webapp.alerting.kinds.silence import Silence
+from webapp.alerting.kinds.source_down import SourceDown
 from webapp.alerting.kinds.volume_spike import VolumeSpike
 
 register(AvgSentiment())
 register(NegativeShare())
 register(VolumeSpike())
 register(MentionMatch())
+register(Silence())
+register(SourceDown())
 
 __all__ = [
     "REGISTRY", "KindField", "Observation", "RuleKind", "RuleParams", "UnknownRuleKind", "all_kinds",

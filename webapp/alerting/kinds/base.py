@@ -152,7 +152,8 @@ class RuleKind:
 
     `mode` picks the runner: "window" kinds are evaluated on closed 15-minute windows with
     `observe` (and replayed slot by slot in backtests); "digest" kinds read new mentions every
-    minute, keep those `matcher` accepts, and send them in digests.
+    minute, keep those `matcher` accepts, and send them in digests; "health" kinds watch the
+    monitor's sources every minute with `observe_health` (source_down).
     """
 
     name: str = ""
@@ -162,6 +163,7 @@ class RuleKind:
     fields: tuple[KindField, ...] = ()
     shows: tuple[str, ...] = ()       # common fields the form asks for only with this kind
     mode: str = "window"
+    explains: bool = False            # a firing carries a spike attribution (insights/attribution)
     default_op: str | None = None
 
     # -- declarations -----------------------------------------------------------------------
@@ -213,6 +215,11 @@ class RuleKind:
     def matcher(self, params: RuleParams) -> Callable[[str], bool]:
         """Digest kinds: which new mentions count."""
         raise ValueError(f"{self.name!r} rules are not digests")
+
+    def state_params(self, params: RuleParams) -> RuleParams:
+        """The rule as the state machine sees it (a kind whose value already includes the
+        pending time, such as source_down, drops `for_seconds`)."""
+        return params
 
     def samples(self, params: RuleParams) -> tuple[str | None, str]:
         """(label filter, order) of the sample mentions of a firing: "lowest", "highest" (by

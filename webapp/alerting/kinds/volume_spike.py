@@ -26,6 +26,7 @@ class VolumeSpike(RuleKind):
     label = "Volume spike"
     title = "Volume spike"
     legend = "Volume spike (against the same hour of the week over the past 4 weeks)"
+    explains = True
     fields = (
         KindField("z", "Robust z-score at least", "float", default=3.5, limits=(("gt", 0), ("le", 100)),
                   help="The window's robust z-score against the baseline must be at least this."),

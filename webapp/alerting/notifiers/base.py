@@ -70,7 +70,8 @@ class SendResult:
     error: str | None = None
     latency_ms: int | None = None
     excerpt: str | None = None         # the first part of the response
-    retry_after: float | None = None   # seconds, from a Retry-After header
+    retry_after: float | None = None   # seconds, from a Retry-After header (or the service's body)
+    gone: str | None = None            # the endpoint no longer exists: why the notifier is disabled
 
     @property
     def outcome(self) -> int | str:

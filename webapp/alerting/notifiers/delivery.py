@@ -139,8 +139,8 @@ def attempt(session, delivery_id: int, ctx: Context, now: datetime | None = None
     gave_up = now - delivery.created_at >= GIVE_UP_AFTER
     notifier.failing_since = notifier.failing_since or now
     disable = None
-    if result.status == 410 and target.kind == "webhook":
-        disable = "the endpoint answered 410 Gone"
+    if result.gone:
+        disable = result.gone
     elif now - notifier.failing_since >= DISABLE_AFTER:
         disable = f"every delivery failed for a day (last: {result.error})"
     if retry and not gave_up and not disable:

@@ -22,6 +22,8 @@ from email_validator import EmailNotValidError, validate_email
 from webapp.alerting.notifiers.base import Context, NotifierInvalid, Outbound, SendResult, Target, excerpt
 
 KIND = "email"
+FIELDS = ("to",)     # what a request may give besides kind and name
+LABEL = "Email"
 MAX_RECIPIENTS = 20
 TITLES = {"alert.firing": "FIRING", "alert.resolved": "RESOLVED", "alert.test": "TEST"}
 
@@ -95,6 +97,8 @@ def render(payload: dict) -> tuple[str, str, str]:
              ("Window", data.get("window")), ("Time (UTC)", payload.get("timestamp"))]
     mentions = data.get("sample_mentions") or []
     more = data.get("more_mentions") or 0
+    why = ((data.get("details") or {}).get("attribution") or {}).get("summary")   # a volume spike's
+    facts += [("Why", _one_line(why)[:300])] if isinstance(why, str) else []
     lines = [f"{name}: {value}" for name, value in facts if value not in (None, "")]
     if mentions:
         lines += ["", "Sample mentions:"]
@@ -181,3 +185,20 @@ def send(target: Target, message: Outbound, ctx: Context) -> SendResult:
     if refused:
         summary += f"; refused: {', '.join(refused)}"
     return done(ok=True, status=250, excerpt=excerpt(summary))
+
+
+def default_name(settings: dict) -> str:
+    return f"email {settings['to'][0]}"[:120]
+
+
+def shown(settings: dict) -> dict:
+    """What the API and the pages show of the settings."""
+    return {"to": list(settings.get("to", []))}
+
+
+def target(settings: dict) -> str:
+    return ", ".join(settings.get("to", []))
+
+
+def sent_sentence(name: str, status, latency_ms) -> str:
+    return f"Test sent to “{name}”."

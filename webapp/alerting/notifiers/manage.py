@@ -5,9 +5,7 @@ returned once, by `create_notifier`, for the creator to copy.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from webapp.alerting.models import Notifier
 from webapp.alerting.notifiers import get_channel
@@ -23,23 +21,18 @@ def create_notifier(session, data: dict, policy, user=None, team_id: int | None 
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or len(name) > 120):
         raise NotifierInvalid("name", "the name must be a string of at most 120 characters")
-    name = (name or "").strip() or _default_name(channel.KIND, settings)
+    name = (name or "").strip() or channel.default_name(settings)
     notifier = Notifier(kind=channel.KIND, name=name, settings=settings, secret=secret,
                         created_by_id=getattr(user, "id", None), team_id=team_id)
     session.add(notifier)
     session.commit()
-    generated = secret if secret is not None and not data.get("secret") else None
+    made_here = getattr(channel, "GENERATES_SECRET", False) and not data.get("secret")
+    generated = secret if secret is not None and made_here else None
     return notifier, generated
 
 
-def _default_name(kind: str, settings: dict) -> str:
-    if kind == "webhook":
-        return f"webhook {urlsplit(settings['url']).hostname}"[:120]
-    return f"email {settings['to'][0]}"[:120]
-
-
 def notifier_dict(n: Notifier) -> dict:
-    shown = {"url": n.settings.get("url")} if n.kind == "webhook" else {"to": list(n.settings.get("to", []))}
+    shown = get_channel(n.kind).shown(n.settings or {})
     return {"id": n.id, "kind": n.kind, "name": n.name, **shown, "enabled": n.enabled,
             "disabled_reason": n.disabled_reason,
             "disabled_at": n.disabled_at.isoformat() if n.disabled_at else None,
@@ -61,4 +54,10 @@ def enable_notifier(session, notifier: Notifier) -> None:
     notifier.disabled_reason = None
     notifier.disabled_at = None
     notifier.failing_since = None
+    session.commit()
+
+
+def delete_notifier(session, notifier: Notifier) -> None:
+    """Delete a notifier; its deliveries and its place in rules go with it (foreign keys). Commits."""
+    session.execute(delete(Notifier).where(Notifier.id == notifier.id))
     session.commit()

@@ -3,7 +3,7 @@
 Each request carries `webhook-id` (the same on every attempt of one delivery), `webhook-timestamp`
 (Unix seconds of the attempt) and `webhook-signature: v1,<base64 HMAC-SHA256>` over
 "{id}.{timestamp}.{body}" with the key that is base64-encoded after `whsec_` in the secret.
-Requests go through the egress client only: 3 s to connect, 10 s in all, no redirects.
+Requests go through the egress client only (notifiers/http.py): 3 s to connect, 10 s in all, no redirects.
 """
 from __future__ import annotations
 
@@ -14,18 +14,17 @@ import hmac
 import json
 import secrets
 import time
+from urllib.parse import urlsplit
 
 from webapp.core.crypto import reveal
-from webapp.core import egress
-from webapp.alerting.notifiers.base import Context, NotifierInvalid, Outbound, SendResult, Target, excerpt
-from webapp.alerting.notifiers.retry import parse_retry_after
+from webapp.alerting.notifiers import http
+from webapp.alerting.notifiers.base import Context, NotifierInvalid, Outbound, SendResult, Target
 
 KIND = "webhook"
+FIELDS = ("url", "secret")     # what a request may give besides kind and name
+LABEL = "Webhook"
+GENERATES_SECRET = True      # a secret made here is shown once to its creator
 SECRET_PREFIX = "whsec_"
-CONNECT_TIMEOUT = 3.0
-DEADLINE = 10.0
-MAX_RESPONSE = 1024 * 1024
-MAX_URL = 2048
 
 
 def new_secret() -> str:
@@ -61,16 +60,7 @@ def signed_headers(secret: str, msg_id: str, body: bytes, timestamp: int | None 
 
 def clean_settings(data: dict, policy) -> tuple[dict, str]:
     """({"url"}, secret) from a request; a secret is generated when none is given."""
-    url = data.get("url")
-    if not isinstance(url, str) or not url.strip():
-        raise NotifierInvalid("url", "a webhook needs a url")
-    url = url.strip()
-    if len(url) > MAX_URL:
-        raise NotifierInvalid("url", f"the url is longer than {MAX_URL} characters")
-    try:
-        egress.check_url(url, policy, resolve=False)
-    except egress.EgressError as exc:
-        raise NotifierInvalid("url", str(exc)) from None
+    url = http.clean_url(data.get("url"), policy)
     secret = data.get("secret")
     if secret in (None, ""):
         return {"url": url}, new_secret()
@@ -88,17 +78,24 @@ def clean_settings(data: dict, policy) -> tuple[dict, str]:
 def send(target: Target, message: Outbound, ctx: Context) -> SendResult:
     body = body_bytes(message.payload)
     headers = signed_headers(reveal(target.secret) or "", message.webhook_id, body)  # stored sealed
-    policy = ctx.with_policy(connect_timeout=CONNECT_TIMEOUT, deadline=DEADLINE, max_redirects=0).policy
-    started = time.monotonic()
-    try:
-        response = egress.fetch(target.settings["url"], policy=policy, method="POST", body=body,
-                                headers=headers, follow_redirects=False, deadline=DEADLINE,
-                                max_bytes=MAX_RESPONSE)
-    except egress.EgressError as exc:
-        return SendResult(False, error_code=exc.code, error=str(exc),
-                          latency_ms=round(1000 * (time.monotonic() - started)))
-    latency = round(1000 * (time.monotonic() - started))
-    ok = 200 <= response.status <= 299
-    return SendResult(ok, status=response.status, latency_ms=latency, excerpt=excerpt(response.text),
-                      error=None if ok else f"HTTP {response.status}",
-                      retry_after=parse_retry_after(response.headers.get("Retry-After")))
+    result, _ = http.post(target.settings["url"], body, headers, ctx)
+    if result.status == 410:
+        result.gone = "the endpoint answered 410 Gone"
+    return result
+
+
+def default_name(settings: dict) -> str:
+    return f"webhook {urlsplit(settings['url']).hostname}"[:120]
+
+
+def shown(settings: dict) -> dict:
+    """What the API and the pages show of the settings."""
+    return {"url": settings.get("url")}
+
+
+def target(settings: dict) -> str:
+    return settings.get("url", "")
+
+
+def sent_sentence(name: str, status, latency_ms) -> str:
+    return f"Test sent to “{name}” (HTTP {status}, {latency_ms} ms)."

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from webapp.core.limits import MAX_AUTHOR
 from webapp.core.query import Query, QueryError, parse
 from webapp.core.types import utcnow
-from webapp.ingest import rollups
+from webapp.ingest import rollups, term_rollups
 from webapp.ingest.models import Mention, MuteList
 
 MAX_ENTRIES = 500
@@ -199,10 +199,11 @@ def reapply(session, monitor_id: int, rules: MuteRules | None = None,
                 update(Mention).where(Mention.id.in_(ids[start:start + CHUNK]), Mention.muted.is_(not value))
                 .values(muted=value)
                 .returning(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound,
-                           Mention.label)
+                           Mention.label, Mention.text)
                 .execution_options(synchronize_session=False)).mappings().all()
     changes = rollups.combined(rollups.deltas(moved[False]), rollups.negated(rollups.deltas(moved[True])))
     rollups.apply(session, changes)
+    term_rollups.apply(session, term_rollups.moved(moved[False], moved[True]))   # the terms move too
     return {"muted": len(moved[True]), "unmuted": len(moved[False])}
 
 

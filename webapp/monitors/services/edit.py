@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 
 from webapp.ingest.models import Mention, Rollup
 from webapp.monitors.models import Monitor, Source
-from webapp.ingest import rollups
+from webapp.ingest import rollups, term_rollups
 from webapp.monitors.services.manage import MAX_SOURCES, MonitorInvalid, check_monitor
 
 
@@ -55,14 +55,18 @@ def _remove_source(session, monitor_id: int, source_id: int) -> None:
     session.execute(select(Source.id).where(Source.id == source_id).with_for_update())
     session.execute(update(Source).where(Source.id == source_id).values(enabled=False)
                     .execution_options(synchronize_session=False))
+    unmuted = (Mention.source_id == source_id, Mention.muted.is_(False))   # muted ones are in no rollup
     rows = session.execute(
         select(Mention.monitor_id, Mention.source_id, Mention.published_at, Mention.compound, Mention.label)
-        .where(Mention.source_id == source_id, Mention.muted.is_(False))  # muted ones are in no rollup
-        .execution_options(yield_per=5000)
+        .where(*unmuted).execution_options(yield_per=5000)
     ).mappings()
     changes = rollups.negated(rollups.deltas(rows))
     rollups.apply(session, {key: d for key, d in changes.items() if key[1] != source_id})
     session.execute(delete(Rollup).where(Rollup.monitor_id == monitor_id, Rollup.source_id == source_id))
+    # term rollups have no source dimension: the source's mentions' terms are subtracted
+    term_rollups.apply(session, term_rollups.moved([], session.execute(
+        select(Mention.monitor_id, Mention.published_at, Mention.text, Mention.compound)
+        .where(*unmuted).execution_options(yield_per=5000)).mappings()))
     source = session.get(Source, source_id)
     session.delete(source)
     session.flush()

@@ -1,0 +1,214 @@
+"""Benchmark (issue 15): what term rollups cost the ingest pipeline, and how fast the terms API
+answers on a monitor of 10 million mentions' worth of term rollups.
+
+    .venv/bin/python bench/bench_terms.py [--mentions 6000] [--rounds 3] [--per-day 110000] [--requests 20]
+
+1. Pipeline: the consumer's store transaction (`store_batch`: normalise, score with VADER,
+   insert, rollups, auto-tags, and the term rollups) on batches of 500 realistic mentions
+   (bench/common.py's corpus), committed per batch, into a fresh PostgreSQL database and a
+   SQLite file. Each round stores --mentions into a new monitor once without term rollups
+   (`terms=False`) and once with them, alternately, so both see the same machine load; the rate
+   is the median over the rounds. Goal: with term rollups at least 0.9x the rate without.
+2. Terms API: term rollups of a monitor with --per-day mentions a day (110,000: 10 million over
+   90 days) for 180 days (90 days and the 90 before them) in 1d buckets and the last 4 days in 1h
+   buckets, made from the corpus's distinct texts (each day a multinomial draw of texts; each
+   text's terms from the real extractor), written with the project's own upsert. Then
+   GET /api/v1/monitors/<id>/terms through the Flask test client, every range x sort, --requests
+   each; p95 against the goal of 100 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import common
+from common import figure, goal, note, percentile
+
+BATCH = 500
+
+
+def batches(monitor_id: int, source_id: int, items: list[dict], stamps: list[str], tag: str):
+    for start in range(0, len(items), BATCH):
+        yield [{"monitor_id": monitor_id, "source_id": source_id, "external_id": f"{tag}-{item['external_id']}",
+                "text": item["text"], "author": item["author"], "url": item["url"], "published_at": stamp}
+               for item, stamp in zip(items[start:start + BATCH], stamps[start:start + BATCH])]
+
+
+def pipeline(app, items: list[dict], rounds: int) -> dict[bool, list[float]]:
+    """Mentions/s of store_batch without and with term rollups, `rounds` times each, alternately."""
+    from webapp.core.extensions import db
+    from webapp.ingest.store import store_batch
+    from webapp.monitors.services.manage import create_monitor, system_source
+
+    from bench_pipeline import timestamps   # a live stream's publication times, as bench_pipeline has them
+
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    stamps = timestamps(len(items), datetime.now(timezone.utc))
+    with app.app_context():
+        for r in range(rounds):
+            for terms in ((False, True) if r % 2 == 0 else (True, False)):
+                monitor = create_monitor(db.session, f"bench {r} {terms}", "", [])
+                source = system_source(monitor, "push").id
+                started = time.perf_counter()
+                for batch in batches(monitor.id, source, items, stamps, f"{r}{terms}"):
+                    store_batch(db.session, batch, terms=terms)
+                    db.session.commit()
+                rates[terms].append(len(items) / (time.perf_counter() - started))
+        db.session.remove()
+    return rates
+
+
+def term_matrix(texts: list[str]):
+    """(terms, per-text lists of term indexes) from the real extractor."""
+    from webapp.insights.terms.extract import extract
+
+    index: dict[str, int] = {}
+    rows = [[index.setdefault(t, len(index)) for t in extract(text)] for text in texts]
+    return list(index), rows
+
+
+def fill_term_rollups(app, monitor_id: int, texts: list[str], per_day: int, end: datetime, seed: int = 15) -> int:
+    """Synthetic term rollups (see the module docstring); returns the rows written."""
+    import numpy as np
+
+    from webapp.core.extensions import db
+    from webapp.ingest import term_rollups
+
+    terms, rows = term_matrix(texts)
+    rng = np.random.default_rng(seed)
+    weights = rng.zipf(1.6, len(texts)).astype(float)
+    weights /= weights.sum()
+    written = 0
+
+    def put(bucket: str, start: datetime, n: int):
+        nonlocal written
+        drawn = rng.multinomial(n, weights)
+        counts: dict[int, int] = defaultdict(int)
+        for text_index in np.nonzero(drawn)[0]:
+            for term in rows[text_index]:
+                counts[term] += int(drawn[text_index])
+        changes = {(monitor_id, bucket, start, terms[t]): term_rollups.TermDelta(c, c, 0.1 * c)
+                   for t, c in counts.items()}
+        term_rollups.apply(db.session, changes)
+        written += len(changes)
+
+    day0 = end.replace(hour=0, minute=0, second=0, microsecond=0)
+    with app.app_context():
+        for d in range(180):
+            put("1d", day0 - timedelta(days=d), per_day)
+            if d % 10 == 9:
+                db.session.commit()
+        for h in range(4 * 24):
+            put("1h", end.replace(minute=0, second=0, microsecond=0) - timedelta(hours=h), per_day // 24)
+        db.session.commit()
+        db.session.remove()
+    return written
+
+
+def api_times(app, monitor_id: int, requests: int) -> dict[str, list[float]]:
+    from webapp.core.extensions import db
+    from webapp.people.auth import create_token
+    from webapp.people.models import User
+
+    with app.app_context():
+        user = User(email="bench-terms@example.com", role="admin")
+        user.set_password("bench terms password")
+        db.session.add(user)
+        db.session.commit()
+        token = create_token(user, name="bench")
+        db.session.remove()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    times: dict[str, list[float]] = defaultdict(list)
+    for i in range(requests):
+        for span in ("24h", "7d", "30d", "90d"):
+            for sort in ("rising", "count"):
+                started = time.perf_counter()
+                response = client.get(f"/api/v1/monitors/{monitor_id}/terms",
+                                      query_string={"range": span, "sort": sort}, headers=headers)
+                times[span].append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200 and response.get_json()["terms"], response.get_data()[:300]
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mentions", type=int, default=6_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--per-day", type=int, default=110_000)
+    parser.add_argument("--requests", type=int, default=20)
+    args = parser.parse_args()
+
+    items = common.corpus(args.mentions, seed=15)
+    urls = common.service_urls()
+    with tempfile.TemporaryDirectory(prefix="sentimon-bench-terms-") as tmp_name:
+        tmp = Path(tmp_name)
+        for name, url_context in (("pg", common.fresh_database(urls, "sentimon_bench_terms")),
+                                  ("sqlite", None)):
+            if url_context is None:
+                database = f"sqlite:///{tmp}/terms.sqlite"
+                context = None
+            else:
+                context = url_context
+                database = context.__enter__()
+            try:
+                app = common.make_app(common.app_config(tmp / name, urls, database, "sql://",
+                                                        BUS_CONSUMER_IN_WORKER=False))
+                rates = pipeline(app, items, args.rounds)
+                without, with_terms = statistics.median(rates[False]), statistics.median(rates[True])
+                figure(f"terms.pipeline_{name}", with_terms, "mentions/s", "without_term_rollups", without)
+                goal(f"term rollups cost the {name} pipeline at most 10 % (ratio >= 0.9)", with_terms >= 0.9 * without)
+                if name == "pg":
+                    from webapp.core.extensions import db
+                    from webapp.monitors.services.manage import create_monitor
+
+                    with app.app_context():
+                        monitor_id = create_monitor(db.session, "bench terms api", "", []).id
+                        db.session.remove()
+                    texts = list(dict.fromkeys(item["text"] for item in items))
+                    end = datetime.now(timezone.utc)
+                    started = time.perf_counter()
+                    rows = fill_term_rollups(app, monitor_id, texts, args.per_day, end)
+                    note(f"{rows:,} term rollup rows ({len(texts):,} distinct texts, {args.per_day:,} mentions "
+                         f"a day) written in {time.perf_counter() - started:.0f}s")
+                    times = api_times(app, monitor_id, args.requests)
+                    for span, values in times.items():
+                        figure(f"terms.api_{span}_p95", percentile(values, 95), "ms", "goal", 100)
+                    every = [v for values in times.values() for v in values]
+                    goal("terms API p95 < 100 ms on 10M mentions' worth of term rollups", percentile(every, 95) < 100)
+                with app.app_context():
+                    from webapp.core.extensions import db
+
+                    db.session.remove()
+                    db.engine.dispose()
+            finally:
+                if context is not None:
+                    context.__exit__(None, None, None)
+    extraction(items)
+
+
+def extraction(items: list[dict]) -> None:
+    """Per-mention cost of term extraction against VADER's scoring of the same texts."""
+    from webapp.insights.terms.extract import extract
+    from webapp.scoring import sentiment
+
+    texts = [item["text"] for item in items[:5000]]
+    analyzer = sentiment.fast_analyzer()
+    started = time.perf_counter()
+    for text in texts:
+        extract(text)
+    ours = (time.perf_counter() - started) / len(texts) * 1e6
+    started = time.perf_counter()
+    for text in texts:
+        analyzer.polarity_scores(text)
+    vader = (time.perf_counter() - started) / len(texts) * 1e6
+    figure("terms.extract", ours, "us/mention", "vader_scoring", vader)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Spike attribution: what the excess of a time bucket over its baseline is made of."""

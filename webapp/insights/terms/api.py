@@ -1,0 +1,47 @@
+"""`GET /api/v1/monitors/<id>/terms?range=24h|7d|30d|90d&sort=rising|count&limit=`: the words and
+short phrases of the range against the period of the same length before it (CONTRACT.md,
+Insights), read from the term rollups (terms/service.py)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from flask import Blueprint, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from webapp.core.api_errors import ApiError, validation_detail
+from webapp.core.extensions import db
+from webapp.insights.dashboard import RANGES
+from webapp.insights.terms import service
+from webapp.people import access
+from webapp.people.auth import api_user
+
+bp = Blueprint("terms", __name__)
+MAX_LIMIT = 100
+
+
+class TermsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    range: Literal["24h", "7d", "30d", "90d"] = "7d"
+    sort: Literal["rising", "count"] = "rising"
+    limit: int = Field(20, ge=1, le=MAX_LIMIT)
+
+
+def query_args(model: type[BaseModel]):
+    """The request's query string read by `model`; a 400 naming each bad parameter."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise ApiError(400, "invalid_parameters", validation_detail(exc)) from None
+
+
+@bp.get("/monitors/<int:monitor_id>/terms")
+@api_user("viewer")
+def terms(monitor_id: int):
+    monitor = access.monitor_or_404(monitor_id)
+    q = query_args(TermsQuery)
+    now = datetime.now(timezone.utc)
+    table = service.term_table(db.session, monitor.id, now - RANGES[q.range], now)
+    return jsonify({"monitor_id": monitor.id, "range": q.range, "sort": q.sort, "bucket": table.bucket,
+                    "start": table.start.isoformat(), "end": table.end.isoformat(),
+                    "terms": table.rows(q.sort, q.limit)})

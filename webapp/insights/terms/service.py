@@ -1,0 +1,91 @@
+"""Top and rising terms of a monitor over a period, read from the term rollups only.
+
+A period [start, end) is compared with the period of the same length just before it. Periods
+of up to two days read the 1h term rollups, longer ones the 1d rollups (their ends move out to
+whole days). One query sums both periods per term, taking the CANDIDATES terms most mentioned in
+the current period; a second sums all terms of both periods (the totals the statistic needs).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, select
+
+from webapp.ingest.models import TermRollup
+from webapp.ingest.rollups import BUCKETS, bucket_start
+from webapp.insights.terms import rising
+from webapp.insights.terms.extract import search_query
+
+CANDIDATES = 2_000
+HOURLY_UP_TO = timedelta(days=2)
+SORTS = ("rising", "count")
+
+
+@dataclass(frozen=True)
+class TermTable:
+    start: datetime
+    end: datetime
+    bucket: str
+    counts: dict[str, tuple[int, int, int, float]]   # term -> (current, previous, scored, sum_compound)
+    n_cur: int
+    n_prev: int
+
+    def rows(self, sort: str, limit: int) -> list[dict]:
+        """The API's rows: by rising (z > 0, highest first) or by current count."""
+        pairs = {t: (c[0], c[1]) for t, c in self.counts.items()}
+        if sort == "rising":
+            chosen = rising.top_rising(pairs, self.n_cur, self.n_prev, limit)
+        else:
+            scores = rising.rising_scores(pairs, self.n_cur, self.n_prev)
+            top = sorted(self.counts, key=lambda t: (-self.counts[t][0], t))[:limit]
+            chosen = [(t, scores[t]) for t in top]
+        return [self._row(term, z) for term, z in chosen]
+
+    def _row(self, term: str, z: float) -> dict:
+        current, previous, scored, total = self.counts[term]
+        return {"term": term, "count": current, "previous": previous, "rising": round(z, 2),
+                "avg_compound": round(total / scored, 4) if scored else None}
+
+
+def period(start: datetime, end: datetime) -> tuple[str, datetime, datetime]:
+    """(bucket, start, end) of the term rollups that cover [start, end): 1h buckets up to two
+    days, else 1d; the ends move out to the bucket boundaries."""
+    bucket = "1h" if end - start <= HOURLY_UP_TO else "1d"
+    first = bucket_start(start, bucket)
+    last = bucket_start(end, bucket)
+    if last < end:
+        last += BUCKETS[bucket]
+    return bucket, first, last
+
+
+def term_table(session, monitor_id: int, start: datetime, end: datetime) -> TermTable:
+    """The candidate terms of [start, end) (aligned by `period`) with their counts in it and in
+    the period of the same length before it."""
+    bucket, start, end = period(start, end)
+    before = start - (end - start)
+    current = case((TermRollup.start >= start, TermRollup.count), else_=0)
+    previous = case((TermRollup.start < start, TermRollup.count), else_=0)
+    where = (TermRollup.monitor_id == monitor_id, TermRollup.bucket == bucket,
+             TermRollup.start >= before, TermRollup.start < end)
+    cur_sum, prev_sum = func.sum(current), func.sum(previous)
+    # one scan: the totals of all terms ride along as window sums over the grouped rows
+    rows = session.execute(
+        select(TermRollup.term, cur_sum, prev_sum,
+               func.sum(case((TermRollup.start >= start, TermRollup.scored), else_=0)),
+               func.sum(case((TermRollup.start >= start, TermRollup.sum_compound), else_=0.0)),
+               func.sum(cur_sum).over(), func.sum(prev_sum).over())
+        .where(*where).group_by(TermRollup.term)
+        .order_by(cur_sum.desc(), TermRollup.term).limit(CANDIDATES)).all()
+    counts = {t: (int(c), int(p), int(s), float(total)) for t, c, p, s, total, _, _ in rows if c}
+    n_cur, n_prev = (rows[0][5], rows[0][6]) if rows else (0, 0)
+    return TermTable(start, end, bucket, counts, int(n_cur or 0), int(n_prev or 0))
+
+
+def panel(session, monitor_id: int, start: datetime, end: datetime, limit: int = 10) -> dict:
+    """The dashboard's terms panel: top rising and top by count over [start, end), each term
+    with the mentions-page `q` that finds it (templates/insights/panels/terms.html)."""
+    table = term_table(session, monitor_id, start, end)
+    add_q = (lambda rows: [{**r, "q": search_query(r["term"])} for r in rows])
+    return {"rising": add_q(table.rows("rising", limit)), "top": add_q(table.rows("count", limit)),
+            "start": table.start, "end": table.end}
