@@ -88,6 +88,8 @@ RULES: dict[str, str | dict[str, str]] = {
     "reports.index": "viewer", "reports.create": "editor", "reports.delete": "editor", "reports.send": "editor",
     "api.reports_api.list_reports": "viewer", "api.reports_api.create": "editor", "api.reports_api.get": "viewer",
     "api.reports_api.delete": "editor", "api.reports_api.send": "editor",
+    # terms and spike attribution (webapp/insights/terms/, attribution/): reads
+    "api.terms.terms": "viewer", "api.attribution.attribution": "viewer",
 }
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 OUTSIDE = {"REMOTE_ADDR": "198.51.100.7"}   # not loopback: the metrics page stays closed

@@ -277,3 +277,21 @@ def test_registered_sections_appear_and_a_failing_one_is_left_out(app, client, a
     html = message.get_body(("html",)).get_content()
     assert "Top rising terms" in html and "&lt;outage&gt;" in html and "terms service down" not in html
     assert "Top rising terms:" in message.get_body(("plain",)).get_content()
+
+
+def test_top_rising_terms_appear_when_the_terms_feature_is_installed(app, client, auth, drain, reported,
+                                                                    smtp_server):
+    from tests.alert_fixtures import push
+    from tests.reports.conftest import END
+
+    pytest.importorskip("webapp.insights.terms.service")
+    monitor_id, notifier_id = reported
+    items = [{"external_id": f"z{i}", "text": f"zebracorn recall announced today {i}",
+              "published_at": (END - timedelta(hours=2, minutes=i)).isoformat()} for i in range(12)]
+    push(client, auth, drain, monitor_id, items)
+    report = _report(client, auth, monitor_id, [notifier_id])
+    _backdate(app, report["id"])
+    assert _run_due(app) == ["sent"]
+    html = smtp_server.messages[0][2].get_body(("html",)).get_content()
+    assert "Top rising terms" in html and "zebracorn" in html
+
