@@ -85,6 +85,12 @@ RULES: dict[str, str | dict[str, str]] = {
     "api.noise.get_mutes": "viewer", "api.noise.put_mutes": "editor", "api.noise.put_relevance_mark": "editor",
     "api.noise.get_relevance": "viewer", "api.noise.train_relevance": "editor", "api.noise.put_relevance": "editor",
     "api.noise.get_suggestions": "viewer", "api.noise.apply_suggestion": "editor",
+    # scheduled reports (webapp/reports/)
+    "reports.index": "viewer", "reports.create": "editor", "reports.delete": "editor", "reports.send": "editor",
+    "api.reports_api.list_reports": "viewer", "api.reports_api.create": "editor", "api.reports_api.get": "viewer",
+    "api.reports_api.delete": "editor", "api.reports_api.send": "editor",
+    # terms and spike attribution (webapp/insights/terms/, attribution/): reads
+    "api.terms.terms": "viewer", "api.attribution.attribution": "viewer",
 }
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 OUTSIDE = {"REMOTE_ADDR": "198.51.100.7"}   # not loopback: the metrics page stays closed
@@ -131,6 +137,9 @@ def seed(app, client) -> dict:
     lexicon = client.post(f"/api/v1/monitors/{monitor_id}/lexicon", headers=admin,
                           json={"word": "acmeword", "valence": 1.0})
     assert notifier.status_code == rule.status_code == 201, (notifier.get_json(), rule.get_json())
+    report = client.post(f"/api/v1/monitors/{monitor_id}/reports", headers=admin,
+                         json={"every": "daily", "notifiers": [notifier.get_json()["id"]]})
+    assert report.status_code == 201, report.get_json()
     with app.app_context():
         from webapp.core.runtime import bus
         from webapp.ingest import pipeline
@@ -146,7 +155,8 @@ def seed(app, client) -> dict:
                   "kind": "email", "ext": "csv", "filename": "css/app.css",
                   "token_id": 10_000, "user_id": make_user(app, email="target@example.com", role="viewer"), "letter_id": 1,
                   "team_id": db.session.execute(db.select(Team.id).where(Team.name == "Default")).scalar_one(),
-                  "autotag_rule_id": 1}          # someone else's token: nobody below admin sees it
+                  "autotag_rule_id": 1, "report_id": report.get_json()["id"]}
+        # (token_id: someone else's token: nobody below admin sees it)
         db.session.remove()
     assert lexicon.status_code in (200, 201), lexicon.get_json()
     return {"tokens": tokens, "values": values}
@@ -245,7 +255,8 @@ def test_page_posts_without_a_csrf_token_are_refused(csrf_app):
                                         "csrf_token": token}).status_code == 302
     values = {"monitor_id": monitor_id, "rule_id": 1, "notifier_id": 1, "event_id": 1, "delivery_id": 1,
               "backfill_id": 1, "mention_id": 1, "silence_id": 1, "word": "w", "kind": "email", "ext": "csv",
-              "filename": "x", "token_id": 1, "user_id": 1, "letter_id": 1, "team_id": 1, "autotag_rule_id": 1}
+              "filename": "x", "token_id": 1, "user_id": 1, "letter_id": 1, "team_id": 1, "autotag_rule_id": 1,
+              "report_id": 1}
     refused = []
     for rule, method in routes(csrf_app):
         if rule.rule.startswith("/api/") or method not in ("POST", "PUT", "PATCH", "DELETE"):

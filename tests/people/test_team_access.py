@@ -72,6 +72,8 @@ def seed(app, client) -> dict:
     rule = _ok(client.post(f"/api/v1/monitors/{monitor}/rules", headers=a, json={
         "kind": "avg_sentiment", "window": "1h", "op": "<", "threshold": -0.2, "notifiers": [notifier],
         "name": f"{SECRET} rule"}), "rule")["id"]
+    report = _ok(client.post(f"/api/v1/monitors/{monitor}/reports", headers=a,
+                             json={"every": "daily", "notifiers": [notifier]}), "report")["id"]
     silence = _ok(client.post(f"/api/v1/monitors/{monitor}/silences", headers=a,
                               json={"duration_minutes": 60, "reason": SECRET}), "silence")["id"]
     _ok(client.post(f"/api/v1/monitors/{monitor}/lexicon", headers=a, json={"word": "alphaword", "valence": 1.0}),
@@ -91,7 +93,7 @@ def seed(app, client) -> dict:
                   "delivery_id": delivery_id, "backfill_id": backfill_id, "mention_id": mention_id,
                   "silence_id": silence, "word": "alphaword", "team_id": team_a, "user_id": a_owner,
                   "token_id": db.session.execute(select(ApiToken.id).where(ApiToken.user_id == a_owner)).scalar(),
-                  "letter_id": 1, "kind": "email", "ext": "csv", "filename": "css/app.css"}
+                  "letter_id": 1, "kind": "email", "ext": "csv", "filename": "css/app.css", "report_id": report}
         db.session.remove()
     _ok(client.patch(f"/api/v1/monitors/{monitor}/mentions/{mention_id}", headers=a, json={"label": "negative"}),
         "override")

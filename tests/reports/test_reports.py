@@ -211,3 +211,87 @@ def test_list_get_delete(app, client, auth, reported):
     assert client.get(f"/api/v1/reports/{report['id']}", headers=auth).status_code == 404
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/monitors/{monitor_id}/reports" in spec["paths"] and "ReportIn" in spec["components"]["schemas"]
+
+
+def test_failed_notifiers_are_retried_alone(app, client, auth, reported, smtp_server, webhook_server):
+    from tests.helpers import free_port
+    from webapp.alerting.models import Delivery
+
+    monitor_id, email_id = reported
+    hook = client.post("/api/v1/notifiers", json={"kind": "webhook", "url": webhook_server.url}, headers=auth)
+    report = _report(client, auth, monitor_id, [email_id, hook.get_json()["id"]])
+    _backdate(app, report["id"])
+    working = app.config["SMTP_URL"]
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"      # nobody listens: refused
+    assert _run_due(app) == ["retry"]
+    with app.app_context():
+        run = db.session.query(ReportRun).one()
+        assert run.attempts == 1 and "ConnectionRefused" in run.error and len(run.sent_to) == 1
+        assert db.session.query(Delivery).count() == 1              # the webhook's summary
+        assert runs.stale_runs(db.session, NOW) == []                # not before the delay
+        due = runs.stale_runs(db.session, run.next_attempt_at)
+        assert due == [run.id]
+        app.config["SMTP_URL"] = working
+        assert runs.execute(db.session, run.id, context(), now=run.next_attempt_at) == "sent"
+        assert db.session.query(Delivery).count() == 1              # not sent to the webhook again
+    assert len(smtp_server.messages) == 1
+    got = client.get(f"/api/v1/reports/{report['id']}", headers=auth).get_json()
+    assert got["runs"][0]["status"] == "sent"
+
+
+def test_a_run_fails_after_its_last_attempt(app, client, auth, reported):
+    from tests.helpers import free_port
+
+    monitor_id, email_id = reported
+    report = _report(client, auth, monitor_id, [email_id])
+    _backdate(app, report["id"])
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"
+    assert _run_due(app) == ["retry"]
+    with app.app_context():
+        run_id = db.session.query(ReportRun.id).scalar()
+        for expected in ("retry", "failed"):
+            when = db.session.get(ReportRun, run_id).next_attempt_at
+            assert runs.execute(db.session, run_id, context(), now=when) == expected
+        assert runs.stale_runs(db.session, NOW + timedelta(days=1)) == []
+
+
+def test_registered_sections_appear_and_a_failing_one_is_left_out(app, client, auth, reported, smtp_server,
+                                                                   monkeypatch):
+    from webapp.reports.services import content
+
+    def rising(session, monitor_id, period):
+        return {"title": "Top rising terms", "columns": ["term", "count"], "rows": [["<outage>", 12]]}
+
+    def broken(session, monitor_id, period):
+        raise RuntimeError("terms service down")
+
+    monkeypatch.setattr(content, "SECTIONS", {})
+    content.register_section("terms", rising)
+    content.register_section("authors", broken)
+    content.register_section("empty", lambda *args: None)
+    monitor_id, notifier_id = reported
+    report = _report(client, auth, monitor_id, [notifier_id])
+    _backdate(app, report["id"])
+    assert _run_due(app) == ["sent"]
+    message = smtp_server.messages[0][2]
+    html = message.get_body(("html",)).get_content()
+    assert "Top rising terms" in html and "&lt;outage&gt;" in html and "terms service down" not in html
+    assert "Top rising terms:" in message.get_body(("plain",)).get_content()
+
+
+def test_top_rising_terms_appear_when_the_terms_feature_is_installed(app, client, auth, drain, reported,
+                                                                    smtp_server):
+    from tests.alert_fixtures import push
+    from tests.reports.conftest import END
+
+    pytest.importorskip("webapp.insights.terms.service")
+    monitor_id, notifier_id = reported
+    items = [{"external_id": f"z{i}", "text": f"zebracorn recall announced today {i}",
+              "published_at": (END - timedelta(hours=2, minutes=i)).isoformat()} for i in range(12)]
+    push(client, auth, drain, monitor_id, items)
+    report = _report(client, auth, monitor_id, [notifier_id])
+    _backdate(app, report["id"])
+    assert _run_due(app) == ["sent"]
+    html = smtp_server.messages[0][2].get_body(("html",)).get_content()
+    assert "Top rising terms" in html and "zebracorn" in html
+

@@ -2,7 +2,8 @@
 
 A run row is inserted before anything is sent; the unique (report_id, slot) makes the insert
 the claim, so a beat task that runs twice, or two workers that race, send a period once.
-Scheduled runs have the period start as their slot; *Send now* runs a slot of their own.
+Scheduled runs have the period end as their slot; *Send now* runs a slot of their own. A run
+that failed for some notifiers is tried again for those only (MAX_ATTEMPTS in all).
 """
 from __future__ import annotations
 
@@ -40,7 +41,10 @@ class ReportRun(db.Model):
     period_start = db.Column(UTCDateTime(), nullable=False)
     period_end = db.Column(UTCDateTime(), nullable=False)
     manual = db.Column(db.Boolean, nullable=False, default=False)
-    status = db.Column(db.String(16), nullable=False, default="queued")  # queued | sending | sent | failed
+    status = db.Column(db.String(16), nullable=False, default="queued")  # queued | sending | retry | sent | failed
+    attempts = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    sent_to = db.Column(db.JSON, nullable=False, default=list)   # notifier ids done: a retry skips them
+    next_attempt_at = db.Column(UTCDateTime())                  # status retry: not before this
     error = db.Column(db.Text)
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
     claimed_at = db.Column(UTCDateTime())     # when a worker took it (sending)

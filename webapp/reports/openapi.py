@@ -17,8 +17,8 @@ def schemas() -> dict:
     _, defs = models_json_schema([(ReportIn, "validation")], ref_template=REF)
     found = defs["$defs"]
     run = _obj(id={"type": "integer"}, manual={"type": "boolean"},
-               status={"type": "string", "enum": ["queued", "sending", "sent", "failed"]},
-               error={"type": ["string", "null"]}, period_start={"type": "string", "format": "date-time"},
+               status={"type": "string", "enum": ["queued", "sending", "retry", "sent", "failed"]},
+               error={"type": ["string", "null"]}, attempts={"type": "integer"}, period_start={"type": "string", "format": "date-time"},
                period_end={"type": "string", "format": "date-time"}, sent_at={"type": ["string", "null"]})
     found["Report"] = _obj(id={"type": "integer"}, monitor_id={"type": "integer"},
                            every={"type": "string", "enum": ["daily", "weekly"]},

@@ -19,6 +19,10 @@ from webapp.reports.schemas import ReportIn
 from webapp.reports.services import manage, runs
 
 bp = Blueprint("reports", __name__)
+SEND_OUTCOMES = {"sent": "Report sent.",
+                 "retry": "Some notifiers could not be reached; they will be tried again (see the last runs).",
+                 "failed": "The report could not be sent (see the last runs).",
+                 "skipped": "The report is being sent already."}
 
 
 def _form(monitor: Monitor) -> ReportForm:
@@ -86,5 +90,5 @@ def send(monitor_id: int, report_id: int):
     report = access.of_monitor_or_404(Report, report_id, "report", "editor", monitor_id=monitor_id)
     run_id = runs.send_now(db.session, report)
     status = runs.execute(db.session, run_id, context(), current_app.extensions.get("celery"))
-    flash("Report sent." if status == "sent" else f"Report {status}; see the last runs below.")
+    flash(SEND_OUTCOMES.get(status, status))
     return redirect(url_for("reports.index", monitor_id=monitor_id))

@@ -21,10 +21,28 @@ TOP_MENTIONS = 3
 MAX_ALERTS = 20
 TEXT_CHARS = 280
 
-# Extra sections ("top rising terms", "top authors") that other features add: a function
-# (session, monitor_id, period) -> {"title", "rows": [[cell, ...]], "columns": [...]} or None
-# (None or an exception leaves the section out). Registered by the owning feature, never here.
-SECTIONS: dict[str, Callable] = {}
+TOP_TERMS = 10
+
+
+def rising_terms(session, monitor_id: int, period: Period) -> dict | None:
+    """Top rising terms of the period against the one before (webapp/insights/terms), when that
+    feature is installed; None (no section) without it or without a rising term."""
+    try:
+        from webapp.insights.terms import service as terms
+    except ImportError:
+        return None
+    rows = terms.term_table(session, monitor_id, period.start, period.end).rows("rising", TOP_TERMS)
+    if not rows:
+        return None
+    return {"title": "Top rising terms", "columns": ["Term", "Mentions", "Previous period"],
+            "rows": [[r["term"], r["count"], r["previous"]] for r in rows]}
+
+
+# Extra sections: a function (session, monitor_id, period) -> {"title", "rows": [[cell, ...]],
+# "columns": [...]} or None (None or an exception leaves the section out). Top rising terms are
+# read when the terms feature is installed; others (top authors) are added by their feature with
+# register_section.
+SECTIONS: dict[str, Callable] = {"rising_terms": rising_terms}
 
 
 def register_section(name: str, build: Callable) -> None:

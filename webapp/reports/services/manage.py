@@ -49,7 +49,7 @@ def next_send(report: Report, tz, now: datetime | None = None) -> datetime:
 
 
 def run_dict(run: ReportRun) -> dict:
-    return {"id": run.id, "manual": run.manual, "status": run.status, "error": run.error,
+    return {"id": run.id, "manual": run.manual, "status": run.status, "error": run.error, "attempts": run.attempts,
             "period_start": run.period_start.isoformat(), "period_end": run.period_end.isoformat(),
             "sent_at": run.sent_at.isoformat() if run.sent_at else None}
 

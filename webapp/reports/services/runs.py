@@ -3,11 +3,13 @@
 - `claim()` inserts the ReportRun row of (report, slot) and commits: the unique constraint makes
   that insert the claim, so a beat task that runs twice or two workers that race get one row,
   and only the one that inserted it goes on.
-- `execute()` takes a queued run with a conditional UPDATE (queued -> sending, or a sending run
-  whose worker died LEASE ago), builds the report once and sends it to every notifier: email
-  notifiers get the HTML email (and PDF), every other kind `deliver_report_summary`.
+- `execute()` takes a queued run with a conditional UPDATE (queued -> sending, a retry that is
+  due, or a sending run whose worker died LEASE ago), builds the report once and sends it to
+  every notifier not done yet: email notifiers get the HTML email (and PDF), every other kind
+  `deliver_report_summary`. Notifiers that failed (an SMTP server down) are tried again later,
+  the others are not sent the report twice.
 - `send_due()` claims the due period of every report (beat, every few minutes); `stale_runs()`
-  finds claimed runs whose task went missing.
+  finds claimed runs whose task went missing and retries that are due.
 """
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)     # a run still "sending" after this is taken over
 REQUEUE_AFTER = timedelta(minutes=2)
+MAX_ATTEMPTS = 3                  # a run that failed for some notifiers is retried for them
+RETRY_DELAY = timedelta(minutes=5)   # times the attempts made
 
 
 def _now(now: datetime | None) -> datetime:
@@ -88,6 +92,7 @@ def stale_runs(session, now: datetime | None = None) -> list[int]:
     now = _now(now)
     ids = list(session.execute(select(ReportRun.id).where(or_(
         and_(ReportRun.status == "queued", ReportRun.created_at <= now - REQUEUE_AFTER),
+        and_(ReportRun.status == "retry", ReportRun.next_attempt_at <= now),
         and_(ReportRun.status == "sending", ReportRun.claimed_at <= now - LEASE)))).scalars())
     session.rollback()
     return ids
@@ -97,18 +102,23 @@ def _take(session, run_id: int, now: datetime) -> bool:
     taken = session.execute(
         update(ReportRun).where(ReportRun.id == run_id, or_(
             ReportRun.status == "queued",
+            and_(ReportRun.status == "retry", ReportRun.next_attempt_at <= now),
             and_(ReportRun.status == "sending", ReportRun.claimed_at <= now - LEASE)))
-        .values(status="sending", claimed_at=now).execution_options(synchronize_session=False)).rowcount == 1
+        .values(status="sending", claimed_at=now, attempts=ReportRun.attempts + 1)
+        .execution_options(synchronize_session=False)).rowcount == 1
     session.commit()
     return taken
 
 
 def execute(session, run_id: int, ctx: Context, celery_app=None, now: datetime | None = None) -> str:
-    """Build and send one run once (commits): "sent", "failed" (with the error kept) or "skipped"."""
+    """Build and send one run once (commits): "sent", "retry" (some notifiers failed: they are
+    tried again after RETRY_DELAY x attempts), "failed" (after MAX_ATTEMPTS; the errors kept) or
+    "skipped" (not due, or another worker has it)."""
     now = _now(now)
     if not _take(session, run_id, now):
         return "skipped"
     run = session.get(ReportRun, run_id)
+    done = [int(i) for i in run.sent_to or []]
     report = session.get(Report, run.report_id)
     monitor = report.monitor
     tz = team_zone(session, monitor)
@@ -117,9 +127,9 @@ def execute(session, run_id: int, ctx: Context, celery_app=None, now: datetime |
     body = report_content.gather(session, monitor, report.every, period)
     notifiers = list(session.execute(select(Notifier).where(
         Notifier.id.in_([int(i) for i in report.notifier_ids or []]), Notifier.team_id == monitor.team_id,
-        Notifier.enabled.is_(True)).order_by(Notifier.id)).scalars())
+        Notifier.enabled.is_(True), Notifier.id.not_in(done)).order_by(Notifier.id)).scalars())
     errors = []
-    images = report_charts.charts(body.series) if any(n.kind == "email" for n in notifiers) else {}
+    images = report_charts.charts(body.series, tz) if any(n.kind == "email" for n in notifiers) else {}
     for notifier in notifiers:
         try:
             if notifier.kind == "email":
@@ -129,14 +139,20 @@ def execute(session, run_id: int, ctx: Context, celery_app=None, now: datetime |
             else:
                 deliver_report_summary(session, notifier, render.summary(body, tz, link, report.id, now),
                                        celery_app, now)
+            done.append(notifier.id)
         except Exception as exc:   # one notifier failing must not stop the others
             session.rollback()
             log.warning("report %s to notifier %s failed: %s", report.id, notifier.id, exc)
             errors.append(f"{notifier.name}: {type(exc).__name__}: {exc}"[:500])
     run = session.get(ReportRun, run_id)
-    run.status = "failed" if errors else "sent"
+    run.sent_to = done
     run.error = "\n".join(errors) or None
-    run.sent_at = _now(None)
+    if not errors:
+        run.status, run.sent_at = "sent", _now(None)
+    elif run.attempts < MAX_ATTEMPTS:
+        run.status, run.next_attempt_at = "retry", now + RETRY_DELAY * run.attempts
+    else:
+        run.status = "failed"
     session.commit()
     return run.status
 
