@@ -85,3 +85,23 @@ def test_share_of_voice_rows_carry_wilson_intervals():
     assert tiny[0]["voice_small"] and tiny[0]["voice_ci"]
     none = charts_compare.totals_table([(1, "A", [b(0)])])
     assert none[0]["voice_ci"] == "" and not none[0]["voice_small"]
+
+
+def test_the_plain_python_distributions_agree_with_scipy():
+    """t and binomial figures without SciPy in the web process, checked against SciPy here."""
+    import random
+
+    from scipy import stats
+
+    from webapp.insights import distributions
+
+    rng = random.Random(7)
+    for _ in range(200):
+        df = rng.choice([1, 2, 3, 5, 9, 29, 30, 100, 1000]) + rng.random()
+        t = rng.uniform(-8, 8)
+        assert abs(distributions.t_sf(t, df) - stats.t.sf(t, df)) < 1e-9
+        level = rng.choice([0.95, 0.975, 0.995])
+        assert abs(distributions.t_ppf(level, df) / stats.t.ppf(level, df) - 1) < 1e-9
+    for n in (1, 2, 5, 10, 33, 100, 1001, 50_000, 2_000_000):
+        for k in {0, 1, n // 3, n // 2, int(n * 0.499), n - 1, n}:
+            assert abs(distributions.binom_half_two_sided(k, n) - stats.binomtest(k, n, 0.5).pvalue) < 1e-9

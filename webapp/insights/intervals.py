@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from webapp.insights import distributions
+
 Z95 = 1.959963984540054
 ALPHA = 0.05
 MIN_SAMPLE = 30       # mentions below which a share or an average is a small sample
@@ -77,9 +79,7 @@ def mean_se(buckets: list[dict]) -> tuple[float | None, float | None, int, int]:
 
 
 def t_quantile(df: float, level: float = 1 - ALPHA / 2) -> float:
-    from scipy.stats import t   # scipy comes with scikit-learn; imported when first needed
-
-    return float(t.ppf(level, df))
+    return distributions.t_ppf(level, df)
 
 
 def mean_interval(buckets: list[dict]) -> Interval:
@@ -109,8 +109,6 @@ def two_proportion_p(k1: int, n1: int, k0: int, n0: int) -> float | None:
 
 def welch_p(now: list[dict], before: list[dict]) -> float | None:
     """Two-sided p value of Welch's t test between the averages of two bucket lists."""
-    from scipy.stats import t
-
     m1, se1, _, k1 = mean_se(now)
     m0, se0, _, k0 = mean_se(before)
     if se1 is None or se0 is None or k1 < MIN_CLUSTERS or k0 < MIN_CLUSTERS:
@@ -119,7 +117,7 @@ def welch_p(now: list[dict], before: list[dict]) -> float | None:
     if var <= 0:
         return 1.0 if m1 == m0 else 0.0
     df = var ** 2 / (se1 ** 4 / (k1 - 1) + se0 ** 4 / (k0 - 1))
-    return float(2 * t.sf(abs(m1 - m0) / math.sqrt(var), df))
+    return min(1.0, 2 * distributions.t_sf(abs(m1 - m0) / math.sqrt(var), df))
 
 
 def verdict(p: float | None) -> str:
@@ -139,6 +137,4 @@ def count_p(now: int, before: int) -> float | None:
     conditional test: `now` out of `now + before` against one half)."""
     if now + before <= 0:
         return None
-    from scipy.stats import binomtest
-
-    return float(binomtest(now, now + before, 0.5).pvalue)
+    return distributions.binom_half_two_sided(now, now + before)
