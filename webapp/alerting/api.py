@@ -83,6 +83,14 @@ def test_notifier(notifier_id: int):
                     "delivery": delivery.delivery_dict(db.session.get(Delivery, created.id))})
 
 
+@bp.delete("/notifiers/<int:notifier_id>")
+@api_user("editor")
+def delete_notifier(notifier_id: int):
+    """204; rules stop sending to it, its delivery log goes with it."""
+    manage.delete_notifier(db.session, access.notifier_or_404(notifier_id, "editor"))
+    return "", 204
+
+
 @bp.post("/notifiers/<int:notifier_id>/enable")
 @api_user("editor")
 def enable_notifier(notifier_id: int):

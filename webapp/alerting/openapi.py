@@ -62,6 +62,10 @@ def paths() -> dict:
                      "requestBody": {"required": True, **_json(_ref("NotifierIn"))},
                      "responses": {"201": ok("the notifier (with a generated secret, once)", _ref("Notifier")),
                                    **bad}}},
+        "/api/v1/notifiers/{notifier_id}": {"delete": {
+            "summary": "Delete a notifier (editors); rules stop sending to it, its delivery log goes",
+            "parameters": [notifier_id],
+            "responses": {"204": ok("deleted"), "401": ERROR, "403": ERROR, "404": ERROR}}},
         "/api/v1/notifiers/{notifier_id}/test": {"post": {
             "summary": "Send an alert.test message now", "parameters": [notifier_id],
             "responses": {"200": ok("the outcome and the delivery",

@@ -104,6 +104,16 @@ def test_notifier(notifier_id: int):
     return redirect(url_for("alerts.index"))
 
 
+@bp.post("/alerts/notifiers/<int:notifier_id>/delete")
+@page_role("editor")
+def delete_notifier(notifier_id: int):
+    notifier = access.notifier_or_404(notifier_id, "editor")
+    name = notifier.name
+    manage.delete_notifier(db.session, notifier)
+    flash(f"Notifier “{name}” deleted; rules no longer send to it.")
+    return redirect(url_for("alerts.index"))
+
+
 @bp.post("/alerts/notifiers/<int:notifier_id>/enable")
 @page_role("editor")
 def enable_notifier(notifier_id: int):

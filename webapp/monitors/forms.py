@@ -32,3 +32,7 @@ class MonitorEditForm(MonitorForm):
 
     query = StringField("Query", validators=[Optional(), Length(max=query_language.MAX_QUERY_LENGTH)],
                         description=f"{QUERY_HELP} A new query applies to what is fetched from now on.")
+
+
+class DeleteForm(FlaskForm):
+    """A confirmation: only its CSRF token (the button is the confirmation)."""

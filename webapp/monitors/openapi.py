@@ -35,6 +35,11 @@ def extend(spec_schemas: dict, spec_paths: dict) -> None:
         "summary": "Rename a monitor or change its query (editors)", "parameters": [MONITOR_ID],
         "requestBody": {"required": True, **_json(_ref("MonitorPatch"))},
         "responses": {"200": {"description": "the monitor"}, **bad}}
+    spec_paths["/api/v1/monitors/{monitor_id}"]["delete"] = {
+        "summary": "Delete a monitor with its mentions, rollups, rules, sources and alert history (editors)",
+        "parameters": [MONITOR_ID],
+        "responses": {"204": {"description": "deleted; the id answers 404 from now on"},
+                      **{k: bad[k] for k in ("401", "403", "404")}}}
     spec_paths["/api/v1/monitors/{monitor_id}/preview"] = {"post": {
         "summary": "Test a query on the newest 5,000 stored mentions of the last 7 days",
         "parameters": [MONITOR_ID], "requestBody": {"required": True, **_json(_ref("PreviewIn"))},

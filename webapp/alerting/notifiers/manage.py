@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from webapp.alerting.models import Notifier
+from webapp.core.sql import delete_cascading
 from webapp.alerting.notifiers import get_channel
 from webapp.alerting.notifiers.base import NotifierInvalid
 
@@ -62,3 +63,9 @@ def enable_notifier(session, notifier: Notifier) -> None:
     notifier.disabled_at = None
     notifier.failing_since = None
     session.commit()
+
+
+def delete_notifier(session, notifier: Notifier) -> None:
+    """Delete a notifier; rules stop sending to it and its delivery log goes (ON DELETE CASCADE).
+    Commits."""
+    delete_cascading(session, notifier)
