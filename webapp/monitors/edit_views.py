@@ -17,7 +17,7 @@ from webapp.monitors.models import Monitor
 from webapp.monitors.services import preview as previews
 from webapp.monitors.services.edit import monitor_counts, update_monitor
 from webapp.monitors.services.manage import MonitorInvalid, delete_monitor, source_summary
-from webapp.monitors.source_forms import SourceInputs, page_status, submit
+from webapp.monitors.source_forms import SourceInputs, page_status, prober, saved_message, submit
 from webapp.core.query import QueryError
 
 bp = Blueprint("monitor_edit", __name__)
@@ -61,8 +61,8 @@ def edit(monitor_id: int):
             db.session.rollback()
             raise
 
-    if submit(form, sources, save) is not None:
-        flash(f"Monitor “{monitor.name}” saved.")
+    if submit(form, sources, save, prober(form)) is not None:
+        flash(saved_message(monitor, sources, "saved") if sources.specs() else f"Monitor “{monitor.name}” saved.")
         return redirect(url_for("monitors.detail", monitor_id=monitor.id))
     return _render(monitor, form, sources, status=page_status(form, sources))
 

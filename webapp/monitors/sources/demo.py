@@ -115,6 +115,8 @@ class DemoAdapter(SourceAdapter):
     kind = "demo"
     dedupe_urls = False  # it replays its samples, URLs included, round after round
     label = "Demo data (offline sample mentions)"
+    help = ("Bundled sample mentions replayed on schedule: works offline, no account needed. Good for "
+            "trying Sentimon out.")
     fields = (
         SettingField("per_fetch", "Mentions per fetch", False,
                      f"How many sample mentions each fetch replays "
