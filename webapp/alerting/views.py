@@ -20,6 +20,7 @@ from webapp.monitors.models import Monitor
 from webapp.alerting import backtest, rules, silences
 from webapp.alerting.kinds import RuleParams
 from webapp.alerting.notifiers import Context, NotifierInvalid, delivery, dispatch, manage
+from webapp.alerting.notifiers.wording import failure_sentence
 from webapp.alerting.forms import EmailForm, RuleFormBase, SilenceForm, WebhookForm, choices, rule_form
 
 bp = Blueprint("alerts", __name__)
@@ -99,8 +100,9 @@ def test_notifier(notifier_id: int):
         flash(f"Test sent to “{notifier.name}”"
               + (f" (HTTP {row.last_http_status}, {row.latency_ms} ms)." if notifier.kind == "webhook" else "."))
     else:
-        flash(f"Test to “{notifier.name}” failed: {row.last_error or report.detail}"
-              + (" — it will be retried." if report.outcome == "retry" else ""))
+        flash(f"Test to “{notifier.name}” failed: "
+              f"{failure_sentence(notifier.kind, row.last_error or report.detail, row.last_http_status)}"
+              + (" It will be retried." if report.outcome == "retry" else ""))
     return redirect(url_for("alerts.index"))
 
 
