@@ -114,6 +114,18 @@ def explain(code: str, message: str = "", *, kind: str = "", retry_after: float 
     return Explanation(code, "The source could not be read this time. Try again later.", False, "")
 
 
+def short_error(code: str | None, message: str | None, kind: str) -> str:
+    """A stored fetch error (`code`, or a SourceError's "code: message" text) in a sentence, for
+    source health: the status and reason, never the remote page's body."""
+    text = (message or "").strip()
+    if not code:
+        head, _, rest = text.partition(": ")
+        code, text = (head, rest) if head and head.replace("_", "").isalnum() and head.islower() else ("", text)
+    if not code and not text:
+        return ""
+    return explain(code or "unknown", text, kind=kind).text
+
+
 def _setting_for(kind: str, about: str) -> str | None:
     """The setting an explanation belongs next to (None: the source as a whole)."""
     fields = get_adapter(kind).fields
