@@ -200,3 +200,18 @@ def test_the_api_twin(app, client, auth, fake):
     assert client.post("/api/v1/sources/test", json=rss(f"{fake.base}/feed.xml")).status_code == 401
     assert _count(app, Source) == 0
     assert "/api/v1/sources/test" in client.get("/api/v1/openapi.json").get_json()["paths"]
+
+
+def test_the_button_on_the_edit_page(app, logged_in, fake):
+    from tests.helpers import new_monitor
+
+    monitor_id, _ = new_monitor(app, "Edited")
+    page = logged_in.post(f"/monitors/{monitor_id}/edit", data={
+        "name": "Renamed", "query": "", "rss_urls": f"{fake.base}/feed.xml", "test_source": "rss"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Works: 2 items in one fetch:" in html
+    assert f'formaction="/monitors/{monitor_id}/edit#source-rss"' in html
+    with app.app_context():
+        monitor = db.session.get(Monitor, monitor_id)
+        assert monitor.name == "Edited" and monitor.fetched_sources == []
+        db.session.remove()
