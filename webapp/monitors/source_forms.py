@@ -16,6 +16,7 @@ never an accidental source from a browser's autofill.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -32,6 +33,7 @@ FIRST_KINDS = ("rss", "demo")  # shown first and open, as the earlier form showe
 _ERROR_KEY = re.compile(r"sources\[(\d+)\](?:\.(\w+))?")
 TEST_BUTTON = "test_source"   # the name of the "Test source" buttons; their value is the kind
 MAX_TESTED = 5                # feed lines tested by one press
+PROBES_AT_ONCE = 8            # sources fetched at the same time by a test or a save
 
 
 def input_name(kind: str, part: str = "add") -> str:
@@ -183,9 +185,8 @@ class SourceInputs:
         if not tested:
             self.errors.append(f"Fill in the {section.adapter.label} settings, then test it.")
             return
-        for origin, spec in tested:
+        for (origin, _), result in zip(tested, _all(probe_one, [spec for _, spec in tested])):
             self._origins = [origin]   # the probe checks one spec: its errors are keyed sources[0]
-            result = probe_one(spec)
             self.attach(result.errors)
             section.results.append((origin.line, result))
 
@@ -194,8 +195,7 @@ class SourceInputs:
         raised as MonitorInvalid (keyed like check_sources, shown next to its input), the others
         are kept in `warnings` for the page to mention after saving."""
         errors = {}
-        for i, spec in enumerate(specs):
-            result = probe_one(spec)
+        for i, (spec, result) in enumerate(zip(specs, _all(probe_one, specs))):
             if result.ok or result.problem is None:   # settings errors: the save reports them
                 continue
             if result.problem.lasting:
@@ -232,6 +232,14 @@ class SourceInputs:
     @property
     def has_errors(self) -> bool:
         return bool(self.errors) or any(f.errors for s in self.sections for f in s.inputs)
+
+
+def _all(probe_one, specs: list[dict]) -> list:
+    """`probe_one` of every spec, at most PROBES_AT_ONCE at a time (each waits on the network)."""
+    if len(specs) <= 1:
+        return [probe_one(spec) for spec in specs]
+    with ThreadPoolExecutor(max_workers=min(PROBES_AT_ONCE, len(specs))) as pool:
+        return list(pool.map(probe_one, specs))
 
 
 def _every(value):
@@ -289,7 +297,8 @@ def prober(form):
         query_language.validate(typed)
     except query_language.QueryError:
         typed = ""
-    return lambda spec: probe(spec, runtime.egress_policy(), monitor_query=typed)
+    policy = runtime.egress_policy()   # read here: the probes may run in other threads
+    return lambda spec: probe(spec, policy, monitor_query=typed)
 
 
 def saved_message(monitor, sources: SourceInputs, verb: str) -> str:

@@ -9,7 +9,7 @@ waiting will not fix); `POST /api/v1/sources/test` is the API's twin.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from webapp.core import egress
@@ -17,6 +17,7 @@ from webapp.monitors.services.manage import check_sources
 from webapp.monitors.sources import FetchContext, FetchedItem, SourceError, get_adapter
 
 SHOWN_ITEMS = 5
+PROBE_DEADLINE = 10.0   # seconds per request: a person is waiting for the page
 URL_SETTINGS = ("url", "instances", "base_url")   # where an address problem is shown, in this order
 # Problems that waiting does not fix: a source with one of them is refused on save.
 LASTING = {"blocked", "dns", "scheme", "invalid_url", "parse", "too_large", "too_many_redirects",
@@ -145,6 +146,7 @@ def probe(spec: dict, policy, *, monitor_query: str = "", fetch=egress.fetch,
         return ProbeResult(False, errors=errors)
     source = clean[0]
     adapter = get_adapter(source.kind)
+    policy = replace(policy, deadline=min(policy.deadline, PROBE_DEADLINE))
     ctx = FetchContext(policy=policy, monitor_query=monitor_query or "",
                        now=now or datetime.now(timezone.utc), fetch=fetch)
     try:
