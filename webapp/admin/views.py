@@ -25,6 +25,9 @@ from webapp.core.metrics import allowed
 from webapp.core.pagination import page_number
 from webapp.ingest.bus.models import DeadLetter
 from webapp.monitors.models import SYSTEM_KINDS, Monitor, Source, SourceFetch
+from webapp.monitors.services.manage import source_summary
+from webapp.monitors.services.probe import short_error
+from webapp.monitors.sources import UnknownSourceKind, get_adapter
 from webapp.people.auth import page_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -54,8 +57,22 @@ def sources():
     recent = db.session.execute(
         select(SourceFetch).order_by(SourceFetch.started_at.desc(), SourceFetch.id.desc()).limit(100)
     ).scalars().all()
-    return render_template("admin/sources.html", rows=rows, stats=stats, recent=recent,
-                           now=datetime.now(timezone.utc))
+    kinds = {s.id: s.kind for s, _ in rows}
+    names = {s.id: _source_name(s) for s, _ in rows}
+    errors = {s.id: short_error(None, s.last_error, s.kind) for s, _ in rows}
+    fetch_errors = {f.id: short_error(f.error_code, f.error, kinds.get(f.source_id, "")) for f in recent}
+    return render_template("admin/sources.html", rows=rows, stats=stats, recent=recent, names=names,
+                           errors=errors, fetch_errors=fetch_errors, now=datetime.now(timezone.utc))
+
+
+def _source_name(source) -> str:
+    """A source as people know it: its kind's label and what it reads (never a credential)."""
+    try:
+        label = get_adapter(source.kind).label
+    except UnknownSourceKind:
+        label = source.kind
+    summary = source_summary(source)
+    return f"{label} · {summary}" if summary else label
 
 
 PAGE = 50

@@ -22,6 +22,7 @@ from webapp.alerting.kinds import RuleParams
 from webapp.alerting.notifiers import Context, NotifierInvalid, delivery, dispatch, manage
 from webapp.alerting.forms import ChatForm, EmailForm, RuleFormBase, SilenceForm, WebhookForm, choices, rule_form
 from webapp.alerting.notifiers import CHANNELS, CHAT_KINDS, get_channel
+from webapp.alerting.notifiers.wording import failure_sentence
 
 bp = Blueprint("alerts", __name__)
 PAGE_SIZE = 50
@@ -107,8 +108,19 @@ def test_notifier(notifier_id: int):
     if report.outcome == "sent":
         flash(get_channel(notifier.kind).sent_sentence(notifier.name, row.last_http_status, row.latency_ms))
     else:
-        flash(f"Test to “{notifier.name}” failed: {row.last_error or report.detail}"
-              + (" — it will be retried." if report.outcome == "retry" else ""))
+        flash(f"Test to “{notifier.name}” failed: "
+              f"{failure_sentence(notifier.kind, row.last_error or report.detail, row.last_http_status)}"
+              + (" It will be retried." if report.outcome == "retry" else ""))
+    return redirect(url_for("alerts.index"))
+
+
+@bp.post("/alerts/notifiers/<int:notifier_id>/delete")
+@page_role("editor")
+def delete_notifier(notifier_id: int):
+    notifier = access.notifier_or_404(notifier_id, "editor")
+    name = notifier.name
+    manage.delete_notifier(db.session, notifier)
+    flash(f"Notifier “{name}” deleted; rules no longer send to it.")
     return redirect(url_for("alerts.index"))
 
 

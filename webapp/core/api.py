@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
 from webapp.core import api_errors as errors
 from webapp.core.extensions import csrf
@@ -40,12 +40,8 @@ def make_api_blueprint(features: Iterable[Blueprint], openapi: Iterable[Callable
 
 
 def register_app_errors(app) -> None:
-    """Routing errors (404/405) under /api/ answer JSON too; blueprint handlers never see them."""
+    """Routing errors (404/405) under /api/ answer JSON too; blueprint handlers never see them.
+    Elsewhere they, 403 and 500 are pages of the site (core/error_pages.py)."""
+    from webapp.core import error_pages
 
-    def routing_error(exc):
-        if request.path.startswith("/api/"):
-            return errors.error_response(exc.code, exc.name.lower().replace(" ", "_"), exc.description)
-        return exc
-
-    for code in (404, 405):
-        app.register_error_handler(code, routing_error)
+    error_pages.register(app)

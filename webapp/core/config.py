@@ -87,6 +87,8 @@ def from_environment(instance_path: str) -> dict:
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
         DASHBOARD_CACHE_SECONDS=_int("DASHBOARD_CACHE_SECONDS", 5),
+        # The monitor pages fetch every new source once before saving it (refused if it cannot work).
+        SOURCE_CHECK_ON_SAVE=_flag("SOURCE_CHECK_ON_SAVE", True),
     )
     cfg.update(_security_settings(cfg))
     cfg.update(_metrics_settings())

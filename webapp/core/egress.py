@@ -63,6 +63,18 @@ _BLOCKED_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
+# What to do about a "blocked" refusal, for the messages people read (forms, API, source health).
+ALLOW_HINT = ("Sentimon does not fetch local or private addresses unless an administrator allows "
+              "them with the EGRESS_ALLOW setting (e.g. EGRESS_ALLOW=127.0.0.1 or a host name), "
+              "then restarts.")
+
+
+def refusal_text(exc: "EgressError") -> str:
+    """The refusal as a sentence, with ALLOW_HINT when the address was refused (not malformed)."""
+    text = str(exc).rstrip(".") + "."
+    return f"{text} {ALLOW_HINT}" if exc.code == "blocked" else text
+
+
 class EgressError(Exception):
     """A request was refused or failed: `code` (in ERROR_CODES) says why, the message how."""
 

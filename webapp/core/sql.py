@@ -53,3 +53,15 @@ def sqlite_foreign_keys_off(bind):
         raw.commit()
     finally:
         raw.execute("PRAGMA foreign_keys=ON")
+
+def delete_cascading(session, obj) -> None:
+    """Delete `obj`'s row with one DELETE and let the database's ON DELETE CASCADE remove what
+    depends on it (SQLite enforces foreign keys: create_app switches them on per connection);
+    the ORM loads no children. Commits."""
+    from sqlalchemy import delete, inspect
+
+    mapper = inspect(obj).mapper
+    key = {column.key: getattr(obj, column.key) for column in mapper.primary_key}
+    session.expunge(obj)
+    session.execute(delete(mapper.class_).where(*(getattr(mapper.class_, k) == v for k, v in key.items())))
+    session.commit()

@@ -1,4 +1,4 @@
-"""Monitors over the API: list, read, create, rename or re-query (`PATCH`), and the query preview."""
+"""Monitors over the API: list, read, create, rename or re-query (`PATCH`), delete, and the query preview."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -14,8 +14,9 @@ from webapp.mentions import retention
 from webapp.monitors.schemas import MonitorIn
 from webapp.monitors.models import Monitor
 from webapp.monitors.services import preview as previews
+from webapp.monitors.services.probe import probe
 from webapp.monitors.services.edit import update_monitor
-from webapp.monitors.services.manage import MonitorInvalid, create_monitor, monitor_dict
+from webapp.monitors.services.manage import MonitorInvalid, create_monitor, delete_monitor, monitor_dict
 from webapp.people import access
 from webapp.people.auth import api_user
 from webapp.people.services.teams import TeamError
@@ -96,6 +97,28 @@ def patch_monitor(monitor_id: int):
         db.session.rollback()
         raise ApiError(422, "validation_failed", exc.errors) from exc
     return jsonify(monitor_dict(monitor))
+
+
+@bp.delete("/monitors/<int:monitor_id>")
+@api_user("editor")
+def remove_monitor(monitor_id: int):
+    """204; the monitor's mentions, rollups, rules, sources and alert history go with it."""
+    delete_monitor(db.session, access.monitor_or_404(monitor_id, "editor"))
+    return "", 204
+
+
+@bp.post("/sources/test")
+@api_user("editor")
+def test_source():
+    """Fetch one source spec once now (nothing is saved): the first items, or the problem."""
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ApiError(422, "validation_failed", {"body": "a source object with a kind"})
+    result = probe(body, runtime.egress_policy())
+    if result.errors:
+        raise ApiError(422, "validation_failed", {k.replace("sources[0]", "source", 1): v
+                                                  for k, v in result.errors.items()})
+    return jsonify(result.as_dict())
 
 
 @bp.post("/monitors/<int:monitor_id>/preview")

@@ -1,4 +1,4 @@
-"""The monitor edit page (editors): name, query, sources, and "Test this query".
+"""The monitor edit page (editors): name, query, sources, "Test this query", and deleting a monitor.
 
 "Test this query" posts the same form to the preview endpoint, which saves nothing and shows
 which stored mentions of the last 7 days the typed query matches, the matching words marked
@@ -12,12 +12,12 @@ from webapp.core import runtime
 from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
-from webapp.monitors.forms import MonitorEditForm
+from webapp.monitors.forms import DeleteForm, MonitorEditForm
 from webapp.monitors.models import Monitor
 from webapp.monitors.services import preview as previews
-from webapp.monitors.services.edit import update_monitor
-from webapp.monitors.services.manage import MonitorInvalid, source_summary
-from webapp.monitors.source_forms import SourceInputs, page_status, submit
+from webapp.monitors.services.edit import monitor_counts, update_monitor
+from webapp.monitors.services.manage import MonitorInvalid, delete_monitor, source_summary
+from webapp.monitors.source_forms import SourceInputs, page_status, prober, saved_message, submit
 from webapp.core.query import QueryError
 
 bp = Blueprint("monitor_edit", __name__)
@@ -62,8 +62,8 @@ def edit(monitor_id: int):
             db.session.rollback()
             raise
 
-    if submit(form, sources, save) is not None:
-        flash(f"Monitor “{monitor.name}” saved.")
+    if submit(form, sources, save, prober(form)) is not None:
+        flash(saved_message(monitor, sources, "saved") if sources.specs() else f"Monitor “{monitor.name}” saved.")
         return redirect(url_for("monitors.detail", monitor_id=monitor.id))
     return _render(monitor, form, sources, status=page_status(form, sources))
 
@@ -87,3 +87,20 @@ def preview(monitor_id: int):
         except QueryError as exc:
             form.query.errors = [str(exc)]
     return _render(monitor, form, _sources(), result, status=400 if form.query.errors else 200)
+
+
+@bp.route("/monitors/<int:monitor_id>/delete", methods=["GET", "POST"])
+@page_role("editor")
+def delete(monitor_id: int):
+    """A confirmation page (what goes with the monitor); its POST (CSRF-checked) deletes."""
+    monitor = access.monitor_or_404(monitor_id, "editor")
+    form = DeleteForm()
+    if form.validate_on_submit():
+        name = monitor.name
+        delete_monitor(db.session, monitor)
+        flash(f"Monitor “{name}” deleted, with its mentions, charts, rules and alert history.")
+        return redirect(url_for("monitors.index"))
+    if request.method == "POST":
+        abort(400)  # only a missing or stale CSRF token gets here
+    return render_template("monitors/delete.html", monitor=monitor, form=form,
+                           counts=monitor_counts(db.session, monitor.id))

@@ -36,3 +36,8 @@ class MonitorEditForm(MonitorForm):
         "Keep raw mentions for (days)", validators=[Optional(), NumberRange(min=7, max=36500)],
         description="Empty keeps them forever. Older mentions are deleted daily; charts, series "
                     "and alerts keep their counts.")
+
+
+
+class DeleteForm(FlaskForm):
+    """A confirmation: only its CSRF token (the button is the confirmation)."""

@@ -35,6 +35,24 @@ def extend(spec_schemas: dict, spec_paths: dict) -> None:
         "summary": "Rename a monitor or change its query (editors)", "parameters": [MONITOR_ID],
         "requestBody": {"required": True, **_json(_ref("MonitorPatch"))},
         "responses": {"200": {"description": "the monitor"}, **bad}}
+    spec_paths["/api/v1/monitors/{monitor_id}"]["delete"] = {
+        "summary": "Delete a monitor with its mentions, rollups, rules, sources and alert history (editors)",
+        "parameters": [MONITOR_ID],
+        "responses": {"204": {"description": "deleted; the id answers 404 from now on"},
+                      **{k: bad[k] for k in ("401", "403", "404")}}}
+    spec_paths["/api/v1/sources/test"] = {"post": {
+        "summary": "Test a source: fetch it once now through the egress guard; nothing is saved (editors)",
+        "requestBody": {"required": True, **_json(_ref("SourceIn"))},
+        "responses": {"200": {"description": "`ok` with the first items, or the `problem` in words "
+                                             "(`lasting`: waiting will not fix it, the pages refuse to save it)",
+                              **_json({"type": "object", "properties": {
+                                  "ok": {"type": "boolean"}, "count": {"type": "integer"},
+                                  "items": {"type": "array", "items": {"type": "object"}},
+                                  "problem": {"type": ["object", "null"], "properties": {
+                                      "code": {"type": "string"}, "message": {"type": "string"},
+                                      "lasting": {"type": "boolean"},
+                                      "setting": {"type": ["string", "null"]}}}}})},
+                      **bad}}}
     spec_paths["/api/v1/monitors/{monitor_id}/preview"] = {"post": {
         "summary": "Test a query on the newest 5,000 stored mentions of the last 7 days",
         "parameters": [MONITOR_ID], "requestBody": {"required": True, **_json(_ref("PreviewIn"))},

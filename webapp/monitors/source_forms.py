@@ -16,8 +16,10 @@ never an accidental source from a browser's autofill.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from flask import current_app
 from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.form import BaseForm
 from wtforms.validators import Length, NumberRange, Optional
@@ -29,6 +31,9 @@ from webapp.monitors.sources import REGISTRY, SourceAdapter
 LEGACY = {("rss", "url"): "rss_urls", ("rss", "every"): "every", ("demo", "add"): "demo"}
 FIRST_KINDS = ("rss", "demo")  # shown first and open, as the earlier form showed them
 _ERROR_KEY = re.compile(r"sources\[(\d+)\](?:\.(\w+))?")
+TEST_BUTTON = "test_source"   # the name of the "Test source" buttons; their value is the kind
+MAX_TESTED = 5                # feed lines tested by one press
+PROBES_AT_ONCE = 8            # sources fetched at the same time by a test or a save
 
 
 def input_name(kind: str, part: str = "add") -> str:
@@ -78,6 +83,7 @@ class Section:
     add: object | None
     settings: dict = field(default_factory=dict)
     every: object = None
+    results: list = field(default_factory=list)   # (RSS line or None, ProbeResult) of "Test source"
 
     @property
     def kind(self) -> str:
@@ -91,7 +97,7 @@ class Section:
     def open(self) -> bool:
         """Shown unfolded: RSS and demo always, the others when used or wrong."""
         return self.kind in FIRST_KINDS or bool(self.add is not None and self.add.data) \
-            or any(f.errors for f in self.inputs)
+            or any(f.errors for f in self.inputs) or bool(self.results)
 
     def typed(self) -> bool:
         """Whether any setting was typed in (an interval alone does not count)."""
@@ -128,7 +134,10 @@ class SourceInputs:
         self.sections = [_section(REGISTRY[k], formdata, creating) for k in ordered_kinds()]
         self.by_kind = {s.kind: s for s in self.sections}
         self.errors: list[str] = []  # about the sources as a whole
+        self.warnings: list[str] = []  # problems that may pass (timeouts, 5xx, 429) found on save
         self._origins: list[_Origin] = []
+        # The kind whose "Test source" button was pressed (None: an ordinary submit).
+        self.test_kind = (formdata.get(TEST_BUTTON) or None) if formdata is not None else None
 
     def validate(self) -> bool:
         """Input-level checks only (the intervals' ranges, ticked boxes); settings are the service's."""
@@ -143,24 +152,58 @@ class SourceInputs:
     def specs(self) -> list[dict]:
         """Source specs as create_monitor / update_monitor take them; remembers where each came from."""
         self._origins, specs = [], []
-        legacy_every = self.by_kind["rss"].every.data if "rss" in self.by_kind else None
         for section in self.sections:
-            every = _every(section.every.data)
-            if every is None and section.kind == "demo":
-                every = legacy_every
-            extra = {} if every is None else {"every": every}
-            if section.kind == "rss":
-                for line in (section.settings["url"].data or "").splitlines():
-                    if line.strip():
-                        specs.append({"kind": "rss", "url": line.strip(), **extra})
-                        self._origins.append(_Origin(section, line.strip()))
-                continue
-            if not section.add.data:
-                continue
-            values = {name: f.data for name, f in section.settings.items() if (f.data or "").strip()}
-            specs.append({"kind": section.kind, **values, **extra})
-            self._origins.append(_Origin(section))
+            for origin, spec in self._section_specs(section, tested=False):
+                specs.append(spec)
+                self._origins.append(origin)
         return specs
+
+    def _section_specs(self, section: Section, *, tested: bool) -> list[tuple[_Origin, dict]]:
+        """The specs one section adds; `tested`: a section being tested counts as added."""
+        every = _every(section.every.data)
+        if every is None and section.kind == "demo" and "rss" in self.by_kind:
+            every = self.by_kind["rss"].every.data
+        extra = {} if every is None else {"every": every}
+        if section.kind == "rss":
+            lines = [line.strip() for line in (section.settings["url"].data or "").splitlines() if line.strip()]
+            return [(_Origin(section, line), {"kind": "rss", "url": line, **extra}) for line in lines]
+        if not (section.add.data or tested):
+            return []
+        values = {name: f.data for name, f in section.settings.items() if (f.data or "").strip()}
+        return [(_Origin(section), {"kind": section.kind, **values, **extra})]
+
+    def test(self, probe_one) -> None:
+        """"Test source": `probe_one(spec)` (services/probe.py) for the pressed section's source(s),
+        the results kept on the section for the page; nothing is saved."""
+        section = self.by_kind.get(self.test_kind)
+        if section is None:
+            self.errors.append("There is no such source kind to test.")
+            return
+        if not section.form.validate():
+            return
+        tested = self._section_specs(section, tested=True)[:MAX_TESTED]
+        if not tested:
+            self.errors.append(f"Fill in the {section.adapter.label} settings, then test it.")
+            return
+        for (origin, _), result in zip(tested, _all(probe_one, [spec for _, spec in tested])):
+            self._origins = [origin]   # the probe checks one spec: its errors are keyed sources[0]
+            self.attach(result.errors)
+            section.results.append((origin.line, result))
+
+    def check(self, specs: list[dict], probe_one) -> None:
+        """Before saving: fetch every new source once; a problem that waiting will not fix is
+        raised as MonitorInvalid (keyed like check_sources, shown next to its input), the others
+        are kept in `warnings` for the page to mention after saving."""
+        errors = {}
+        for i, (spec, result) in enumerate(zip(specs, _all(probe_one, specs))):
+            if result.ok or result.problem is None:   # settings errors: the save reports them
+                continue
+            if result.problem.lasting:
+                errors[f"sources[{i}].{result.setting}" if result.setting else f"sources[{i}]"] = result.problem.text
+            else:
+                self.warnings.append(f"{REGISTRY[spec['kind']].label}: {result.problem.text}")
+        if errors:
+            raise MonitorInvalid(errors)
 
     def attach(self, errors: dict[str, str], form=None) -> None:
         """Show the service's errors (keyed `name`, `sources[i].url`, ...) next to their input;
@@ -191,6 +234,14 @@ class SourceInputs:
         return bool(self.errors) or any(f.errors for s in self.sections for f in s.inputs)
 
 
+def _all(probe_one, specs: list[dict]) -> list:
+    """`probe_one` of every spec, at most PROBES_AT_ONCE at a time (each waits on the network)."""
+    if len(specs) <= 1:
+        return [probe_one(spec) for spec in specs]
+    with ThreadPoolExecutor(max_workers=min(PROBES_AT_ONCE, len(specs))) as pool:
+        return list(pool.map(probe_one, specs))
+
+
 def _every(value):
     """An interval as typed: an int for digits, None when empty, else the text for check_sources
     to refuse with its own message."""
@@ -202,17 +253,28 @@ def _every(value):
     return int(value) if value.isascii() and value.isdigit() else value
 
 
-def submit(form, sources: SourceInputs, save):
+def submit(form, sources: SourceInputs, save, probe_one=None):
     """One path for the new and edit pages: when the page was posted, check the monitor's own
     fields and the sources' inputs, then `save(specs)` (a service call that validates the
     settings); the service's errors land next to their inputs. Returns what `save` returned,
-    or None when nothing was saved."""
+    or None when nothing was saved.
+
+    `probe_one(spec)` fetches a source once (services/probe.py): a "Test source" press runs it
+    on that section only and saves nothing; a save runs it on every new source first (unless
+    None: SOURCE_CHECK_ON_SAVE off)."""
     if not form.is_submitted():
+        return None
+    if sources.test_kind is not None:
+        if probe_one is not None:   # (the CSRF token was checked before the view: CSRFProtect)
+            sources.test(probe_one)
         return None
     if not all([form.validate(), sources.validate()]):  # both, so that every error shows
         return None
+    specs = sources.specs()
     try:
-        return save(sources.specs())
+        if probe_one is not None and current_app.config.get("SOURCE_CHECK_ON_SAVE", True):
+            sources.check(specs, probe_one)
+        return save(specs)
     except MonitorInvalid as exc:
         sources.attach(exc.errors, form)
         return None
@@ -221,3 +283,32 @@ def submit(form, sources: SourceInputs, save):
 def page_status(form, sources: SourceInputs) -> int:
     """400 when the page shows an error, 200 otherwise."""
     return 400 if form.errors or sources.has_errors else 200
+
+
+def prober(form):
+    """`probe_one` for submit(): one fetch through the app's egress policy, with the typed query
+    (when it is a valid one) as the monitor's query, for the adapters that search with it."""
+    from webapp.core import query as query_language
+    from webapp.core import runtime
+    from webapp.monitors.services.probe import probe
+
+    typed = form.query.data or ""
+    try:
+        query_language.validate(typed)
+    except query_language.QueryError:
+        typed = ""
+    policy = runtime.egress_policy()   # read here: the probes may run in other threads
+    return lambda spec: probe(spec, policy, monitor_query=typed)
+
+
+def saved_message(monitor, sources: SourceInputs, verb: str) -> str:
+    """The flash after saving: when the first fetch comes (only if there is a source to fetch),
+    and the problems found on save that may pass by themselves."""
+    if monitor.fetched_sources:
+        text = f"Monitor “{monitor.name}” {verb}; its sources are fetched within a minute."
+    else:
+        text = (f"Monitor “{monitor.name}” {verb}. It has no source to fetch yet: add one on its edit "
+                "page, or push or import mentions.")
+    if sources.warnings:
+        text += " Note: " + " ".join(sources.warnings)
+    return text

@@ -17,7 +17,7 @@ from webapp.monitors.models import Monitor
 from webapp.insights import dashboard, overview
 from webapp.ingest import rollups
 from webapp.monitors.services.manage import create_monitor
-from webapp.monitors.source_forms import SourceInputs, page_status, submit
+from webapp.monitors.source_forms import SourceInputs, page_status, prober, saved_message, submit
 from webapp.insights.page_cache import PageCache
 
 bp = Blueprint("monitors", __name__)
@@ -54,9 +54,9 @@ def new():
     chooser = access.TeamChooser(request.form.get("team_id") if request.method == "POST" else None)
     monitor = None if chooser.error else submit(form, sources, lambda specs: create_monitor(
         db.session, form.name.data, form.query.data or "", specs, runtime.egress_policy(), current_user,
-        team_id=chooser.team_id))
+        team_id=chooser.team_id), prober(form))
     if monitor is not None:
-        flash(f"Monitor “{monitor.name}” created; its first fetch runs within a minute.")
+        flash(saved_message(monitor, sources, "created"))
         return redirect(url_for("monitors.detail", monitor_id=monitor.id))
     return render_template("monitors/new.html", form=form, sources=sources, chooser=chooser), \
         (400 if chooser.error else page_status(form, sources))

@@ -9,6 +9,7 @@ from webapp.core.extensions import db
 from webapp.people.auth import create_token
 from webapp.people.models import DEFAULT_TEAM, TEAM_ROLES, User
 from webapp.people.services import teams
+from webapp.people.services.passwords import RULE, password_problem
 
 # The installation role that goes with a team role when --admin is not given: it is also the
 # reach of the user's API tokens (an owner's tokens may edit, a viewer's only read).
@@ -22,14 +23,15 @@ GLOBAL_ROLE_OF = {"owner": "editor", "editor": "editor", "viewer": "viewer"}
 @click.option("--team", default=DEFAULT_TEAM, show_default=True, help="the team the user joins (created if missing)")
 @click.option("--role", type=click.Choice(TEAM_ROLES), default="editor", show_default=True,
               help="the user's role in that team")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help=f"the password: {RULE}")
 def create_user(email: str, admin: bool, team: str, role: str, password: str) -> None:
     """Create a user (prompts for a password if none is given) who joins TEAM with ROLE."""
     email = email.strip().lower()
     if "@" not in email:
         raise click.BadParameter("not an email address", param_hint="EMAIL")
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    problem = password_problem(password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
     if db.session.execute(select(User).where(User.email == email)).scalar_one_or_none():
         raise click.ClickException(f"a user {email} exists already")
     user = User(email=email, role="admin" if admin else GLOBAL_ROLE_OF[role])

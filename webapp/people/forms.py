@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from webapp.people.models import ROLES
-from webapp.people.services.users import MIN_PASSWORD
+from webapp.people.services.passwords import MIN_PASSWORD, password_problem
 
 ROLE_CHOICES = list(ROLES)
 
@@ -20,8 +20,14 @@ class LoginForm(FlaskForm):
 class NewUserForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
-    password = PasswordField("Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=1024, message=f"Use at least {MIN_PASSWORD} characters (at most 1024).")],
+    password = PasswordField("Initial password", validators=[DataRequired()],
                              description=f"At least {MIN_PASSWORD} characters; tell it to the person securely.")
+
+    def validate_password(self, field) -> None:
+        """The one password rule (services/passwords.py), as for the CLI and /account."""
+        problem = password_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
 
 
 class RoleForm(FlaskForm):

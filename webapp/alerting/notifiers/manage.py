@@ -5,9 +5,10 @@ returned once, by `create_notifier`, for the creator to copy.
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from webapp.alerting.models import Notifier
+from webapp.core.sql import delete_cascading
 from webapp.alerting.notifiers import get_channel
 from webapp.alerting.notifiers.base import NotifierInvalid
 
@@ -58,6 +59,6 @@ def enable_notifier(session, notifier: Notifier) -> None:
 
 
 def delete_notifier(session, notifier: Notifier) -> None:
-    """Delete a notifier; its deliveries and its place in rules go with it (foreign keys). Commits."""
-    session.execute(delete(Notifier).where(Notifier.id == notifier.id))
-    session.commit()
+    """Delete a notifier; rules stop sending to it and its delivery log goes (ON DELETE CASCADE).
+    Commits."""
+    delete_cascading(session, notifier)

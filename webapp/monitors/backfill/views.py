@@ -19,7 +19,8 @@ from webapp.monitors.backfill.models import Backfill
 from webapp.monitors.models import Monitor
 from webapp.monitors.backfill import service as backfills
 from webapp.monitors.backfill.progress import progress, recent
-from webapp.monitors.sources import UnknownSourceKind, get_adapter
+from webapp.monitors.services.manage import source_summary
+from webapp.monitors.sources import REGISTRY, UnknownSourceKind, get_adapter
 
 bp = Blueprint("backfill", __name__)
 START_TASK = "backfill.start"
@@ -71,7 +72,10 @@ def index(monitor_id: int):
                 flash(f"Backfill of “{monitor.name}” started: {len(backfill.slices)} slices.")
                 return redirect(url_for("backfill.show", monitor_id=monitor.id, backfill_id=backfill.id))
     sources = [(s, _capable(s)) for s in monitor.fetched_sources]
+    able = sorted(a.label for a in REGISTRY.values() if a.supports_backfill)
     return render_template("backfill/index.html", monitor=monitor, form=form, sources=sources,
+                           summaries={s.id: source_summary(s) for s, _ in sources}, able_kinds=able,
+                           can_backfill=any(ok and s.enabled for s, ok in sources),
                            backfills=recent(db.session, monitor.id), can_edit=access.can_change(monitor)), \
         (400 if form.errors else 200)
 

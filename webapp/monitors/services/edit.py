@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from webapp.ingest.models import Mention, Rollup
-from webapp.monitors.models import Monitor, Source
+from webapp.monitors.models import SYSTEM_KINDS, Monitor, Source
 from webapp.ingest import rollups, term_rollups
 from webapp.insights import rollups as insight_rollups
 from webapp.monitors.services.manage import MAX_SOURCES, MonitorInvalid, check_monitor
@@ -72,3 +72,18 @@ def _remove_source(session, monitor_id: int, source_id: int) -> None:
     source = session.get(Source, source_id)
     session.delete(source)
     session.flush()
+
+
+def monitor_counts(session, monitor_id: int) -> dict[str, int]:
+    """What deleting the monitor takes with it, for the confirmation page."""
+    from sqlalchemy import func
+
+    from webapp.alerting.models import AlertEvent, Rule
+
+    def count(model) -> int:
+        return session.execute(select(func.count()).select_from(model)
+                               .where(model.monitor_id == monitor_id)).scalar_one()
+
+    fetched = session.execute(select(func.count()).select_from(Source).where(
+        Source.monitor_id == monitor_id, Source.kind.not_in(SYSTEM_KINDS))).scalar_one()
+    return {"mentions": count(Mention), "sources": fetched, "rules": count(Rule), "alert events": count(AlertEvent)}

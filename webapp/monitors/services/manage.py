@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from webapp.monitors.models import SYSTEM_KINDS, Monitor, Source
 from webapp.core import query as query_language
+from webapp.core.sql import delete_cascading
 from webapp.scoring import scorers
 from webapp.monitors.sources import SourceSettingsError, UnknownSourceKind, get_adapter
 
@@ -163,3 +164,14 @@ def monitor_dict(monitor: Monitor) -> dict:
         "retention_days": monitor.retention_days,
         "pruned_before": monitor.pruned_before.isoformat() if monitor.pruned_before else None,
     }
+
+
+def delete_monitor(session, monitor: Monitor) -> None:
+    """Delete a monitor and everything of it; commits.
+
+    Every table that holds a monitor's rows (sources, mentions, rollups, rules, alert events and
+    deliveries, silences, backfills, lexicon, inbox and noise rows) references it, directly or
+    through one of those, with ON DELETE CASCADE (tests/monitors/test_delete.py checks every
+    table). Records of the monitor still on the bus are dropped as orphans when consumed.
+    """
+    delete_cascading(session, monitor)

@@ -92,6 +92,7 @@ class SourceAdapter:
 
     kind: str = ""
     label: str = ""
+    help: str = ""  # what the kind reads and what it needs, for the forms (one or two sentences)
     default_every: int = 300  # seconds between fetches unless the user says otherwise
     min_every: int = 60  # the shortest interval allowed, to be polite to the remote side
     fields: tuple[SettingField, ...] = ()

@@ -192,6 +192,8 @@ def post_to_item(post: dict, now: datetime | None = None) -> tuple[FetchedItem |
 class BlueskyAdapter(SourceAdapter):
     kind = "bluesky"
     label = "Bluesky search"
+    help = ("Posts from Bluesky's search. Needs an account: its handle and an app password (Settings "
+            "→ Privacy and security → App passwords), never the account password.")
     default_every = 300
     min_every = 60
     fields = (

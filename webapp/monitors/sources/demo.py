@@ -138,6 +138,8 @@ class DemoAdapter(SourceAdapter):
     kind = "demo"
     dedupe_urls = False  # generated mentions may share a link, like reposts do
     label = "Demo data (offline generated mentions)"
+    help = ("Generated sample mentions at a believable pace: works offline, no account needed. Good for "
+            "trying Sentimon out.")
     fields = ()
 
     def clean_settings(self, settings: dict, policy=None) -> dict:

@@ -122,6 +122,8 @@ def article_item(article, now: datetime) -> FetchedItem | None:
 class GdeltAdapter(SourceAdapter):
     kind = "gdelt"
     label = "GDELT news search"
+    help = ('Worldwide online news indexed by the GDELT Project (free, no key). Searches with the '
+            "monitor's query unless a GDELT query is given.")
     default_every = 900
     min_every = 300
     supports_backfill = True

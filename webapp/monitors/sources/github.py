@@ -118,6 +118,8 @@ def issue_item(entry, now: datetime) -> FetchedItem | None:
 class GithubAdapter(SourceAdapter):
     kind = "github"
     label = "GitHub issues and pull requests"
+    help = ("Issues, pull requests and comments found by GitHub's search. Needs a personal access "
+            "token (read-only public access is enough).")
     default_every = 900
     min_every = 300
     supports_backfill = True

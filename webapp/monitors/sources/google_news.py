@@ -55,6 +55,8 @@ def tidy(item):
 class GoogleNewsAdapter(SourceAdapter):
     kind = "google_news"
     label = "Google News search"
+    help = ("Google News search results as an RSS feed (free, no key), in the language and edition "
+            "you choose.")
     default_every = 1800
     min_every = 900
     fields = (

@@ -92,6 +92,7 @@ def _valid_state(state) -> dict:
 class HackerNewsAdapter(SourceAdapter):
     kind = "hackernews"
     label = "Hacker News (stories and comments)"
+    help = "Stories and comments from Hacker News through Algolia's free search API; no key needed."
     default_every = 300
     min_every = 60
     fields = (

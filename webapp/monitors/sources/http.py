@@ -96,6 +96,8 @@ def raise_for_status(ctx: FetchContext, response, what: str = "") -> None:
                           retry_after=retry_after_seconds(response.headers, ctx.now))
     if status >= 400:
         excerpt = response.content[:200].decode("utf-8", "replace").strip()
+        if excerpt.startswith("<"):   # an HTML error page: its markup says nothing to people
+            excerpt = ""
         prefix = f"{what}: " if what else ""
         raise SourceError(f"http_{status}",
                           f"{prefix}HTTP {status}: {excerpt}" if excerpt else f"{prefix}HTTP {status}")

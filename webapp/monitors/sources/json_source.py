@@ -208,6 +208,8 @@ def items_of(data, path: str) -> list:
 class JsonAdapter(SourceAdapter):
     kind = "json"
     label = "JSON API (generic)"
+    help = ("Any JSON API: give its URL, where the list of items is and which fields hold the id, "
+            "text, author, link and time (dotted paths).")
     default_every = 900
     min_every = 60
     fields = (

@@ -131,6 +131,7 @@ def clean_tag(value) -> str:
 class MastodonAdapter(SourceAdapter):
     kind = "mastodon"
     label = "Mastodon hashtag"
+    help = "Public posts with a hashtag on one or more Mastodon instances; no account needed."
     default_every = 300
     min_every = 60
     fields = (

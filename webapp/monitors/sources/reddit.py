@@ -164,6 +164,8 @@ def post_item(child, now: datetime) -> FetchedItem | None:
 class RedditAdapter(SourceAdapter):
     kind = "reddit"
     label = "Reddit posts"
+    help = ("Posts from Reddit search or one subreddit. Works without a key at a low rate; an OAuth "
+            "app (client id and secret) raises the limits.")
     default_every = 900
     min_every = 300
     fields = (

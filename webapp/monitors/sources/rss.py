@@ -15,13 +15,12 @@ from urllib.parse import urlsplit
 import feedparser
 
 from webapp.monitors.sources import http
-from webapp.core import egress
 from webapp.core.limits import FETCHED_TEXT, MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_URL
 from webapp.monitors.sources.base import (
     FetchContext, FetchedItem, FetchResult, SettingField,
     SourceAdapter, SourceError, SourceSettingsError, clamp,
 )
-from webapp.monitors.sources.settings_checks import settings_object
+from webapp.monitors.sources.settings_checks import check_egress, settings_object
 from webapp.monitors.sources.text import collapse_whitespace, html_to_text, truncate
 from webapp.monitors.sources.useragent import for_context as feed_user_agent
 from webapp.monitors.sources.xml_guard import refuse_entity_declarations
@@ -47,11 +46,7 @@ def check_feed_url(value, policy=None) -> str:
         raise SourceSettingsError("url", "the feed URL must start with http:// or https://")
     if not parts.hostname:
         raise SourceSettingsError("url", "the feed URL has no host name")
-    if policy is not None:
-        try:
-            egress.check_url(url, policy, resolve=False)
-        except egress.EgressError as exc:
-            raise SourceSettingsError("url", f"the feed URL cannot be used: {exc}") from None
+    check_egress(url, policy, "url", "the feed URL")
     return url
 
 
@@ -181,6 +176,8 @@ def entry_to_item(entry, now: datetime | None = None) -> FetchedItem | None:
 class RssAdapter(SourceAdapter):
     kind = "rss"
     label = "RSS / Atom feed"
+    help = ("News sites, blogs and podcasts publish a feed: paste its address (often linked as “RSS”, "
+            "or ending in /feed or /rss), one per line.")
     default_every = 900
     min_every = 300
     fields = (

@@ -49,14 +49,14 @@ def _http_parts(url: str, field: str, label: str):
     return parts
 
 
-def _egress_allowed(url: str, policy, field: str, label: str) -> None:
+def check_egress(url: str, policy, field: str, label: str) -> None:
     """Nothing when the egress policy may reach `url` (no DNS lookup here); else SourceSettingsError."""
     if policy is None:
         return
     try:
         egress.check_url(url, policy, resolve=False)
     except egress.EgressError as exc:
-        raise SourceSettingsError(field, f"{label} cannot be used: {exc}") from None
+        raise SourceSettingsError(field, f"{label} cannot be used: {egress.refusal_text(exc)}") from None
 
 
 def clean_base_url(value, default: str, policy=None, field: str = "base_url",
@@ -72,7 +72,7 @@ def clean_base_url(value, default: str, policy=None, field: str = "base_url",
     parts = _http_parts(url, field, label)
     if parts.query or parts.fragment or parts.username or parts.password:
         raise SourceSettingsError(field, f"{label} must not carry a query, fragment or credentials")
-    _egress_allowed(url + "/", policy, field, label)
+    check_egress(url + "/", policy, field, label)
     return url
 
 
@@ -90,7 +90,7 @@ def check_web_url(value, policy=None, field: str = "url", label: str = "The addr
     parts = _http_parts(url, field, label)
     if "@" in parts.netloc:
         raise SourceSettingsError(field, f"{label} must not contain credentials")
-    _egress_allowed(url, policy, field, label)
+    check_egress(url, policy, field, label)
     return url
 
 

@@ -117,6 +117,8 @@ def post_to_item(post: dict, usernames: dict, now: datetime | None = None,
 class XAdapter(SourceAdapter):
     kind = "x"
     label = "X (Twitter) recent search"
+    help = ("Posts from X's recent search (last 7 days). Needs a paid API plan's bearer token; posts "
+            "per day caps what it reads to stay within the plan.")
     default_every = 900
     min_every = 300
     fields = (

@@ -117,6 +117,8 @@ def video_item(entry, now: datetime) -> FetchedItem | None:
 class YoutubeAdapter(SourceAdapter):
     kind = "youtube"
     label = "YouTube video search"
+    help = ("Videos from YouTube search (title and description). Needs a YouTube Data API key from "
+            "the Google Cloud console.")
     default_every = 3600
     min_every = 900
     supports_backfill = True

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 
 from webapp.people.models import ROLES, ApiToken, User
 from webapp.people.services import tokens
-
-MIN_PASSWORD = 10
+from webapp.people.services.passwords import password_problem
 
 
 class UserAdminError(ValueError):
@@ -61,8 +60,9 @@ def create_user(session, email: str, role: str, password: str) -> User:
         raise UserAdminError("Enter an email address.", "email")
     if role not in ROLES:
         raise UserAdminError(f"Role must be one of {', '.join(ROLES)}.", "role")
-    if len(password or "") < MIN_PASSWORD:
-        raise UserAdminError(f"Use at least {MIN_PASSWORD} characters.", "password")
+    problem = password_problem(password)
+    if problem:
+        raise UserAdminError(problem, "password")
     if session.execute(select(User.id).where(User.email == email)).first() is not None:
         raise UserAdminError("A user with this email exists.", "email")
     user = User(email=email, role=role, active=True)

@@ -14,7 +14,7 @@ from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.people.models import TEAM_ROLES, Team
 from webapp.people.services import teams
-from webapp.people.services.users import MIN_PASSWORD
+from webapp.people.services.passwords import MIN_PASSWORD, password_problem
 
 bp = Blueprint("teams", __name__)
 bp.add_app_template_global(access.can_change, "can_change")
@@ -130,8 +130,8 @@ def change_password():
     errors = {}
     if not current_user.check_password(current):
         errors["current"] = "This is not your current password."
-    elif len(new) < MIN_PASSWORD or len(new) > 1000 or "\x00" in new:
-        errors["new"] = f"Use {MIN_PASSWORD} to 1,000 characters."
+    elif password_problem(new):
+        errors["new"] = password_problem(new)
     elif new != again:
         errors["again"] = "The two new passwords differ."
     if errors:
