@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from webapp.alerting.notifiers import http
 from webapp.alerting.notifiers.base import Context, NotifierInvalid, Outbound, SendResult, Target, excerpt
-from webapp.alerting.notifiers.chat_view import SUMMARY_TYPE, one_line, number, view
+from webapp.alerting.notifiers.chat_view import SUMMARY_TYPE, ChatView, one_line, number, view
 
 
 def summary_payload(title: str, text: str, link: str | None = None, monitor: dict | None = None,

@@ -21,9 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from webapp.monitors.sources.base import (
-    FetchContext, FetchedItem, FetchResult, SettingField, SourceAdapter, SourceError,
-    SourceSettingsError,
+    FetchContext, FetchedItem, FetchResult, SourceAdapter, SourceError, SourceSettingsError,
 )
+from webapp.core.times import read_time
 from webapp.monitors.sources import demo_text
 from webapp.monitors.sources.settings_checks import settings_object
 
@@ -126,12 +126,12 @@ def valid_position(cursor: dict) -> int | None:
     return None
 
 
-def read_time(text, fallback: datetime) -> datetime:
+def cursor_time(text, fallback: datetime) -> datetime:
+    """The cursor's time (core.times.read_time), or `fallback` when it has none or it is unreadable."""
     try:
-        at = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
+        return read_time(text) or fallback
+    except ValueError:
         return fallback
-    return at if at.tzinfo is not None else fallback
 
 
 class DemoAdapter(SourceAdapter):
@@ -155,7 +155,7 @@ class DemoAdapter(SourceAdapter):
             items = [generated_item(i, when) for i, when in enumerate(times)]
             return FetchResult(items=items, cursor={"position": len(items), "started": ctx.now.isoformat(),
                                                     "until": ctx.now.isoformat(), "carry": 0.0})
-        since = max(read_time(cursor.get("until"), ctx.now), ctx.now - MAX_CATCH_UP)
+        since = max(cursor_time(cursor.get("until"), ctx.now), ctx.now - MAX_CATCH_UP)
         carry = cursor.get("carry")
         carry = float(carry) if isinstance(carry, (int, float)) and not isinstance(carry, bool) \
             and 0 <= carry < 1 else 0.0
