@@ -82,6 +82,7 @@ def app_config(tmp_path) -> dict:
         "EGRESS_ALLOW": "127.0.0.1",
         "WTF_CSRF_ENABLED": False,
         "DASHBOARD_CACHE_SECONDS": 0,  # pages show what was just stored (tests/insights/test_page_cache.py: on)
+        "TERMS_CACHE_SECONDS": 0,      # the terms API too (tests/insights/test_terms_cache.py: on)
     }
 
 

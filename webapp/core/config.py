@@ -87,6 +87,7 @@ def from_environment(instance_path: str) -> dict:
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
         DASHBOARD_CACHE_SECONDS=_int("DASHBOARD_CACHE_SECONDS", 5),
+        TERMS_CACHE_SECONDS=_int("TERMS_CACHE_SECONDS", 5),
     )
     cfg.update(_security_settings(cfg))
     cfg.update(_metrics_settings())
