@@ -8,10 +8,12 @@ from datetime import datetime, timedelta, timezone
 from tests.helpers import mention
 
 
-def push(client, auth, monitor_id, texts, prefix):
+def store(client, auth, drain, monitor_id, copies, prefix):
+    """Push `copies` mentions of one text, five minutes old, and consume them."""
     when = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat()
-    items = [mention(f"{prefix}{i}", text, published_at=when) for i, text in enumerate(texts)]
+    items = [mention(f"{prefix}{i}", "Acme battery fire", published_at=when) for i in range(copies)]
     assert client.post(f"/api/v1/monitors/{monitor_id}/mentions", headers=auth, json=items).status_code == 202
+    drain()
 
 
 def counts(client, auth, monitor_id, span, sort="count", limit=20):
@@ -23,11 +25,9 @@ def counts(client, auth, monitor_id, span, sort="count", limit=20):
 def test_a_cached_table_serves_every_sort_and_limit_of_its_period(app, client, auth, drain):
     app.config["TERMS_CACHE_SECONDS"] = 300
     monitor_id = client.post("/api/v1/monitors", headers=auth, json={"name": "Cached", "query": ""}).get_json()["id"]
-    push(client, auth, monitor_id, ["Acme battery fire"] * 4, "a")
-    drain()
+    store(client, auth, drain, monitor_id, 4, "a")
     assert counts(client, auth, monitor_id, "7d")["battery"] == 4
-    push(client, auth, monitor_id, ["Acme battery fire"] * 3, "b")
-    drain()
+    store(client, auth, drain, monitor_id, 3, "b")
     assert counts(client, auth, monitor_id, "7d")["battery"] == 4              # the cached table
     assert counts(client, auth, monitor_id, "7d", limit=1) == {"acme": 4}      # the same table, cut
     assert counts(client, auth, monitor_id, "7d", sort="rising") == {}         # nothing before: none rises
@@ -38,9 +38,7 @@ def test_a_cached_table_serves_every_sort_and_limit_of_its_period(app, client, a
 
 def test_without_the_cache_every_answer_is_computed(client, auth, drain):
     monitor_id = client.post("/api/v1/monitors", headers=auth, json={"name": "Fresh", "query": ""}).get_json()["id"]
-    push(client, auth, monitor_id, ["Acme battery fire"] * 2, "a")
-    drain()
+    store(client, auth, drain, monitor_id, 2, "a")
     assert counts(client, auth, monitor_id, "7d")["battery"] == 2
-    push(client, auth, monitor_id, ["Acme battery fire"] * 3, "b")
-    drain()
+    store(client, auth, drain, monitor_id, 3, "b")
     assert counts(client, auth, monitor_id, "7d")["battery"] == 5
