@@ -13,7 +13,6 @@ from typing import Iterable
 
 from sqlalchemy import delete, func, select
 
-from webapp.core.sql import insert_for, unnest_select
 from webapp.ingest.models import Mention, TermRollup
 from webapp.ingest.rollups import bucket_start
 from webapp.insights.terms.extract import extract
@@ -73,49 +72,38 @@ def moved(added: Iterable[dict], removed: Iterable[dict]) -> dict[tuple, TermDel
 
 
 def apply(session, changes: dict[tuple, TermDelta]) -> None:
-    """Add `changes` to the term rollup rows (upsert), in key order (no lock cycles).
+    """Add `changes` to the term rollup rows (upsert), in key order (no lock cycles), on the
+    session's connection and transaction.
 
-    On PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`), one
-    statement for the batch's thousands of terms; SQLite takes them as one executemany.
+    On PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`) in
+    binary, one statement for the batch's thousands of terms; SQLite takes them as one
+    executemany of plain tuples. The bucket starts, a handful, go through the column's own bind
+    processor once each, so they are stored exactly as the ORM stores them.
     """
     if not changes:
         return
     bind = session.get_bind()
-    table = TermRollup.__table__
     keys = sorted(changes)
-    if bind.dialect.name != "postgresql":
-        _apply_sqlite(session, bind, keys, changes)
-        return
-    values = {
-        "monitor_id": [k[0] for k in keys], "bucket": [k[1] for k in keys], "start": [k[2] for k in keys],
-        "term": [k[3] for k in keys], "count": [changes[k].count for k in keys],
-        "scored": [changes[k].scored for k in keys], "sum_compound": [changes[k].sum_compound for k in keys],
-    }
-    stmt = insert_for(bind)(table).from_select(list(values), unnest_select(table, values))
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["monitor_id", "bucket", "start", "term"],
-        set_={"count": table.c.count + stmt.excluded.count, "scored": table.c.scored + stmt.excluded.scored,
-              "sum_compound": table.c.sum_compound + stmt.excluded.sum_compound},
-    )
-    session.execute(stmt)
+    start_type = TermRollup.__table__.c.start.type.dialect_impl(bind.dialect)
+    to_db = start_type.bind_processor(bind.dialect) or (lambda v: v)
+    stored = {start: to_db(start) for start in {k[2] for k in keys}}   # a handful per batch
+    rows = [(m, b, stored[s], t, d.count, d.scored, float(d.sum_compound))
+            for (m, b, s, t), d in ((k, changes[k]) for k in keys)]
+    if bind.dialect.name == "postgresql":
+        with session.connection().connection.cursor() as cursor:
+            cursor.execute(_PG_UPSERT, [list(column) for column in zip(*rows)])
+    else:
+        session.connection().exec_driver_sql(_SQLITE_UPSERT, rows)
 
 
-_SQLITE_UPSERT = (
-    "INSERT INTO term_rollups (monitor_id, bucket, start, term, count, scored, sum_compound) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (monitor_id, bucket, start, term) DO UPDATE SET "
-    "count = term_rollups.count + excluded.count, scored = term_rollups.scored + excluded.scored, "
-    "sum_compound = term_rollups.sum_compound + excluded.sum_compound")
-
-
-def _apply_sqlite(session, bind, keys: list[tuple], changes: dict[tuple, TermDelta]) -> None:
-    """SQLite: one executemany of plain tuples on the session's connection (thousands of rows
-    per batch; the bucket starts, a handful, go through the column's own bind processor once
-    each, so they are stored exactly as the ORM stores them)."""
-    to_db = TermRollup.__table__.c.start.type.bind_processor(bind.dialect) or (lambda v: v)
-    stored = {start: to_db(start) for start in {k[2] for k in keys}}
-    params = [(m, b, stored[s], t, d.count, d.scored, d.sum_compound)
-              for (m, b, s, t), d in ((k, changes[k]) for k in keys)]
-    session.connection().exec_driver_sql(_SQLITE_UPSERT, params)
+_COLUMNS = "INSERT INTO term_rollups (monitor_id, bucket, start, term, count, scored, sum_compound) "
+_ADD = (" ON CONFLICT (monitor_id, bucket, start, term) DO UPDATE SET "
+        "count = term_rollups.count + excluded.count, scored = term_rollups.scored + excluded.scored, "
+        "sum_compound = term_rollups.sum_compound + excluded.sum_compound")
+# PostgreSQL: one array per column, dumped in binary (%b: no per-element quoting in Python)
+_PG_UPSERT = (_COLUMNS + "SELECT * FROM unnest(%b::int4[], %b::varchar[], %b::timestamp[], %b::text[], "
+              "%b::int4[], %b::int4[], %b::float8[])" + _ADD)
+_SQLITE_UPSERT = _COLUMNS + "VALUES (?, ?, ?, ?, ?, ?, ?)" + _ADD
 
 
 def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
