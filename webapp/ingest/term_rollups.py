@@ -75,8 +75,8 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     """Add `changes` to the term rollup rows (upsert), in key order (no lock cycles), on the
     session's connection and transaction.
 
-    On PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`) in
-    binary, one statement for the batch's thousands of terms; SQLite takes them as one
+    On PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`), each
+    sent as one string, one statement for the batch's thousands of terms; SQLite takes them as one
     executemany of plain tuples. The bucket starts, a handful, go through the column's own bind
     processor once each, so they are stored exactly as the ORM stores them.
     """
@@ -90,8 +90,11 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     rows = [(m, b, stored[s], t, d.count, d.scored, float(d.sum_compound))
             for (m, b, s, t), d in ((k, changes[k]) for k in keys)]
     if bind.dialect.name == "postgresql":
+        # each column as one string split by the server: no per-element work in the driver
+        # (terms are words, spaces, "#", "'" and "-": never the separator, a control character)
+        columns = [_SEP.join(map(str, column)) for column in zip(*rows)]
         with session.connection().connection.cursor() as cursor:
-            cursor.execute(_PG_UPSERT, [list(column) for column in zip(*rows)])
+            cursor.execute(_PG_UPSERT, columns)
     else:
         session.connection().exec_driver_sql(_SQLITE_UPSERT, rows)
 
@@ -100,9 +103,11 @@ _COLUMNS = "INSERT INTO term_rollups (monitor_id, bucket, start, term, count, sc
 _ADD = (" ON CONFLICT (monitor_id, bucket, start, term) DO UPDATE SET "
         "count = term_rollups.count + excluded.count, scored = term_rollups.scored + excluded.scored, "
         "sum_compound = term_rollups.sum_compound + excluded.sum_compound")
-# PostgreSQL: one array per column, dumped in binary (%b: no per-element quoting in Python)
-_PG_UPSERT = (_COLUMNS + "SELECT * FROM unnest(%b::int4[], %b::varchar[], %b::timestamp[], %b::text[], "
-              "%b::int4[], %b::int4[], %b::float8[])" + _ADD)
+_SEP = "\x1f"
+_PG_UPSERT = (_COLUMNS + "SELECT * FROM unnest("
+              + ", ".join(f"string_to_array(%s, E'\\x1f')::{kind}[]"
+                          for kind in ("int4", "varchar", "timestamp", "text", "int4", "int4", "float8"))
+              + ")" + _ADD)
 _SQLITE_UPSERT = _COLUMNS + "VALUES (?, ?, ?, ?, ?, ?, ?)" + _ADD
 
 
