@@ -117,7 +117,8 @@ def test_edit_page_saves_name_query_and_sources(app, logged_in):
         assert sources == {("rss", "https://feeds.example.com/a.xml", True, rss_every), ("demo", None, False, demo_every),
                            ("rss", "https://feeds.example.com/b.xml", True, 600)}
     detail = logged_in.get(f"/monitors/{monitor_id}")
-    assert f"/monitors/{monitor_id}/edit" in detail.text and f"/monitors/{monitor_id}/backfill" in detail.text
+    assert f"/monitors/{monitor_id}/edit" in detail.text
+    assert f"/monitors/{monitor_id}/backfill" not in detail.text   # rss and demo cannot fetch history
 
 
 @pytest.mark.both_databases

@@ -147,8 +147,8 @@ def check_max_pages(value) -> int:
 
 def to_datetime(value, now: datetime | None = None) -> datetime | None:
     """ISO 8601, an HTTP/RFC 2822 date, or epoch seconds / milliseconds, as aware UTC."""
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
-        value = float(value)
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value.strip(" \t\r\n")):
+        value = float(value.strip(" \t\r\n"))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if abs(value) >= 1e11 else value  # 1e11 s is the year 5138
         try:
