@@ -142,8 +142,19 @@ def _tops_statement(buckets: int, k: int, column: str):
 def _bucket_tops(session, monitor_id: int, w: Window, column: str, k: int) -> list[tuple[datetime, str, int]]:
     """(start, author, value) of the `k` rows with the largest `column` in each bucket of the range."""
     starts = _starts(w)
+    if session.get_bind().dialect.name == "postgresql":   # one small plan instead of a union per bucket
+        return session.execute(_PG_TOPS[column], {
+            "monitor_id": monitor_id, "bucket": w.bucket, "k": k,
+            "starts": [s.astimezone(timezone.utc).replace(tzinfo=None) for s in starts]}).all()
     params = {"monitor_id": monitor_id, "bucket": w.bucket} | {f"start{i}": s for i, s in enumerate(starts)}
     return session.execute(_tops_statement(len(starts), k, column), params).all()
+
+
+_PG_TOPS = {column: text(
+    "SELECT s.start, t.author, t.value FROM unnest(CAST(:starts AS timestamp[])) AS s(start) "
+    "CROSS JOIN LATERAL (SELECT author, " + column + " AS value FROM author_rollups "
+    "WHERE monitor_id = :monitor_id AND bucket = :bucket AND start = s.start "
+    "ORDER BY " + column + " DESC LIMIT :k) AS t") for column in ("reach", "engagement")}
 
 
 def bound(tops: list[tuple[datetime, str, int]], k: int, combine) -> tuple[set[str], int | None]:
