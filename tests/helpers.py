@@ -83,6 +83,7 @@ def app_config(tmp_path) -> dict:
         "WTF_CSRF_ENABLED": False,
         "DASHBOARD_CACHE_SECONDS": 0,  # pages show what was just stored (tests/insights/test_page_cache.py: on)
         "SOURCE_CHECK_ON_SAVE": False,  # forms save made-up feeds (tests/monitors/test_source_test.py: on)
+        "TERMS_CACHE_SECONDS": 0,      # the terms API too (tests/insights/test_terms_cache.py: on)
     }
 
 

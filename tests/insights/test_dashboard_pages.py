@@ -154,7 +154,7 @@ def test_dashboard_headline_changes_from_seeded_mentions(app, logged_in):
     negative = headline(html, "negative_share")
     assert negative["direction"] == "down" and "▼ −16.7 pp" in negative["html"]
     assert "95 % CI 20.8–93.9%" in positive["html"]                   # Wilson, 2 of 3
-    assert set(figures_of(html)) == {"volume", "sentiment", "sources"}  # each figure once
+    assert set(figures_of(html)) == {"volume", "sentiment", "sources", "languages"}  # each figure once
     assert 'id="label-counts"' not in html and "gauges" not in html
 
 

@@ -94,6 +94,8 @@ RULES: dict[str, str | dict[str, str]] = {
     # deleting monitors and notifiers, testing a source (webapp/monitors/, webapp/alerting/)
     "monitor_edit.delete": "editor", "alerts.delete_notifier": "editor", "api.monitors.remove_monitor": "editor",
     "api.monitors.test_source": "editor",
+    # authors, languages and per-language scorers (webapp/insights/, webapp/scoring/)
+    "api.insights.authors": "viewer", "api.insights.languages": "viewer", "api.scoring.set_language_scorers": "editor",
 }
 # Requests that delete the seeded monitor or notifier: walked last, so the others still find them.
 DELETING = {("monitor_edit.delete", "POST"), ("api.monitors.remove_monitor", "DELETE"),

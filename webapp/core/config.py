@@ -89,6 +89,7 @@ def from_environment(instance_path: str) -> dict:
         DASHBOARD_CACHE_SECONDS=_int("DASHBOARD_CACHE_SECONDS", 5),
         # The monitor pages fetch every new source once before saving it (refused if it cannot work).
         SOURCE_CHECK_ON_SAVE=_flag("SOURCE_CHECK_ON_SAVE", True),
+        TERMS_CACHE_SECONDS=_int("TERMS_CACHE_SECONDS", 5),
     )
     cfg.update(_security_settings(cfg))
     cfg.update(_metrics_settings())

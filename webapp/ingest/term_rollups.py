@@ -7,14 +7,12 @@ are kept (a 15-minute term list would be mostly ones and cost four times the row
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import delete, func, select
 
-from webapp.core.sql import insert_for, unnest_select
 from webapp.ingest.models import Mention, TermRollup
 from webapp.ingest.rollups import bucket_start
 from webapp.insights.terms.extract import extract
@@ -32,23 +30,33 @@ class TermDelta:
 def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
     """Per (monitor, bucket, start, term) deltas of `rows` (monitor_id, published_at, text,
     compound; `lang` when known). A mention without a compound (not scored) counts in `count`
-    only."""
-    out: dict[tuple, TermDelta] = defaultdict(TermDelta)
+    only. A text repeated in `rows` (syndicated copies, retweets) is read once."""
+    out: dict[tuple, TermDelta] = {}
+    read: dict[tuple, list[str]] = {}
+    starts: dict[datetime, tuple] = {}
     for row in rows:
-        terms = extract(row["text"], row.get("lang"))
+        text, lang = row["text"], row.get("lang")
+        terms = read.get((text, lang))
+        if terms is None:
+            terms = read[(text, lang)] = extract(text, lang)
         if not terms:
             continue
         compound = row.get("compound")
         monitor, at = row["monitor_id"], row["published_at"]
-        for bucket in TERM_BUCKETS:
-            start = bucket_start(at, bucket)
+        spans = starts.get(at)
+        if spans is None:
+            spans = starts[at] = tuple((bucket, bucket_start(at, bucket)) for bucket in TERM_BUCKETS)
+        for bucket, start in spans:
             for term in terms:
-                d = out[(monitor, bucket, start, term)]
+                key = (monitor, bucket, start, term)
+                d = out.get(key)
+                if d is None:
+                    d = out[key] = TermDelta()
                 d.count += 1
                 if compound is not None:
                     d.scored += 1
                     d.sum_compound += compound
-    return dict(out)
+    return out
 
 
 def moved(added: Iterable[dict], removed: Iterable[dict]) -> dict[tuple, TermDelta]:
@@ -64,37 +72,43 @@ def moved(added: Iterable[dict], removed: Iterable[dict]) -> dict[tuple, TermDel
 
 
 def apply(session, changes: dict[tuple, TermDelta]) -> None:
-    """Add `changes` to the term rollup rows (upsert), in key order (no lock cycles).
+    """Add `changes` to the term rollup rows (upsert), in key order (no lock cycles), on the
+    session's connection and transaction.
 
-    On PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`), one
-    statement for the batch's thousands of terms; SQLite takes them as one executemany.
+    On PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`), each
+    sent as one string, one statement for the batch's thousands of terms; SQLite takes them as one
+    executemany of plain tuples. The bucket starts, a handful, go through the column's own bind
+    processor once each, so they are stored exactly as the ORM stores them.
     """
     if not changes:
         return
     bind = session.get_bind()
-    table = TermRollup.__table__
     keys = sorted(changes)
-    values = {
-        "monitor_id": [k[0] for k in keys], "bucket": [k[1] for k in keys], "start": [k[2] for k in keys],
-        "term": [k[3] for k in keys], "count": [changes[k].count for k in keys],
-        "scored": [changes[k].scored for k in keys], "sum_compound": [changes[k].sum_compound for k in keys],
-    }
-    insert = insert_for(bind)
+    start_type = TermRollup.__table__.c.start.type.dialect_impl(bind.dialect)
+    to_db = start_type.bind_processor(bind.dialect) or (lambda v: v)
+    stored = {start: to_db(start) for start in {k[2] for k in keys}}   # a handful per batch
+    rows = [(m, b, stored[s], t, d.count, d.scored, float(d.sum_compound))
+            for (m, b, s, t), d in ((k, changes[k]) for k in keys)]
     if bind.dialect.name == "postgresql":
-        stmt = insert(table).from_select(list(values), unnest_select(table, values))
-        params = None
+        # each column as one string split by the server: no per-element work in the driver
+        # (terms are words, spaces, "#", "'" and "-": never the separator, a control character)
+        columns = [_SEP.join(map(str, column)) for column in zip(*rows)]
+        with session.connection().connection.cursor() as cursor:
+            cursor.execute(_PG_UPSERT, columns)
     else:
-        stmt = insert(table)
-        params = [dict(zip(values, row)) for row in zip(*values.values())]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["monitor_id", "bucket", "start", "term"],
-        set_={"count": table.c.count + stmt.excluded.count, "scored": table.c.scored + stmt.excluded.scored,
-              "sum_compound": table.c.sum_compound + stmt.excluded.sum_compound},
-    )
-    if params is None:
-        session.execute(stmt)
-    else:
-        session.execute(stmt, params)
+        session.connection().exec_driver_sql(_SQLITE_UPSERT, rows)
+
+
+_COLUMNS = "INSERT INTO term_rollups (monitor_id, bucket, start, term, count, scored, sum_compound) "
+_ADD = (" ON CONFLICT (monitor_id, bucket, start, term) DO UPDATE SET "
+        "count = term_rollups.count + excluded.count, scored = term_rollups.scored + excluded.scored, "
+        "sum_compound = term_rollups.sum_compound + excluded.sum_compound")
+_SEP = "\x1f"
+_PG_UPSERT = (_COLUMNS + "SELECT * FROM unnest("
+              + ", ".join(f"string_to_array(%s, E'\\x1f')::{kind}[]"
+                          for kind in ("int4", "varchar", "timestamp", "text", "int4", "int4", "float8"))
+              + ")" + _ADD)
+_SQLITE_UPSERT = _COLUMNS + "VALUES (?, ?, ?, ?, ?, ?, ?)" + _ADD
 
 
 def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:

@@ -17,6 +17,7 @@ from webapp.monitors.models import Monitor
 from webapp.insights import charts, charts_compare, feed, panels
 from webapp.insights.terms import service as terms
 from webapp.monitors.services import health
+from webapp.monitors.sources import can_backfill
 from webapp.ingest import rollups
 from webapp.mentions.inbox import service as inbox
 from webapp.core.times import EARLIEST, LATEST, read_time
@@ -231,6 +232,7 @@ def monitor_page(session, monitor: Monitor, choice: RangeChoice, now: datetime |
             "headline": headline, "titles": charts.TITLES,
             "notes": charts.NOTES, "clickable": CLICKABLE,
             "feed": feed.mention_feed(session, monitor.id, choice.start, choice.end),
+            "can_backfill": any(s.enabled and can_backfill(s.kind) for s in monitor.sources),
             # read from mentions, not rollups: tags change after ingest (mentions/inbox.py)
             "tag_counts": inbox.tag_counts(session, monitor.id, choice.start, choice.end),
             "terms_panel": terms.panel(session, monitor.id, choice.start, choice.end),

@@ -7,30 +7,29 @@
 """
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from sqlalchemy import select
 
 from webapp.ingest.models import Mention
+from webapp.insights.influence import influence
 
 LATEST = 6
 CANDIDATES = 500
 
 
-def influence(mention) -> float:
-    """A mention's rank for the feed: log-scaled reach and engagement when known (either may be
-    missing: the columns are optional), else its |compound| (0 to 1, below any reach figure)."""
-    reach = getattr(mention, "reach", None) or 0
-    engagement = getattr(mention, "engagement", None) or 0
-    if reach or engagement:
-        return 1 + math.log10(1 + reach) + 2 * math.log10(1 + engagement)
+def rank(mention) -> float:
+    """A mention's rank for the feed: 1 + its influence score (insights/influence.py, 0-10 from
+    reach and engagement) when the source gave either, else its |compound| (0 to 1, below any
+    reach figure; 0 for an unscored mention)."""
+    if mention.reach or mention.engagement:
+        return 1 + influence(mention.reach, mention.engagement)
     return abs(mention.compound or 0.0)
 
 
 def top(mentions: list, limit: int = LATEST) -> list:
     """The `limit` most influential of `mentions` (newest first among equals)."""
-    return sorted(mentions, key=lambda m: (-influence(m), -m.published_at.timestamp(), -m.id))[:limit]
+    return sorted(mentions, key=lambda m: (-rank(m), -m.published_at.timestamp(), -m.id))[:limit]
 
 
 def mention_feed(session, monitor_id: int, start: datetime, end: datetime) -> dict:
@@ -41,8 +40,7 @@ def mention_feed(session, monitor_id: int, start: datetime, end: datetime) -> di
         .order_by(Mention.published_at.desc(), Mention.id.desc()).limit(CANDIDATES)
     ).scalars().all()
     return {"latest": [row(m) for m in recent[:LATEST]], "influential": [row(m) for m in top(recent)],
-            "ranked_by": "reach" if any(getattr(m, "reach", None) or getattr(m, "engagement", None)
-                                        for m in recent) else "strength",
+            "ranked_by": "reach" if any(m.reach or m.engagement for m in recent) else "strength",
             "candidates": len(recent), "capped": len(recent) == CANDIDATES}
 
 
@@ -50,4 +48,4 @@ def row(m) -> dict:
     """What the feed shows of one mention (plain data: the page cache keeps it across requests)."""
     return {"id": m.id, "text": m.text, "author": m.author, "url": m.url, "label": m.label,
             "compound": m.compound, "published_at": m.published_at,
-            "reach": getattr(m, "reach", None), "engagement": getattr(m, "engagement", None)}
+            "reach": m.reach, "engagement": m.engagement, "lang": m.lang}

@@ -24,8 +24,12 @@ def _phrase(status: int) -> str:
 
 def failure_sentence(kind: str, error: str | None, status: int | None) -> str:
     """Why a delivery to a notifier of `kind` failed, as a sentence (ends with a full stop)."""
+    from webapp.alerting.notifiers import CHAT_KINDS
+
     error = (error or "").strip()
     low = error.lower()
+    if kind in CHAT_KINDS and error:   # the chat channels store the service's reason in words (chat.py)
+        return error if error.endswith(".") else f"{error}."
     if kind == "email":
         if low.startswith("recipients refused"):
             return f"the mail server refused the recipients (SMTP {status or '5xx'}); check the addresses."

@@ -16,6 +16,9 @@ are kept (the first ones in the text), so one long article weighs no more than a
 from __future__ import annotations
 
 import re
+from itertools import chain, islice
+from operator import methodcaller
+from typing import Iterator
 
 from webapp.insights.terms import stopwords
 
@@ -32,16 +35,22 @@ _AT = re.compile(r"\S*@\S*")            # @handles and e-mail addresses
 _PIECE = re.compile(r"#?[^\W_](?:[^\W_]|['-])*|[^\w\s]+|_+|\s\s+|[^\S ]")
 _LETTER = re.compile(r"[^\W\d_]")
 GUESS_TOKENS = 40        # words the language guess reads
+_GROUP0 = methodcaller("group")
 
 
 def pieces(text: str) -> list[str]:
     """The words and breaks of the lower-cased head of `text`, URLs and handles already breaks."""
+    return list(_scan(text))
+
+
+def _scan(text: str) -> Iterator[str]:
+    """`pieces` as they are found: extract stops reading once its caps are full."""
     text = text[:MAX_CHARS].lower().replace("’", "'")
     if "@" in text:
         text = _AT.sub("|", text)
     if "://" in text or "www." in text:
         text = _URL.sub("|", text)
-    return _PIECE.findall(text)
+    return map(_GROUP0, _PIECE.finditer(text))
 
 
 def _is_word(piece: str) -> bool:
@@ -73,37 +82,46 @@ def extract(text: str, lang: str | None = None) -> list[str]:
     """
     if not text:
         return []
-    found = pieces(text)
-    stop = stopwords.for_language(lang) or stopwords.guess(set(found[:GUESS_TOKENS]))
+    scan = _scan(text)
+    head = list(islice(scan, GUESS_TOKENS))
+    stop = stopwords.for_language(lang) or stopwords.guess(set(head))
     words: dict[str, None] = {}
     pairs: dict[str, None] = {}
     triples: dict[str, None] = {}
+    n_words = n_pairs = n_triples = 0
     # the two words before this one in the run (None: none, or a break), and whether they may
     # start or end a phrase
     w1 = w2 = None
     k1 = k2 = False
-    for piece in found:
-        word = piece.rstrip("'-") if piece[-1] in "'-" else piece
-        if not word or not _is_word(word) or not (word.isalpha() or _LETTER.search(word)) or "#" in word[1:]:
-            w1 = w2 = None          # a break, a number or a glued hashtag ends the run
-            k1 = k2 = False
-            continue
-        if word[0] == "#":
-            if len(words) < MAX_WORDS and len(word) > 2:
-                words.setdefault(word[:MAX_TERM])
-            w1 = w2 = None
-            k1 = k2 = False
-            continue
+    for piece in chain(head, scan):
+        if piece.isalpha():                 # the common case: a plain word
+            word = piece
+        else:
+            word = piece.rstrip("'-") if piece[-1] in "'-" else piece
+            if not word or not _is_word(word) or not (word.isalpha() or _LETTER.search(word)) or "#" in word[1:]:
+                w1 = w2 = None          # a break, a number or a glued hashtag ends the run
+                k1 = k2 = False
+                continue
+            if word[0] == "#":
+                if n_words < MAX_WORDS and len(word) > 2:
+                    words.setdefault(word[:MAX_TERM])
+                    n_words = len(words)
+                w1 = w2 = None
+                k1 = k2 = False
+                continue
         bare = word[:-2] if word.endswith("'s") else word
         keep = len(word) > 1 and word not in stop and bare not in stop
         if keep:
-            if len(words) < MAX_WORDS and len(bare) <= MAX_TERM:
+            if n_words < MAX_WORDS and len(bare) <= MAX_TERM:
                 words.setdefault(bare)
-            if k1 and len(pairs) < MAX_PHRASES:
+                n_words = len(words)
+            if k1 and n_pairs < MAX_PHRASES:
                 pairs.setdefault(f"{w1} {word}")
-            if k2 and w1 is not None and len(triples) < MAX_PHRASES3:
+                n_pairs = len(pairs)
+            if k2 and w1 is not None and n_triples < MAX_PHRASES3:
                 triples.setdefault(f"{w2} {w1} {word}")
-            if len(words) >= MAX_WORDS and len(pairs) >= MAX_PHRASES and len(triples) >= MAX_PHRASES3:
+                n_triples = len(triples)
+            if n_words >= MAX_WORDS and n_pairs >= MAX_PHRASES and n_triples >= MAX_PHRASES3:
                 break
         w2, k2, w1, k1 = w1, k1, word, keep
     return [*words, *(p for p in (*pairs, *triples) if len(p) <= MAX_TERM)]

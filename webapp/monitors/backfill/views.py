@@ -20,7 +20,7 @@ from webapp.monitors.models import Monitor
 from webapp.monitors.backfill import service as backfills
 from webapp.monitors.backfill.progress import progress, recent
 from webapp.monitors.services.manage import source_summary
-from webapp.monitors.sources import REGISTRY, UnknownSourceKind, get_adapter
+from webapp.monitors.sources import REGISTRY, can_backfill
 
 bp = Blueprint("backfill", __name__)
 START_TASK = "backfill.start"
@@ -30,13 +30,6 @@ START_TASK = "backfill.start"
 def _backfill_or_404(monitor_id: int, backfill_id: int, role: str = "viewer") -> Backfill:
     """The backfill of that monitor, when the caller's team role on the monitor reaches `role`."""
     return access.of_monitor_or_404(Backfill, backfill_id, "backfill", role, monitor_id=monitor_id)
-
-
-def _capable(source) -> bool:
-    try:
-        return get_adapter(source.kind).supports_backfill
-    except UnknownSourceKind:
-        return False
 
 
 def _queue(backfill_id: int) -> None:
@@ -71,7 +64,7 @@ def index(monitor_id: int):
                 _queue(backfill.id)
                 flash(f"Backfill of “{monitor.name}” started: {len(backfill.slices)} slices.")
                 return redirect(url_for("backfill.show", monitor_id=monitor.id, backfill_id=backfill.id))
-    sources = [(s, _capable(s)) for s in monitor.fetched_sources]
+    sources = [(s, can_backfill(s.kind)) for s in monitor.fetched_sources]
     able = sorted(a.label for a in REGISTRY.values() if a.supports_backfill)
     return render_template("backfill/index.html", monitor=monitor, form=form, sources=sources,
                            summaries={s.id: source_summary(s) for s, _ in sources}, able_kinds=able,

@@ -54,6 +54,14 @@ def get_adapter(kind) -> SourceAdapter:
         raise UnknownSourceKind(kind) from None
 
 
+def can_backfill(kind) -> bool:
+    """Whether sources of `kind` can fetch history (an unknown kind cannot)."""
+    try:
+        return get_adapter(kind).supports_backfill
+    except UnknownSourceKind:
+        return False
+
+
 def available_kinds() -> list[str]:
     """The registered kinds, sorted."""
     return sorted(REGISTRY)
@@ -74,6 +82,6 @@ register(XAdapter())
 
 __all__ = [
     "REGISTRY", "FetchContext", "FetchResult", "FetchedItem", "SettingField", "SourceAdapter",
-    "SourceError", "SourceSettingsError", "UnknownSourceKind", "available_kinds", "get_adapter",
+    "SourceError", "SourceSettingsError", "UnknownSourceKind", "available_kinds", "can_backfill", "get_adapter",
     "html_to_text", "register",
 ]
