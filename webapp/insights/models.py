@@ -31,7 +31,11 @@ class LangRollup(db.Model):
 class AuthorRollup(db.Model):
     __tablename__ = "author_rollups"
     __table_args__ = (db.UniqueConstraint("monitor_id", "bucket", "start", "author",
-                                          name="uq_author_rollups_bucket_author"),)
+                                          name="uq_author_rollups_bucket_author"),
+                      # top authors (insights/audience.py): each bucket's loudest, one author's rows
+                      db.Index("ix_author_rollups_reach", "monitor_id", "bucket", "start", "reach"),
+                      db.Index("ix_author_rollups_engagement", "monitor_id", "bucket", "start", "engagement"),
+                      db.Index("ix_author_rollups_author", "monitor_id", "bucket", "author", "start"))
 
     id = db.Column(db.Integer, primary_key=True)
     monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False)
