@@ -59,6 +59,17 @@ def json_body():
     return body
 
 
+def query_params(model):
+    """The request's query string read by the pydantic `model`; a 400 `invalid_parameters`
+    naming each bad parameter (a body's bad field is a 422, see `register`)."""
+    from flask import request
+
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise ApiError(400, "invalid_parameters", validation_detail(exc)) from None
+
+
 def aware(ts):
     """Query times without a zone are taken as UTC."""
     if ts is not None and ts.tzinfo is None:

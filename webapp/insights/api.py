@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import Blueprint, jsonify, request
-from pydantic import ValidationError
 
-from webapp.core.api_errors import ApiError, aware, get_or_404, validation_detail
+from webapp.core.api_errors import ApiError, aware, get_or_404, query_params
 from webapp.core.extensions import db
 from webapp.insights import audience
 from webapp.insights.schemas import AudienceQuery, SeriesQuery
@@ -36,18 +35,10 @@ def series(monitor_id: int):
                     "end": end.isoformat(), "buckets": buckets})
 
 
-def _audience_query() -> AudienceQuery:
-    """The range and limit parameters; a bad one is a 400 naming it."""
-    try:
-        return AudienceQuery.model_validate(request.args.to_dict())
-    except ValidationError as exc:
-        raise ApiError(400, "invalid_parameter", validation_detail(exc)) from exc
-
-
 def _audience_answer(monitor_id: int, key: str, read) -> dict:
     """`{"monitor_id", "range", "start", "end", key: read(session, monitor id, window, query)}`."""
     monitor = access.monitor_or_404(monitor_id)
-    q = _audience_query()
+    q = query_params(AudienceQuery)
     w = audience.window(q.range)
     return jsonify({"monitor_id": monitor.id, "range": q.range, "start": w.start.isoformat(),
                     "end": w.end.isoformat(), key: read(db.session, monitor.id, w, q)})

@@ -7,11 +7,11 @@ from typing import Literal
 from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict
 
+from webapp.core.api_errors import query_params
 from webapp.core.extensions import db
 from webapp.core.times import UtcTime
 from webapp.ingest.rollups import BUCKETS, bucket_start
 from webapp.insights.attribution import service
-from webapp.insights.terms.api import query_args
 from webapp.people import access
 from webapp.people.auth import api_user
 
@@ -28,7 +28,7 @@ class AttributionQuery(BaseModel):
 @api_user("viewer")
 def attribution(monitor_id: int):
     monitor = access.monitor_or_404(monitor_id)
-    q = query_args(AttributionQuery)
+    q = query_params(AttributionQuery)
     start = bucket_start(q.start, q.bucket)
     result = service.explain(db.session, monitor.id, start, start + BUCKETS[q.bucket])
     return jsonify({"monitor_id": monitor.id, "bucket": q.bucket, **result})

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Literal
 
-from flask import Blueprint, current_app, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from flask import Blueprint, current_app, jsonify
+from pydantic import BaseModel, ConfigDict, Field
 
-from webapp.core.api_errors import ApiError, validation_detail
+from webapp.core.api_errors import query_params
 from webapp.core.extensions import db
 from webapp.insights.dashboard import RANGES
 from webapp.insights.page_cache import PageCache
@@ -33,19 +33,11 @@ class TermsQuery(BaseModel):
     limit: int = Field(20, ge=1, le=MAX_LIMIT)
 
 
-def query_args(model: type[BaseModel]):
-    """The request's query string read by `model`; a 400 naming each bad parameter."""
-    try:
-        return model.model_validate(request.args.to_dict())
-    except ValidationError as exc:
-        raise ApiError(400, "invalid_parameters", validation_detail(exc)) from None
-
-
 @bp.get("/monitors/<int:monitor_id>/terms")
 @api_user("viewer")
 def terms(monitor_id: int):
     monitor = access.monitor_or_404(monitor_id)
-    q = query_args(TermsQuery)
+    q = query_params(TermsQuery)
     now = datetime.now(timezone.utc)
     table = cached_table(monitor.id, now - RANGES[q.range], now)
     return jsonify({"monitor_id": monitor.id, "range": q.range, "sort": q.sort, "bucket": table.bucket,
