@@ -252,3 +252,16 @@ def test_beat_schedules_the_fold(app):
     entries = [e for e in celeryconfig.beat_schedule.values() if e["task"] == "terms.fold_due"]
     assert entries and entries[0]["schedule"] > 0
     assert "terms.fold_due" in app.extensions["celery"].tasks
+
+
+def test_the_command_folds_and_refuses_an_unknown_monitor(app, runner):
+    monitor_id, push = new_monitor(app)
+    with app.app_context():
+        store_batch(db.session, history(monitor_id, push, days=3))
+        db.session.commit()
+    result = runner.invoke(args=["fold-terms", "--monitor", str(monitor_id)])
+    assert result.exit_code == 0 and "folded" in result.output and " of 1 monitors" in result.output
+    assert runner.invoke(args=["fold-terms"]).exit_code == 0
+    for bad in ("999999", "0", "-3", "x", str(2**64)):
+        result = runner.invoke(args=["fold-terms", "--monitor", bad])
+        assert result.exit_code != 0 and "Traceback" not in result.output

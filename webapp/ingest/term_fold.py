@@ -91,18 +91,19 @@ def fold(session, monitor_id: int, through: datetime, max_days: int | None = CHU
     upto = min(through, folded_before + max_days * DAY) if max_days else through
     upto = max(upto, folded_before)      # never back (an older `through`)
     if upto > folded_before:
-        _replace(session, monitor_id, "1d", "1h", folded_before, upto, DAY)
+        replace_sums(session, monitor_id, "1d", "1h", folded_before, upto, DAY)
         # the weeks that end in (W, upto]: their seven days are folded now
-        _replace(session, monitor_id, "1w", "1d", week_start(folded_before - WEEK) + WEEK, week_start(upto), WEEK)
+        replace_sums(session, monitor_id, "1w", "1d", week_start(folded_before - WEEK) + WEEK, week_start(upto), WEEK)
     if upto != claimed:
         _set_mark(session, monitor_id, upto)
     return (upto - folded_before) // DAY
 
 
-def _replace(session, monitor_id: int, bucket: str, source: str, start: datetime, end: datetime,
+def replace_sums(session, monitor_id: int, bucket: str, source: str, start: datetime, end: datetime,
              size: timedelta) -> None:
     """The `bucket` rows of [start, end) (whole `size` steps) recomputed as the sums of the
-    `source` rows inside each step: one INSERT ... SELECT per step, on both databases."""
+    `source` rows inside each step: one INSERT ... SELECT per step, on both databases. Callers
+    hold the claim (`fold`, `claim`)."""
     t = TermRollup
     session.execute(delete(t).where(t.monitor_id == monitor_id, t.bucket == bucket,
                                     t.start >= start, t.start < end))
