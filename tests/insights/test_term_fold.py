@@ -265,3 +265,26 @@ def test_the_command_folds_and_refuses_an_unknown_monitor(app, runner):
     for bad in ("999999", "0", "-3", "x", str(2**64)):
         result = runner.invoke(args=["fold-terms", "--monitor", bad])
         assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_a_lone_old_mention_does_not_make_the_fold_walk_empty_days(app):
+    monitor_id, push = new_monitor(app)
+    with app.app_context():
+        old = [{"monitor_id": monitor_id, "source_id": push, "external_id": "old", "text": "Acme rocket launch in 1990",
+                "published_at": "1990-05-04T10:00:00+00:00"}]
+        store_batch(db.session, old + history(monitor_id, push, days=9))
+        db.session.commit()
+        before = answers(monitor_id)
+        statements = []
+        from sqlalchemy import event
+
+        count = lambda *args: statements.append(1)     # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            term_fold.fold_due(db.session, NOW, monitor_id=monitor_id)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert len(statements) < 200          # not one per day since 1990 (13,000 days)
+        check_folded(monitor_id)
+        same_answers(answers(monitor_id), before)
+        assert ("1w", term_fold.week_start(datetime(1990, 5, 4, tzinfo=timezone.utc)), "rocket") in stored(monitor_id)

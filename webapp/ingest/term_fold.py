@@ -83,12 +83,15 @@ def fold(session, monitor_id: int, through: datetime, max_days: int | None = CHU
     of them, and move W; does not commit. Returns the days folded (0: nothing to do)."""
     through = day_start(through)
     claimed = claim(session, monitor_id)
-    folded_before = claimed
-    if folded_before is None:     # never folded: from the first day with term rows
-        first = session.execute(select(func.min(TermRollup.start)).where(
-            TermRollup.monitor_id == monitor_id, TermRollup.bucket == "1h")).scalar()
-        folded_before = min(day_start(first), through) if first is not None else through
-    upto = min(through, folded_before + max_days * DAY) if max_days else through
+    # a chunk starts at the next day with hours, so empty days cost nothing (a lone mention of
+    # 1990 does not make the first fold walk every day since); never folded: from the first one
+    hours = [TermRollup.monitor_id == monitor_id, TermRollup.bucket == "1h"]
+    if claimed is not None:
+        hours.append(TermRollup.start >= claimed)
+    following = session.execute(select(func.min(TermRollup.start)).where(*hours)).scalar()
+    begin = min(day_start(following), through) if following is not None else through
+    folded_before = claimed if claimed is not None else begin
+    upto = min(through, begin + max_days * DAY) if max_days else through
     upto = max(upto, folded_before)      # never back (an older `through`)
     if upto > folded_before:
         replace_sums(session, monitor_id, "1d", "1h", folded_before, upto, DAY)
@@ -100,22 +103,22 @@ def fold(session, monitor_id: int, through: datetime, max_days: int | None = CHU
 
 
 def replace_sums(session, monitor_id: int, bucket: str, source: str, start: datetime, end: datetime,
-             size: timedelta) -> None:
+                 size: timedelta) -> None:
     """The `bucket` rows of [start, end) (whole `size` steps) recomputed as the sums of the
     `source` rows inside each step: one INSERT ... SELECT per step, on both databases. Callers
     hold the claim (`fold`, `claim`)."""
     t = TermRollup
     session.execute(delete(t).where(t.monitor_id == monitor_id, t.bucket == bucket,
                                     t.start >= start, t.start < end))
-    at = start
-    while at < end:
+    found = session.execute(select(t.start).distinct().where(
+        t.monitor_id == monitor_id, t.bucket == source, t.start >= start, t.start < end)).scalars()
+    for at in sorted({start + (s - start) // size * size for s in found}):   # the steps with rows
         session.execute(t.__table__.insert().from_select(
             ["monitor_id", "bucket", "start", "term", "count", "scored", "sum_compound"],
             select(t.monitor_id, literal(bucket), literal(at, UTCDateTime()), t.term,
                    func.sum(t.count), func.sum(t.scored), func.sum(t.sum_compound))
             .where(t.monitor_id == monitor_id, t.bucket == source, t.start >= at, t.start < at + size)
             .group_by(t.monitor_id, t.term).having(func.sum(t.count) != 0)))
-        at += size
 
 
 def reset(session, monitor_id: int, since: datetime | None) -> datetime | None:
