@@ -262,6 +262,10 @@ def test_the_command_folds_and_refuses_an_unknown_monitor(app, runner):
     result = runner.invoke(args=["fold-terms", "--monitor", str(monitor_id)])
     assert result.exit_code == 0 and "folded" in result.output and " of 1 monitors" in result.output
     assert runner.invoke(args=["fold-terms"]).exit_code == 0
+    from webapp.ingest.tasks import fold_due
+
+    with app.app_context():
+        assert fold_due() == {}        # the beat task: nothing left to fold today
     for bad in ("999999", "0", "-3", "x", str(2**64)):
         result = runner.invoke(args=["fold-terms", "--monitor", bad])
         assert result.exit_code != 0 and "Traceback" not in result.output
