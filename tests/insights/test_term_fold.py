@@ -292,3 +292,27 @@ def test_a_lone_old_mention_does_not_make_the_fold_walk_empty_days(app):
         check_folded(monitor_id)
         same_answers(answers(monitor_id), before)
         assert ("1w", term_fold.week_start(datetime(1990, 5, 4, tzinfo=timezone.utc)), "rocket") in stored(monitor_id)
+
+
+def test_one_monitor_that_fails_to_fold_does_not_stop_the_others(app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    broken, push = new_monitor(app, "Broken")
+    kept, kept_push = new_monitor(app, "Kept")
+    real = term_fold.fold
+
+    def fold(session, monitor_id, through, **kw):
+        if monitor_id == broken:
+            real(session, monitor_id, through, **kw)       # claimed and partly written, then a lock timeout
+            raise OperationalError("fold", {}, Exception("lock timeout"))
+        return real(session, monitor_id, through, **kw)
+
+    monkeypatch.setattr(term_fold, "fold", fold)
+    with app.app_context():
+        store_batch(db.session, history(broken, push, days=5) + history(kept, kept_push, days=5, prefix="k"))
+        db.session.commit()
+        done = term_fold.fold_due(db.session, NOW)
+        assert done[broken] == 0 and done[kept] > 0
+        assert db.session.get(Monitor, broken).terms_folded_before is None      # rolled back: nothing half-done
+        assert {k[0] for k in stored(broken)} == {"1h"}
+        check_folded(kept)

@@ -23,15 +23,18 @@ the second finds nothing left to do (re-running is a no-op).
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 from sqlalchemy import and_, delete, func, literal, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.core.types import UTCDateTime
 from webapp.ingest.models import TermRollup
 from webapp.monitors.models import Monitor
 
+log = logging.getLogger(__name__)
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 CHUNK_DAYS = 7           # days folded per transaction: ingest of the monitor waits for at most one
@@ -163,11 +166,15 @@ def fold_due(session, now: datetime, monitor_id: int | None = None) -> dict[int,
     done: dict[int, int] = {}
     for mid in ids:
         total = 0
-        while True:
-            days = fold(session, mid, now)
-            session.commit()
-            total += days
-            if not days:
-                break
+        try:
+            while True:
+                days = fold(session, mid, now)
+                session.commit()
+                total += days
+                if not days:
+                    break
+        except SQLAlchemyError:     # one monitor's failure (a lock timeout) never stops the others
+            session.rollback()
+            log.exception("folding the term rollups of monitor %s failed; the next run retries", mid)
         done[mid] = total
     return done
