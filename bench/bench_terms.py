@@ -17,7 +17,9 @@ answers on a monitor of 10 million mentions' worth of term rollups.
    corpus's distinct texts (each day a multinomial draw of texts; each text's terms from the real
    extractor), written with the project's own upsert. Then
    GET /api/v1/monitors/<id>/terms through the Flask test client, every range x sort, --requests
-   each; p95 against the goal of 100 ms.
+   each; p95 against the goal of 100 ms. Uncached, each request alternates with the same request
+   read from daily rows only (no 1w rows: `daily_tiles`, the layout before the weekly rows), the
+   reference of the `_vs_daily` figures (p95 and median); both must give the same terms.
 """
 from __future__ import annotations
 
@@ -235,9 +237,10 @@ def main() -> None:
                         times = by_layout["fold"]
                         for span, values in times.items():
                             figure(f"terms.api_{span}_p95{label}", percentile(values, 95), "ms", "goal", 100)
-                            if "daily" in by_layout:
-                                figure(f"terms.api_{span}_p95{label}_vs_daily", percentile(values, 95), "ms",
-                                       "daily_rows_only", percentile(by_layout["daily"][span], 95))
+                            if "daily" in by_layout:    # the median too: p95 is one load spike here
+                                for stat, p in (("p95", 95), ("median", 50)):
+                                    figure(f"terms.api_{span}_{stat}{label}_vs_daily", percentile(values, p), "ms",
+                                           "daily_rows_only", percentile(by_layout["daily"][span], p))
                         every = [v for values in times.values() for v in values]
                         goal(f"terms API{label.replace('_', ' ')} p95 < 100 ms on 10M mentions' worth of term rollups",
                              percentile(every, 95) < 100)
