@@ -32,6 +32,9 @@ class Monitor(db.Model):
     retention_days = db.Column(db.Integer)
     # Raw mentions published before this were pruned (pages and exports say so).
     pruned_before = db.Column(UTCDateTime())
+    # Term rollups: the days before this are folded into 1d (and whole weeks into 1w) rows
+    # (webapp/ingest/term_fold.py); None: nothing folded yet.
+    terms_folded_before = db.Column(UTCDateTime())
 
     sources = db.relationship(
         "Source", back_populates="monitor", cascade="all, delete-orphan",
