@@ -7,7 +7,9 @@ window (live evaluation, baselines, a 30-day backtest) is summed in constant tim
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import accumulate
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select
@@ -75,7 +77,7 @@ class WindowStats:
 
 
 class BucketSeries:
-    """Dense 15-minute buckets over [start, end) with prefix sums; missing buckets count zero.
+    """15-minute buckets over [start, end) with prefix sums; missing buckets count zero.
 
     `history_start` is when the monitor's data begins (its first bucket); windows before it
     are "no history", not zero, when baselines are computed.
@@ -87,16 +89,22 @@ class BucketSeries:
                  history_start: datetime | None = None):
         self.start, self.end = floor_step(start), floor_step(end)
         self.history_start = history_start
-        n = max(0, int((self.end - self.start) / STEP))
-        self._prefix = [[0.0] * (n + 1) for _ in self.FIELDS]
-        for i in range(n):
-            values = buckets.get(self.start + i * STEP, (0, 0.0, 0, 0, 0))
-            for f, column in enumerate(self._prefix):
-                column[i + 1] = column[i] + values[f]
+        self._n = max(0, int((self.end - self.start) / STEP))
+        present = []            # (index, values) of the stored buckets: most of a long range is empty
+        for ts, values in buckets.items():
+            i = (ts - self.start) // STEP
+            if 0 <= i < self._n and ts == self.start + i * STEP:
+                present.append((i, values))
+        present.sort(key=lambda p: p[0])
+        self._at = [i for i, _ in present]
+        # prefix sums over the stored buckets only: adding the empty ones' zeros changes no sum
+        self._prefix = [list(accumulate((values[f] for _, values in present), initial=0.0))
+                        for f in range(len(self.FIELDS))]
 
     def _index(self, ts: datetime) -> int:
-        i = int((ts - self.start) / STEP)
-        return min(max(i, 0), len(self._prefix[0]) - 1)
+        """The position in the prefix sums of the buckets before `ts` (clamped to the range)."""
+        i = min(max(int((ts - self.start) / STEP), 0), self._n)
+        return bisect_left(self._at, i)
 
     def window(self, end: datetime, length: timedelta) -> WindowStats:
         """Totals of [end - length, end); the part outside the loaded range counts as zero."""

@@ -1,8 +1,8 @@
 """Fetch tasks: beat's dispatcher fans out one task per due (source, slot).
 
-The dispatcher claims the first chunk of due sources itself; when more are due it leaves them
-to `fetch.claim` tasks, one per further chunk, which claim disjoint chunks in parallel on the
-workers. So a tick stays short with tens of thousands of sources due at once.
+The dispatcher claims a few due sources itself; when more are due it leaves them to
+`fetch.claim` tasks, one per chunk, which claim disjoint chunks in parallel on the workers and
+send their fetches. So a tick stays short with tens of thousands of sources due at once.
 """
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from webapp.core import runtime
 from webapp.core.extensions import db
 from webapp.monitors.services import fetching
 
+INLINE = 100   # due sources that the dispatcher claims and sends itself
+
 
 def _send_runs(claimed: list[tuple[int, int]]) -> None:
     """One fetch.run message per claimed (source, slot), over one producer connection."""
@@ -25,13 +27,17 @@ def _send_runs(claimed: list[tuple[int, int]]) -> None:
 
 @shared_task(name="fetch.dispatch_due", time_limit=60, soft_time_limit=50)
 def dispatch_due() -> int:
-    size = fetching.CLAIM_CHUNK
-    claimed = fetching.claim_chunk(db.session, size=size)
-    _send_runs(claimed)
-    if len(claimed) == size:
-        for _ in range(-(-fetching.count_due(db.session) // size)):
-            claim.delay()
-    return len(claimed)
+    """Claim and fan out the due fetches; with more than INLINE due, send one fetch.claim task
+    per chunk instead, so that the tick costs a count and a few messages. Returns how many
+    sources it claimed or handed to fetch.claim tasks."""
+    due = fetching.count_due(db.session)
+    if due <= INLINE:
+        claimed = fetching.claim_due(db.session)
+        _send_runs(claimed)
+        return len(claimed)
+    for _ in range(-(-due // fetching.CLAIM_CHUNK)):
+        claim.delay()
+    return due
 
 
 @shared_task(name="fetch.claim", time_limit=60, soft_time_limit=50)

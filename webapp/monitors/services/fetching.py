@@ -46,7 +46,7 @@ def is_due(last_slot: int | None, dispatched_slot: int | None, slot: int) -> boo
     return (last_slot is None or slot > last_slot) and (dispatched_slot is None or slot > dispatched_slot)
 
 
-CLAIM_CHUNK = 500   # sources one claim statement takes at most (FETCH_CLAIM_CHUNK)
+CLAIM_CHUNK = 500   # sources one claim statement (one fetch.claim task) takes at most
 
 
 def due_filter(now: datetime):
@@ -60,21 +60,25 @@ def claim_chunk(session, now: datetime | None = None, size: int = CLAIM_CHUNK) -
     """Claim up to `size` due sources in one statement, commit, and return (source id, slot) pairs.
 
     Each claimed source's current slot becomes its dispatched slot. Concurrent claimers take
-    disjoint rows (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite runs one writer at a time), and
-    the due condition is checked again on the row being updated, so a slot is claimed once.
+    disjoint rows (PostgreSQL: FOR UPDATE SKIP LOCKED, which checks the due condition again on
+    the row it locks; SQLite runs one writer at a time), so a slot is claimed once.
     """
-    now = now or datetime.now(timezone.utc)
+    rows = session.execute(claim_statement(now or datetime.now(timezone.utc), size)).all()
+    session.commit()
+    return sorted((sid, slot) for sid, slot in rows)
+
+
+def claim_statement(now: datetime, size: int):
+    """UPDATE ... RETURNING (id, slot) of up to `size` due sources, the earliest due first."""
     stamp = int(now.timestamp())
     chosen = (select(Source.id).where(due_filter(now)).order_by(Source.due_at).limit(size)
               .with_for_update(skip_locked=True))
-    rows = session.execute(
-        update(Source).where(Source.id.in_(chosen.scalar_subquery()), Source.due_at <= stamp)
-        .values(dispatched_slot=literal(stamp, BigInteger) // Source.every)
-        .returning(Source.id, Source.dispatched_slot)
-        .execution_options(synchronize_session=False)
-    ).all()
-    session.commit()
-    return sorted((sid, slot) for sid, slot in rows)
+    # The locking read re-checks the due condition on the newest version of each row it locks
+    # (PostgreSQL) or runs alone (SQLite), so the update itself needs only the ids.
+    return (update(Source).where(Source.id.in_(chosen.scalar_subquery()))
+            .values(dispatched_slot=literal(stamp, BigInteger) // Source.every)
+            .returning(Source.id, Source.dispatched_slot)
+            .execution_options(synchronize_session=False))
 
 
 def count_due(session, now: datetime | None = None) -> int:
