@@ -9,8 +9,9 @@ Celery messages go to the Redis of `make services` (a database of its own, purge
 
 - tick: wall time of one `fetch.dispatch_due` (median of --rounds, every source due at once)
   against the per-source claim loop this release replaced (`legacy_claim`, same rows, rounds
-  interleaved); goal < 1 s. `claim_and_send_all` is the claim and fan-out of every due source
-  in chunks (what the `fetch.claim` tasks do together) against the same legacy loop.
+  interleaved; timed on --legacy-sample UPDATEs, scaled); goal < 1 s. `claim_all` is the claim
+  of every due source in chunks (what the `fetch.claim` tasks do together) against the same
+  loop; `send_all_fetch_runs` the cost of their fetch.run messages (timed on --send-sample).
 - EXPLAIN of the claim statement: it must use ix_sources_due_at, no sequential scan of sources.
 - eval: wall and CPU time of evaluating all rules of one slot in batches (as the
   `alerts.evaluate_batch` tasks do) against one rule at a time (`evaluate_rule`, on a sample,
@@ -84,8 +85,9 @@ def fill(session, monitors: int, sources: int, end: datetime) -> None:
     session.commit()
 
 
-def legacy_claim(session, now: datetime) -> int:
-    """The claim before this release: read every candidate source, one UPDATE per due source."""
+def legacy_claim(session, now: datetime, limit: int) -> int:
+    """The claim before this release: read every candidate source, one UPDATE per due source
+    (stopped after `limit` UPDATEs; the caller scales the time to all of them)."""
     from sqlalchemy import or_, select, update
 
     from webapp.monitors.models import SYSTEM_KINDS, Source
@@ -95,7 +97,7 @@ def legacy_claim(session, now: datetime) -> int:
         Source.enabled.is_(True), Source.kind.not_in(SYSTEM_KINDS), Source.every > 0,
         or_(Source.paused_until.is_(None), Source.paused_until <= now))).all()
     claimed = 0
-    for sid, every, last_slot, dispatched in candidates:
+    for sid, every, last_slot, dispatched in candidates[:limit]:
         slot = slot_for(now, every)
         if is_due(last_slot, dispatched, slot):
             claimed += session.execute(update(Source).where(
@@ -129,40 +131,53 @@ def claim_plan(session, now: datetime) -> list[str]:
     return plan
 
 
-def bench_tick(app, rounds: int, total_due: int) -> bool:
+def bench_tick(app, rounds: int, total_due: int, legacy_sample: int, send_sample: int) -> bool:
     from webapp.core.extensions import db
     from webapp.monitors import tasks
     from webapp.monitors.services import fetching
 
     celery_app = app.extensions["celery"]
-    ticks, legacy, claim_all = [], [], []
+    ticks, legacy = [], []
+    sample = min(legacy_sample, total_due)
     with app.app_context():
         for _ in range(rounds):
             make_due(db.session)
             started = time.perf_counter()
-            legacy_n = legacy_claim(db.session, datetime.now(timezone.utc))
-            legacy.append(time.perf_counter() - started)
+            assert legacy_claim(db.session, datetime.now(timezone.utc), sample) == sample
+            legacy.append((time.perf_counter() - started) * total_due / sample)
             make_due(db.session)
             started = time.perf_counter()
             handed = tasks.dispatch_due()
             ticks.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            claimed = 0
-            while n := tasks.claim():       # what the fetch.claim tasks do, one after the other
-                claimed += n
-            claim_all.append(time.perf_counter() - started)
             purge(celery_app)
-            assert legacy_n == handed == claimed == total_due, (legacy_n, handed, claimed, total_due)
+            assert handed == total_due, (handed, total_due)
         tick, ref = statistics.median(ticks), statistics.median(legacy)
+        started = time.perf_counter()
+        for _ in range(20):
+            tasks.claim.apply_async()
+        per_claim_message = (time.perf_counter() - started) / 20
+        purge(celery_app)
         figure("scale.dispatch_tick", tick, "s", "legacy_claim_loop", ref)
         figure("scale.dispatch_tick_goal", tick, "s", "goal", 1.0)
-        figure("scale.claim_and_send_all", statistics.median(claim_all), "s", "legacy_claim_loop", ref)
-        note(f"{total_due} sources due at once: the tick counts them and sends "
-             f"{-(-total_due // fetching.CLAIM_CHUNK)} fetch.claim tasks; claim_and_send_all is their work "
-             f"done one after the other (claims of {fetching.CLAIM_CHUNK} and one fetch.run message per source), "
-             f"the legacy loop's figure is its claim alone, without sending")
         met = tick < 1.0
         goal("dispatch tick < 1 s", met)
+        # what the relay of fetch.claim tasks does together: every chunk claimed (one after the other here)
+        started = time.perf_counter()
+        claimed = 0
+        while chunk := fetching.claim_chunk(db.session):
+            claimed += len(chunk)
+        claim_all = time.perf_counter() - started + per_claim_message * -(-total_due // fetching.CLAIM_CHUNK)
+        assert claimed == total_due, (claimed, total_due)
+        started = time.perf_counter()
+        tasks._send_runs([(0, 0)] * send_sample)
+        per_message = (time.perf_counter() - started) / send_sample
+        purge(celery_app)
+        figure("scale.claim_all", claim_all, "s", "legacy_claim_loop", ref)
+        figure("scale.send_all_fetch_runs", per_message * total_due, "s", "claim_all", claim_all)
+        note(f"{total_due} sources due at once: the tick counts them and starts a relay of "
+             f"{-(-total_due // fetching.CLAIM_CHUNK)} fetch.claim tasks; claim_all is their claims and relay messages ({fetching.CLAIM_CHUNK} a statement) one after the "
+             f"other; send_all_fetch_runs their fetch.run messages ({1000 * per_message:.2f} ms each over "
+             f"{send_sample}, scaled); the legacy loop is measured on {sample} UPDATEs and scaled")
         make_due(db.session)
         busy = claim_plan(db.session, datetime.now(timezone.utc))
         fetching.claim_due(db.session)
@@ -219,6 +234,8 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=3, help="fetched sources per monitor")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sample", type=int, default=500, help="rules evaluated one at a time (reference)")
+    parser.add_argument("--legacy-sample", type=int, default=2000, help="UPDATEs of the legacy claim loop timed")
+    parser.add_argument("--send-sample", type=int, default=1000, help="fetch.run messages timed")
     args = parser.parse_args()
     note(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
          f"({subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores)")
@@ -236,7 +253,7 @@ def main() -> None:
             note(f"{args.monitors} monitors x {args.sources} sources, {args.monitors} rules and their rollups "
                  f"written in {time.perf_counter() - started:.0f}s")
         try:
-            tick_ok = bench_tick(app, args.rounds, args.monitors * args.sources)
+            tick_ok = bench_tick(app, args.rounds, args.monitors * args.sources, args.legacy_sample, args.send_sample)
             eval_ok = bench_eval(app, args.sample)
             ok = tick_ok and eval_ok
         finally:

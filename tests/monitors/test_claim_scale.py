@@ -109,3 +109,22 @@ def test_two_concurrent_claimers_claim_each_slot_once(app):
     claimed = [sid for sid, _ in found[0] + found[1]]
     assert sorted(claimed) == sorted(ids)          # every due source, none twice
     assert found[0] and found[1] or engine.dialect.name == "sqlite"
+
+
+def test_beyond_the_inline_few_a_relay_of_claim_tasks_claims_every_due_source(app, monkeypatch):
+    from webapp.monitors import tasks
+
+    _demo_sources(app, 3)                                    # 9 due sources
+    monkeypatch.setattr(tasks, "INLINE", 2)
+    monkeypatch.setattr(fetching, "CLAIM_CHUNK", 4)
+    runs, relayed = [], []
+    monkeypatch.setattr(tasks, "_send_runs", runs.extend)
+    monkeypatch.setattr(tasks.claim, "delay", lambda: relayed.append(1))
+    with app.app_context():
+        assert tasks.dispatch_due() == 9 and relayed == [1] and runs == []   # one message, no claim
+        while relayed:                                      # the workers run each relayed task
+            relayed.pop()
+            tasks.claim()
+        assert sorted(sid for sid, _ in runs) == sorted(
+            db.session.execute(select(Source.id).where(Source.kind == "demo")).scalars())
+        assert fetching.count_due(db.session) == 0

@@ -1,8 +1,9 @@
 """Fetch tasks: beat's dispatcher fans out one task per due (source, slot).
 
-The dispatcher claims a few due sources itself; when more are due it leaves them to
-`fetch.claim` tasks, one per chunk, which claim disjoint chunks in parallel on the workers and
-send their fetches. So a tick stays short with tens of thousands of sources due at once.
+The dispatcher claims a few due sources itself; when more are due it leaves them to a relay of
+`fetch.claim` tasks: each claims a chunk, sends the next claim task while the chunk was full,
+then sends its chunk's fetches, so chunks are claimed and fanned out in parallel on the workers
+(disjoint rows, see fetching.claim_chunk). A tick stays short with tens of thousands due at once.
 """
 from __future__ import annotations
 
@@ -27,23 +28,26 @@ def _send_runs(claimed: list[tuple[int, int]]) -> None:
 
 @shared_task(name="fetch.dispatch_due", time_limit=60, soft_time_limit=50)
 def dispatch_due() -> int:
-    """Claim and fan out the due fetches; with more than INLINE due, send one fetch.claim task
-    per chunk instead, so that the tick costs a count and a few messages. Returns how many
-    sources it claimed or handed to fetch.claim tasks."""
+    """Claim and fan out the due fetches; with more than INLINE due, start a relay of fetch.claim
+    tasks instead, so that the tick costs a count and one message. Returns how many sources it
+    claimed or left to the relay."""
     due = fetching.count_due(db.session)
     if due <= INLINE:
         claimed = fetching.claim_due(db.session)
         _send_runs(claimed)
         return len(claimed)
-    for _ in range(-(-due // fetching.CLAIM_CHUNK)):
-        claim.delay()
+    claim.delay()
     return due
 
 
 @shared_task(name="fetch.claim", time_limit=60, soft_time_limit=50)
 def claim() -> int:
-    """Claim one more chunk of due sources and fan out their fetches (sent by dispatch_due)."""
+    """Claim one chunk of due sources; if it was full, pass the relay on to the next fetch.claim
+    (sent first, so that another worker claims the next chunk meanwhile); then fan out this
+    chunk's fetches."""
     claimed = fetching.claim_chunk(db.session)
+    if len(claimed) == fetching.CLAIM_CHUNK:
+        claim.delay()
     _send_runs(claimed)
     return len(claimed)
 

@@ -73,9 +73,10 @@ def claim_statement(now: datetime, size: int):
     stamp = int(now.timestamp())
     chosen = (select(Source.id).where(due_filter(now)).order_by(Source.due_at).limit(size)
               .with_for_update(skip_locked=True))
-    # The locking read re-checks the due condition on the newest version of each row it locks
-    # (PostgreSQL) or runs alone (SQLite), so the update itself needs only the ids.
-    return (update(Source).where(Source.id.in_(chosen.scalar_subquery()))
+    # The due condition again on the updated rows: redundant for correctness (the locking read
+    # re-checks it on the newest version of each row it locks; SQLite runs alone), but it lets
+    # PostgreSQL find those rows through the due index instead of a scan of all sources.
+    return (update(Source).where(Source.id.in_(chosen.scalar_subquery()), Source.due_at <= stamp)
             .values(dispatched_slot=literal(stamp, BigInteger) // Source.every)
             .returning(Source.id, Source.dispatched_slot)
             .execution_options(synchronize_session=False))
