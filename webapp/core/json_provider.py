@@ -31,3 +31,13 @@ class FastJSONProvider(DefaultJSONProvider):
             except TypeError:  # orjson.JSONEncodeError: wide integers, non-string keys, cycles...
                 pass
         return super().dumps(obj, **kwargs)
+
+
+def dumps(obj: Any) -> str:
+    """`obj` (plain JSON data) as the app's provider writes it for `tojson`: keys sorted."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        import json
+
+        return json.dumps(obj, sort_keys=True)
