@@ -93,7 +93,7 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
 
-    from common import figure  # bench/common.py: one `name: value unit (reference value, ratio)` line
+    from common import figure, goal  # bench/common.py: one `name: value unit (reference value, ratio)` line
 
     base = figures["scorers.stock_vader"]
     for name, value in figures.items():
@@ -103,6 +103,7 @@ def main() -> None:
             figure(name, value, "ms", "stock_vader_ms_per_text", 1000 / base)
         elif name != "scorers.stock_vader":
             figure(name, value, "texts/s", "stock_vader", base)
+    goal("(2) the vader scorer path >= 2x stock VADER's throughput", figures["scorers.vader"] >= 2 * base)
 
 
 def _timed(fn) -> float:
@@ -112,4 +113,6 @@ def _timed(fn) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    import common  # bench/common.py
+
+    common.run(main)  # exits non-zero when a goal was missed

@@ -52,9 +52,32 @@ def figure(name: str, value: float, unit: str, reference: str, ref_value: float)
             "ref_value": ref_value, "ratio": ratio}
 
 
-def goal(text: str, met: bool) -> None:
-    """A comment line with a goal and whether this run met it."""
+GOALS: list[tuple[str, bool]] = []  # every goal this process recorded, in order
+
+
+def goal(text: str, met: bool) -> bool:
+    """Record a goal and print its comment line (`# goal TEXT: met|MISSED`); returns `met`.
+
+    `run(main)` ends the script with a non-zero status when any recorded goal was missed."""
+    met = bool(met)
+    GOALS.append((text, met))
     print(f"# goal {text}: {'met' if met else 'MISSED'}", flush=True)
+    return met
+
+
+def missed_goals() -> list[str]:
+    """The texts of the goals recorded so far that were missed."""
+    return [text for text, met in GOALS if not met]
+
+
+def run(main: Callable[[], object]) -> None:
+    """Run a benchmark's `main()` and exit: 0 when every goal it recorded with `goal()` was met,
+    1 when any was missed (an exception in `main` exits non-zero as usual). Every script's
+    `if __name__ == "__main__":` calls this, so `make bench` fails on a missed goal."""
+    main()
+    missed = missed_goals()
+    note(f"goals: {len(GOALS) - len(missed)} met, {len(missed)} MISSED")
+    sys.exit(1 if missed else 0)
 
 
 def note(text: str) -> None:

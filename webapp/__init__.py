@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
         if "DATABASE_URL" in test_config:
             app.config["SQLALCHEMY_DATABASE_URI"] = test_config["DATABASE_URL"]
+    register_json(app)
     register_proxy(app)
     register_models()
     register_extensions(app)
@@ -40,6 +41,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_metrics(app)
     register_celery(app)
     return app
+
+
+def register_json(app: Flask) -> None:
+    """JSON answers and the pages' embedded figures written by orjson (core/json_provider.py);
+    set before anything builds the Jinja environment, whose `tojson` takes `app.json.dumps`."""
+    from webapp.core.json_provider import FastJSONProvider
+
+    app.json = FastJSONProvider(app)
 
 
 def register_proxy(app: Flask) -> None:

@@ -241,12 +241,13 @@ def dashboard(buckets: list[dict], gaps: list[Marker] = (), alerts: list[Marker]
               bucket: str | None = None, previous: list[dict] | None = None,
               by_source: dict[int, dict] | None = None,
               source_names: dict[int, str] | None = None,
-              axis_range: tuple[str, str] | None = None) -> dict[str, dict]:
+              axis_range: tuple[str, str] | None = None, clipped: bool = False) -> dict[str, dict]:
     """Every figure of the monitor page, keyed by its name (the page's `chart-<name>` ids).
 
     Each figure is shown once: the shares live in the headline (with their intervals), the
-    label counts in the volume bars; `previous` is accepted for callers of the old signature."""
-    if axis_range:
+    label counts in the volume bars; `previous` is accepted for callers of the old signature.
+    `clipped`: the markers are already cut to `axis_range` (which may then be stand-ins)."""
+    if axis_range and not clipped:
         gaps, alerts = clip_markers(gaps, *axis_range), clip_markers(alerts, *axis_range)
     figures = {"volume": volume(buckets, gaps, alerts, bucket, axis_range),
                "sentiment": average_sentiment(buckets, gaps, alerts, bucket, axis_range)}

@@ -5,11 +5,17 @@ millions of mentions opens as fast as an empty one.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Mapping
 
+from cachetools import LRUCache
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 from sqlalchemy import func, select
+
+from webapp.core import json_provider
 
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.alerting.models import AlertEvent, AlertState, Rule
@@ -205,6 +211,65 @@ def outage_spans(session, monitor: Monitor, start: datetime, end: datetime) -> l
             for g in health.monitor_gaps(session, monitor.id, start, end)]
 
 
+_derived: LRUCache = LRUCache(maxsize=64)   # per process; a 24h page is about 60 kB of it
+_derived_lock = threading.Lock()
+# The time axis ends at "now", which moves with every request: the remembered figures carry these
+# stand-ins in their axis range (JSON strings without anything to escape) and each request puts
+# its own range in (`_with_axis`).
+AXIS_TOKENS = ("@@axis-start@@", "@@axis-end@@")
+TIME_CHARTS = ("volume", "sentiment")
+
+
+def derived(buckets: list[dict], previous: list[dict], by_source: dict[int, dict], gaps: list, alerts: list,
+            names: dict[int, str], bucket: str, axis: tuple[str, str], reach: tuple | None) -> tuple:
+    """(headline, figures, figures as page-safe JSON, points per figure) of the dashboard: pure in
+    its arguments, so remembered by them. The key is the data itself (every bucket, source total,
+    marker, name and reach value), so a change to any of it is a new key: never a stale answer,
+    and 50 viewers of unchanged data skip the statistics, the figures and their JSON. `gaps` and
+    `alerts` must already be clipped to `axis` (charts.clip_markers)."""
+    key = (bucket, _rows(previous), _rows(buckets), _rows(by_source.items()), tuple(gaps),
+           tuple(alerts), tuple(sorted(names.items())), reach)
+    with _derived_lock:
+        found = _derived.get(key)
+    if found is None:
+        found = _derive(buckets, previous, by_source, gaps, alerts, names, bucket, reach)
+        with _derived_lock:
+            _derived[key] = found
+    headline, figures, as_json, points = found
+    return (headline, {name: _with_axis(fig, axis) if name in TIME_CHARTS else fig for name, fig in figures.items()},
+            {name: _json_with_axis(text, axis) if name in TIME_CHARTS else Markup(text) for name, text in as_json.items()},
+            points)
+
+
+def _rows(items) -> tuple:
+    """A hashable copy of buckets (dicts) or (source id, totals dict) pairs."""
+    return tuple(tuple(i.values()) if isinstance(i, dict) else (i[0], tuple(i[1].values())) for i in items)
+
+
+def _derive(buckets, previous, by_source, gaps, alerts, names, bucket, reach) -> tuple:
+    headline = charts.headline(buckets, previous)
+    figures = {} if headline["count"] == 0 else charts.dashboard(
+        buckets, gaps, alerts, bucket=bucket, by_source=by_source, source_names=names, axis_range=AXIS_TOKENS,
+        clipped=True)
+    if "volume" in figures:
+        figures["volume"] = panels.add_reach(figures["volume"], buckets, reach)
+    bars = sum(1 for t in by_source.values() if t["count"])
+    points = {name: bars if name == "sources" else len(buckets) for name in figures}
+    as_json = {name: str(htmlsafe_json_dumps(fig, dumps=json_provider.dumps)) for name, fig in figures.items()}
+    return headline, figures, as_json, points
+
+
+def _with_axis(fig: dict, axis: tuple[str, str]) -> dict:
+    layout = fig["layout"]
+    return {**fig, "layout": {**layout, "xaxis": {**layout["xaxis"], "range": list(axis)}}}
+
+
+def _json_with_axis(text: str, axis: tuple[str, str]) -> Markup:
+    for token, value in zip(AXIS_TOKENS, axis):
+        text = text.replace(f'"{token}"', json_provider.dumps(value))
+    return Markup(text)
+
+
 def monitor_page(session, monitor: Monitor, choice: RangeChoice, now: datetime | None = None) -> dict:
     """Everything the dashboard template needs for `monitor` over `choice` (`now` ends the time
     axis: markers of outages and firings still open stop there)."""
@@ -217,17 +282,13 @@ def monitor_page(session, monitor: Monitor, choice: RangeChoice, now: datetime |
     gaps = charts.clip_markers(outage_spans(session, monitor, choice.start, choice.end), *axis)
     alerts = charts.clip_markers(alert_spans(session, monitor.id, choice.start, choice.end), *axis)
     names = {s.id: s.display_name for s in monitor.sources}
-    headline = charts.headline(buckets, previous)
+    reach = None if not any(b["count"] for b in buckets) else panels.reach_values(
+        session, monitor.id, buckets, choice.bucket)
+    headline, figures, figures_json, points = derived(buckets, previous, by_source, gaps, alerts, names,
+                                                      choice.bucket, axis, reach)
     empty = headline["count"] == 0
-    figures = {} if empty else charts.dashboard(
-        buckets, gaps, alerts, bucket=choice.bucket, by_source=by_source, source_names=names,
-        axis_range=axis)
-    if "volume" in figures:
-        figures["volume"] = panels.with_reach(figures["volume"], session, monitor.id, buckets, choice.bucket)
-    bars = sum(1 for t in by_source.values() if t["count"])
-    points = {name: bars if name == "sources" else len(buckets) for name in figures}
     return {"buckets": buckets, "previous": previous, "by_source": by_source, "gaps": gaps,
-            "alerts": alerts, "figures": figures, "points": points, "empty": empty,
+            "alerts": alerts, "figures": figures, "figures_json": figures_json, "points": points, "empty": empty,
             "previous_count": sum(b["count"] for b in previous),
             "headline": headline, "titles": charts.TITLES,
             "notes": charts.NOTES, "clickable": CLICKABLE,

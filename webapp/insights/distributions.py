@@ -6,6 +6,7 @@ Agreement with SciPy is checked in tests/insights/test_intervals.py.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 _TINY = 1e-300
 
@@ -49,8 +50,10 @@ def t_sf(t: float, df: float) -> float:
     return tail if t >= 0 else 1.0 - tail
 
 
+@lru_cache(maxsize=4096)
 def t_ppf(level: float, df: float) -> float:
-    """The `level` quantile of Student's t (0.5 < level < 1), by bisection on t_sf."""
+    """The `level` quantile of Student's t (0.5 < level < 1), by bisection on t_sf; remembered
+    (pure, and pages ask for a few degrees of freedom: 24h, 7d, 30d, 90d ranges)."""
     low, high = 0.0, 1.0
     while t_sf(high, df) > 1.0 - level:
         high *= 2.0

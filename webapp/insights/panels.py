@@ -45,14 +45,27 @@ def with_reach(figure: dict, session, monitor_id: int, buckets: list[dict], buck
     """The volume figure with reach-weighted volume (the sum of the mentions' reach per bucket) as
     a line on a second axis; unchanged for 15-minute buckets (reach is rolled up by hour and day)
     or when no mention in range has a reach."""
+    return add_reach(figure, buckets, reach_values(session, monitor_id, buckets, bucket))
+
+
+def reach_values(session, monitor_id: int, buckets: list[dict], bucket: str) -> tuple | None:
+    """The summed reach of each of `buckets` (1h and 1d buckets), or None when there is no line
+    to draw (15-minute buckets, no buckets, or no reach in range)."""
     if bucket not in ("1h", "1d") or not buckets:
-        return figure
+        return None
     starts = [datetime.fromisoformat(b["start"]) for b in buckets]
     reach = audience.reach_series(session, monitor_id, bucket, starts[0], starts[-1] + BUCKETS[bucket])
     if not any(reach.values()):
+        return None
+    return tuple(reach.get(s, 0) for s in starts)
+
+
+def add_reach(figure: dict, buckets: list[dict], reach: tuple | None) -> dict:
+    """`figure` with the reach line of `reach_values` on a second axis (pure)."""
+    if reach is None:
         return figure
     line = {"type": "scatter", "mode": "lines", "name": "reach-weighted volume", "yaxis": "y2",
-            "x": [b["start"] for b in buckets], "y": [reach.get(s, 0) for s in starts],
+            "x": [b["start"] for b in buckets], "y": list(reach),
             "line": {"color": REACH_COLOR, "width": 2}}
     layout = {**figure["layout"], "yaxis2": {"overlaying": "y", "side": "right", "title": {"text": "reach"},
                                              "showgrid": False, "rangemode": "tozero"}}

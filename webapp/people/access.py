@@ -10,7 +10,7 @@ The caller is the API token's user (`g.api_user`, set by auth.api_user) or the s
 """
 from __future__ import annotations
 
-from flask import abort, g, session
+from flask import abort, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import false
 
@@ -34,10 +34,22 @@ def _missing(what: str, object_id) -> None:
     abort(404, f"no {what} with id {object_id}")
 
 
+def _team_role(user: User, team_id) -> str | None:
+    """teams.team_role, asked once per request for a GET (a page asks it for the monitor, then
+    again for each edit button); other methods may change memberships, so they always ask."""
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return teams.team_role(db.session, user, team_id)
+    known = g.setdefault("team_roles", {})
+    key = (user.id, team_id)
+    if key not in known:
+        known[key] = teams.team_role(db.session, user, team_id)
+    return known[key]
+
+
 def check_team(team_id: int | None, role: str, what: str, object_id, user: User | None = None) -> str:
     """The caller's role in the team; 404 outside it, 403 inside it below `role`."""
     in_range = isinstance(team_id, int) and -MAX_ID <= team_id <= MAX_ID
-    team_role = teams.team_role(db.session, user or caller(), team_id) if in_range else None
+    team_role = _team_role(user or caller(), team_id) if in_range else None
     if team_role is None:
         _missing(what, object_id)
     if not teams.at_least(team_role, role):
@@ -132,7 +144,7 @@ def require(obj, role: str, what: str = "monitor", user: User | None = None) -> 
 
 def can(obj, role: str, user: User | None = None) -> bool:
     """Does the caller's role in `obj`'s team reach `role`? (for showing or hiding buttons)"""
-    return teams.at_least(teams.team_role(db.session, user or caller(), obj.team_id), role)
+    return teams.at_least(_team_role(user or caller(), obj.team_id), role)
 
 
 def can_change(obj, user: User | None = None) -> bool:

@@ -7,6 +7,7 @@ from functools import wraps
 from flask import abort, g, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from webapp.core.extensions import db, login_manager
 from webapp.people.models import ApiToken, User, hash_token
@@ -28,7 +29,8 @@ def load_user(user_id: str):
 def user_for_token(token: str) -> User | None:
     """The user that a live (not revoked) API token belongs to; records its last use."""
     found = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken).options(joinedload(ApiToken.user))  # the user in the same query
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
     ).scalar_one_or_none()
     if found is None or not found.user.is_active:  # a deactivated user's tokens stop working
         return None
