@@ -64,8 +64,19 @@ def _get():
 
                 identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
                 identifier.set_languages(list(LANGUAGES))
+                _forget_other_languages(identifier)
                 _identifier = identifier
     return _identifier
+
+
+def _forget_other_languages(identifier) -> None:
+    """`set_languages` keeps the whole 97-language table (28 MB) beside the restricted copy, for a
+    later reset that never comes here: keep only the copy (about 6 MB). Best effort: a detector
+    without that attribute keeps both and works the same."""
+    try:
+        identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
+    except AttributeError:
+        pass
 
 
 def clean(text: str) -> str:
