@@ -65,7 +65,10 @@ class BeatThread(bootsteps.StartStopStep):
     def create(self, worker):
         from celery.beat import EmbeddedService
 
-        return EmbeddedService(worker.app, thread=True)
+        # The worker's -S/--scheduler, else beat_scheduler (the leader lease); Celery's Service
+        # would otherwise fall back to its plain PersistentScheduler.
+        scheduler = getattr(worker, "scheduler", None) or worker.app.conf.beat_scheduler
+        return EmbeddedService(worker.app, thread=True, scheduler_cls=scheduler)
 
 
 def _add_beat_thread_option(celery_app: Celery) -> None:
