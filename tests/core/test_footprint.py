@@ -104,3 +104,5 @@ def test_the_language_detector_keeps_only_its_languages():
     identifier = languages._get()
     table, _, classes = identifier._full_model
     assert table is identifier.nb_ptc and set(classes) == set(languages.LANGUAGES)
+    assert identifier._rowbase.typecode == "q" and identifier.tk_output.typecode == "l"
+    assert languages.detect("C'est une phrase tout à fait ordinaire sur le temps qu'il fait.") == "fr"
