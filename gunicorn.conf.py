@@ -10,10 +10,11 @@ multiprocess folder (PROMETHEUS_MULTIPROC_DIR, else <instance>/prometheus), so /
 counting a process that is gone. Command-line options still apply over these.
 
 With `--preload` (`make run` with several web processes, see scripts/run.py) the app is built
-once in the master and the workers are forked from it: their pages are shared copy-on-write. The master then freezes its objects out of
-the garbage collector's reach (`gc.freeze`), so a collection in a worker does not write to, and so
-copy, every shared page; each worker drops the database pool it inherited (none is opened while
-the app is built, but a pooled connection must never cross a fork).
+once in the master and the workers are forked from it: their pages are shared copy-on-write.
+The master then freezes its objects out of the garbage collector's reach (`gc.freeze`), so a
+collection in a worker does not write to, and so copy, every shared page; each worker drops the
+database pool it inherited (none is opened while the app is built, but a pooled connection must
+never cross a fork).
 """
 import gc
 import os
