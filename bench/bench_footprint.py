@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -154,6 +155,7 @@ def main() -> int:
         proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     seen: set[int] = set()
+    measured = False
     try:
         wait_http(f"{base}/healthz", timeout=args.settle_timeout)
         state = wait_for(lambda: settled(tmp / "instance" / "sentimon.sqlite"), args.settle_timeout, 1.0,
@@ -177,15 +179,18 @@ def main() -> int:
              f"{os.getloadavg()[2]:.2f} on {os.cpu_count()} cores")
         figure("footprint.make_run_pss", total_mb, "MB", "goal", args.goal_mb)
         met = total_mb <= args.goal_mb
+        measured = True
         goal(f"make run <= {args.goal_mb:.0f} MB PSS once the demo has settled", met)
         return 0 if met else 1
     except (TimeoutError, RuntimeError, OSError) as exc:
-        note(f"FAILED: {exc}; the last lines of make run's output:")
+        note(f"FAILED: {exc}; the last lines of make run's output (all of it in {log}):")
         for line in log.read_text(errors="replace").splitlines()[-30:]:
             note(f"  {line}")
         return 1
     finally:
         stop_make_run(proc, sorted(seen | set(tree(proc.pid))))
+        if measured:  # a failed run keeps its folder (instance and log) to look at
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
