@@ -8,7 +8,15 @@ the dashboard with 50 clients on 2 cores 254 ms with 2 processes x 4 threads, 16
 When a web worker exits, its live Prometheus gauges are dropped from the installation's
 multiprocess folder (PROMETHEUS_MULTIPROC_DIR, else <instance>/prometheus), so /metrics stops
 counting a process that is gone. Command-line options still apply over these.
+
+With `--preload` (`make run` with several web processes, see scripts/run.py) the app is built
+once in the master and the workers are forked from it: their pages are shared copy-on-write.
+The master then freezes its objects out of the garbage collector's reach (`gc.freeze`), so a
+collection in a worker does not write to, and so copy, every shared page; each worker drops the
+database pool it inherited (none is opened while the app is built, but a pooled connection must
+never cross a fork).
 """
+import gc
 import os
 
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
@@ -34,3 +42,17 @@ def child_exit(server, worker):
     folder = _metrics_folder()
     if os.path.isdir(folder):
         multiprocess.mark_process_dead(worker.pid, folder)
+
+
+def pre_fork(server, worker):
+    if server.cfg.preload_app:
+        gc.freeze()
+
+
+def post_fork(server, worker):
+    app = getattr(server.app, "callable", None) if server.cfg.preload_app else None
+    if app is not None and hasattr(app, "app_context"):
+        from webapp.core.extensions import db
+
+        with app.app_context():
+            db.engine.dispose(close=False)

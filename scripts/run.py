@@ -14,6 +14,11 @@ OOM killer (or `kill -9`) took the web and beat down with it and nothing came ba
 - Ctrl-C (SIGINT) or SIGTERM stops every process group (SIGTERM, then SIGKILL after 10 s) and
   exits; a process is told to die with its supervisor (PR_SET_PDEATHSIG) if the supervisor is killed.
 
+Sized for one machine (`machine_defaults`, each only when the environment does not say otherwise):
+WEB_CONCURRENCY web processes (one per two cores, at least one) of WEB_THREADS (4) threads each,
+preloaded (`--preload`, shared pages) when there are several; MALLOC_ARENA_MAX=2 (glibc's malloc
+otherwise keeps an arena per thread that allocated, each holding freed memory of its own).
+
 Once the web answers /healthz, `--banner TEXT` is printed (the URL and how to sign in), so that the
 last thing on screen is where to go; LOG_LEVEL (default WARNING) keeps the processes quiet.
 
@@ -27,10 +32,12 @@ import ctypes
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 BACKOFF_START = 1.0
@@ -63,6 +70,15 @@ def next_backoff(previous: float | None, uptime: float) -> float:
 def crash_loop(exits: list[float], now: float) -> bool:
     """Pure: `LOOP_EXITS` or more exits within the last `LOOP_WINDOW` seconds."""
     return sum(1 for t in exits if now - t <= LOOP_WINDOW) >= LOOP_EXITS
+
+
+def machine_defaults(cpus: int | None, environ: dict[str, str]) -> dict[str, str]:
+    """Pure: the single-machine sizing of `make run` on `cpus` cores, for what `environ` leaves unset."""
+    web = environ.get("WEB_CONCURRENCY") or str(max(1, (cpus or 1) // 2))
+    defaults = {"WEB_CONCURRENCY": web, "WEB_THREADS": "4", "MALLOC_ARENA_MAX": "2"}
+    if web.isdigit() and int(web) > 1:  # several web processes share one preloaded app (gunicorn.conf.py)
+        defaults["GUNICORN_CMD_ARGS"] = "--preload"
+    return {key: value for key, value in defaults.items() if not environ.get(key)}
 
 
 def _die_with_parent() -> None:
@@ -185,20 +201,27 @@ def stop_all(children: list[Child], out: Output) -> None:
     out.line("system", "all stopped")
 
 
+def http_status(url: str, timeout: float) -> int | None:
+    """The status of a plain-HTTP GET of `url` (a bare socket: urllib.request would cost this
+    long-lived process about 4 MB more for one health check); None for an unreadable answer."""
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout) as conn:
+        conn.sendall(f"GET {parts.path or '/'} HTTP/1.0\r\nHost: {parts.netloc}\r\n\r\n".encode())
+        words = conn.makefile("rb").readline(200).split()
+    return int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+
+
 def announce(url: str, banner: str, out: Output, stopping: threading.Event, timeout: float = 300) -> bool:
     """Print `banner` once `url` answers 200 (polled every 0.5 s until `timeout` or a stop)."""
-    import urllib.request
-
     deadline = time.monotonic() + timeout
     while not stopping.is_set() and time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                if response.status == 200:
-                    rule = "=" * max(len(line) for line in banner.splitlines())
-                    with out.lock:
-                        sys.stdout.write(f"\n{rule}\n{banner}\n{rule}\n\n")
-                        sys.stdout.flush()
-                    return True
+            if http_status(url, timeout=10) == 200:
+                rule = "=" * max(len(line) for line in banner.splitlines())
+                with out.lock:
+                    sys.stdout.write(f"\n{rule}\n{banner}\n{rule}\n\n")
+                    sys.stdout.flush()
+                return True
         except OSError:
             pass
         stopping.wait(0.5)
@@ -215,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PORT"] = str(args.port)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    os.environ.update(machine_defaults(os.cpu_count(), dict(os.environ)))
     try:
         entries = read_procfile(Path(args.procfile))
     except OSError as exc:

@@ -12,7 +12,8 @@ from flask import Flask
 from sqlalchemy import event
 
 from webapp.core import config as settings
-from webapp.core.extensions import csrf, db, login_manager, migrate
+from webapp.core import lazy_migrate
+from webapp.core.extensions import csrf, db, login_manager
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -68,8 +69,8 @@ def register_extensions(app: Flask) -> None:
     else:  # a server that restarts leaves dead pooled connections behind: test them first
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
-                     render_as_batch=True)
+    lazy_migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
+                          render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     csrf.init_app(app)

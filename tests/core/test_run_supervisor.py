@@ -1,5 +1,8 @@
 """`make run` heals itself: a worker killed with SIGKILL is started again (scripts/run.py) while the web
-keeps answering, pushed mentions are then stored, and Ctrl-C ends every process it started."""
+keeps answering, pushed mentions are then stored, and Ctrl-C ends every process it started.
+
+The single-machine layout: two Procfile processes, the web and the worker, whose threads run the
+bus consumer and the beat scheduler (`--beat-thread`): the demo is fetched on beat's schedule."""
 from __future__ import annotations
 
 import os
@@ -168,8 +171,8 @@ def test_make_run_restarts_a_killed_worker_while_the_web_serves(make_run):
     prober = threading.Thread(target=probe, daemon=True)
     prober.start()
     try:
+        assert set(started(log)) == {"web", "worker"}  # beat and the consumer are threads of the worker
         worker = started(log)["worker"][-1]
-        beat = started(log)["beat"][-1]
         web = started(log)["web"][-1]
         os.kill(worker, signal.SIGKILL)
         wait_for(lambda: len(started(log).get("worker", [])) == 2, 30, 0.2, "a new worker")
@@ -182,7 +185,11 @@ def test_make_run_restarts_a_killed_worker_while_the_web_serves(make_run):
         done.set()
         prober.join(5)
     assert answers and set(answers) == {200}, f"the web did not answer every probe: {answers}"
-    assert started(log)["web"] == [web] and started(log)["beat"] == [beat]
+    assert started(log)["web"] == [web]
+    # The worker's beat thread schedules: the demo's source is fetched (beat -> fetch -> bus -> consumer).
+    status, monitors = call(base, "GET", "/api/v1/monitors", token)
+    demo = next(m for m in monitors if m["name"].endswith("(demo)"))
+    wait_for(lambda: (total(base, token, demo["id"]) or 0) > 0, 120, 0.5, "the demo fetched on beat's schedule")
 
     # Ctrl-C (SIGINT to make's process group, as a terminal does): every process group ends.
     started_at = time.monotonic()

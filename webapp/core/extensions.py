@@ -1,6 +1,5 @@
-"""Unbound extension objects; `create_app` binds them to an app."""
+"""Unbound extension objects; `create_app` binds them to an app (Flask-Migrate: core/lazy_migrate.py)."""
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -15,6 +14,5 @@ NAMING = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -17,7 +17,7 @@ from webapp.alerting.windows import load_series
 from webapp.ingest import term_rollups
 from webapp.ingest.models import Mention
 from webapp.ingest.rollups import bucket_start
-from webapp.insights.attribution import decompose, minhash
+from webapp.insights.attribution import decompose
 from webapp.insights.terms import rising
 from webapp.insights.terms.extract import extract
 from webapp.monitors.models import Source
@@ -63,6 +63,8 @@ def explain(session, monitor_id: int, start: datetime, end: datetime,
                            .where(*window).order_by(Mention.id).limit(MAX_READ)).all()
     items = [decompose.Item(text, names.get(sid, f"source {sid}"), author, url) for text, sid, author, url in rows]
     scale = count / len(items) if items else 1.0
+    from webapp.insights.attribution import minhash  # NumPy (~10 MB) only in a process that attributes
+
     result = decompose.attribute(items, count, expected, minhash.clusters([i.text for i in items]),
                                  rising_terms(session, monitor_id, items, start, scale))
     return {"start": start.isoformat(), "end": end.isoformat(), "baseline_method": method, **result}
