@@ -2,7 +2,7 @@
 counted, against the pipeline's references measured in the same run.
 
     .venv/bin/python bench/bench_rest.py [--mentions 100000] [--batch 5000] [--monitors 24]
-        [--clients 4] [--naive 5000] [--ceiling 50000] [--profile DIR]
+        [--clients 4] [--naive 5000] [--ceiling 50000] [--bus-batch N] [--profile DIR]
 
 A real gunicorn as `make stack` runs it (gunicorn.conf.py) and 2 real Celery workers (prefork 2,
 the consumer bootstep) run on PostgreSQL, Redis and Kafka (fresh database, unique topic prefix).
@@ -135,7 +135,7 @@ def run_rest(urls: dict, tmp: Path, items: list[dict], stamps: list[str], args) 
     out: dict = {}
     with common.fresh_database(urls) as url:
         config = common.app_config(tmp / "rest", urls, url, f"{urls['BUS_URL']}?partitions=6&prefix={prefix}",
-                                   redis_db=13)
+                                   redis_db=13, **({"BUS_BATCH_SIZE": args.bus_batch} if args.bus_batch else {}))
         app = common.make_app(config)
         with app.app_context():
             token = common.editor_token(db.session, "rest@example.com")
@@ -196,6 +196,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="HTTP clients pushing at once")
     parser.add_argument("--naive", type=int, default=5_000)
     parser.add_argument("--ceiling", type=int, default=50_000, help="texts scored for the ceilings")
+    parser.add_argument("--bus-batch", type=int, help="BUS_BATCH_SIZE of the workers (default: as shipped)")
     parser.add_argument("--profile", type=Path, help="sample web and workers with py-spy into this folder")
     args = parser.parse_args()
 
