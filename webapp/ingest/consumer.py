@@ -47,12 +47,8 @@ class BusConsumerStep(bootsteps.StartStopStep):
 
         def loop():
             with flask_app.app_context():
-                try:
-                    warm()
-                except Exception:   # the first batch loads them again (and reports what is wrong)
-                    log.warning("could not load the scorer or the language model ahead", exc_info=True)
                 pipeline.run(runtime.bus(flask_app), runtime.session_scope, self.stop_event,
-                             consumer_name(), batch_size=flask_app.config["BUS_BATCH_SIZE"])
+                             consumer_name(), batch_size=flask_app.config["BUS_BATCH_SIZE"], prepare=warm)
 
         self.thread = threading.Thread(target=loop, name="bus-consumer", daemon=True)
         self.thread.start()

@@ -168,12 +168,11 @@ class KafkaConsumerAdapter(Consumer):
         offset is committed once all of it is stored). Kafka records are taken a few at a time,
         as many as the values per record seen so far leave room for."""
         batch: list[Envelope] = []
-        take, wait_ms = 1, int(timeout * 1000)
+        take, records, wait_ms = 1, 0, int(timeout * 1000)
         while len(batch) < max_records:
             polled = self.consumer.poll(timeout_ms=wait_ms, max_records=take)
             if not polled:
                 break
-            records = 0
             for tp, rows in polled.items():
                 for r in rows:
                     batch.extend(self._envelopes(tp.partition, r))
