@@ -11,7 +11,7 @@ result_backend = os.environ.get("CELERY_RESULT_BACKEND") or None
 imports = (
     "webapp.monitors.tasks", "webapp.monitors.backfill.tasks", "webapp.admin.tasks",
     "webapp.scoring.tasks", "webapp.alerting.tasks", "webapp.alerting.notifiers.tasks",
-    "webapp.mentions.tasks", "webapp.reports.tasks",
+    "webapp.mentions.tasks", "webapp.reports.tasks", "webapp.ingest.tasks",
 ) + tuple(
     name for name in os.environ.get("CELERY_EXTRA_IMPORTS", "").split(",") if name.strip()
 )
@@ -67,4 +67,6 @@ beat_schedule = {
     "prune-retention": {"task": "mentions.prune_retention", "schedule": 86400.0},
     # Scheduled reports that are due; each (report, period) is claimed once in the database.
     "send-due-reports": {"task": "reports.send_due", "schedule": float(os.environ.get("REPORTS_EVERY", "300"))},
+    # Closed days of the hourly term rollups folded into 1d and 1w rows (a watermark per monitor).
+    "fold-term-rollups": {"task": "terms.fold_due", "schedule": float(os.environ.get("TERMS_FOLD_EVERY", "3600"))},
 }

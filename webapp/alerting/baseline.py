@@ -63,6 +63,17 @@ def trailing_week(series: BucketSeries, end: datetime, window: timedelta) -> lis
             if series.covers(end - j * window - window)]
 
 
+def reads(end: datetime, window: timedelta, history_start: datetime | None) -> list[tuple[datetime, datetime]]:
+    """The ranges of buckets that `baseline_for(series, end, window)` and the window itself read.
+
+    With at least MIN_WEEKS weeks of history the same-hour windows decide, so only those and
+    the window are needed; a younger monitor may fall back to the trailing week, so everything.
+    """
+    if history_start is not None and history_start <= end - MIN_WEEKS * WEEK - window:
+        return [(end - k * WEEK - window, end - k * WEEK) for k in range(WEEKS + 1)]
+    return [(end - SPAN - window, end)]
+
+
 def baseline_for(series: BucketSeries, end: datetime, window: timedelta) -> Baseline | None:
     """The baseline for the window ending at `end`; None when the history is too short."""
     weekly = same_hour_of_week(series, end, window)

@@ -10,6 +10,10 @@ happens afterwards, in notify.deliver tasks, for the delivery ids the report lis
 How a rule is evaluated depends on its kind's `mode` (webapp.alerting.kinds): "window" kinds
 once per closed 15-minute bucket over rollups, "digest" kinds once a minute over new mentions;
 `SLOTS` and `RUNNERS` are the tables that dispatch on it.
+
+`evaluate_batch` does the same for many (rule, slot) pairs in one transaction, with the reads
+shared (beat's tasks and `evaluate_due` use it): thousands of rules per slot at a few
+statements per hundred rules.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from webapp.alerting.models import AlertEvent, AlertState, Rule
 from webapp.ingest.models import Mention
@@ -25,14 +30,16 @@ from webapp.monitors.models import Monitor, Source
 from webapp.monitors.services import health
 from webapp.alerting.notifiers.delivery import outbox
 from webapp.alerting.kinds import REGISTRY, RuleParams, get_kind
+from webapp.alerting.prefetch import window_series
 from webapp.alerting.payload import SAMPLES, alert_payload, mention_sample
 from webapp.alerting.silences import active_silences
 from webapp.alerting.state import StateSnapshot, active_silence, next_digest, next_state
-from webapp.alerting.windows import load_series, minute_slot, slot_end, window_slot
+from webapp.alerting.windows import BucketSeries, load_series, minute_slot, slot_end, window_slot
 
 log = logging.getLogger(__name__)
 DEFAULT_LAG = 120
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+BATCH = 200              # rules evaluated in one transaction (one alerts.evaluate_batch task)
 MAX_SCAN = 5000          # mentions a mention_match evaluation reads at most; the rest come next time
 
 
@@ -40,7 +47,7 @@ MAX_SCAN = 5000          # mentions a mention_match evaluation reads at most; th
 class EvalReport:
     rule_id: int
     slot: int
-    status: str                        # evaluated | skipped (slot done) | disabled
+    status: str                        # evaluated | skipped (slot done) | disabled | failed (batch)
     state: str | None = None
     event_id: int | None = None
     notification: str | None = None
@@ -80,39 +87,103 @@ def due(session, now: datetime, lag_seconds: int = DEFAULT_LAG) -> list[tuple[in
 
 
 def evaluate_due(session, now: datetime | None = None, **options) -> list[EvalReport]:
-    """Evaluate every due rule in this process (the CLI and tests; beat fans out tasks instead)."""
+    """Evaluate every due rule in this process (the CLI and tests; beat fans out tasks instead),
+    a batch at a time."""
     now = now or datetime.now(timezone.utc)
-    lag = options.get("lag_seconds", DEFAULT_LAG)
-    return [evaluate_rule(session, rid, slot, now=now, **options) for rid, slot in due(session, now, lag)]
+    pairs = due(session, now, options.get("lag_seconds", DEFAULT_LAG))
+    return [report for chunk in chunks(pairs) for report in evaluate_batch(session, chunk, now=now, **options)]
+
+
+def chunks(pairs: list, size: int = BATCH) -> list[list]:
+    return [pairs[i:i + size] for i in range(0, len(pairs), size)]
+
+
+def evaluate_batch(session, pairs, *, now: datetime | None = None, lag_seconds: int = DEFAULT_LAG,
+                   public_url: str = DEFAULT_PUBLIC_URL) -> list[EvalReport]:
+    """Evaluate (rule id, slot) pairs, each slot at most once, in one transaction; reports in
+    rule id order.
+
+    The slots are claimed with one conditional UPDATE per slot, the rules and their states
+    loaded in one statement and the window kinds' buckets in two (prefetch.py); each rule is
+    decided as `evaluate_rule` decides it, and everything commits once. If anything fails, the
+    batch is rolled back and its rules are evaluated one by one, each in its own transaction,
+    so that a broken rule costs only its own evaluation (it is due again at the next tick).
+    """
+    now = now or datetime.now(timezone.utc)
+    slots = {int(rid): int(slot) for rid, slot in pairs}
+    try:
+        reports = _together(session, slots, now, lag_seconds, public_url)
+        session.commit()
+        return reports
+    except Exception:
+        session.rollback()
+        log.warning("a batch of %d rules failed; evaluating them one by one", len(slots), exc_info=True)
+    return [_alone(session, rid, slot, now, lag_seconds, public_url) for rid, slot in sorted(slots.items())]
+
+
+def _together(session, slots: dict[int, int], now, lag_seconds, public_url) -> list[EvalReport]:
+    by_slot: dict[int, list[int]] = {}
+    for rid, slot in slots.items():
+        by_slot.setdefault(slot, []).append(rid)
+    claimed = {rid for slot, ids in by_slot.items()
+               for rid in session.execute(claim_slots(sorted(ids), slot, now)).scalars()}
+    session.expire_all()   # read the states as they are now, after the claim
+    rules = {r.id: r for r in session.execute(
+        select(Rule).where(Rule.id.in_(sorted(claimed))).options(selectinload(Rule.state))).scalars()}
+    series = window_series(session, [(rule, slots[rid]) for rid, rule in rules.items()])
+    return [run_claimed(session, rules[rid], slot, now, lag_seconds, public_url, series.get(rid))
+            if rid in rules else EvalReport(rid, slot, "skipped") for rid, slot in sorted(slots.items())]
+
+
+def _alone(session, rule_id: int, slot: int, now, lag_seconds, public_url) -> EvalReport:
+    try:
+        return evaluate_rule(session, rule_id, slot, now=now, lag_seconds=lag_seconds, public_url=public_url)
+    except Exception:
+        session.rollback()   # the claim goes too: the rule is due again at the next tick
+        log.exception("evaluation of rule %s for slot %s failed", rule_id, slot)
+        return EvalReport(rule_id, slot, "failed")
+
+
+def claim_slots(rule_ids, slot: int, now: datetime):
+    """The conditional UPDATE that claims `slot` for those of the rules that have not had it
+    (only a newer slot passes); RETURNING the claimed rule ids."""
+    return (update(AlertState).where(AlertState.rule_id.in_(rule_ids),
+                                     or_(AlertState.last_slot.is_(None), AlertState.last_slot < slot))
+            .values(last_slot=slot, last_evaluated_at=now).returning(AlertState.rule_id)
+            .execution_options(synchronize_session=False))
 
 
 def evaluate_rule(session, rule_id: int, slot: int, *, now: datetime | None = None,
                   lag_seconds: int = DEFAULT_LAG, public_url: str = DEFAULT_PUBLIC_URL) -> EvalReport:
     """Evaluate one rule for one slot, at most once. Commits once."""
     now = now or datetime.now(timezone.utc)
-    claimed = session.execute(
-        update(AlertState).where(AlertState.rule_id == rule_id,
-                                 or_(AlertState.last_slot.is_(None), AlertState.last_slot < slot))
-        .values(last_slot=slot, last_evaluated_at=now).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    claimed = session.execute(claim_slots([rule_id], slot, now)).all() != []
     if not claimed:
         session.rollback()
         return EvalReport(rule_id, slot, "skipped")
     session.expire_all()   # read the state as it is now, after the claim
-    rule = session.get(Rule, rule_id)
-    if not rule.enabled:
-        session.commit()
-        return EvalReport(rule_id, slot, "disabled")
-    report = RUNNERS[get_kind(rule.kind).mode](session, rule, slot, now, lag_seconds, public_url)
+    report = run_claimed(session, session.get(Rule, rule_id), slot, now, lag_seconds, public_url)
     session.commit()
     return report
 
 
-def _window(session, rule: Rule, slot: int, now: datetime, _lag_seconds: int, public_url: str) -> EvalReport:
+def run_claimed(session, rule: Rule, slot: int, now: datetime, lag_seconds: int, public_url: str,
+                series: BucketSeries | None = None) -> EvalReport:
+    """Evaluate a rule whose slot this transaction claimed (the caller commits)."""
+    if not rule.enabled:
+        return EvalReport(rule.id, slot, "disabled")
+    mode = get_kind(rule.kind).mode
+    extra = {"series": series} if series is not None else {}
+    return RUNNERS[mode](session, rule, slot, now, lag_seconds, public_url, **extra)
+
+
+def _window(session, rule: Rule, slot: int, now: datetime, _lag_seconds: int, public_url: str,
+            series: BucketSeries | None = None) -> EvalReport:
+    """`series`: the rule's buckets when a batch loaded them (webapp/alerting/batch.py)."""
     params = RuleParams.of(rule)
     kind = get_kind(rule.kind)
     end = slot_end(slot)
-    series = load_series(session, rule.monitor_id, end - kind.reach(params), end)
+    series = series or load_series(session, rule.monitor_id, end - kind.reach(params), end)
     stats = series.window(end, params.length)
     obs = kind.observe(params, stats, kind.baseline(series, end, params.length))
     state = rule.state

@@ -1,6 +1,7 @@
-"""Alert tasks: beat's `alerts.evaluate_due` fans out one `alerts.evaluate_rule` per due (rule, slot).
+"""Alert tasks: beat's `alerts.evaluate_due` fans out one `alerts.evaluate_batch` per `BATCH`
+due (rule, slot) pairs (`alerts.evaluate_rule` evaluates a single one).
 
-A slot is claimed inside evaluate_rule, so duplicate tasks (two beats, a redelivered message)
+A slot is claimed inside the evaluation, so duplicate tasks (two beats, a redelivered message)
 evaluate it once. The deliveries it queued are handed to notify.deliver after its commit.
 """
 from __future__ import annotations
@@ -25,9 +26,21 @@ def _options() -> dict:
 @shared_task(name="alerts.evaluate_due", time_limit=60, soft_time_limit=50)
 def evaluate_due() -> int:
     pairs = evaluation.due(db.session, datetime.now(timezone.utc), _options()["lag_seconds"])
-    for rule_id, slot in pairs:
-        evaluate_rule.delay(rule_id, slot)
+    for chunk in evaluation.chunks(pairs):
+        evaluate_batch.delay(chunk)
     return len(pairs)
+
+
+@shared_task(name="alerts.evaluate_batch", time_limit=600, soft_time_limit=540)
+def evaluate_batch(pairs: list) -> dict:
+    reports = evaluation.evaluate_batch(db.session, pairs, **_options())
+    deliveries = [d for report in reports for d in report.deliveries]
+    if deliveries:
+        dispatch.enqueue(current_celery, deliveries)
+    counts: dict[str, int] = {}
+    for report in reports:
+        counts[report.status] = counts.get(report.status, 0) + 1
+    return counts
 
 
 @shared_task(name="alerts.evaluate_rule", time_limit=120, soft_time_limit=100)

@@ -7,12 +7,15 @@ window (live evaluation, baselines, a 30-day backtest) is summed in constant tim
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import accumulate
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from webapp.ingest.models import ALL_SOURCES, Rollup
+from webapp.monitors.models import Monitor
 
 STEP = timedelta(minutes=15)
 STEP_SECONDS = 900
@@ -74,7 +77,7 @@ class WindowStats:
 
 
 class BucketSeries:
-    """Dense 15-minute buckets over [start, end) with prefix sums; missing buckets count zero.
+    """15-minute buckets over [start, end) with prefix sums; missing buckets count zero.
 
     `history_start` is when the monitor's data begins (its first bucket); windows before it
     are "no history", not zero, when baselines are computed.
@@ -86,16 +89,22 @@ class BucketSeries:
                  history_start: datetime | None = None):
         self.start, self.end = floor_step(start), floor_step(end)
         self.history_start = history_start
-        n = max(0, int((self.end - self.start) / STEP))
-        self._prefix = [[0.0] * (n + 1) for _ in self.FIELDS]
-        for i in range(n):
-            values = buckets.get(self.start + i * STEP, (0, 0.0, 0, 0, 0))
-            for f, column in enumerate(self._prefix):
-                column[i + 1] = column[i] + values[f]
+        self._n = max(0, int((self.end - self.start) / STEP))
+        present = []            # (index, values) of the stored buckets: most of a long range is empty
+        for ts, values in buckets.items():
+            i = (ts - self.start) // STEP
+            if 0 <= i < self._n and ts == self.start + i * STEP:
+                present.append((i, values))
+        present.sort(key=lambda p: p[0])
+        self._at = [i for i, _ in present]
+        # prefix sums over the stored buckets only: adding the empty ones' zeros changes no sum
+        self._prefix = [list(accumulate((values[f] for _, values in present), initial=0.0))
+                        for f in range(len(self.FIELDS))]
 
     def _index(self, ts: datetime) -> int:
-        i = int((ts - self.start) / STEP)
-        return min(max(i, 0), len(self._prefix[0]) - 1)
+        """The position in the prefix sums of the buckets before `ts` (clamped to the range)."""
+        i = min(max(int((ts - self.start) / STEP), 0), self._n)
+        return bisect_left(self._at, i)
 
     def window(self, end: datetime, length: timedelta) -> WindowStats:
         """Totals of [end - length, end); the part outside the loaded range counts as zero."""
@@ -113,20 +122,46 @@ class BucketSeries:
         return self.history_start is not None and self.history_start <= start
 
 
+def _rollup_filter(monitor_ids):
+    return (Rollup.monitor_id.in_(monitor_ids), Rollup.source_id == ALL_SOURCES, Rollup.bucket == "15m")
+
+
+def history_starts(session, monitor_ids) -> dict[int, datetime | None]:
+    """Each monitor's first 15-minute bucket with mentions (None: no data yet), in one statement:
+    a correlated min per monitor, which both databases answer from the rollups' unique index."""
+    ids = sorted(set(monitor_ids))
+    if not ids:
+        return {}
+    first = (select(func.min(Rollup.start)).where(
+        Rollup.monitor_id == Monitor.id, Rollup.source_id == ALL_SOURCES, Rollup.bucket == "15m",
+        Rollup.count > 0).scalar_subquery())
+    rows = session.execute(select(Monitor.id, first).where(Monitor.id.in_(ids))).all()
+    found = {mid: None for mid in ids}
+    for mid, start in rows:
+        if start is not None and start.tzinfo is None:   # aggregates bypass the column type
+            start = start.replace(tzinfo=timezone.utc)
+        found[mid] = start
+    return found
+
+
+def load_buckets(session, wanted: dict[tuple[datetime, datetime], set[int]]) -> dict[int, dict[datetime, tuple]]:
+    """The 15-minute rollups (all sources) of many monitors over several ranges in one statement:
+    `wanted` maps a range [start, end) to the monitors that need it; the answer maps each
+    monitor to {bucket start: (count, sum_compound, positive, neutral, negative)}."""
+    clauses = [and_(*_rollup_filter(sorted(ids)), Rollup.start >= floor_step(start), Rollup.start < floor_step(end))
+               for (start, end), ids in wanted.items() if ids]
+    found: dict[int, dict[datetime, tuple]] = {mid: {} for ids in wanted.values() for mid in ids}
+    if not clauses:
+        return found
+    rows = session.execute(
+        select(Rollup.monitor_id, Rollup.start, Rollup.count, Rollup.sum_compound, Rollup.positive,
+               Rollup.neutral, Rollup.negative).where(or_(*clauses))).all()
+    for r in rows:
+        found[r[0]][r[1]] = tuple(r[2:])
+    return found
+
+
 def load_series(session, monitor_id: int, start: datetime, end: datetime) -> BucketSeries:
     """The monitor's 15-minute rollups (all sources) over [start, end), plus its history start."""
-    start, end = floor_step(start), floor_step(end)
-    rows = session.execute(
-        select(Rollup.start, Rollup.count, Rollup.sum_compound, Rollup.positive, Rollup.neutral,
-               Rollup.negative).where(
-            Rollup.monitor_id == monitor_id, Rollup.source_id == ALL_SOURCES,
-            Rollup.bucket == "15m", Rollup.start >= start, Rollup.start < end)
-    ).all()
-    first = session.execute(
-        select(func.min(Rollup.start)).where(
-            Rollup.monitor_id == monitor_id, Rollup.source_id == ALL_SOURCES, Rollup.bucket == "15m",
-            Rollup.count > 0)
-    ).scalar()
-    if first is not None and first.tzinfo is None:   # aggregates bypass the column type
-        first = first.replace(tzinfo=timezone.utc)
-    return BucketSeries(start, end, {r[0]: tuple(r[1:]) for r in rows}, first)
+    buckets = load_buckets(session, {(start, end): {monitor_id}})[monitor_id]
+    return BucketSeries(start, end, buckets, history_starts(session, [monitor_id])[monitor_id])

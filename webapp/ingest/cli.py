@@ -1,4 +1,5 @@
-"""`flask import FILE --monitor ID` (mentions from a file, through the bus) and `flask consume`."""
+"""`flask import FILE --monitor ID` (mentions from a file, through the bus), `flask consume` and
+`flask fold-terms` (the term rollup fold now; beat runs it every TERMS_FOLD_EVERY seconds)."""
 from __future__ import annotations
 
 import signal
@@ -78,4 +79,19 @@ def consume() -> None:
         stop.set()
 
 
-COMMANDS = (import_cmd, consume)
+@click.command("fold-terms")
+@click.option("--monitor", "monitor_id", type=click.IntRange(1, MAX_ID), default=None, help="only this monitor")
+@with_appcontext
+def fold_terms(monitor_id: int | None) -> None:
+    """Fold the closed days of the term rollups into 1d and 1w rows (ingest/term_fold.py)."""
+    from datetime import datetime, timezone
+
+    from webapp.ingest.term_fold import fold_due
+
+    if monitor_id is not None and db.session.get(Monitor, monitor_id) is None:
+        raise click.ClickException(f"no monitor {monitor_id}")
+    done = fold_due(db.session, datetime.now(timezone.utc), monitor_id)
+    click.echo(f"folded {sum(done.values())} days of {len(done)} monitors")
+
+
+COMMANDS = (import_cmd, consume, fold_terms)

@@ -1,9 +1,11 @@
-"""Term rollups: per monitor, bucket (1h, 1d) and term, how many mentions hold the term.
+"""Term rollups: per monitor, bucket (1h, 1d, 1w) and term, how many mentions hold the term.
 
 Written by ingest with the rollups, for the same inserted (and unmuted) rows, in the same
 transaction: a replayed batch inserts nothing new, so it adds no term counts either. Insights
-(webapp/insights/terms/) read only these rows, never raw mentions. Only the 1h and 1d buckets
-are kept (a 15-minute term list would be mostly ones and cost four times the rows).
+(webapp/insights/terms/) read only these rows, never raw mentions. Ingest writes 1h rows only
+(a 15-minute term list would be mostly ones and cost four times the rows); closed days are
+folded into 1d and 1w rows by a scheduled job (term_fold.py), and a change to a folded day goes
+to its 1d and 1w rows too (`apply`).
 """
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from typing import Iterable
 
 from sqlalchemy import delete, func, select
 
+from webapp.ingest import term_fold
 from webapp.ingest.models import Mention, TermRollup
 from webapp.ingest.rollups import bucket_start
 from webapp.insights.terms.extract import extract
 
-TERM_BUCKETS = ("1h", "1d")
+TERM_BUCKETS = ("1h",)     # 1d and 1w rows come from the fold (term_fold.py)
 
 
 @dataclass
@@ -71,9 +74,32 @@ def moved(added: Iterable[dict], removed: Iterable[dict]) -> dict[tuple, TermDel
     return out
 
 
+def with_folded(changes: dict[tuple, TermDelta], marks: dict[int, datetime | None]) -> dict[tuple, TermDelta]:
+    """`changes` (1h rows) plus, for the hours of days already folded (before the monitor's
+    watermark in `marks`), the same deltas on their day's 1d row and, when the whole week is
+    folded, on its 1w row: folded rows stay the sums of their hours."""
+    out = dict(changes)
+    for (monitor, bucket, start, term), d in changes.items():
+        folded_before = marks.get(monitor)
+        if bucket != "1h" or folded_before is None or start >= folded_before:
+            continue
+        week = term_fold.week_start(start)
+        for key in ((monitor, "1d", term_fold.day_start(start), term),
+                    *(((monitor, "1w", week, term),) if week + term_fold.WEEK <= folded_before else ())):
+            total = out.get(key)
+            if total is None:
+                out[key] = TermDelta(d.count, d.scored, d.sum_compound)
+            else:
+                total.count += d.count
+                total.scored += d.scored
+                total.sum_compound += d.sum_compound
+    return out
+
+
 def apply(session, changes: dict[tuple, TermDelta]) -> None:
     """Add `changes` to the term rollup rows (upsert), in key order (no lock cycles), on the
-    session's connection and transaction.
+    session's connection and transaction; changes to folded days reach their 1d and 1w rows
+    (`with_folded`, the watermarks read under a lock that keeps the fold out meanwhile).
 
     On PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`), each
     sent as one string, one statement for the batch's thousands of terms; SQLite takes them as one
@@ -82,6 +108,9 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     """
     if not changes:
         return
+    marks = term_fold.marks(session, {key[0] for key in changes})
+    if any(marks.values()):
+        changes = with_folded(changes, marks)
     bind = session.get_bind()
     keys = sorted(changes)
     start_type = TermRollup.__table__.c.start.type.dialect_impl(bind.dialect)
@@ -113,10 +142,12 @@ _SQLITE_UPSERT = _COLUMNS + "VALUES (?, ?, ?, ?, ?, ?, ?)" + _ADD
 
 def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
     """Recompute a monitor's term rollups from its stored, unmuted mentions (after re-scoring);
-    does not commit. Returns the number of upserts (a term row once per chunk of mentions)."""
+    does not commit. The 1h rows are rewritten, then the days that were folded are folded again.
+    Returns the number of 1h upserts (a term row once per chunk of mentions)."""
     from webapp.ingest.rollups import rebuild_since
 
     since = rebuild_since(session, monitor_id)   # the term rollups of pruned days stay as they are
+    folded_before = term_fold.reset(session, monitor_id, since)   # claimed; W back to `since`
     stale, kept = delete(TermRollup).where(TermRollup.monitor_id == monitor_id), [Mention.muted.is_(False)]
     if since is not None:
         stale, kept = stale.where(TermRollup.start >= since), [*kept, Mention.published_at >= since]
@@ -124,22 +155,30 @@ def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
     written, last_id = 0, 0
     while True:
         rows = session.execute(
-            select(Mention.id, Mention.monitor_id, Mention.published_at, Mention.text, Mention.compound)
+            select(Mention.id, Mention.monitor_id, Mention.published_at, Mention.text, Mention.compound,
+                   Mention.lang)
             .where(Mention.monitor_id == monitor_id, *kept, Mention.id > last_id)
             .order_by(Mention.id).limit(chunk)).mappings().all()
         if not rows:
-            return written
+            break
         last_id = rows[-1]["id"]
         changes = deltas(rows)
         apply(session, changes)
         written += len(changes)
+    if folded_before is not None:
+        term_fold.fold(session, monitor_id, folded_before, max_days=None)
+    return written
 
 
 def window_totals(session, monitor_id: int, bucket: str, start: datetime, end: datetime,
                   terms: Iterable[str]) -> tuple[dict[str, int], int]:
-    """({term: mentions} for `terms`, the count of all terms) over [start, end) of `bucket` rows."""
-    where = (TermRollup.monitor_id == monitor_id, TermRollup.bucket == bucket,
-             TermRollup.start >= start, TermRollup.start < end)
+    """({term: mentions} for `terms`, the count of all terms) over [start, end): of 1h rows, or
+    with bucket "1d" (whole days) of the folded rows and the 1h rows of the days not folded yet."""
+    if bucket == "1d":
+        where = (term_fold.where(monitor_id, term_fold.tiles(start, end, term_fold.mark(session, monitor_id))),)
+    else:
+        where = (TermRollup.monitor_id == monitor_id, TermRollup.bucket == bucket,
+                 TermRollup.start >= start, TermRollup.start < end)
     total = session.execute(select(func.sum(TermRollup.count)).where(*where)).scalar()
     wanted = sorted(set(terms))
     found: dict[str, int] = {}

@@ -54,7 +54,8 @@ def _every_field(adapter: SourceAdapter, creating: bool):
     if adapter.kind == "rss":
         return IntegerField(
             "Fetch every (seconds)" if creating else "Fetch new feeds every (seconds)",
-            default=300 if creating else None, validators=[Optional(), NumberRange(min=60, max=MAX_EVERY)],
+            default=adapter.default_every if creating else None,
+            validators=[Optional(), NumberRange(min=60, max=MAX_EVERY)],
             description=f"At least {adapter.min_every}; empty: {adapter.default_every}. "
                         "Also the demo source's interval when its own is empty.")
     return StringField("Fetch every (seconds)", validators=[Optional(), Length(max=12)],

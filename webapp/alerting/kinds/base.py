@@ -204,6 +204,11 @@ class RuleKind:
         """How far back before a window's end evaluation has to read rollups."""
         return params.length
 
+    def reads(self, params: RuleParams, end, history_start) -> list[tuple]:
+        """The ranges [start, end) of buckets that `observe` and `baseline` read for the window
+        ending at `end` (within `reach`): batched evaluation loads only these."""
+        return [(end - params.length, end)]
+
     def baseline(self, series, end, length):
         """The history the observation is compared with (None: the kind needs none)."""
         return None

@@ -43,6 +43,9 @@ class VolumeSpike(RuleKind):
     def reach(self, params: RuleParams):
         return params.length + baselines.SPAN
 
+    def reads(self, params: RuleParams, end, history_start):
+        return baselines.reads(end, params.length, history_start)
+
     def baseline(self, series, end, length):
         return baselines.baseline_for(series, end, length)
 

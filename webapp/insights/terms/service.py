@@ -1,8 +1,9 @@
 """Top and rising terms of a monitor over a period, read from the term rollups only.
 
 A period [start, end) is compared with the period of the same length just before it. Periods
-of up to two days read the 1h term rollups, longer ones the 1d rollups (their ends move out to
-whole days). One query sums both periods per term, taking the CANDIDATES terms most mentioned in
+of up to two days read the 1h term rollups, longer ones whole days: the folded 1w and 1d rows of
+the days before the monitor's fold watermark and the 1h rows of the days after it
+(ingest/term_fold.py), so an answer is the same before and after a fold. One query sums both periods per term, taking the CANDIDATES terms most mentioned in
 the current period; a second sums all terms of both periods (the totals the statistic needs).
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
+from webapp.ingest import term_fold
 from webapp.ingest.models import TermRollup
 from webapp.ingest.rollups import BUCKETS, bucket_start
 from webapp.insights.terms import rising
@@ -66,8 +68,13 @@ def term_table(session, monitor_id: int, start: datetime, end: datetime) -> Term
     before = start - (end - start)
     current = case((TermRollup.start >= start, TermRollup.count), else_=0)
     previous = case((TermRollup.start < start, TermRollup.count), else_=0)
-    where = (TermRollup.monitor_id == monitor_id, TermRollup.bucket == bucket,
-             TermRollup.start >= before, TermRollup.start < end)
+    if bucket == "1h":
+        where = (TermRollup.monitor_id == monitor_id, TermRollup.bucket == bucket,
+                 TermRollup.start >= before, TermRollup.start < end)
+    else:    # no range crosses `start`: each row is wholly in the current or the previous period
+        folded_before = term_fold.mark(session, monitor_id)
+        where = (term_fold.where(monitor_id, term_fold.tiles(before, start, folded_before)
+                                 + term_fold.tiles(start, end, folded_before)),)
     cur_sum, prev_sum = func.sum(current), func.sum(previous)
     # one scan: the totals of all terms ride along as window sums over the grouped rows
     rows = session.execute(

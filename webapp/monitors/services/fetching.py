@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import BigInteger, and_, func, literal, or_, select, update
 
-from webapp.monitors.models import SYSTEM_KINDS, Monitor, Source, SourceFetch
+from webapp.monitors.models import Monitor, Source, SourceFetch
 from webapp.monitors.services import health
 from webapp.core import metrics
 from webapp.ingest.bus import Bus
@@ -46,33 +46,59 @@ def is_due(last_slot: int | None, dispatched_slot: int | None, slot: int) -> boo
     return (last_slot is None or slot > last_slot) and (dispatched_slot is None or slot > dispatched_slot)
 
 
-def claim_due(session, now: datetime | None = None) -> list[tuple[int, int]]:
-    """Mark every due source's current slot as dispatched and return (source id, slot) pairs.
+CLAIM_CHUNK = 500   # sources one claim statement (one fetch.claim task) takes at most
 
-    The conditional UPDATE makes the claim safe if two schedulers ever run at once.
+
+def due_filter(now: datetime):
+    """The SQL condition of a due source at `now`: its next slot has begun (read through the
+    `due_at` index, see models.DUE_AT_SQL, the same rule as `is_due`) and it is not paused."""
+    return and_(Source.due_at <= int(now.timestamp()),
+                or_(Source.paused_until.is_(None), Source.paused_until <= now))  # breaker / rate limit
+
+
+def claim_chunk(session, now: datetime | None = None, size: int = CLAIM_CHUNK) -> list[tuple[int, int]]:
+    """Claim up to `size` due sources in one statement, commit, and return (source id, slot) pairs.
+
+    Each claimed source's current slot becomes its dispatched slot. Concurrent claimers take
+    disjoint rows (PostgreSQL: FOR UPDATE SKIP LOCKED, which checks the due condition again on
+    the row it locks; SQLite runs one writer at a time), so a slot is claimed once.
     """
-    now = now or datetime.now(timezone.utc)
-    candidates = session.execute(
-        select(Source.id, Source.every, Source.last_slot, Source.dispatched_slot).where(
-            Source.enabled.is_(True), Source.kind.not_in(SYSTEM_KINDS), Source.every > 0,
-            or_(Source.paused_until.is_(None), Source.paused_until <= now),  # breaker / rate limit
-        )
-    ).all()
-    claimed = []
-    for sid, every, last_slot, dispatched in candidates:
-        slot = slot_for(now, every)
-        if not is_due(last_slot, dispatched, slot):
-            continue
-        done = session.execute(
-            update(Source)
-            .where(Source.id == sid,
-                   or_(Source.dispatched_slot.is_(None), Source.dispatched_slot < slot))
-            .values(dispatched_slot=slot)
-        )
-        if done.rowcount == 1:
-            claimed.append((sid, slot))
+    rows = session.execute(claim_statement(now or datetime.now(timezone.utc), size)).all()
     session.commit()
-    return claimed
+    return sorted((sid, slot) for sid, slot in rows)
+
+
+def claim_statement(now: datetime, size: int):
+    """UPDATE ... RETURNING (id, slot) of up to `size` due sources, the earliest due first."""
+    stamp = int(now.timestamp())
+    chosen = (select(Source.id).where(due_filter(now)).order_by(Source.due_at).limit(size)
+              .with_for_update(skip_locked=True))
+    # The due condition again on the updated rows: redundant for correctness (the locking read
+    # re-checks it on the newest version of each row it locks; SQLite runs alone), but it lets
+    # PostgreSQL find those rows through the due index instead of a scan of all sources.
+    return (update(Source).where(Source.id.in_(chosen.scalar_subquery()), Source.due_at <= stamp)
+            .values(dispatched_slot=literal(stamp, BigInteger) // Source.every)
+            .returning(Source.id, Source.dispatched_slot)
+            .execution_options(synchronize_session=False))
+
+
+def count_due(session, now: datetime | None = None) -> int:
+    """How many sources are due at `now` (an index range count)."""
+    now = now or datetime.now(timezone.utc)
+    n = session.execute(select(func.count()).select_from(Source).where(due_filter(now))).scalar()
+    session.rollback()
+    return n
+
+
+def claim_due(session, now: datetime | None = None, size: int = CLAIM_CHUNK) -> list[tuple[int, int]]:
+    """Claim every due source's current slot, `size` at a time, and return (source id, slot) pairs."""
+    now = now or datetime.now(timezone.utc)
+    claimed: list[tuple[int, int]] = []
+    while True:
+        chunk = claim_chunk(session, now, size)
+        claimed.extend(chunk)
+        if len(chunk) < size:
+            return claimed
 
 
 def run_fetch(session, bus: Bus, source_id: int, slot: int, policy,
