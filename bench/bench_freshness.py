@@ -74,9 +74,7 @@ def main() -> None:
     parser.add_argument("--monitors", type=int, default=4)
     args = parser.parse_args()
 
-    from webapp.people.auth import create_token
     from webapp.core.extensions import db
-    from webapp.people.models import User
     from webapp.monitors.services.manage import create_monitor
 
     urls = common.service_urls()
@@ -90,11 +88,7 @@ def main() -> None:
         config = common.app_config(tmp, urls, url, f"{urls['BUS_URL']}?partitions=6&prefix={prefix}", redis_db=11)
         app = common.make_app(config)
         with app.app_context():
-            user = User(email="fresh@example.com", role="editor")
-            user.set_password("bench-password")
-            db.session.add(user)
-            db.session.commit()
-            token = create_token(user)
+            token = common.editor_token(db.session, "fresh@example.com")
             monitors = [create_monitor(db.session, f"Fresh {i}", "", []).id for i in range(args.monitors)]
             db.session.remove()
             db.engine.dispose()
@@ -102,11 +96,7 @@ def main() -> None:
         port = common.free_port()
         procs = []
         try:
-            procs.append(common.start_gunicorn(port, env, tmp / "web.log"))
-            for n in (1, 2):
-                procs.append(common.start_worker(f"fresh{n}-{queue}", env, tmp / f"worker{n}.log",
-                                                 queues=queue, concurrency=2))
-            common.wait_http(f"http://127.0.0.1:{port}/healthz", 90)
+            common.start_stack(procs, port, env, tmp, queue)
             api = Api(port, token)
             since = quote((datetime.now(timezone.utc) - timedelta(minutes=15)).isoformat())
 

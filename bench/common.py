@@ -271,6 +271,16 @@ def start_gunicorn(port: int, env: dict, log: Path, workers: int | None = None,
     return spawn([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *extra, "wsgi:app"], env, log)
 
 
+def start_stack(procs: list, port: int, env: dict, tmp: Path, queue: str, workers: int = 2) -> None:
+    """gunicorn (as `make stack` runs it) and `workers` Celery workers (prefork 2, consumer
+    bootstep) on `queue`, appended to `procs` (so the caller stops them even on failure); returns
+    once the web answers /healthz."""
+    procs.append(start_gunicorn(port, env, tmp / "web.log"))
+    for n in range(1, workers + 1):
+        procs.append(start_worker(f"w{n}-{queue}", env, tmp / f"worker{n}.log", queues=queue, concurrency=2))
+    wait_http(f"http://127.0.0.1:{port}/healthz", 90)
+
+
 def stop(procs: list[subprocess.Popen], timeout: float = 30) -> None:
     """SIGTERM each process group, then SIGKILL whatever is left after `timeout`."""
     for proc in procs:
@@ -382,6 +392,21 @@ class RssWatch:
         self.sample()
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+def editor_token(session, email: str) -> str:
+    """A new editor of the Default team (where monitors go by default) and an API token of theirs."""
+    from webapp.people.auth import create_token
+    from webapp.people.models import User
+    from webapp.people.services import teams
+
+    user = User(email=email, role="editor")
+    user.set_password("bench-password")
+    session.add(user)
+    session.flush()
+    teams.join(session, teams.ensure_team(session, "Default"), user, "editor")
+    session.commit()
+    return create_token(user)
 
 
 def sign_in(client, email: str, password: str) -> None:

@@ -14,6 +14,20 @@ from webapp.ingest import pipeline
 log = logging.getLogger(__name__)
 
 
+# Not plainly English, so that the language detector's model is loaded too.
+WARM_TEXT = "Der schnelle braune Fuchs springt über den faulen Hund"
+
+
+def warm() -> None:
+    """Load what the first batch would otherwise load on its own time (the language detector's
+    model, about a second, and the scorer's lexicon), so the first mentions do not wait for it."""
+    from webapp.insights.languages import detect_many
+    from webapp.scoring.sentiment import score_texts
+
+    detect_many([WARM_TEXT])
+    score_texts([WARM_TEXT])
+
+
 def consumer_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
@@ -34,7 +48,7 @@ class BusConsumerStep(bootsteps.StartStopStep):
         def loop():
             with flask_app.app_context():
                 pipeline.run(runtime.bus(flask_app), runtime.session_scope, self.stop_event,
-                             consumer_name(), batch_size=flask_app.config["BUS_BATCH_SIZE"])
+                             consumer_name(), batch_size=flask_app.config["BUS_BATCH_SIZE"], prepare=warm)
 
         self.thread = threading.Thread(target=loop, name="bus-consumer", daemon=True)
         self.thread.start()

@@ -93,16 +93,23 @@ def _store_alone(session, consumer, envelope, store, outcome) -> None:
 
 
 def run(bus: Bus, session_scope: Callable, stop: threading.Event, name: str,
-        batch_size: int = 500, poll_timeout: float = 1.0) -> None:
+        batch_size: int = 500, poll_timeout: float = 1.0, prepare: Callable | None = None) -> None:
     """Consume the mentions topic until `stop` is set.
 
     `session_scope()` is a context manager yielding a SQLAlchemy session for one batch.
+    `prepare()`, if given, runs once the consumer counts as running and before the first poll
+    (loading what the first batch needs); if it fails, the first batch loads it again.
     Errors (a database briefly away) are logged and the batch is read again after a pause;
     they are never fatal and never dead-letter a record.
     """
     consumer = bus.consumer(MENTIONS_TOPIC, MENTIONS_GROUP, name)
     metrics.consumer_running(+1)
     try:
+        if prepare is not None:
+            try:
+                prepare()
+            except Exception:
+                log.warning("preparing the consumer failed; the first batch will load what it needs", exc_info=True)
         while not stop.is_set():
             batch: list[Envelope] = []
             try:

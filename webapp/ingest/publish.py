@@ -6,7 +6,7 @@ from typing import Iterable
 
 from webapp.ingest.bus import MENTIONS_TOPIC, Bus
 
-CHUNK = 1000
+CHUNK = 5000  # one push (MAX_PUSH) is one publish: one flush, one wait for the acks
 # Language (ISO 639-1 or "und"), the author's audience and the mention's engagement.
 EXTRA_FIELDS = ("lang", "reach", "engagement")
 
@@ -19,7 +19,7 @@ def _iso(value) -> str | None:
     return str(value)
 
 
-def mention_record(monitor_id: int, source_id: int, item, received_at: datetime,
+def mention_record(monitor_id: int, source_id: int, item, received_at: datetime | str,
                    backfilled: bool = False) -> tuple[str, dict]:
     """One (key, value) bus record; `item` is a mapping or an object with the mention fields.
 
@@ -35,7 +35,7 @@ def mention_record(monitor_id: int, source_id: int, item, received_at: datetime,
         "author": get("author"),
         "url": get("url"),
         "published_at": _iso(get("published_at")),
-        "received_at": received_at.isoformat(),
+        "received_at": _iso(received_at),
     }
     # Optional fields, only when known: records without them read as before (old producers too).
     for name in EXTRA_FIELDS:
@@ -50,10 +50,10 @@ def mention_record(monitor_id: int, source_id: int, item, received_at: datetime,
 def publish_mentions(bus: Bus, monitor_id: int, source_id: int, items: Iterable,
                      received_at: datetime | None = None, backfilled: bool = False) -> int:
     """Publish `items` in chunks; returns only after the bus confirmed every record."""
-    received_at = received_at or datetime.now(timezone.utc)
+    received = _iso(received_at or datetime.now(timezone.utc))   # once, not once a mention
     total, chunk = 0, []
     for item in items:
-        chunk.append(mention_record(monitor_id, source_id, item, received_at, backfilled))
+        chunk.append(mention_record(monitor_id, source_id, item, received, backfilled))
         if len(chunk) >= CHUNK:
             total += bus.publish(MENTIONS_TOPIC, chunk)
             chunk = []

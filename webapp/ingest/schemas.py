@@ -75,13 +75,15 @@ class MentionIn(BaseModel):
     @field_validator("external_id", "text")
     @classmethod
     def not_blank(cls, value):
-        if isinstance(value, str) and not value.strip():
+        # isspace() stops at the first letter; strip() would copy the whole text first.
+        if isinstance(value, str) and (not value or value.isspace()):
             raise ValueError("must not be blank")
         return value
 
     def record(self) -> dict:
-        """The mention's fields as `publish.mention_record` takes them."""
-        return self.model_dump()
+        """The mention's fields as `publish.mention_record` takes them (the time already as
+        ISO 8601 text, written by pydantic's serializer rather than one Python call a field)."""
+        return self.model_dump(mode="json")
 
 
 MentionBatch = TypeAdapter(Annotated[list[MentionIn], Field(min_length=1, max_length=MAX_PUSH)])

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
+
+import orjson
 
 MENTIONS_TOPIC = "mentions"
 MENTIONS_GROUP = "sentimon-ingest"
@@ -25,27 +27,84 @@ class Envelope:
     value: dict
     partition: int
     offset: int
+    index: int | None = None  # the value's place in a record that packs many (see `pack`)
 
     @property
     def position(self) -> str:
-        return f"{self.topic}/{self.partition}/{self.offset}"
+        where = f"{self.topic}/{self.partition}/{self.offset}"
+        return where if self.index is None else f"{where}#{self.index}"
+
+
+def encode_bytes(value) -> bytes:
+    """Compact UTF-8 JSON (orjson); what it refuses (an integer beyond 64 bits) goes by `json`."""
+    try:
+        return orjson.dumps(value, default=str)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
 def encode(value: dict) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return encode_bytes(value).decode()
+
+
+def _loads(payload: str | bytes):
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:   # json reads what orjson refuses (NaN, integers beyond 64 bits)
+        return json.loads(payload)
 
 
 def decode(payload: str | bytes) -> dict:
-    value = json.loads(payload)
+    value = _loads(payload)
     if not isinstance(value, dict):
         raise ValueError("bus record is not a JSON object")
     return value
 
 
+def decode_many(payload: str | bytes) -> list:
+    """The values of one record: an object is one value, an array (a packed record) many.
+    Raises ValueError for anything else, or for JSON that does not parse."""
+    value = _loads(payload)
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list) and value:
+        return [item if isinstance(item, dict) else {"_undecodable": encode(item)} for item in value]
+    raise ValueError("bus record is neither a JSON object nor a non-empty array")
+
+
+def pack(records: Iterable[tuple[str | None, dict]], max_bytes: int,
+         max_values: int) -> Iterator[tuple[str | None, bytes, int]]:
+    """Consecutive records of one key as one payload: (key, payload, values in it).
+
+    One value is sent as its JSON object, as always; several as a JSON array of them, in order,
+    up to `max_bytes` per payload (a value larger than that goes alone). Order within a key is
+    kept, so a monitor's mentions stay in order; a consumer reads either form (`decode_many`).
+    At most `max_values` values a payload (1: each value alone).
+    """
+    key, parts, size = None, [], 0
+
+    def flush():
+        if len(parts) == 1:
+            return key, parts[0], 1
+        return key, b"[" + b",".join(parts) + b"]", len(parts)
+
+    for record_key, value in records:
+        part = encode_bytes(value)
+        if parts and (record_key != key or size + len(part) + 1 > max_bytes or len(parts) >= max_values):
+            yield flush()
+            parts, size = [], 0
+        key = record_key
+        parts.append(part)
+        size += len(part) + 1
+    if parts:
+        yield flush()
+
+
 class Consumer(ABC):
     @abstractmethod
     def poll(self, max_records: int, timeout: float) -> list[Envelope]:
-        """Up to `max_records` records, waiting at most `timeout` seconds for the first."""
+        """Up to `max_records` records (values: a bus that packs many values in one record may
+        return a few more, never half a record), waiting at most `timeout` seconds for the first."""
 
     @abstractmethod
     def commit(self, envelopes: Sequence[Envelope]) -> None:
