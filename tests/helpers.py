@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -140,6 +141,35 @@ def migrated_app(config: dict):
         for session in list(sessions.values()):
             session.close()
         sessions.clear()
+
+
+@contextmanager
+def pg_database(service_urls, template: str | None = None):
+    """A new PostgreSQL database (empty, or a copy of `template`), dropped afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(service_urls["DATABASE_URL"])
+    name = f"sentimon_t_{uuid.uuid4().hex[:12]}"
+    admin = f"host={base.host} port={base.port} user={base.username} dbname={base.database}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    try:
+        yield name, base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        # The superuser may end every session (autovacuum's included) that still holds the database.
+        superuser = f"host={base.host} port={base.port} user=postgres dbname=postgres"
+        with psycopg.connect(superuser, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def pg_migrated_template(service_urls: dict, directory: Path):
+    """A PostgreSQL database migrated to every head (its name), to copy with pg_database(template=...)."""
+    with pg_database(service_urls) as (name, url):
+        with migrated_app({**app_config(directory), "DATABASE_URL": url}):
+            pass
+        yield name
 
 
 def make_user(app, email="editor@example.com", role="editor", password="correct horse",
