@@ -31,15 +31,16 @@ from webapp.monitors.services.manage import create_monitor
 
 from tests.helpers import pg_migrated_template, stop_process, wait_for
 
-# One worker runs the whole module (`make test` uses --dist loadgroup): its servers are stopped after it.
-pytestmark = [pytest.mark.services, pytest.mark.xdist_group("own-servers")]
+pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SERVICES = [sys.executable, str(ROOT / "scripts" / "services.py")]
-# The module's own servers: every port of scripts/services.py shifted by 1000, a folder beside the shared one.
-OWN_SERVERS = {"SENTIMON_PORT_OFFSET": "1000",
+# The module's own servers, one set per pytest-xdist worker (gw0, gw1, ... or none): every port of
+# scripts/services.py shifted by 1000 + 100 x the worker's number, a folder beside the shared one.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+OWN_SERVERS = {"SENTIMON_PORT_OFFSET": str(1000 + 100 * WORKER),
                "SENTIMON_SERVICES": (os.environ.get("SENTIMON_SERVICES")
-                                     or str(Path.home() / ".cache" / "sentimon" / "services")) + "-faults"}
+                                     or str(Path.home() / ".cache" / "sentimon" / "services")) + f"-faults-{WORKER}"}
 
 
 def services(*args: str, timeout: float = 60) -> str:
