@@ -53,12 +53,13 @@ run: $(RUN_STAMP) pango
 
 # The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first. Every test
 # runs in TEST_WORKERS processes (pytest-xdist; most system tests wait on workers, browsers and
-# servers rather than compute, so three share two cores well), the longest first
-# (tests/conftest.py); the fault tests stop and restart servers of their own (one set per worker
-# that runs them), so they run beside the rest.
+# servers rather than compute, so three share two cores well), the longest first (tests/conftest.py)
+# and two at a time (--maxschedchunk 2; by default each worker would first take a quarter of its
+# share in a row, so all the long ones would go to the first); the fault tests stop and restart
+# servers of their own (one set per worker that runs them), so they run beside the rest.
 TEST_WORKERS ?= 3
 test: services chromium pango
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxschedchunk 2
 
 # The quick loop while working: no real servers, worker processes or browser, nothing slow.
 test-fast: $(STAMP)

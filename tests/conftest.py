@@ -147,8 +147,8 @@ SYSTEM_MODULES = {
 # None today: the fault tests (tests/ingest/test_distributed.py) start servers of their own.
 DISRUPTIVE_MODULES: set[str] = set()
 # The modules of the longest tests (pytest --durations, 2-core reference machine), longest first.
-# They are collected first, so pytest-xdist hands them out at the start, one per worker in turn,
-# and none of them is still running alone at the end while the other workers have finished.
+# They are collected first, and `make test` hands tests out two at a time (--maxschedchunk 2), so
+# they start at once on different workers and none is still running alone at the end.
 LONG_FIRST = [
     "tests/ingest/test_kafka_cluster.py", "tests/ingest/test_distributed.py", "tests/core/test_run_supervisor.py",
     "tests/browser/test_accessibility.py", "tests/core/test_end_to_end.py", "tests/ingest/test_worker.py",
