@@ -52,13 +52,14 @@ run: $(RUN_STAMP) pango
 	  --banner "Sentimon is ready: http://127.0.0.1:$(PORT)\nSign in as admin@example.com / sentimon-demo (the demo admin made on the first run; change its password on /account)\nAPI reference: http://127.0.0.1:$(PORT)/api/docs   Ctrl-C stops web, worker and beat"
 
 # The suite talks to the real servers (PostgreSQL, Redis, Kafka): start them first. Every test
-# but the `disruptive` ones runs in TEST_WORKERS processes (pytest-xdist; most system tests wait
-# on workers, browsers and servers rather than compute, so three share two cores well); then the
-# tests that stop and restart the shared servers run alone.
+# runs in TEST_WORKERS processes (pytest-xdist; most system tests wait on workers, browsers and
+# servers rather than compute, so three share two cores well), the longest first (tests/conftest.py)
+# and two at a time (--maxschedchunk 2; by default each worker would first take a quarter of its
+# share in a row, so all the long ones would go to the first); the fault tests stop and restart
+# servers of their own (one set per worker that runs them), so they run beside the rest.
 TEST_WORKERS ?= 3
 test: services chromium pango
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not disruptive"
-	$(BIN)/python -m pytest -m disruptive
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxschedchunk 2
 
 # The quick loop while working: no real servers, worker processes or browser, nothing slow.
 test-fast: $(STAMP)

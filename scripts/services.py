@@ -12,7 +12,8 @@ Ports: PostgreSQL 55432, Redis 56379, Kafka 59092 (controller 59093) for one nod
 59392/59492/59592, controllers 59393/59493/59593 for the three-node cluster, which can run beside
 the one-node broker (pass --kafka-nodes 3 to reach it), all on 127.0.0.1. Folders: $SENTIMON_SERVICES (default
 ~/.cache/sentimon/services) for data, logs and pid files; $SENTIMON_CACHE (default
-~/.cache/sentimon) for the Kafka jars. Everything is idempotent, and the processes run in their
+~/.cache/sentimon) for the Kafka jars. $SENTIMON_PORT_OFFSET (default 0) adds to every port: with a
+folder of its own it is a second, independent set of servers (the fault tests start one). Everything is idempotent, and the processes run in their
 own sessions, so they outlive this script until `down`. Standard library only.
 """
 from __future__ import annotations

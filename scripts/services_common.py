@@ -15,12 +15,25 @@ import time
 from pathlib import Path
 
 HOST = "127.0.0.1"
-PG_PORT = 55432
-REDIS_PORT = 56379
+
+
+def port_offset() -> int:
+    """$SENTIMON_PORT_OFFSET (default 0), added to every port below: with a services folder of its
+    own ($SENTIMON_SERVICES) it makes a second, independent set of servers, e.g. the one that the
+    fault tests stop and restart while the other tests keep using the first set."""
+    raw = os.environ.get("SENTIMON_PORT_OFFSET", "").strip() or "0"
+    if not raw.isdigit() or int(raw) > 5000:
+        raise SystemExit(f"services: SENTIMON_PORT_OFFSET must be a whole number from 0 to 5000, got {raw!r}")
+    return int(raw)
+
+
+OFFSET = port_offset()
+PG_PORT = 55432 + OFFSET
+REDIS_PORT = 56379 + OFFSET
 # Kafka ports per variant, then per node. The variants have ports (and folders) of their own, so
 # the 3-node cluster of the fault tests runs beside the 1-node broker everything else uses.
-KAFKA_CLIENT_PORTS = {1: {1: 59092}, 3: {1: 59392, 2: 59492, 3: 59592}}
-KAFKA_CONTROLLER_PORTS = {1: {1: 59093}, 3: {1: 59393, 2: 59493, 3: 59593}}
+KAFKA_CLIENT_PORTS = {1: {1: 59092 + OFFSET}, 3: {i: 59292 + 100 * i + OFFSET for i in (1, 2, 3)}}
+KAFKA_CONTROLLER_PORTS = {n: {i: port + 1 for i, port in ports.items()} for n, ports in KAFKA_CLIENT_PORTS.items()}
 
 
 class ServiceError(Exception):

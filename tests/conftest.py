@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from pathlib import Path
-from contextlib import contextmanager
 
 import pytest
 
 from webapp.people.auth import create_token
 from webapp.core.extensions import db
 from webapp.people.models import User
-from tests.helpers import ROOT, SQLITE_TEMPLATE, app_config, build_sqlite_template, make_user, migrated_app
+from tests import routing_cache
+from tests.helpers import (ROOT, SQLITE_TEMPLATE, app_config, build_sqlite_template, make_user, migrated_app,
+                           pg_database, pg_migrated_template)
 from webapp.ingest import pipeline
 from webapp.core import runtime
 
 
+
+
+def pytest_configure(config):
+    routing_cache.install()  # the apps of this process share their URL builders (see the module)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,47 +46,24 @@ def service_urls() -> dict[str, str]:
     return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 
 
-@contextmanager
-def _pg_database(service_urls, template: str | None = None):
-    """A new PostgreSQL database (empty, or a copy of `template`), dropped afterwards."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(service_urls["DATABASE_URL"])
-    name = f"sentimon_t_{uuid.uuid4().hex[:12]}"
-    admin = f"host={base.host} port={base.port} user={base.username} dbname={base.database}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
-    try:
-        yield name, base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        # The superuser may end every session (autovacuum's included) that still holds the database.
-        superuser = f"host={base.host} port={base.port} user=postgres dbname=postgres"
-        with psycopg.connect(superuser, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def pg_url(service_urls):
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    with _pg_database(service_urls) as (_name, url):
+    with pg_database(service_urls) as (_name, url):
         yield url
 
 
 @pytest.fixture(scope="session")
 def pg_template(service_urls, tmp_path_factory):
     """A PostgreSQL database migrated to every head once per session, copied by `pg_migrated_url`."""
-    with _pg_database(service_urls) as (name, url):
-        config = {**app_config(tmp_path_factory.mktemp("pg-template")), "DATABASE_URL": url}
-        with migrated_app(config):
-            pass
+    with pg_migrated_template(service_urls, tmp_path_factory.mktemp("pg-template")) as name:
         yield name
 
 
 @pytest.fixture
 def pg_migrated_url(service_urls, pg_template):
     """A PostgreSQL database for one test, made by copying the session's migrated template."""
-    with _pg_database(service_urls, template=pg_template) as (_name, url):
+    with pg_database(service_urls, template=pg_template) as (_name, url):
         yield url
 
 
@@ -163,7 +144,16 @@ SYSTEM_MODULES = {
     "tests/core/test_run_supervisor.py", "tests/ingest/test_kafka_cluster.py",
 }
 # Tests that stop, kill or restart the shared one-node servers: nothing else may run beside them.
-DISRUPTIVE_MODULES = {"tests/ingest/test_distributed.py"}
+# None today: the fault tests (tests/ingest/test_distributed.py) start servers of their own.
+DISRUPTIVE_MODULES: set[str] = set()
+# The modules of the longest tests (pytest --durations, 2-core reference machine), longest first.
+# They are collected first, and `make test` hands tests out two at a time (--maxschedchunk 2), so
+# they start at once on different workers and none is still running alone at the end.
+LONG_FIRST = [
+    "tests/ingest/test_kafka_cluster.py", "tests/ingest/test_distributed.py", "tests/core/test_run_supervisor.py",
+    "tests/browser/test_accessibility.py", "tests/core/test_end_to_end.py", "tests/ingest/test_worker.py",
+    "tests/browser/test_walkthrough.py", "tests/browser/test_xss.py",
+]
 SERVER_FIXTURES = {"service_urls", "pg_url", "pg_migrated_url", "pg_template"}
 # Tests measured at over ~1.5 s each on the 2-core reference machine (pytest --durations).
 SLOW_MODULES = {
@@ -187,3 +177,5 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.disruptive)
         if path in SLOW_MODULES or item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
+    rank = {path: i for i, path in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.path)).resolve().relative_to(ROOT).as_posix(), len(rank)))

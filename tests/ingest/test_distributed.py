@@ -2,10 +2,13 @@
 
 Every test asserts exact counts in PostgreSQL (count(*) = count(distinct identity) = pushed) and a
 settled consumer lag. Faults are real: kill -9 of workers, the broker killed and restarted,
-PostgreSQL stopped, Redis restarted.
+PostgreSQL stopped, Redis restarted. They hit servers of this module's own (scripts/services.py with
+a folder and ports of its own, started here and stopped at the end), so the rest of the suite keeps
+running beside them on the shared servers.
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -26,12 +29,37 @@ from webapp.people.models import User
 from webapp.ingest.bus import MENTIONS_GROUP, MENTIONS_TOPIC
 from webapp.monitors.services.manage import create_monitor
 
-from tests.helpers import stop_process, wait_for
+from tests.helpers import pg_migrated_template, stop_process, wait_for
 
 pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SERVICES = [sys.executable, str(ROOT / "scripts" / "services.py")]
+# The module's own servers, one set per pytest-xdist worker (gw0, gw1, ... or none): every port of
+# scripts/services.py shifted by 1000 + 100 x the worker's number, a folder beside the shared one.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+OWN_SERVERS = {"SENTIMON_PORT_OFFSET": str(1000 + 100 * WORKER),
+               "SENTIMON_SERVICES": (os.environ.get("SENTIMON_SERVICES")
+                                     or str(Path.home() / ".cache" / "sentimon" / "services")) + f"-faults-{WORKER}"}
+
+
+def services(*args: str, timeout: float = 60) -> str:
+    """scripts/services.py on the module's own servers; its output."""
+    done = subprocess.run([*SERVICES, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **OWN_SERVERS})
+    assert done.returncode == 0, f"services.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> dict[str, str]:
+    """Like the shared fixture, but the settings of the module's own servers (started at this worker's
+    first test of the module, stopped when its session ends: its tests need not come one after another)."""
+    services("up", "--kafka-nodes", "1", timeout=600)
+    try:
+        yield dict(line.split("=", 1) for line in services("env", "--kafka-nodes", "1").splitlines() if "=" in line)
+    finally:
+        services("down", timeout=180)
 
 
 class Cluster:
@@ -142,9 +170,16 @@ class Cluster:
         return found
 
 
+@pytest.fixture(scope="session")
+def pg_template(service_urls, tmp_path_factory):
+    """Like the shared fixture: one migrated database on the module's own PostgreSQL, copied per test."""
+    with pg_migrated_template(service_urls, tmp_path_factory.mktemp("pg-template")) as name:
+        yield name
+
+
 @pytest.fixture
-def cluster(tmp_path, service_urls, pg_url):
-    c = Cluster(tmp_path, service_urls, pg_url)
+def cluster(tmp_path, service_urls, pg_migrated_url):
+    c = Cluster(tmp_path, service_urls, pg_migrated_url)
     yield c
     c.stop()
 
@@ -201,15 +236,15 @@ def test_broker_restart_redis_restart_and_postgres_outage_recover(cluster):
 
     # The Kafka broker killed hard and restarted while records wait to be consumed.
     cluster.push(2000, 2000)
-    subprocess.run([*SERVICES, "kill-kafka", "1"], check=True, timeout=60)
-    subprocess.run([*SERVICES, "start-kafka", "1"], check=True, timeout=180)
+    services("kill-kafka", "1")
+    services("start-kafka", "1", timeout=180)
     cleared = time.monotonic()
     cluster.push(4000, 2000)
     cluster.wait_all(6000, 60 + 60)
     print(f"broker restart: recovered {time.monotonic() - cleared:.1f}s after it came back")
 
     # Redis restarted: workers reconnect, tasks run again.
-    subprocess.run([*SERVICES, "restart-redis"], check=True, timeout=60)
+    services("restart-redis")
     cleared = time.monotonic()
     celery_app = cluster.app.extensions["celery"]
     wait_for(lambda: _dispatch_answers(celery_app), 60, 1, "a task to run after the Redis restart")
@@ -217,9 +252,9 @@ def test_broker_restart_redis_restart_and_postgres_outage_recover(cluster):
 
     # PostgreSQL away for 30 seconds while mentions keep coming.
     cluster.push(6000, 2000)
-    subprocess.run([*SERVICES, "stop-postgres"], check=True, timeout=60)
+    services("stop-postgres")
     time.sleep(30)  # the outage itself is the fault being tested, not a wait for a condition
-    subprocess.run([*SERVICES, "start-postgres"], check=True, timeout=120)
+    services("start-postgres", timeout=120)
     cleared = time.monotonic()
     cluster.wait_all(8000, 60)
     print(f"postgres outage: all stored {time.monotonic() - cleared:.1f}s after it came back")

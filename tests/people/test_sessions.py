@@ -165,3 +165,14 @@ def test_signing_out_ends_copies_of_the_session_cookie_and_a_new_password_ends_t
         user.set_password("a new password")
         db.session.commit()
     assert other.get("/").status_code == 302
+
+
+def test_without_the_test_setting_passwords_get_werkzeugs_full_scrypt(tmp_path):
+    """PASSWORD_HASH_METHOD (the cheap scrypt of the test configuration) is never the default."""
+    config = {k: v for k, v in app_config(tmp_path).items() if k != "PASSWORD_HASH_METHOD"}
+    user = User(email="full@example.com")
+    with create_app(config).app_context():
+        user.set_password("a long password")
+        assert user.password_hash.startswith("scrypt:32768:8:1$") and user.check_password("a long password")
+    user.set_password("another password")  # outside any app: the default too
+    assert user.password_hash.startswith("scrypt:32768:8:1$")

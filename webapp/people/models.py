@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -12,6 +13,13 @@ from webapp.core.types import UTCDateTime, utcnow
 
 ROLES = ("viewer", "editor", "admin")
 TOKEN_PREFIX = "stm_"
+
+
+def _hash_options() -> dict:
+    """Werkzeug's default (scrypt, N=2**15) unless the app sets PASSWORD_HASH_METHOD: the test
+    configuration asks for a cheap scrypt (thousands of users are made there); production never does."""
+    method = has_app_context() and current_app.config.get("PASSWORD_HASH_METHOD")
+    return {"method": method} if method else {}
 
 
 class User(UserMixin, db.Model):
@@ -40,7 +48,7 @@ class User(UserMixin, db.Model):
         return bool(self.active) if self.active is not None else True
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)  # scrypt in Werkzeug 3
+        self.password_hash = generate_password_hash(password, **_hash_options())  # scrypt in Werkzeug 3
         if self.id is not None:
             self.end_sessions()  # a new password signs the old sessions out
 
