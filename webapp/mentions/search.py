@@ -34,6 +34,7 @@ from typing import Iterator, Mapping
 from sqlalchemy import exists, func, or_, select
 
 from webapp.ingest.models import LABELS, Mention
+from webapp.mentions import fulltext
 from webapp.mentions.inbox.models import MAX_TAG, STATUSES, MentionRead, MentionState, MentionTag, Tag
 from webapp.monitors.models import Source
 from webapp.core.times import read_time
@@ -274,9 +275,14 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def conditions(monitor_id: int, spec: MentionFilter) -> list:
-    """SQL conditions of `spec` on mentions (joined to sources for a kind filter)."""
+def conditions(monitor_id: int, spec: MentionFilter, session=None) -> list:
+    """SQL conditions of `spec` on mentions (joined to sources for a kind filter).
+
+    With `session`, word searches also use the database's search index where it needs a
+    condition of its own (SQLite's FTS table, mentions/fulltext.py); the answers are the same."""
     out = [Mention.monitor_id == monitor_id]
+    if session is not None:
+        out += fulltext.prefilter(session, Mention.id, spec.terms)
     for term in spec.terms:
         pattern = _like(term)
         out.append(or_(Mention.text.ilike(pattern, escape="\\"), Mention.author.ilike(pattern, escape="\\")))
@@ -354,7 +360,7 @@ def count(session, monitor_id: int, spec: MentionFilter) -> int:
     """How many of the monitor's mentions match `spec`."""
     return session.execute(
         select(func.count()).select_from(Mention).join(Source, Source.id == Mention.source_id)
-        .where(*conditions(monitor_id, spec))
+        .where(*conditions(monitor_id, spec, session))
     ).scalar()
 
 
@@ -362,7 +368,7 @@ def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: in
     """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`."""
     return session.execute(
         select(Mention, Source.kind).join(Source, Source.id == Mention.source_id)
-        .where(*conditions(monitor_id, spec)).order_by(*ordering(spec)).limit(limit).offset(offset)
+        .where(*conditions(monitor_id, spec, session)).order_by(*ordering(spec)).limit(limit).offset(offset)
     ).all()
 
 
@@ -392,7 +398,7 @@ def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) 
                Mention.source_id, Mention.author, Mention.url, Mention.text, Mention.compound, Mention.pos,
                Mention.neu, Mention.neg, Mention.label, Mention.scored_label, Mention.overridden_at,
                Mention.backfilled, Mention.lang, Mention.scored, Mention.mixed, Mention.reach, Mention.engagement)
-        .join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec))
+        .join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec, session))
         .order_by(*ordering(spec)).execution_options(yield_per=chunk)
     )
     for row in session.connection().execute(stmt):  # Core rows: no ORM loading per row
