@@ -386,12 +386,13 @@ EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "a
                   "lang", "scored", "mixed", "reach", "engagement")
 
 
-def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[dict]:
-    """Every mention matching `spec` (no paging) in its order, as dicts of EXPORT_COLUMNS.
+def iter_records(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[tuple]:
+    """Every mention matching `spec` (no paging) in its order, as tuples of EXPORT_COLUMNS ready
+    to write: times in ISO 8601, `scored_label` the label itself unless an editor overrode it.
 
-    Streams: plain columns (no ORM objects kept in the session) read with `yield_per`, which is
-    a server-side cursor on PostgreSQL and a stepping cursor on SQLite, so memory stays flat
-    however many rows match.
+    Streams: plain columns (no ORM objects) read with `yield_per`, which is a server-side cursor
+    on PostgreSQL and a stepping cursor on SQLite, so memory stays flat however many rows
+    match; a tuple per row and no per-row dict keep the export faster than the network.
     """
     stmt = (
         select(Mention.id, Mention.external_id, Mention.published_at, Source.kind.label("source"),
@@ -401,13 +402,19 @@ def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) 
         .join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec, session))
         .order_by(*ordering(spec)).execution_options(yield_per=chunk)
     )
-    for row in session.connection().execute(stmt):  # Core rows: no ORM loading per row
-        item = row._asdict()
-        item["published_at"] = item["published_at"].isoformat()
-        if item["overridden_at"] is not None:
-            item["overridden_at"] = item["overridden_at"].isoformat()
-        else:
-            item["scored_label"] = item["label"]
-        for flag in ("backfilled", "scored", "mixed"):
-            item[flag] = bool(item[flag])
-        yield item
+    result = session.connection().execute(stmt)  # Core rows: no ORM loading per row
+    for rows in result.partitions():
+        for (id_, external_id, published, kind, source_id, author, url, text, compound, pos, neu, neg, label,
+             scored_label, overridden, backfilled, lang, scored, mixed, reach, engagement) in rows:
+            if overridden is None:
+                scored_label = label
+            else:
+                overridden = overridden.isoformat()
+            yield (id_, external_id, published.isoformat(), kind, source_id, author, url, text, compound, pos,
+                   neu, neg, label, scored_label, overridden, backfilled, lang, scored, mixed, reach, engagement)
+
+
+def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[dict]:
+    """iter_records as dicts of EXPORT_COLUMNS."""
+    for record in iter_records(session, monitor_id, spec, chunk):
+        yield dict(zip(EXPORT_COLUMNS, record))
