@@ -48,6 +48,7 @@ MUTED = {"hide": "without muted mentions", "only": "muted mentions only", "all":
 DEFAULT_PER_PAGE = 50
 MAX_TERMS = 10
 MAX_QUERY = 200
+COUNT_CAP = 10_000   # the mentions page counts matches up to this many, then shows "10000+"
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -196,6 +197,8 @@ def parse_filters(args: Mapping[str, str], viewer_id: int | None = None) -> tupl
     if q:
         if len(q) > MAX_QUERY:
             errors["q"] = f"the search is longer than {MAX_QUERY} characters"
+        elif "\x00" in q:  # no stored text holds one (PostgreSQL text cannot)
+            errors["q"] = "the search must not contain a NUL character"
         else:
             terms = split_terms(q)
             if len(terms) > MAX_TERMS:
@@ -350,18 +353,21 @@ def ordering(spec: MentionFilter) -> list:
 @dataclass
 class Page:
     rows: list          # (Mention, source kind)
-    total: int
+    total: int          # exact, or the bound when `more`
     page: int
     pages: int
     spec: MentionFilter
+    more: bool = False  # more than `total` match (the page counts up to COUNT_CAP)
 
 
-def count(session, monitor_id: int, spec: MentionFilter) -> int:
-    """How many of the monitor's mentions match `spec`."""
-    return session.execute(
-        select(func.count()).select_from(Mention).join(Source, Source.id == Mention.source_id)
+def count(session, monitor_id: int, spec: MentionFilter, limit: int | None = None) -> int:
+    """How many of the monitor's mentions match `spec` (at most `limit`: counting stops there,
+    which lets a common word's count end early instead of reading millions of rows)."""
+    matches = select(Mention.id).join(Source, Source.id == Mention.source_id) \
         .where(*conditions(monitor_id, spec, session))
-    ).scalar()
+    if limit is not None:
+        matches = matches.limit(limit)
+    return session.execute(select(func.count()).select_from(matches.subquery())).scalar()
 
 
 def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> list:
@@ -373,12 +379,18 @@ def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: in
 
 
 def search(session, monitor_id: int, spec: MentionFilter) -> Page:
-    """One page of the monitor's mentions that match `spec`; a page past the end shows the last."""
-    total = count(session, monitor_id, spec)
+    """One page of the monitor's mentions that match `spec`; a page past the end shows the last.
+
+    Counts up to COUNT_CAP matches (or to the page asked for, if deeper): past that the page
+    says "more than", so a common word over millions of mentions answers as fast as a rare one."""
+    cap = max(COUNT_CAP, spec.page * spec.per_page)
+    total = count(session, monitor_id, spec, limit=cap + 1)
+    more = total > cap
+    total = min(total, cap)
     pages = max(1, -(-total // spec.per_page))
     page = min(spec.page, pages)
     rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page)
-    return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page))
+    return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=more)
 
 
 EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "author", "url", "text",
