@@ -169,6 +169,28 @@ def test_the_index_is_used(app, corpus):
             db.session.rollback()
 
 
+@pytest.mark.parametrize("sort", ["positive", "negative"])
+def test_the_sorts_by_score_read_an_index(app, corpus, sort):
+    monitor_id, _ = corpus
+    with app.app_context():
+        spec = MentionFilter(sort=sort, per_page=25)
+        stmt = db.select(Mention.id).where(*search.conditions(monitor_id, spec, db.session)) \
+            .order_by(*search.ordering(spec)).limit(25)
+        compiled = stmt.compile(db.engine)
+        conn = db.session.connection()
+        if db.engine.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params[k] for k in compiled.positiontup)))
+            assert "TEMP B-TREE" not in plan, plan
+        else:
+            _force_index("postgresql")
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+            assert "Sort" not in plan, plan
+        assert f"ix_mentions_monitor_{sort}" in plan, plan
+        db.session.rollback()
+        assert len(search.search(db.session, monitor_id, spec).rows) == len(TEXTS)
+
+
 def _check_sqlite_index(session) -> None:
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text(fulltext.SQLITE_CHECK))  # raises when the FTS index and the rows differ

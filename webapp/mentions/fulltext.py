@@ -14,7 +14,9 @@ stay the same:
   for the terms of 3+ characters; FTS5 folds case over all of Unicode where SQLite's LIKE folds
   ASCII only, so the prefilter finds a superset and the LIKE condition, still applied, decides.
 
-Migration 0024 makes both (and fills the FTS table from the rows already there).
+Migration 0024 makes both (and fills the FTS table from the rows already there), and the
+indexes of the sorts by score (SORT_INDEXES), which the models leave out because their column
+orders (NULLS LAST) differ between the databases.
 """
 from __future__ import annotations
 
@@ -24,6 +26,15 @@ from sqlalchemy import column, select, table
 
 FTS_TABLE = "mentions_fts"
 PG_INDEXES = {"ix_mentions_text_trgm": "text", "ix_mentions_author_trgm": "author"}
+# The sorts by score (search.ordering "positive" and "negative", unscored last) read these instead
+# of sorting every match: {name: (PostgreSQL columns, SQLite columns)}. SQLite keeps NULLs lowest,
+# so a DESC column has them last already and its planner serves NULLS LAST from these.
+SORT_INDEXES = {
+    "ix_mentions_monitor_positive": ("monitor_id, compound DESC NULLS LAST, published_at DESC, id DESC",
+                                     "monitor_id, compound DESC, published_at DESC, id DESC"),
+    "ix_mentions_monitor_negative": ("monitor_id, compound ASC NULLS LAST, published_at DESC, id DESC",
+                                     "monitor_id, compound, published_at DESC, id DESC"),
+}
 # A trigram index can only find terms of at least 3 characters; a NUL is left to the LIKE alone.
 MIN_TERM = 3
 
@@ -50,30 +61,37 @@ _fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 _present: WeakKeyDictionary = WeakKeyDictionary()
 
 
+def statements(dialect: str) -> list[str]:
+    """The statements that make the search and sort indexes on `dialect` and fill them."""
+    sorts = [f"CREATE INDEX IF NOT EXISTS {name} ON mentions ({columns[dialect == 'sqlite']})"
+             for name, columns in SORT_INDEXES.items()]
+    if dialect == "sqlite":
+        return [*SQLITE_CREATE, SQLITE_FILL, *sorts]
+    if dialect == "postgresql":
+        return ["CREATE EXTENSION IF NOT EXISTS pg_trgm", *sorts, *(
+            f"CREATE INDEX IF NOT EXISTS {name} ON mentions USING gin ({col} gin_trgm_ops)"
+            for name, col in PG_INDEXES.items())]
+    return sorts
+
+
 def create(bind) -> None:
     """Make the indexes on `bind` (a connection) and fill them from the rows already there."""
-    if bind.dialect.name == "sqlite":
-        for statement in (*SQLITE_CREATE, SQLITE_FILL):
-            bind.exec_driver_sql(statement)
-    elif bind.dialect.name == "postgresql":
-        bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        for name, col in PG_INDEXES.items():
-            bind.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON mentions USING gin ({col} gin_trgm_ops)")
+    for statement in statements(bind.dialect.name):
+        bind.exec_driver_sql(statement)
 
 
 def drop(bind) -> None:
-    if bind.dialect.name == "sqlite":
-        for statement in SQLITE_DROP:
-            bind.exec_driver_sql(statement)
-    elif bind.dialect.name == "postgresql":
-        for name in PG_INDEXES:
-            bind.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    names = [*SORT_INDEXES, *(PG_INDEXES if bind.dialect.name == "postgresql" else ())]
+    for statement in (*(SQLITE_DROP if bind.dialect.name == "sqlite" else ()),
+                      *(f"DROP INDEX IF EXISTS {name}" for name in names)):
+        bind.exec_driver_sql(statement)
 
 
 def is_search_object(name: str | None) -> bool:
     """Whether `name` is one of these indexes or the FTS table's own tables (made by the
     migration, not by the models: schema comparisons leave them out)."""
-    return bool(name) and (name in PG_INDEXES or name == FTS_TABLE or name.startswith(FTS_TABLE + "_"))
+    return bool(name) and (name in PG_INDEXES or name in SORT_INDEXES or name == FTS_TABLE
+                           or name.startswith(FTS_TABLE + "_"))
 
 
 def include_name(name, type_, parent_names) -> bool:
