@@ -40,13 +40,23 @@ def csv_chunks(columns: Sequence[str], rows: Iterable[dict], per_chunk: int = RO
     return _csv_lines(columns, ([_csv_cell(row.get(c)) for c in columns] for row in rows), per_chunk)
 
 
-def csv_record_chunks(columns: Sequence[str], records: Iterable[tuple],
+def csv_record_chunks(columns: Sequence[str], records: Iterable[tuple], free_text: Sequence[int] | None = None,
                       per_chunk: int = ROWS_PER_CHUNK) -> Iterator[str]:
-    """csv_chunks of tuples in `columns` order whose times are text already (search.iter_records):
-    one pass per row, no dict."""
+    """csv_chunks of tuples in `columns` order whose times are text already (search.iter_records),
+    without a dict per row. `free_text`: the positions of the columns that can hold any text (the
+    only ones that can start a formula; ids, times, numbers and kinds cannot), all when None. A
+    row is copied only when one of them needs neutralising."""
+    positions = range(len(columns)) if free_text is None else tuple(free_text)
     formula = _FORMULA_CHARS
-    safe = ([("'" + v if v.__class__ is str and v[:1] in formula else v) for v in record] for record in records)
-    return _csv_lines(columns, safe, per_chunk)
+
+    def safe(record):
+        for i in positions:
+            value = record[i]
+            if value.__class__ is str and value[:1] in formula:
+                return [("'" + v if v.__class__ is str and v[:1] in formula else v) for v in record]
+        return record
+
+    return _csv_lines(columns, map(safe, records), per_chunk)
 
 
 def _csv_lines(columns: Sequence[str], cells: Iterable[list], per_chunk: int) -> Iterator[str]:
@@ -93,10 +103,12 @@ def chunks(fmt: str, columns: Sequence[str], rows: Iterable[dict]) -> Iterator[s
     return json_chunks(rows)
 
 
-def record_chunks(fmt: str, columns: Sequence[str], records: Iterable[tuple]) -> Iterator[str]:
-    """chunks() of tuples in `columns` order (search.iter_records), the fast path of exports."""
+def record_chunks(fmt: str, columns: Sequence[str], records: Iterable[tuple],
+                  free_text: Sequence[int] | None = None) -> Iterator[str]:
+    """chunks() of tuples in `columns` order (search.iter_records), the fast path of exports;
+    `free_text` as in csv_record_chunks."""
     if fmt == "csv":
-        return csv_record_chunks(columns, records)
+        return csv_record_chunks(columns, records, free_text)
     return chunks(fmt, columns, (dict(zip(columns, record)) for record in records))
 
 

@@ -396,6 +396,8 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
 EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "author", "url", "text",
                   "compound", "pos", "neu", "neg", "label", "scored_label", "overridden_at", "backfilled",
                   "lang", "scored", "mixed", "reach", "engagement")
+# The export columns that hold text from outside (the only ones a spreadsheet formula can start).
+EXPORT_FREE_TEXT = tuple(EXPORT_COLUMNS.index(c) for c in ("external_id", "author", "url", "text"))
 
 
 def iter_records(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[tuple]:
