@@ -49,6 +49,7 @@ DEFAULT_PER_PAGE = 50
 MAX_TERMS = 10
 MAX_QUERY = 200
 COUNT_CAP = 10_000   # the mentions page counts matches up to this many, then shows "10000+"
+FEW_MATCHES = 2_000  # up to this many matches of a word search are read first and sorted (window)
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -370,11 +371,20 @@ def count(session, monitor_id: int, spec: MentionFilter, limit: int | None = Non
     return session.execute(select(func.count()).select_from(matches.subquery())).scalar()
 
 
-def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> list:
-    """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`."""
+def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int, few: bool = False) -> list:
+    """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`.
+
+    `few`: the caller counted the matches and there are few of them. A word search's matches are
+    then read first (from the word index) and sorted, rather than walking the monitor's newest
+    mentions until enough match, which the planner picks when it guesses a rare word common."""
+    where = conditions(monitor_id, spec, session)
+    if few and spec.terms:
+        matches = select(Mention.id).join(Source, Source.id == Mention.source_id).where(*where) \
+            .cte("matches").prefix_with("MATERIALIZED")
+        where = [Mention.id.in_(select(matches.c.id))]
     return session.execute(
         select(Mention, Source.kind).join(Source, Source.id == Mention.source_id)
-        .where(*conditions(monitor_id, spec, session)).order_by(*ordering(spec)).limit(limit).offset(offset)
+        .where(*where).order_by(*ordering(spec)).limit(limit).offset(offset)
     ).all()
 
 
@@ -389,7 +399,7 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
     total = min(total, cap)
     pages = max(1, -(-total // spec.per_page))
     page = min(spec.page, pages)
-    rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page)
+    rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page, few=total <= FEW_MATCHES)
     return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=more)
 
 
