@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from webapp.mentions import fulltext
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -93,6 +95,7 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        conf_args.setdefault("include_name", fulltext.include_name)  # indexes made by 0024 only
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -17,7 +17,7 @@ from webapp.monitors.models import Monitor
 from webapp.mentions import exports
 from webapp.ingest import rollups
 from webapp.core.times import read_time
-from webapp.mentions.search import EXPORT_COLUMNS, MentionFilter, iter_rows
+from webapp.mentions.search import EXPORT_COLUMNS, EXPORT_FREE_TEXT, MentionFilter, iter_records
 
 # The dashboard's range picker (views/monitors.py): the range a series export covers by default.
 SPANS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
@@ -55,8 +55,8 @@ def stream(body: Iterator[str], fmt: str, name: str) -> Response:
 
 def mentions_download(session, monitor: Monitor, spec: MentionFilter, fmt: str) -> Response:
     """Every mention of `monitor` that matches `spec`, in its sort order, streamed."""
-    rows = iter_rows(session, monitor.id, spec)
-    response = stream(exports.chunks(fmt, EXPORT_COLUMNS, rows), fmt, exports.filename(monitor.name, "mentions", fmt))
+    records = iter_records(session, monitor.id, spec)
+    response = stream(exports.record_chunks(fmt, EXPORT_COLUMNS, records, EXPORT_FREE_TEXT), fmt, exports.filename(monitor.name, "mentions", fmt))
     if monitor.pruned_before is not None:  # retention: say from when raw mentions exist
         response.headers["X-Mentions-Pruned-Before"] = monitor.pruned_before.isoformat()
     return response

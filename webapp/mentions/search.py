@@ -34,6 +34,7 @@ from typing import Iterator, Mapping
 from sqlalchemy import exists, func, or_, select
 
 from webapp.ingest.models import LABELS, Mention
+from webapp.mentions import fulltext
 from webapp.mentions.inbox.models import MAX_TAG, STATUSES, MentionRead, MentionState, MentionTag, Tag
 from webapp.monitors.models import Source
 from webapp.core.times import read_time
@@ -47,6 +48,8 @@ MUTED = {"hide": "without muted mentions", "only": "muted mentions only", "all":
 DEFAULT_PER_PAGE = 50
 MAX_TERMS = 10
 MAX_QUERY = 200
+COUNT_CAP = 10_000   # the mentions page counts matches up to this many, then shows "10000+"
+FEW_MATCHES = 2_000  # up to this many matches of a word search are read first and sorted (window)
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -195,6 +198,8 @@ def parse_filters(args: Mapping[str, str], viewer_id: int | None = None) -> tupl
     if q:
         if len(q) > MAX_QUERY:
             errors["q"] = f"the search is longer than {MAX_QUERY} characters"
+        elif "\x00" in q:  # no stored text holds one (PostgreSQL text cannot)
+            errors["q"] = "the search must not contain a NUL character"
         else:
             terms = split_terms(q)
             if len(terms) > MAX_TERMS:
@@ -274,9 +279,14 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def conditions(monitor_id: int, spec: MentionFilter) -> list:
-    """SQL conditions of `spec` on mentions (joined to sources for a kind filter)."""
+def conditions(monitor_id: int, spec: MentionFilter, session=None) -> list:
+    """SQL conditions of `spec` on mentions (joined to sources for a kind filter).
+
+    With `session`, word searches also use the database's search index where it needs a
+    condition of its own (SQLite's FTS table, mentions/fulltext.py); the answers are the same."""
     out = [Mention.monitor_id == monitor_id]
+    if session is not None:
+        out += fulltext.prefilter(session, Mention.id, spec.terms)
     for term in spec.terms:
         pattern = _like(term)
         out.append(or_(Mention.text.ilike(pattern, escape="\\"), Mention.author.ilike(pattern, escape="\\")))
@@ -344,64 +354,91 @@ def ordering(spec: MentionFilter) -> list:
 @dataclass
 class Page:
     rows: list          # (Mention, source kind)
-    total: int
+    total: int          # exact, or the bound when `more`
     page: int
     pages: int
     spec: MentionFilter
+    more: bool = False  # more than `total` match (the page counts up to COUNT_CAP)
 
 
-def count(session, monitor_id: int, spec: MentionFilter) -> int:
-    """How many of the monitor's mentions match `spec`."""
-    return session.execute(
-        select(func.count()).select_from(Mention).join(Source, Source.id == Mention.source_id)
-        .where(*conditions(monitor_id, spec))
-    ).scalar()
+def count(session, monitor_id: int, spec: MentionFilter, limit: int | None = None) -> int:
+    """How many of the monitor's mentions match `spec` (at most `limit`: counting stops there,
+    which lets a common word's count end early instead of reading millions of rows)."""
+    matches = select(Mention.id).join(Source, Source.id == Mention.source_id) \
+        .where(*conditions(monitor_id, spec, session))
+    if limit is not None:
+        matches = matches.limit(limit)
+    return session.execute(select(func.count()).select_from(matches.subquery())).scalar()
 
 
-def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> list:
-    """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`."""
+def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int, few: bool = False) -> list:
+    """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`.
+
+    `few`: the caller counted the matches and there are few of them. A word search's matches are
+    then read first (from the word index) and sorted, rather than walking the monitor's newest
+    mentions until enough match, which the planner picks when it guesses a rare word common."""
+    where = conditions(monitor_id, spec, session)
+    if few and spec.terms:
+        matches = select(Mention.id).join(Source, Source.id == Mention.source_id).where(*where) \
+            .cte("matches").prefix_with("MATERIALIZED")
+        where = [Mention.id.in_(select(matches.c.id))]
     return session.execute(
         select(Mention, Source.kind).join(Source, Source.id == Mention.source_id)
-        .where(*conditions(monitor_id, spec)).order_by(*ordering(spec)).limit(limit).offset(offset)
+        .where(*where).order_by(*ordering(spec)).limit(limit).offset(offset)
     ).all()
 
 
 def search(session, monitor_id: int, spec: MentionFilter) -> Page:
-    """One page of the monitor's mentions that match `spec`; a page past the end shows the last."""
-    total = count(session, monitor_id, spec)
+    """One page of the monitor's mentions that match `spec`; a page past the end shows the last.
+
+    Counts up to COUNT_CAP matches (or to the page asked for, if deeper): past that the page
+    says "more than", so a common word over millions of mentions answers as fast as a rare one."""
+    cap = max(COUNT_CAP, spec.page * spec.per_page)
+    total = count(session, monitor_id, spec, limit=cap + 1)
+    more = total > cap
+    total = min(total, cap)
     pages = max(1, -(-total // spec.per_page))
     page = min(spec.page, pages)
-    rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page)
-    return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page))
+    rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page, few=total <= FEW_MATCHES)
+    return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=more)
 
 
 EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "author", "url", "text",
                   "compound", "pos", "neu", "neg", "label", "scored_label", "overridden_at", "backfilled",
                   "lang", "scored", "mixed", "reach", "engagement")
+# The export columns that hold text from outside (the only ones a spreadsheet formula can start).
+EXPORT_FREE_TEXT = tuple(EXPORT_COLUMNS.index(c) for c in ("external_id", "author", "url", "text"))
 
 
-def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[dict]:
-    """Every mention matching `spec` (no paging) in its order, as dicts of EXPORT_COLUMNS.
+def iter_records(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[tuple]:
+    """Every mention matching `spec` (no paging) in its order, as tuples of EXPORT_COLUMNS ready
+    to write: times in ISO 8601, `scored_label` the label itself unless an editor overrode it.
 
-    Streams: plain columns (no ORM objects kept in the session) read with `yield_per`, which is
-    a server-side cursor on PostgreSQL and a stepping cursor on SQLite, so memory stays flat
-    however many rows match.
+    Streams: plain columns (no ORM objects) read with `yield_per`, which is a server-side cursor
+    on PostgreSQL and a stepping cursor on SQLite, so memory stays flat however many rows
+    match; a tuple per row and no per-row dict keep the export faster than the network.
     """
     stmt = (
         select(Mention.id, Mention.external_id, Mention.published_at, Source.kind.label("source"),
                Mention.source_id, Mention.author, Mention.url, Mention.text, Mention.compound, Mention.pos,
                Mention.neu, Mention.neg, Mention.label, Mention.scored_label, Mention.overridden_at,
                Mention.backfilled, Mention.lang, Mention.scored, Mention.mixed, Mention.reach, Mention.engagement)
-        .join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec))
+        .join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec, session))
         .order_by(*ordering(spec)).execution_options(yield_per=chunk)
     )
-    for row in session.connection().execute(stmt):  # Core rows: no ORM loading per row
-        item = row._asdict()
-        item["published_at"] = item["published_at"].isoformat()
-        if item["overridden_at"] is not None:
-            item["overridden_at"] = item["overridden_at"].isoformat()
-        else:
-            item["scored_label"] = item["label"]
-        for flag in ("backfilled", "scored", "mixed"):
-            item[flag] = bool(item[flag])
-        yield item
+    result = session.connection().execute(stmt)  # Core rows: no ORM loading per row
+    for rows in result.partitions():
+        for (id_, external_id, published, kind, source_id, author, url, text, compound, pos, neu, neg, label,
+             scored_label, overridden, backfilled, lang, scored, mixed, reach, engagement) in rows:
+            if overridden is None:
+                scored_label = label
+            else:
+                overridden = overridden.isoformat()
+            yield (id_, external_id, published.isoformat(), kind, source_id, author, url, text, compound, pos,
+                   neu, neg, label, scored_label, overridden, backfilled, lang, scored, mixed, reach, engagement)
+
+
+def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[dict]:
+    """iter_records as dicts of EXPORT_COLUMNS."""
+    for record in iter_records(session, monitor_id, spec, chunk):
+        yield dict(zip(EXPORT_COLUMNS, record))
