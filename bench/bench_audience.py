@@ -10,60 +10,16 @@ detector's cost per text in a batch (the pipeline's added work per mention).
 from __future__ import annotations
 
 import argparse
-import random
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import audience_fill
 import common
 from common import figure, goal, note, percentile
 
-LANGS = ["en"] * 60 + ["und"] * 12 + ["es"] * 8 + ["fr"] * 6 + ["de"] * 5 + ["pt"] * 3 + \
-        ["it", "nl", "ja", "ru", "pl", "tr"]
 GOAL_MS = 100.0
-
-
-def synthetic(n: int, authors: int, now: datetime, seed: int = 15):
-    """n mention-like rows (the columns insights/rollups.py reads), newest 90 days."""
-    rng = random.Random(seed)
-    audience = [int(10 ** rng.uniform(0, 7)) for _ in range(authors)]
-    weights = [1 / (rank + 1) for rank in range(authors)]
-    picks = rng.choices(range(authors), weights, k=n)
-    for i, who in enumerate(picks):
-        lang = rng.choice(LANGS)
-        scored = lang in ("en", "und")
-        yield {"monitor_id": 1, "published_at": now - timedelta(seconds=rng.uniform(0, 90 * 86400)),
-               "author": f"author{who}", "lang": lang, "label": "neutral" if scored else None,
-               "compound": rng.uniform(-1, 1) if scored else None, "mixed": i % 17 == 0,
-               "reach": audience[who], "engagement": rng.randint(0, 50)}
-
-
-def fill(app, n: int, authors: int, now: datetime, chunk: int = 50_000) -> float:
-    from sqlalchemy import text
-
-    from webapp.core.extensions import db
-    from webapp.insights import rollups as insight_rollups
-    from webapp.monitors.services.manage import create_monitor
-
-    started = time.perf_counter()
-    with app.app_context():
-        create_monitor(db.session, "big", "", [])
-        rows = []
-        for row in synthetic(n, authors, now):
-            rows.append(row)
-            if len(rows) == chunk:
-                insight_rollups.apply(db.session, insight_rollups.deltas(rows))
-                db.session.commit()
-                rows = []
-        insight_rollups.apply(db.session, insight_rollups.deltas(rows))
-        db.session.commit()
-        if db.engine.dialect.name == "postgresql":     # the statistics autovacuum keeps on a live table
-            db.session.execute(text("ANALYZE author_rollups"))
-            db.session.execute(text("ANALYZE lang_rollups"))
-            db.session.commit()
-        db.session.remove()
-    return time.perf_counter() - started
 
 
 def measure(app, requests: int, tag: str) -> None:
@@ -118,13 +74,15 @@ def main() -> None:
         tmp = Path(tmp_name)
         sqlite = common.make_app({"INSTANCE_PATH": str(tmp / "instance"), "SECRET_KEY": "bench-secret",
                                   "DATABASE_URL": f"sqlite:///{tmp / 'audience.db'}", "BUS_URL": "sql://"})
-        note(f"sqlite: {args.mentions} mentions' rollups written in {fill(sqlite, args.mentions, args.authors, now):.0f}s")
+        rows, seconds = audience_fill.load(sqlite, audience_fill.generate(args.mentions, args.authors, now))
+        note(f"sqlite: {args.mentions} mentions' rollups ({rows} rows) written in {seconds:.0f}s")
         measure(sqlite, args.requests, "sqlite")
         if urls is None:
             return
         with common.fresh_database(urls) as url:
             pg = common.make_app(common.app_config(tmp, urls, url, "sql://"))
-            note(f"postgresql: rollups written in {fill(pg, args.mentions, args.authors, now):.0f}s")
+            rows, seconds = audience_fill.load(pg, audience_fill.generate(args.mentions, args.authors, now))
+            note(f"postgresql: {args.mentions} mentions' rollups ({rows} rows) written in {seconds:.0f}s")
             measure(pg, args.requests, "postgresql")
             from webapp.core.extensions import db
             with pg.app_context():
