@@ -42,7 +42,7 @@ def _sum_by(keys: np.ndarray, columns: dict[str, tuple[np.ndarray, str]]) -> tup
 
 
 def generate(n: int, authors: int, now: datetime, seed: int = 15) -> Iterator[tuple[str, list[tuple]]]:
-    """(table, rows) chunks for "author_rollups" and "lang_rollups": tuples in the tables' column
+    """(table, rows) chunks for "author_rollups", "lang_rollups" and "rollups": tuples in the tables' column
     order (monitor_id 1, aware UTC bucket starts), each bucket's rows in their unique key's order."""
     rng = np.random.default_rng(seed)
     audience = (10 ** rng.uniform(0, 7, authors)).astype(np.int64)
@@ -67,6 +67,11 @@ def generate(n: int, authors: int, now: datetime, seed: int = 15) -> Iterator[tu
             (1, bucket, starts[s], codes[code], int(c), int(sc), int(mx), int(r))
             for s, code, c, sc, mx, r in zip((keys // len(codes)).tolist(), (keys % len(codes)).tolist(),
                                              *(sums[k].tolist() for k in ("count", "scored", "mixed", "reach")))]
+        keys, sums = _sum_by(slot, {"count": (ones, "sum"), "sum_compound": (compound, "sum"),
+                                    "neutral": (scored, "sum")})
+        yield "rollups", [   # the monitor's time rollups (all sources): what the cache's fingerprint reads
+            (1, 0, bucket, starts[s], int(c), total, 0, int(u), 0)
+            for s, c, total, u in zip(keys.tolist(), *(sums[k].tolist() for k in ("count", "sum_compound", "neutral")))]
         keys, sums = _sum_by(slot * authors + who, {
             "mentions": (ones, "sum"), "reach": (reach, "max"), "engagement": (engagement.astype(np.float64), "sum"),
             "scored": (scored, "sum"), "sum_compound": (compound, "sum")})
@@ -81,7 +86,9 @@ def generate(n: int, authors: int, now: datetime, seed: int = 15) -> Iterator[tu
 
 COLUMNS = {"author_rollups": ("monitor_id", "bucket", "start", "author", "mentions", "reach", "engagement",
                               "scored", "sum_compound"),
-           "lang_rollups": ("monitor_id", "bucket", "start", "lang", "count", "scored", "mixed", "reach")}
+           "lang_rollups": ("monitor_id", "bucket", "start", "lang", "count", "scored", "mixed", "reach"),
+           "rollups": ("monitor_id", "source_id", "bucket", "start", "count", "sum_compound", "positive", "neutral",
+                       "negative")}
 
 
 def load(app, chunks: Iterable[tuple[str, list[tuple]]]) -> tuple[int, float]:
@@ -107,7 +114,8 @@ def load(app, chunks: Iterable[tuple[str, list[tuple]]]) -> tuple[int, float]:
         stored: dict = {}
         for table, rows in chunks:
             names = COLUMNS[table]
-            rows = [row[:2] + (stored.get(row[2]) or stored.setdefault(row[2], to_sql(row[2])),) + row[3:]
+            at = names.index("start")
+            rows = [row[:at] + (stored.get(row[at]) or stored.setdefault(row[at], to_sql(row[at])),) + row[at + 1:]
                     for row in rows]
             count += len(rows)
             if postgresql:
@@ -120,9 +128,9 @@ def load(app, chunks: Iterable[tuple[str, list[tuple]]]) -> tuple[int, float]:
         for index in indexes:
             conn.execute(CreateIndex(index))
         db.session.commit()
-        if postgresql:     # the statistics autovacuum keeps on a live table
-            for table in COLUMNS:
-                db.session.execute(text(f"ANALYZE {table}"))
-            db.session.commit()
         db.session.remove()
+        if postgresql:     # statistics and the visibility map, as autovacuum keeps them on a live table
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
+                for table in COLUMNS:
+                    auto.execute(text(f"VACUUM ANALYZE {table}"))
     return count, time.perf_counter() - started

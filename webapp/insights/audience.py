@@ -41,6 +41,7 @@ REACH_ROWS = 200           # reach candidate rows read per range
 REACH_WALK_ROWS = 20_000   # at most this many more rows by reach to prove an answer
 DEPTHS = (1, 4)            # list lengths tried (times the above) before grouping every row
 MAX_CANDIDATES = 20_000    # more distinct candidates than this: group every row instead
+GROUP_ALL_MENTIONS = 20_000  # a window with fewer mentions groups every row at once
 _cache: TTLCache = TTLCache(maxsize=512, ttl=CACHE_SECONDS)
 _cache_lock = threading.Lock()
 
@@ -78,19 +79,23 @@ def fingerprint(session, monitor_id: int, w: Window) -> tuple:
 def top_authors(session, monitor_id: int, w: Window, limit: int = DEFAULT_LIMIT) -> list[dict]:
     """`{"author", "mentions", "reach", "engagement", "influence", "avg_compound"}`, by influence
     (the cached answer while the monitor's rollups over the window are unchanged)."""
-    key = (str(session.get_bind().url), monitor_id, w, limit, fingerprint(session, monitor_id, w))
+    prints = fingerprint(session, monitor_id, w)
+    key = (str(session.get_bind().url), monitor_id, w, limit, prints)
     with _cache_lock:
         found = _cache.get(key)
     if found is None:
-        found = _top_authors(session, monitor_id, w, limit)
+        found = _top_authors(session, monitor_id, w, limit, prints[1] or 0)
         with _cache_lock:
             _cache[key] = found
     return [dict(row) for row in found]
 
 
-def _top_authors(session, monitor_id: int, w: Window, limit: int) -> list[dict]:
-    """Exact top authors: from bounded candidates when their bound proves the answer (with
-    deeper lists once if the first do not), else by grouping every row of the window."""
+def _top_authors(session, monitor_id: int, w: Window, limit: int, mentions: int | None = None) -> list[dict]:
+    """Exact top authors: by grouping every row of a window of at most GROUP_ALL_MENTIONS
+    mentions (fewer rows than the candidates' lists read); else from bounded candidates when
+    they prove the answer (with deeper lists once if the first do not), else every row again."""
+    if mentions is not None and mentions <= GROUP_ALL_MENTIONS:
+        return _rank(session, monitor_id, w, limit)
     for depth in DEPTHS:
         found = _from_candidates(session, monitor_id, w, limit, depth)
         if found is not None:
