@@ -22,7 +22,7 @@ import threading
 from functools import lru_cache
 
 from cachetools import TTLCache
-from sqlalchemy import bindparam, desc, func, select, text, union_all
+from sqlalchemy import and_, bindparam, desc, func, or_, select, text, union_all
 
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.ingest.rollups import BUCKETS, bucket_start
@@ -36,8 +36,12 @@ RANGE_BUCKET = {"24h": "1h", "7d": "1h", "30d": "1d", "90d": "1d"}
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 CACHE_SECONDS = 30
-CANDIDATE_ROWS = 3000      # per-bucket candidate rows read per range (see _from_candidates)
-MAX_CANDIDATES = 5000      # more distinct candidates than this: group every row instead
+CANDIDATE_ROWS = 3000      # engagement candidate rows read per range, over its parts (see _from_candidates)
+REACH_ROWS = 200           # reach candidate rows read per range
+REACH_WALK_ROWS = 20_000   # at most this many more rows by reach to prove an answer
+DEPTHS = (1, 4)            # list lengths tried (times the above) before grouping every row
+MAX_CANDIDATES = 20_000    # more distinct candidates than this: group every row instead
+GROUP_ALL_MENTIONS = 20_000  # a window with fewer mentions groups every row at once
 _cache: TTLCache = TTLCache(maxsize=512, ttl=CACHE_SECONDS)
 _cache_lock = threading.Lock()
 
@@ -75,28 +79,64 @@ def fingerprint(session, monitor_id: int, w: Window) -> tuple:
 def top_authors(session, monitor_id: int, w: Window, limit: int = DEFAULT_LIMIT) -> list[dict]:
     """`{"author", "mentions", "reach", "engagement", "influence", "avg_compound"}`, by influence
     (the cached answer while the monitor's rollups over the window are unchanged)."""
-    key = (str(session.get_bind().url), monitor_id, w, limit, fingerprint(session, monitor_id, w))
+    prints = fingerprint(session, monitor_id, w)
+    key = (str(session.get_bind().url), monitor_id, w, limit, prints)
     with _cache_lock:
         found = _cache.get(key)
     if found is None:
-        found = _top_authors(session, monitor_id, w, limit)
+        found = _top_authors(session, monitor_id, w, limit, prints[1] or 0)
         with _cache_lock:
             _cache[key] = found
     return [dict(row) for row in found]
 
 
-def _top_authors(session, monitor_id: int, w: Window, limit: int) -> list[dict]:
-    """Exact top authors: on day buckets (30d, 90d: many rows per author) from the candidates
-    when their bound proves it; else (and on hours, fewer rows) by grouping every row."""
-    found = _from_candidates(session, monitor_id, w, limit) if w.bucket == "1d" else None
-    return found if found is not None else _rank(session, monitor_id, w, limit)
+def _top_authors(session, monitor_id: int, w: Window, limit: int, mentions: int | None = None) -> list[dict]:
+    """Exact top authors: by grouping every row of a window of at most GROUP_ALL_MENTIONS
+    mentions (fewer rows than the candidates' lists read); else from bounded candidates when
+    they prove the answer (with deeper lists once if the first do not), else every row again."""
+    if mentions is not None and mentions <= GROUP_ALL_MENTIONS:
+        return _rank(session, monitor_id, w, limit)
+    for depth in DEPTHS:
+        found = _from_candidates(session, monitor_id, w, limit, depth)
+        if found is not None:
+            return found
+    return _rank(session, monitor_id, w, limit)
+
+
+def parts(w: Window) -> list[tuple[str, datetime]]:
+    """The (bucket, start) rollup rows that cover the window (pure): its days for a day window;
+    for an hour window, the whole days inside it as 1d rows and the hours at its edges as 1h
+    rows (a 1d row holds the sums of its 24 hours, and the largest reach of them)."""
+    first, last = _whole_days(w)
+    if first >= last:
+        return [(w.bucket, start) for start in _starts(w.start, w.end, w.bucket)]
+    return ([("1h", s) for s in _starts(w.start, first, "1h")] + [("1d", s) for s in _starts(first, last, "1d")]
+            + [("1h", s) for s in _starts(last, w.end, "1h")])
+
+
+def _whole_days(w: Window) -> tuple[datetime, datetime]:
+    if w.bucket == "1d":
+        return w.start, w.end
+    first = bucket_start(w.start - timedelta(microseconds=1), "1d") + BUCKETS["1d"]
+    return first, bucket_start(w.end, "1d")
+
+
+def _covers(monitor_id: int, w: Window) -> tuple:
+    """WHERE clauses of the author rollup rows of `parts(w)`."""
+    first, last = _whole_days(w)
+    if w.bucket == "1d" or first >= last:
+        return _where(AuthorRollup, monitor_id, w)
+    start, bucket = AuthorRollup.start, AuthorRollup.bucket
+    return (AuthorRollup.monitor_id == monitor_id,
+            or_(and_(bucket == "1d", start >= first, start < last),
+                and_(bucket == "1h", or_(and_(start >= w.start, start < first), and_(start >= last, start < w.end)))))
 
 
 def _rank(session, monitor_id: int, w: Window, limit: int, authors: list[str] | None = None) -> list[dict]:
-    """Group the range's rows per author (all of them, or only `authors`) and rank by influence."""
+    """Group the window's rows per author (all of them, or only `authors`) and rank by influence."""
     reach, engagement = func.max(AuthorRollup.reach), func.sum(AuthorRollup.engagement)
     mentions, scored = func.sum(AuthorRollup.mentions), func.sum(AuthorRollup.scored)
-    where = _where(AuthorRollup, monitor_id, w)
+    where = _covers(monitor_id, w)
     if authors is not None:
         where += (AuthorRollup.author.in_(authors),)
         if session.get_bind().dialect.name == "postgresql":
@@ -115,83 +155,109 @@ def _rank(session, monitor_id: int, w: Window, limit: int, authors: list[str] | 
             for author, n, r, e, s, total in rows]
 
 
-def _starts(w: Window) -> list[datetime]:
-    step, start, starts = BUCKETS[w.bucket], w.start, []
-    while start < w.end:
+def _starts(start: datetime, end: datetime, bucket: str) -> list[datetime]:
+    step, starts = BUCKETS[bucket], []
+    while start < end:
         starts.append(start)
         start += step
     return starts
 
 
-@lru_cache(maxsize=32)
-def _tops_statement(buckets: int, k: int, column: str):
-    """One statement: the `k` rows with the largest `column` in each of `buckets` buckets (each
-    part reads k entries of an index); built once per shape, the starts are parameters."""
-    value = AuthorRollup.__table__.c[column]
+@lru_cache(maxsize=64)
+def _tops_statement(count: int):
+    """One statement: the `k` rows with the largest engagement in each of `count` (bucket,
+    start) parts (each reads k entries of an index); built once per shape, parts are parameters."""
     parts = []
-    for i in range(buckets):
-        sub = (select(AuthorRollup.start, AuthorRollup.author, value.label("value"))
+    for i in range(count):
+        sub = (select(AuthorRollup.start, AuthorRollup.bucket, AuthorRollup.author, AuthorRollup.engagement)
                .where(AuthorRollup.monitor_id == bindparam("monitor_id"),
-                      AuthorRollup.bucket == bindparam("bucket"),
+                      AuthorRollup.bucket == bindparam(f"bucket{i}"),
                       AuthorRollup.start == bindparam(f"start{i}", type_=AuthorRollup.start.type))
-               .order_by(desc(value)).limit(k).subquery())
-        parts.append(select(sub.c.start, sub.c.author, sub.c.value))
+               .order_by(desc(AuthorRollup.engagement)).limit(bindparam("k")).subquery())
+        parts.append(select(sub.c.bucket, sub.c.start, sub.c.author, sub.c.engagement))
     return union_all(*parts)
 
 
-def _bucket_tops(session, monitor_id: int, w: Window, column: str, k: int) -> list[tuple[datetime, str, int]]:
-    """(start, author, value) of the `k` rows with the largest `column` in each bucket of the range."""
-    starts = _starts(w)
-    if session.get_bind().dialect.name == "postgresql":   # one small plan instead of a union per bucket
-        return session.execute(_PG_TOPS[column], {
-            "monitor_id": monitor_id, "bucket": w.bucket, "k": k,
-            "starts": [s.astimezone(timezone.utc).replace(tzinfo=None) for s in starts]}).all()
-    params = {"monitor_id": monitor_id, "bucket": w.bucket} | {f"start{i}": s for i, s in enumerate(starts)}
-    return session.execute(_tops_statement(len(starts), k, column), params).all()
+_PG_TOPS = text(
+    "SELECT p.bucket, p.start, t.author, t.engagement FROM unnest(CAST(:buckets AS varchar[]), "
+    "CAST(:starts AS timestamp[])) AS p(bucket, start) CROSS JOIN LATERAL (SELECT author, engagement "
+    "FROM author_rollups WHERE monitor_id = :monitor_id AND bucket = p.bucket AND start = p.start "
+    "ORDER BY engagement DESC LIMIT :k) AS t")
 
 
-_PG_TOPS = {column: text(
-    "SELECT s.start, t.author, t.value FROM unnest(CAST(:starts AS timestamp[])) AS s(start) "
-    "CROSS JOIN LATERAL (SELECT author, " + column + " AS value FROM author_rollups "
-    "WHERE monitor_id = :monitor_id AND bucket = :bucket AND start = s.start "
-    "ORDER BY " + column + " DESC LIMIT :k) AS t") for column in ("reach", "engagement")}
+def _part_tops(session, monitor_id: int, w: Window, k: int) -> list[tuple[tuple, str, int]]:
+    """((bucket, start), author, engagement) of the `k` largest engagements of each part of the window."""
+    cover = parts(w)
+    if session.get_bind().dialect.name == "postgresql":   # one small plan instead of a union per part
+        rows = session.execute(_PG_TOPS, {
+            "monitor_id": monitor_id, "k": k, "buckets": [b for b, _ in cover],
+            "starts": [s.astimezone(timezone.utc).replace(tzinfo=None) for _, s in cover]}).all()
+    else:
+        params = {"monitor_id": monitor_id, "k": k} | {f"bucket{i}": b for i, (b, _) in enumerate(cover)} | {
+            f"start{i}": s for i, (_, s) in enumerate(cover)}
+        rows = session.execute(_tops_statement(len(cover)), params).all()
+    return [((bucket, start), author, value) for bucket, start, author, value in rows]
 
 
-def bound(tops: list[tuple[datetime, str, int]], k: int, combine) -> tuple[set[str], int | None]:
+def _reach_tops(session, monitor_id: int, w: Window, k: int, at_least: int | None = None) -> list[tuple]:
+    """(None, author, reach) of the window's `k` rows with the largest reach, or of its rows with
+    a reach of at least `at_least` (at most `k` of them): one walk of the reach index."""
+    where = _where(AuthorRollup, monitor_id, w)
+    if at_least is not None:
+        where += (AuthorRollup.reach >= at_least,)
+    rows = session.execute(
+        select(AuthorRollup.author, AuthorRollup.reach).where(*where)
+        .order_by(desc(AuthorRollup.reach)).limit(k)).all()
+    return [(None, author, value) for author, value in rows]
+
+
+def bound(tops: list[tuple], k: int, combine) -> tuple[set[str], int | None]:
     """(authors in the lists, the most any other author can have of the column over the range,
-    None if there is no other author): in a bucket whose list is full, an author outside it has
-    at most its k-th value; in one that is not full, nothing (every author of the bucket is in
-    the list). `combine` is max (reach) or sum (engagement). Pure."""
-    per_bucket: dict[datetime, list[int]] = {}
-    for start, _author, value in tops:
-        per_bucket.setdefault(start, []).append(int(value or 0))
-    full = [min(values) for values in per_bucket.values() if len(values) >= k]
-    return {author for _s, author, _v in tops}, (combine(full) if full else None)
+    None if there is no other author): in a list that is full, an author outside it has at most
+    its k-th value; in one that is not full, nothing (every author of its part is in the list).
+    `tops` are (part, author, value); `combine` is max (reach) or sum (engagement). Pure."""
+    per_part: dict = {}
+    for part, _author, value in tops:
+        per_part.setdefault(part, []).append(int(value or 0))
+    full = [min(values) for values in per_part.values() if len(values) >= k]
+    return {author for _p, author, _v in tops}, (combine(full) if full else None)
 
 
-def candidates_per_bucket(buckets: int, limit: int) -> int:
-    """How many of each bucket's loudest authors are candidates: about 3,000 rows per range."""
-    return max(limit, CANDIDATE_ROWS // max(buckets, 1))
+def candidates_per_part(count: int, limit: int) -> int:
+    """How many of each part's most engaged authors are candidates: about 3,000 rows per range."""
+    return max(limit, CANDIDATE_ROWS // max(count, 1))
 
 
-def _from_candidates(session, monitor_id: int, w: Window, limit: int) -> list[dict] | None:
-    """The top `limit` authors among each bucket's loudest (by reach and by engagement), or None
-    when an author outside them could rank (then every row must be grouped). An outsider's
-    reach + 3 x engagement is at most the largest per-bucket reach bound plus 3 x the sum of
-    the per-bucket engagement bounds; the answer is exact when the last author beats that."""
-    k = candidates_per_bucket(len(_starts(w)), limit)
-    by_reach, reach_bound = bound(_bucket_tops(session, monitor_id, w, "reach", k), k, max)
-    by_engagement, engagement_bound = bound(_bucket_tops(session, monitor_id, w, "engagement", k), k, sum)
-    authors = sorted(by_reach | by_engagement)
+def _from_candidates(session, monitor_id: int, w: Window, limit: int, depth: int = 1) -> list[dict] | None:
+    """The exact top `limit` authors from candidates, or None when proving it would take more
+    than REACH_WALK_ROWS rows (then deeper lists, or every row, must be grouped).
+
+    Candidates: the window's REACH_ROWS largest reaches and each part's k most engaged authors
+    (k x `depth`). An author in no engagement list has at most E = the sum of the lists' last
+    values (0 for a part whose list is not full: all its authors are in it). If T is the score
+    (reach + 3 x engagement) of the `limit`-th candidate, an outsider outranks it only with a
+    reach of at least T - 3 x E, so adding every row of the window with that reach (one index
+    walk; none when the reach list already reached below it) leaves no author out who could rank."""
+    k = depth * candidates_per_part(len(parts(w)), limit)
+    by_reach, reach_bound = bound(_reach_tops(session, monitor_id, w, REACH_ROWS), REACH_ROWS, max)
+    by_engagement, engagement_bound = bound(_part_tops(session, monitor_id, w, k), k, sum)
+    authors = by_reach | by_engagement
     if len(authors) > MAX_CANDIDATES:
         return None
-    ranked = _rank(session, monitor_id, w, limit, authors)
+    ranked = _rank(session, monitor_id, w, limit, sorted(authors))
     if reach_bound is None or engagement_bound is None:
-        return ranked      # no list was full: every author of the range is a candidate
+        return ranked      # a list was not full: every author of the range is a candidate
     if len(ranked) < limit:
         return None
     last = ranked[-1]["reach"] + ENGAGEMENT_WEIGHT * ranked[-1]["engagement"]
-    return ranked if last > reach_bound + ENGAGEMENT_WEIGHT * engagement_bound else None
+    at_least = last - ENGAGEMENT_WEIGHT * engagement_bound
+    if reach_bound < at_least:
+        return ranked      # every outsider's reach is below it
+    walk = _reach_tops(session, monitor_id, w, REACH_WALK_ROWS + 1, max(at_least, 0))
+    more = {author for _p, author, _v in walk} - authors
+    if len(walk) > REACH_WALK_ROWS or len(authors) + len(more) > MAX_CANDIDATES:
+        return None
+    return _rank(session, monitor_id, w, limit, sorted(authors | more)) if more else ranked
 
 
 def languages(session, monitor_id: int, w: Window) -> list[dict]:
