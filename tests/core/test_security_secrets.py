@@ -3,6 +3,7 @@ used (the adapter's request, the webhook signature), never returned, never logge
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from datetime import datetime, timedelta, timezone
 
@@ -173,9 +174,10 @@ def test_migration_0007_seals_existing_plaintext_and_downgrade_opens_it(tmp_path
         upgrade(revision="0007")
         dump = raw(app, "SELECT settings FROM sources") + raw(app, "SELECT secret FROM notifiers")
         assert "ghp_PLAINTEXT" not in dump and WEBHOOK_SECRET not in dump and "repo:a/b" in dump
-        source = db.session.get(Source, 1)
-        assert crypto.reveal(source.settings["token"]) == "ghp_PLAINTEXT"
-        # The secret read with SQL: today's Notifier model has columns that revision 0007 lacks.
+        # Both read with SQL: today's Source and Notifier models have columns that revision 0007 lacks.
+        settings = db.session.execute(text("SELECT settings FROM sources WHERE id = 1")).scalar_one()
+        settings = settings if isinstance(settings, dict) else json.loads(settings)
+        assert crypto.reveal(settings["token"]) == "ghp_PLAINTEXT"
         sealed = db.session.execute(text("SELECT secret FROM notifiers WHERE id = 1")).scalar_one()
         assert crypto.reveal(sealed) == WEBHOOK_SECRET
         db.session.remove()

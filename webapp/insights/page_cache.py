@@ -9,17 +9,19 @@ mentions show there at once; a dashboard is at most that many seconds behind the
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable, Hashable
 
 from cachetools import TTLCache
 
 
 class PageCache:
-    """get_or_build(key, build): `build()`'s value, kept `seconds` (0 disables the cache)."""
+    """get_or_build(key, build): `build()`'s value, kept `seconds` (0 disables the cache) by the
+    `timer` clock (monotonic seconds; tests pass one they move)."""
 
-    def __init__(self, seconds: float, size: int = 256):
+    def __init__(self, seconds: float, size: int = 256, timer: Callable[[], float] = time.monotonic):
         self._lock = threading.Lock()
-        self._cache = TTLCache(maxsize=size, ttl=seconds) if seconds > 0 else None
+        self._cache = TTLCache(maxsize=size, ttl=seconds, timer=timer) if seconds > 0 else None
 
     def get_or_build(self, key: Hashable, build: Callable[[], dict]) -> dict:
         if self._cache is None:
