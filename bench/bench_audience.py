@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -123,8 +122,8 @@ def main() -> None:
     note(f"load: {Path('/proc/loadavg').read_text().split()[:3]}")
     if missed:
         note("missed: " + ", ".join(missed))
-        sys.exit(1)
+        return 1
 
 
 if __name__ == "__main__":
-    main()
+    common.run(main)  # exits non-zero when a goal was missed

@@ -31,6 +31,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
 from common import ROOT, descendants, figure, free_port, goal, note, wait_for, wait_http  # noqa: E402
 
 DEMO_EMAIL, DEMO_PASSWORD = "admin@example.com", "sentimon-demo"
@@ -194,4 +195,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    common.run(main)  # exits non-zero when a goal was missed

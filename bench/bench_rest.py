@@ -233,4 +233,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    common.run(main)  # exits non-zero when a goal was missed

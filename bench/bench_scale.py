@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -262,8 +262,8 @@ def main() -> None:
                 db.session.remove()
                 db.engine.dispose()
     note(f"load after: {os.getloadavg()[0]:.2f}")
-    sys.exit(0 if ok else 1)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    common.run(main)  # exits non-zero when a goal was missed

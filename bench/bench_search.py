@@ -422,4 +422,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    common.run(main)  # exits non-zero when a goal was missed

@@ -276,4 +276,4 @@ def extraction(items: list[dict]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    common.run(main)  # exits non-zero when a goal was missed

@@ -73,11 +73,12 @@ def missed_goals() -> list[str]:
 def run(main: Callable[[], object]) -> None:
     """Run a benchmark's `main()` and exit: 0 when every goal it recorded with `goal()` was met,
     1 when any was missed (an exception in `main` exits non-zero as usual). Every script's
-    `if __name__ == "__main__":` calls this, so `make bench` fails on a missed goal."""
-    main()
+    `if __name__ == "__main__":` calls this, so `make bench` fails on a missed goal. A `main` that
+    returns a non-zero number (a failed check that is not a goal) fails the script too."""
+    status = main()
     missed = missed_goals()
     note(f"goals: {len(GOALS) - len(missed)} met, {len(missed)} MISSED")
-    sys.exit(1 if missed else 0)
+    sys.exit(1 if missed or (isinstance(status, int) and status) else 0)
 
 
 def note(text: str) -> None:
