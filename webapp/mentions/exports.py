@@ -53,7 +53,7 @@ def csv_record_chunks(columns: Sequence[str], records: Iterable[tuple], free_tex
         for i in positions:
             value = record[i]
             if value.__class__ is str and value[:1] in formula:
-                return [("'" + v if v.__class__ is str and v[:1] in formula else v) for v in record]
+                return [_csv_cell(v) for v in record]
         return record
 
     return _csv_lines(columns, map(safe, records), per_chunk)
