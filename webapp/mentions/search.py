@@ -131,14 +131,19 @@ def _choice(given, name: str, options, values: dict, raw: dict, errors: dict) ->
             errors[name] = f"{name} must be one of {', '.join(options)}"
 
 
+def _cleaned(given, name: str, clean, values: dict, raw: dict, errors: dict) -> None:
+    """A parameter that `clean` normalises when given; its ValueError's message is the error."""
+    text = given(name)
+    if text:
+        try:
+            values[name] = raw[name] = clean(text)
+        except ValueError as exc:
+            errors[name] = str(exc)
+
+
 def _inbox_filters(given, viewer_id: int | None, values: dict, raw: dict, errors: dict) -> None:
     """The inbox parameters (tag, status, assignee, read) of parse_filters."""
-    tag = given("tag")
-    if tag:
-        try:
-            values["tag"] = raw["tag"] = clean_tag(tag)
-        except ValueError as exc:
-            errors["tag"] = str(exc)
+    _cleaned(given, "tag", clean_tag, values, raw, errors)
     _choice(given, "status", STATUSES, values, raw, errors)
     assignee = given("assignee")
     if assignee == "me" and viewer_id is not None:
@@ -158,12 +163,7 @@ def _inbox_filters(given, viewer_id: int | None, values: dict, raw: dict, errors
 
 def _language_filters(given, values: dict, raw: dict, errors: dict) -> None:
     """The lang and mixed parameters of parse_filters."""
-    lang = given("lang")
-    if lang:
-        try:
-            values["lang"] = raw["lang"] = normalize_code(lang)
-        except ValueError as exc:
-            errors["lang"] = str(exc)
+    _cleaned(given, "lang", normalize_code, values, raw, errors)
     mixed = given("mixed").lower()
     if mixed in ("true", "false"):
         values["mixed"] = mixed == "true"
