@@ -29,6 +29,12 @@ class TermDelta:
     scored: int = 0
     sum_compound: float = 0.0
 
+    def add(self, other: "TermDelta", sign: int = 1) -> None:
+        """Add `other` into this delta (`sign` -1 takes it out)."""
+        self.count += sign * other.count
+        self.scored += sign * other.scored
+        self.sum_compound += sign * other.sum_compound
+
 
 def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
     """Per (monitor, bucket, start, term) deltas of `rows` (monitor_id, published_at, text,
@@ -67,10 +73,7 @@ def moved(added: Iterable[dict], removed: Iterable[dict]) -> dict[tuple, TermDel
     key by key, so one upsert applies both in key order (unmuting and muting, removing a source)."""
     out = deltas(added)
     for key, d in deltas(removed).items():
-        total = out.setdefault(key, TermDelta())
-        total.count -= d.count
-        total.scored -= d.scored
-        total.sum_compound -= d.sum_compound
+        out.setdefault(key, TermDelta()).add(d, -1)
     return out
 
 
@@ -86,13 +89,7 @@ def with_folded(changes: dict[tuple, TermDelta], marks: dict[int, datetime | Non
         week = term_fold.week_start(start)
         for key in ((monitor, "1d", term_fold.day_start(start), term),
                     *(((monitor, "1w", week, term),) if week + term_fold.WEEK <= folded_before else ())):
-            total = out.get(key)
-            if total is None:
-                out[key] = TermDelta(d.count, d.scored, d.sum_compound)
-            else:
-                total.count += d.count
-                total.scored += d.scored
-                total.sum_compound += d.sum_compound
+            out.setdefault(key, TermDelta()).add(d)
     return out
 
 
