@@ -41,13 +41,6 @@ def audience_panels(session, monitor_id: int, start: datetime, end: datetime) ->
             "start": w.start, "end": w.end}
 
 
-def with_reach(figure: dict, session, monitor_id: int, buckets: list[dict], bucket: str) -> dict:
-    """The volume figure with reach-weighted volume (the sum of the mentions' reach per bucket) as
-    a line on a second axis; unchanged for 15-minute buckets (reach is rolled up by hour and day)
-    or when no mention in range has a reach."""
-    return add_reach(figure, buckets, reach_values(session, monitor_id, buckets, bucket))
-
-
 def reach_values(session, monitor_id: int, buckets: list[dict], bucket: str) -> tuple | None:
     """The summed reach of each of `buckets` (1h and 1d buckets), or None when there is no line
     to draw (15-minute buckets, no buckets, or no reach in range)."""
@@ -61,7 +54,8 @@ def reach_values(session, monitor_id: int, buckets: list[dict], bucket: str) -> 
 
 
 def add_reach(figure: dict, buckets: list[dict], reach: tuple | None) -> dict:
-    """`figure` with the reach line of `reach_values` on a second axis (pure)."""
+    """The volume `figure` with reach-weighted volume (the sum of the mentions' reach per bucket,
+    from `reach_values`) as a line on a second axis; unchanged when `reach` is None (pure)."""
     if reach is None:
         return figure
     line = {"type": "scatter", "mode": "lines", "name": "reach-weighted volume", "yaxis": "y2",
