@@ -179,7 +179,7 @@ def run_claimed(session, rule: Rule, slot: int, now: datetime, lag_seconds: int,
 
 def _window(session, rule: Rule, slot: int, now: datetime, _lag_seconds: int, public_url: str,
             series: BucketSeries | None = None) -> EvalReport:
-    """`series`: the rule's buckets when a batch loaded them (webapp/alerting/batch.py)."""
+    """`series`: the rule's buckets when a batch loaded them (`evaluate_batch`, prefetch.py)."""
     params = RuleParams.of(rule)
     kind = get_kind(rule.kind)
     end = slot_end(slot)
