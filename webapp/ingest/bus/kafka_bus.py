@@ -150,7 +150,7 @@ class KafkaConsumerAdapter(Consumer):
 
         class Listener(ConsumerRebalanceListener):
             def on_partitions_revoked(self, revoked):
-                adapter._commit_done(revoked)
+                adapter._forget(revoked)
 
             def on_partitions_assigned(self, assigned):
                 log.info("%s assigned %s", name, sorted(tp.partition for tp in assigned))
@@ -208,6 +208,16 @@ class KafkaConsumerAdapter(Consumer):
             self.consumer.commit(offsets)
             for tp in offsets:
                 self._done.pop(tp, None)
+
+    def _forget(self, partitions) -> None:
+        """Drop the offsets of revoked partitions that a failed commit left pending (the broker
+        was away). They are not committed here: the rebalance listener runs on the client's IO
+        thread, where a blocking commit raises and fails every later rebalance too. The next
+        owner reads those records again and the store, idempotent per mention, skips them."""
+        forgotten = [tp for tp in partitions if self._done.pop(tp, None) is not None]
+        if forgotten:
+            log.info("revoked with uncommitted offsets %s; the next owner reads them again",
+                     sorted(tp.partition for tp in forgotten))
 
     def rewind(self, envelopes: Sequence[Envelope]) -> None:
         """Seek back so that a batch that could not be stored is read again."""
