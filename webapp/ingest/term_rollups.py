@@ -9,8 +9,10 @@ to its 1d and 1w rows too (`apply`).
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import Iterable
 
 from sqlalchemy import delete, func, select
@@ -23,7 +25,7 @@ from webapp.insights.terms.extract import extract
 TERM_BUCKETS = ("1h",)     # 1d and 1w rows come from the fold (term_fold.py)
 
 
-@dataclass
+@dataclass(slots=True)
 class TermDelta:
     count: int = 0
     scored: int = 0
@@ -39,10 +41,13 @@ class TermDelta:
 def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
     """Per (monitor, bucket, start, term) deltas of `rows` (monitor_id, published_at, text,
     compound; `lang` when known). A mention without a compound (not scored) counts in `count`
-    only. A text repeated in `rows` (syndicated copies, retweets) is read once."""
-    out: dict[tuple, TermDelta] = {}
+    only. A text repeated in `rows` (syndicated copies, retweets) is read once.
+
+    The rows' term lists are gathered per (monitor, bucket, start) and counted there by
+    `Counter` (in C); only the compound sums take a step per term, in row order as before."""
     read: dict[tuple, list[str]] = {}
     starts: dict[datetime, tuple] = {}
+    groups: dict[tuple, tuple[list, list]] = {}     # (monitor, bucket, start) -> (terms, (terms, compound))
     for row in rows:
         text, lang = row["text"], row.get("lang")
         terms = read.get((text, lang))
@@ -50,21 +55,29 @@ def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
             terms = read[(text, lang)] = extract(text, lang)
         if not terms:
             continue
-        compound = row.get("compound")
-        monitor, at = row["monitor_id"], row["published_at"]
+        at = row["published_at"]
         spans = starts.get(at)
         if spans is None:
             spans = starts[at] = tuple((bucket, bucket_start(at, bucket)) for bucket in TERM_BUCKETS)
+        compound = row.get("compound")
         for bucket, start in spans:
+            key = (row["monitor_id"], bucket, start)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = ([], [])
+            group[0].append(terms)
+            if compound is not None:
+                group[1].append((terms, compound))
+    out: dict[tuple, TermDelta] = {}
+    for (monitor, bucket, start), (counted, scored) in groups.items():
+        counts = Counter(chain.from_iterable(counted))
+        n_scored = counts if len(scored) == len(counted) else Counter(chain.from_iterable(t for t, _ in scored))
+        sums = dict.fromkeys(counts, 0.0)
+        for terms, compound in scored:
             for term in terms:
-                key = (monitor, bucket, start, term)
-                d = out.get(key)
-                if d is None:
-                    d = out[key] = TermDelta()
-                d.count += 1
-                if compound is not None:
-                    d.scored += 1
-                    d.sum_compound += compound
+                sums[term] += compound
+        for term, n in counts.items():
+            out[(monitor, bucket, start, term)] = TermDelta(n, n_scored[term], sums[term])
     return out
 
 
