@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
+from operator import itemgetter
 from typing import Iterable
 
 from sqlalchemy import delete, func, select
@@ -23,6 +24,7 @@ from webapp.ingest.rollups import bucket_start
 from webapp.insights.terms.extract import extract
 
 TERM_BUCKETS = ("1h",)     # 1d and 1w rows come from the fold (term_fold.py)
+_TERM = itemgetter(3)
 
 
 @dataclass(slots=True)
@@ -122,7 +124,7 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     if any(marks.values()):
         changes = with_folded(changes, marks)
     bind = session.get_bind()
-    keys = sorted(changes)
+    keys = in_key_order(changes)
     start_type = TermRollup.__table__.c.start.type.dialect_impl(bind.dialect)
     to_db = start_type.bind_processor(bind.dialect) or (lambda v: v)
     stored = {start: to_db(start) for start in {k[2] for k in keys}}   # a handful per batch
@@ -131,11 +133,36 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     if bind.dialect.name == "postgresql":
         # each column as one string split by the server: no per-element work in the driver
         # (terms are words, spaces, "#", "'" and "-": never the separator, a control character)
-        columns = [_SEP.join(map(str, column)) for column in zip(*rows)]
         with session.connection().connection.cursor() as cursor:
-            cursor.execute(_PG_UPSERT, columns)
+            cursor.execute(_PG_UPSERT, [_joined(column) for column in zip(*rows)])
     else:
         session.connection().exec_driver_sql(_SQLITE_UPSERT, rows)
+
+
+def _joined(values) -> str:
+    """One column's values as text, joined by _SEP; each distinct value is written once (a batch
+    repeats its few monitors and starts, its small counts and, as often as not, its sums)."""
+    text: dict = {}
+    get = text.get
+    out = []
+    for value in values:
+        written = get(value)
+        if written is None:
+            written = text[value] = str(value)
+        out.append(written)
+    return _SEP.join(out)
+
+
+def in_key_order(changes: dict[tuple, TermDelta]) -> list[tuple]:
+    """The keys of `changes` sorted, as `sorted` sorts them, but comparing only the terms of each
+    (monitor, bucket, start): a batch's thousands of keys share a handful of those."""
+    groups: dict[tuple, list[tuple]] = {}
+    for key in changes:
+        group = groups.get(key[:3])
+        if group is None:
+            group = groups[key[:3]] = []
+        group.append(key)
+    return [key for prefix in sorted(groups) for key in sorted(groups[prefix], key=_TERM)]
 
 
 _COLUMNS = "INSERT INTO term_rollups (monitor_id, bucket, start, term, count, scored, sum_compound) "
