@@ -142,3 +142,8 @@ def test_the_same_terms_when_the_token_table_is_cleared_or_full(cases, monkeypat
     for text, lang in cases[:3_000]:
         assert ex.extract(text, lang) == oracle(text, lang), (text, lang)
     assert len(ex._tokens) <= 50
+
+
+def test_the_same_pieces_as_the_replaced_scanner(cases):
+    texts = list(dict.fromkeys(text for text, _ in cases))
+    assert [ex.pieces(text) for text in texts] == [list(_scan(text)) for text in texts]

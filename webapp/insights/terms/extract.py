@@ -119,8 +119,8 @@ def runs(text: str) -> list[list[str]]:
     """Runs of lower-cased words that stood one space apart (tests and tools; extract inlines it)."""
     out, run = [], []
     for piece in pieces(text):
-        word, bare = _token(piece)
-        if bare is not None:
+        word = piece.rstrip("'-")
+        if _is_word(piece) and (word.isalpha() or _LETTER.search(word)) and "#" not in word[1:]:
             run.append(word)
         elif run:
             out.append(run)
