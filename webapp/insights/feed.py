@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from webapp.core import sql
 from webapp.ingest.models import Mention
 from webapp.insights.influence import influence
 
@@ -35,21 +37,28 @@ def top(mentions: list, limit: int = LATEST) -> list:
     return sorted(mentions, key=lambda m: (-rank(m), -m.published_at.timestamp(), -m.id))[:limit]
 
 
+@cache
+def _statements() -> tuple:
+    """(the ranked candidates of a range, the shown rows by id): built once, values are parameters."""
+    candidates = (select(*RANK_COLUMNS)
+                  .where(Mention.monitor_id == bindparam("monitor_id"), Mention.published_at >= bindparam("start"),
+                         Mention.published_at < bindparam("end"), Mention.muted.is_(False))
+                  .order_by(Mention.published_at.desc(), Mention.id.desc()).limit(CANDIDATES))
+    return candidates, select(*FEED_COLUMNS).where(Mention.id.in_(bindparam("ids", expanding=True)))
+
+
 def mention_feed(session, monitor_id: int, start: datetime, end: datetime) -> dict:
     """{"latest": [...], "influential": [...]} of the monitor's unmuted mentions in [start, end).
 
     The candidates are read with only what ranks them (in the index's order: newest first, then
     highest id, the order `top` breaks ties by), and the dozen shown rows in a second query: 500
     rows of text and times cost more than the extra round trip."""
-    ranked = session.execute(
-        select(*RANK_COLUMNS).where(Mention.monitor_id == monitor_id, Mention.published_at >= start,
-                                    Mention.published_at < end, Mention.muted.is_(False))
-        .order_by(Mention.published_at.desc(), Mention.id.desc()).limit(CANDIDATES)
-    ).all()
+    candidates, shown_rows = _statements()
+    ranked = sql.run(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}).all()
     best = sorted(range(len(ranked)), key=lambda i: -rank(ranked[i]))[:LATEST]  # stable: ties stay newest first
     latest_ids, top_ids = [m.id for m in ranked[:LATEST]], [ranked[i].id for i in best]
-    shown = {m.id: m for m in session.execute(
-        select(*FEED_COLUMNS).where(Mention.id.in_(set(latest_ids + top_ids))))} if ranked else {}
+    shown = {m.id: m for m in sql.run(
+        session, shown_rows, {"ids": sorted(set(latest_ids + top_ids))})} if ranked else {}
     return {"latest": [row(shown[i]) for i in latest_ids], "influential": [row(shown[i]) for i in top_ids],
             "ranked_by": "reach" if any(m.reach or m.engagement for m in ranked) else "strength",
             "candidates": len(ranked), "capped": len(ranked) == CANDIDATES}
