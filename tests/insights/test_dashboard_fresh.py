@@ -47,3 +47,19 @@ def test_the_next_uncached_page_shows_a_new_mention(tmp_path):
             assert "the newest words &lt;b&gt;here&lt;/b&gt;" in feed      # newest first, escaped
         series = client.get(f"/api/v1/monitors/{monitor_id}/series?bucket=1h", headers=auth).get_json()
         assert sum(b["count"] for b in series["buckets"]) == 4
+
+
+def test_the_feed_ranking_is_remembered_by_its_candidates_only():
+    from collections import namedtuple
+
+    from webapp.insights import feed
+
+    Row = namedtuple("Row", "id reach engagement compound")
+    rows = tuple(Row(i, None, None, c) for i, c in enumerate([0.1, -0.9, 0.3, 0.0, 0.5, 0.2, 0.05, 0.7]))
+    top, by = feed._ranking(rows)
+    assert (top, by) == ([1, 7, 4, 2, 5, 0], "strength")
+    assert feed._ranking(rows) == (top, by)                     # the same candidates: the same answer
+    rescored = rows[:3] + (rows[3]._replace(compound=-1.0),) + rows[4:]
+    assert feed._ranking(rescored)[0][:2] == [3, 1]             # a re-scored candidate: ranked again
+    reached = rows[:6] + (rows[6]._replace(reach=5000),) + rows[7:]
+    assert feed._ranking(reached) == ([6, 1, 7, 4, 2, 5], "reach")

@@ -7,9 +7,11 @@
 """
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from functools import cache
 
+from cachetools import LRUCache
 from sqlalchemy import bindparam, select
 
 from webapp.core import sql
@@ -17,6 +19,8 @@ from webapp.ingest.models import Mention
 from webapp.insights.influence import influence
 
 LATEST = 6
+_rankings: LRUCache = LRUCache(maxsize=64)
+_lock = threading.Lock()
 CANDIDATES = 500
 RANK_COLUMNS = (Mention.id, Mention.reach, Mention.engagement, Mention.compound)
 FEED_COLUMNS = (Mention.id, Mention.text, Mention.author, Mention.url, Mention.label, Mention.compound,
@@ -47,6 +51,21 @@ def _statements() -> tuple:
     return candidates, select(*FEED_COLUMNS).where(Mention.id.in_(bindparam("ids", expanding=True)))
 
 
+def _ranking(ranked: tuple) -> tuple[list[int], str]:
+    """(ids of the LATEST most influential candidates, "reach" or "strength"): pure in the
+    candidate rows, so remembered by them (per process): an unchanged range ranks once, and any
+    new, muted or re-scored candidate is another key."""
+    with _lock:
+        found = _rankings.get(ranked)
+    if found is None:
+        best = sorted(range(len(ranked)), key=lambda i: -rank(ranked[i]))[:LATEST]  # stable: ties stay newest first
+        found = ([ranked[i].id for i in best],
+                 "reach" if any(m.reach or m.engagement for m in ranked) else "strength")
+        with _lock:
+            _rankings[ranked] = found
+    return found
+
+
 def mention_feed(session, monitor_id: int, start: datetime, end: datetime) -> dict:
     """{"latest": [...], "influential": [...]} of the monitor's unmuted mentions in [start, end).
 
@@ -55,12 +74,12 @@ def mention_feed(session, monitor_id: int, start: datetime, end: datetime) -> di
     rows of text and times cost more than the extra round trip."""
     candidates, shown_rows = _statements()
     ranked = sql.run(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}).all()
-    best = sorted(range(len(ranked)), key=lambda i: -rank(ranked[i]))[:LATEST]  # stable: ties stay newest first
-    latest_ids, top_ids = [m.id for m in ranked[:LATEST]], [ranked[i].id for i in best]
+    top_ids, ranked_by = _ranking(tuple(ranked))
+    latest_ids = [m.id for m in ranked[:LATEST]]
     shown = {m.id: m for m in sql.run(
         session, shown_rows, {"ids": sorted(set(latest_ids + top_ids))})} if ranked else {}
     return {"latest": [row(shown[i]) for i in latest_ids], "influential": [row(shown[i]) for i in top_ids],
-            "ranked_by": "reach" if any(m.reach or m.engagement for m in ranked) else "strength",
+            "ranked_by": ranked_by,
             "candidates": len(ranked), "capped": len(ranked) == CANDIDATES}
 
 
