@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import threading
+from collections import namedtuple
 from datetime import datetime
 from functools import cache
 
@@ -19,6 +20,7 @@ from webapp.ingest.models import Mention
 from webapp.insights.influence import influence
 
 LATEST = 6
+Candidate = namedtuple("Candidate", "id reach engagement compound")   # RANK_COLUMNS
 _rankings: LRUCache = LRUCache(maxsize=64)
 _lock = threading.Lock()
 CANDIDATES = 500
@@ -58,9 +60,10 @@ def _ranking(ranked: tuple) -> tuple[list[int], str]:
     with _lock:
         found = _rankings.get(ranked)
     if found is None:
-        best = sorted(range(len(ranked)), key=lambda i: -rank(ranked[i]))[:LATEST]  # stable: ties stay newest first
-        found = ([ranked[i].id for i in best],
-                 "reach" if any(m.reach or m.engagement for m in ranked) else "strength")
+        rows = [Candidate(*r) for r in ranked]
+        best = sorted(range(len(rows)), key=lambda i: -rank(rows[i]))[:LATEST]  # stable: ties stay newest first
+        found = ([rows[i].id for i in best],
+                 "reach" if any(m.reach or m.engagement for m in rows) else "strength")
         with _lock:
             _rankings[ranked] = found
     return found
@@ -74,7 +77,7 @@ def mention_feed(session, monitor_id: int, start: datetime, end: datetime) -> di
     rows of text and times cost more than the extra round trip."""
     candidates, shown_rows = _statements()
     ranked = sql.run(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}).all()
-    top_ids, ranked_by = _ranking(tuple(ranked))
+    top_ids, ranked_by = _ranking(tuple(map(tuple, ranked)))   # plain tuples: compared in C
     latest_ids = [m.id for m in ranked[:LATEST]]
     shown = {m.id: m for m in sql.run(
         session, shown_rows, {"ids": sorted(set(latest_ids + top_ids))})} if ranked else {}
