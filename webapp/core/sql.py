@@ -16,6 +16,15 @@ def insert_for(bind):
     raise NotImplementedError(f"Sentimon supports SQLite and PostgreSQL, not {name}")
 
 
+def run(session, statement, params: dict):
+    """`session.execute(statement, params)` for a prebuilt Core statement (bindparams, built once),
+    run on the session's connection: the same rows and the same autoflush, without the ORM layer's
+    per-statement work (about half the CPU of a small read on a page)."""
+    if session.autoflush:
+        session.flush()   # a no-op when nothing is pending, as session.execute's autoflush
+    return session.connection().execute(statement, params)
+
+
 def unnest_select(table, columns: dict):
     """`SELECT unnest(:col_a), unnest(:col_b), ...` (PostgreSQL): rows given as one array per
     column name of `table`, for `insert(table).from_select(list(columns), ...)`. A dozen
