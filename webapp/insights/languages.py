@@ -52,8 +52,11 @@ LANG_CODE = re.compile(r"^(?:[a-z]{2}|und)$")
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+|\d+", re.UNICODE)
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ENGLISH_WORD = re.compile(r"[A-Za-z']+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
 _lock = threading.Lock()
 _identifier = None
+_batch_model = None
 
 
 def _get():
@@ -70,12 +73,28 @@ def _get():
     return _identifier
 
 
+def _model():
+    """The detector as numpy arrays for batches (insights/ngram_batch.py), made once."""
+    global _batch_model
+    if _batch_model is None:
+        from webapp.insights.ngram_batch import Model
+
+        _batch_model = Model(_get())
+    return _batch_model
+
+
 def _forget_other_languages(identifier) -> None:
     """`set_languages` keeps the whole 97-language table (28 MB) beside the restricted copy, for a
-    later reset that never comes here: keep only the copy (about 6 MB). Its two per-state lists of
-    Python ints become arrays (4 MB less, as fast to index). Best effort: a detector without these
-    attributes keeps them and works the same."""
+    later reset that never comes here: keep only the copy (about 12 MB as float32, the batch
+    detector's layout). Its two per-state lists of Python ints become arrays (4 MB
+    less, as fast to index). Best effort: a detector without these attributes keeps them and
+    works the same."""
     try:
+        import numpy as np
+
+        # float32, stored class by class (the batch detector's layout); py3langid reads the
+        # transposed view (features x classes) with the same results (float16 -> 32 is exact)
+        identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc.T, dtype=np.float32).T
         identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
         identifier._rowbase = array("q", identifier._rowbase)
         identifier.tk_output = array("l", identifier.tk_output)
@@ -88,10 +107,17 @@ def clean(text: str) -> str:
     return _NOISE.sub(" ", text or "")
 
 
+def letters(text: str) -> int:
+    """How many letters (`str.isalpha`) `text` has; its ASCII part is counted in C (pure)."""
+    count = len(text.encode("ascii", "ignore").translate(None, _ASCII_NON_LETTERS))
+    if not text.isascii():
+        count += sum(ch.isalpha() for part in _NON_ASCII.findall(text) for ch in part)
+    return count
+
+
 def decide(cleaned: str, top: str, probability: float) -> str:
     """The stored language of a cleaned text given the detector's answer (the rule above; pure)."""
-    letters = sum(ch.isalpha() for ch in cleaned)
-    if letters < MIN_LETTERS:
+    if letters(cleaned) < MIN_LETTERS:
         return UNDETERMINED
     if top == ENGLISH:
         return ENGLISH
@@ -103,35 +129,50 @@ def decide(cleaned: str, top: str, probability: float) -> str:
 
 def plainly_english(cleaned: str) -> bool:
     """Step 2 of the rule: ASCII text whose English function words leave no doubt (pure)."""
-    if not all(ch.isascii() for ch in cleaned if ch.isalpha()):   # emoji and punctuation may stay
-        return False
-    words = [w.lower() for w in _ENGLISH_WORD.findall(cleaned)]
-    markers = sum(w in ENGLISH_MARKERS for w in words)
+    if not cleaned.isascii() and any(ch.isalpha() for part in _NON_ASCII.findall(cleaned) for ch in part):
+        return False   # emoji and punctuation may stay
+    # lower() first: with every letter ASCII, only ASCII letters change case
+    words = _ENGLISH_WORD.findall(cleaned.lower())
+    markers = len([w for w in words if w in ENGLISH_MARKERS])
     return len(words) >= MIN_WORDS and markers >= 2 and markers * 5 >= len(words)
 
 
-def detect(text: str) -> str:
-    """The ISO 639-1 code of `text`, or `und` (see the rule in the module docstring)."""
+def _without_model(text: str) -> tuple[str, str | None]:
+    """(the text as the detector reads it, its language when steps 1-2 decide it without the model)."""
     cleaned = clean(text)
-    if sum(ch.isalpha() for ch in cleaned) < MIN_LETTERS:
-        return UNDETERMINED
+    if letters(cleaned) < MIN_LETTERS:
+        return cleaned, UNDETERMINED
     if plainly_english(cleaned):
-        return ENGLISH
-    cleaned = cleaned[:DETECT_CHARS]
+        return cleaned, ENGLISH
+    return cleaned[:DETECT_CHARS], None
+
+
+def detect(text: str) -> str:
+    """The ISO 639-1 code of `text`, or `und` (see the rule in the module docstring); one text
+    through py3langid's own classifier (the reference the batch detector is tested against)."""
+    cleaned, lang = _without_model(text)
+    if lang is not None:
+        return lang
     top, probability = _get().classify(cleaned)
     return decide(cleaned, top, float(probability))
 
 
 def detect_many(texts: Sequence[str]) -> list[str]:
-    """`detect` of each text; identical texts (reposts) are classified once."""
-    seen: dict[str, str] = {}
-    out = []
+    """`detect` of each text, the model run once over all the texts that need it (numpy,
+    insights/ngram_batch.py); identical texts (reposts) are judged once."""
+    from webapp.insights.ngram_batch import classify_many
+
+    found: dict[str, str | None] = {}
+    pending: dict[str, str] = {}   # text -> its cleaned beginning, for the model
     for text in texts:
-        lang = seen.get(text)
-        if lang is None:
-            lang = seen[text] = detect(text)
-        out.append(lang)
-    return out
+        if text not in found:
+            cleaned, found[text] = _without_model(text)
+            if found[text] is None:
+                pending[text] = cleaned
+    if pending:
+        for (text, cleaned), (top, probability) in zip(pending.items(), classify_many(_model(), list(pending.values()))):
+            found[text] = decide(cleaned, top, probability)
+    return [found[text] for text in texts]
 
 
 def normalize_code(value) -> str:
