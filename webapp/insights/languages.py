@@ -2,8 +2,12 @@
 
 The detector is py3langid (a modernised langid.py): its naive Bayes model over byte n-grams,
 97 languages, ships inside the PyPI package; nothing is downloaded. It is loaded once per
-process on first use (about 2.5 s); its cost grows with the text's bytes (a Python loop), hence
-step 2 and DETECT_CHARS below.
+process on first use (about 2.5 s); its cost grows with the text's bytes, hence step 2,
+DETECT_CHARS and READ_CHARS below. `detect` runs py3langid's own classifier on one text;
+`detect_many` (ingest's path) runs the same model over a whole batch as numpy array work
+(insights/ngram_batch.py) and gives the same answers.
+
+The rule reads a text's first READ_CHARS characters (a long text is judged by its beginning).
 
 Short or ambiguous texts follow one rule (`decide`), measured in docs/insights-authors-languages.md:
 
@@ -39,6 +43,8 @@ DETECT_CHARS = 200  # the detector walks bytes in Python: a long text is judged 
 ENGLISH_MARKERS = frozenset(
     "the and you this that with for are have has your they their what just not but from been would "
     "could should will can't don't it's i'm my me our we was were which about there".split())
+_MARKER_BYTES = frozenset(word.encode() for word in ENGLISH_MARKERS)
+READ_CHARS = 400  # the rule reads a text's beginning (measured: no corpus text changes language)
 MAX_FIGURE = 2**62  # the largest reach or engagement figure accepted (fits a BIGINT)
 # The languages the detector chooses from: 29 of the most used on the web. Restricting the model to
 # them avoids confusing close neighbours on short texts (Portuguese with Galician, Russian with
@@ -51,8 +57,8 @@ LANG_CODE = re.compile(r"^(?:[a-z]{2}|und)$")
 
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+|\d+", re.UNICODE)
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_ENGLISH_WORD = re.compile(r"[A-Za-z']+")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_NON_ASCII_WORD_CHAR = re.compile(r"[^\W\d_\x00-\x7f]")   # letters, and numerals such as "²"
+_ENGLISH_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz'" else 32 for c in range(256))
 _ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
 _lock = threading.Lock()
 _identifier = None
@@ -111,8 +117,13 @@ def letters(text: str) -> int:
     """How many letters (`str.isalpha`) `text` has; its ASCII part is counted in C (pure)."""
     count = len(text.encode("ascii", "ignore").translate(None, _ASCII_NON_LETTERS))
     if not text.isascii():
-        count += sum(ch.isalpha() for part in _NON_ASCII.findall(text) for ch in part)
+        count += len([ch for ch in _NON_ASCII_WORD_CHAR.findall(text) if ch.isalpha()])
     return count
+
+
+def _non_ascii_letter(text: str) -> bool:
+    """Has `text` a letter outside ASCII? (the regex finds candidates, `str.isalpha` decides)"""
+    return not text.isascii() and any(m.group().isalpha() for m in _NON_ASCII_WORD_CHAR.finditer(text))
 
 
 def decide(cleaned: str, top: str, probability: float) -> str:
@@ -129,17 +140,18 @@ def decide(cleaned: str, top: str, probability: float) -> str:
 
 def plainly_english(cleaned: str) -> bool:
     """Step 2 of the rule: ASCII text whose English function words leave no doubt (pure)."""
-    if not cleaned.isascii() and any(ch.isalpha() for part in _NON_ASCII.findall(cleaned) for ch in part):
+    if _non_ascii_letter(cleaned):
         return False   # emoji and punctuation may stay
-    # lower() first: with every letter ASCII, only ASCII letters change case
-    words = _ENGLISH_WORD.findall(cleaned.lower())
-    markers = len([w for w in words if w in ENGLISH_MARKERS])
+    # The words are the runs of [A-Za-z'], lower-cased: with every letter ASCII, lower() changes
+    # ASCII letters only, and every other character becomes a space (bytes, in C).
+    words = cleaned.lower().encode("ascii", "replace").translate(_ENGLISH_WORD_BYTES).split()
+    markers = sum(map(_MARKER_BYTES.__contains__, words))
     return len(words) >= MIN_WORDS and markers >= 2 and markers * 5 >= len(words)
 
 
 def _without_model(text: str) -> tuple[str, str | None]:
     """(the text as the detector reads it, its language when steps 1-2 decide it without the model)."""
-    cleaned = clean(text)
+    cleaned = clean(text[:READ_CHARS])
     if letters(cleaned) < MIN_LETTERS:
         return cleaned, UNDETERMINED
     if plainly_english(cleaned):
