@@ -115,8 +115,12 @@ def unnest_rows(bind, table, rows: list[dict]):
 def _as_text(values: list, to_db) -> str | None:
     """The values' text joined by _SEP (None as _NULL), or None when a value holds a separator or
     the column is one empty string (which the server would split into no element)."""
-    if to_db is not None:   # e.g. UTCDateTime -> naive UTC
-        values = [None if v is None else to_db(v) for v in values]
+    if to_db is not None:   # e.g. UTCDateTime -> naive UTC; each distinct value once (one `now` a batch)
+        try:
+            done = {v: to_db(v) for v in set(values) if v is not None}
+            values = [None if v is None else done[v] for v in values]
+        except TypeError:   # unhashable values (JSON)
+            values = [None if v is None else to_db(v) for v in values]
     texts = [_NULL if v is None else str(v) for v in values]
     joined = _SEP.join(texts)
     if joined.count(_SEP) != len(texts) - 1 or joined.count(_NULL) != values.count(None) or joined == "":
