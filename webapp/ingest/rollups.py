@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select
 
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.core import sql
-from webapp.core.sql import insert_for
+from webapp.core.sql import insert_for, insert_rows
 
 BUCKETS: dict[str, timedelta] = {
     "15m": timedelta(minutes=15),
@@ -57,9 +57,19 @@ class Delta:
 
 def bucket_start(ts: datetime, bucket: str) -> datetime:
     """The start of the bucket that holds `ts` (UTC, aligned to the epoch)."""
-    size = int(BUCKETS[bucket].total_seconds())
+    size = _SECONDS[bucket]
     seconds = int((ts - _EPOCH).total_seconds())
-    return _EPOCH + timedelta(seconds=seconds - seconds % size)
+    return _start_at(seconds - seconds % size)
+
+
+_SECONDS = {name: int(size.total_seconds()) for name, size in BUCKETS.items()}
+
+
+@lru_cache(maxsize=4096)
+def _start_at(seconds: int) -> datetime:
+    """The bucket start `seconds` after the epoch, one object per start: ingest asks for the same
+    few starts thousands of times a batch (and their hashes, as dict keys, are computed once)."""
+    return _EPOCH + timedelta(seconds=seconds)
 
 
 def deltas(rows: Iterable[dict]) -> dict[tuple, Delta]:
@@ -99,8 +109,8 @@ def combined(*parts: dict[tuple, Delta]) -> dict[tuple, Delta]:
 def apply(session, changes: dict[tuple, Delta]) -> None:
     """Add `changes` to the rollup rows (upsert), in a fixed order to avoid lock cycles.
 
-    One statement executed for all rows at once (the driver pipelines them), not one round
-    trip per bucket: a batch touches dozens of buckets (see bench/bench_pipeline.py).
+    One statement for all rows at once (`core.sql.insert_rows`: on PostgreSQL one array per
+    column), not one round trip per bucket: a batch touches dozens of buckets.
     """
     if not changes:
         return
@@ -116,7 +126,7 @@ def apply(session, changes: dict[tuple, Delta]) -> None:
             "negative": table.c.negative + stmt.excluded.negative,
         },
     )
-    session.execute(stmt, [
+    insert_rows(session, stmt, [
         {"monitor_id": key[0], "source_id": key[1], "bucket": key[2], "start": key[3],
          "count": d.count, "sum_compound": d.sum_compound,
          "positive": d.positive, "neutral": d.neutral, "negative": d.negative}
