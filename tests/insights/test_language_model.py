@@ -116,3 +116,16 @@ def test_cache_folder_setting():
     assert language_model.cache_dir({"SENTIMON_CACHE_DIR": "/x/y"}) == Path("/x/y")
     assert language_model.cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/sentimon")
     assert language_model.cache_dir({}).parts[-2:] == (".cache", "sentimon")
+
+
+def test_building_a_new_file_removes_the_old_ones(tmp_path):
+    keep = tmp_path / "langid-new.bin"
+    keep.write_bytes(b"new")
+    for name in ("langid-old.bin", "langid-other.bin", "langid-new.bin123.tmp", "unrelated.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    fresh_tmp = tmp_path / "langid-new.bin456.tmp"          # being written right now by another build
+    fresh_tmp.write_bytes(b"x")
+    os.utime(tmp_path / "langid-new.bin123.tmp", (1, 1))     # left by a build that died long ago
+    removed = language_model.prune(keep)
+    assert sorted(p.name for p in removed) == ["langid-new.bin123.tmp", "langid-old.bin", "langid-other.bin"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["langid-new.bin", "langid-new.bin456.tmp", "unrelated.txt"]

@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from array import array
 from pathlib import Path
 from typing import Sequence
@@ -192,5 +193,21 @@ def load(languages: Sequence[str]):
         return in_memory(languages)
 
 
+def prune(keep: Path, now: float | None = None) -> list[Path]:
+    """Remove the folder's other model files (another py3langid or language list: 52 MB each on
+    disk; a process that maps one keeps its pages) and half-written ones older than an hour."""
+    removed, now = [], time.time() if now is None else now
+    for other in keep.parent.glob("langid-*"):
+        try:
+            stale = other.suffix == ".tmp" and now - other.stat().st_mtime > 3600
+            if other != keep and (other.suffix == ".bin" or stale):
+                other.unlink()
+                removed.append(other)
+        except OSError:  # gone already (another build pruned it), or not ours to remove
+            pass
+    return removed
+
+
 if __name__ == "__main__":  # python -m webapp.insights.language_model PATH LANG [LANG ...]
     write(Path(sys.argv[1]), restricted(sys.argv[2:]))
+    prune(Path(sys.argv[1]))
