@@ -48,7 +48,7 @@ def model_path(languages: Sequence[str], folder: Path | None = None) -> Path:
     """The file for this py3langid model and these languages (another version or list: another file)."""
     from py3langid.langid import MODEL_DIR, MODEL_FILE
 
-    source = MODEL_DIR / MODEL_FILE
+    source = (MODEL_DIR / MODEL_FILE).resolve()   # one file whichever path (symlink) reached the package
     stat = source.stat()
     key = json.dumps([FORMAT, str(source), stat.st_size, stat.st_mtime_ns, sorted(languages), sys.byteorder,
                       array("I").itemsize, array("q").itemsize])
@@ -103,6 +103,8 @@ def write(path: Path, model: dict) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+    with open(path, "rb") as f:
+        _recache(f.fileno())
 
 
 def read(path: Path):
@@ -111,7 +113,6 @@ def read(path: Path):
     from py3langid.langid import LanguageIdentifier
 
     with open(path, "rb") as f:
-        _recache(f.fileno())
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     if hasattr(mapped, "madvise"):  # no readahead: a text walks a few scattered rows
         mapped.madvise(mmap.MADV_RANDOM)
@@ -150,11 +151,10 @@ def read(path: Path):
 
 
 def _recache(fd: int) -> None:
-    """Read the file into the page cache again, page by page. The cache may hold it as large folios
-    (2 MB, made by its write or by a full read such as a copy), and a fault maps a whole folio into
-    the process; dropped (only the pages no process maps) and read back by WILLNEED, it is cached
-    in single pages, and a process maps only the rows its texts walk (MADV_RANDOM: no readahead
-    into the mapping) and the neighbours the kernel maps with each fault."""
+    """Read the new file into the page cache again, page by page. Its write left it cached as large
+    folios (2 MB), and a fault maps a whole folio into the process; dropped and read back by
+    WILLNEED, it is cached in single pages, and a process maps only the rows its texts walk
+    (MADV_RANDOM: no readahead into the mapping) and the neighbours the kernel maps with each fault."""
     if hasattr(os, "posix_fadvise"):
         try:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
