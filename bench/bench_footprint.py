@@ -1,7 +1,8 @@
 """`make run`'s memory once the demo has settled: PSS summed over every process it started.
 
 Starts `make run` as a new user does (its own free port, a fresh instance folder, so its own SQLite
-database, broker and bus; no server of `make services` is used), waits until the demo has
+database, broker and bus; a fresh cache folder, so the language model file is built by the run; no
+server of `make services` is used), waits until the demo has
 settled, signs in through the login form and opens the demo monitor's pages (so the web
 processes have served what a user asks for), waits until the processes are idle again, then sums
 PSS (`/proc/<pid>/smaps_rollup`: shared pages divided among the processes that share them) over
@@ -11,7 +12,7 @@ Settled: the demo source has fetched (mentions stored), the bus consumer has rea
 the SQL log, every stored mention is in the rollups, and the process tree used less than
 IDLE_SHARE of one core over IDLE_SECONDS. Exits non-zero when the goal (250 MB) is missed.
 
-    .venv/bin/python bench/bench_footprint.py [--goal-mb 250] [--settle-timeout 300] [--pages 12]
+    .venv/bin/python bench/bench_footprint.py [--goal-mb 250] [--settle-timeout 300] [--pages 12] [--user-cache]
 """
 from __future__ import annotations
 
@@ -141,12 +142,16 @@ def main() -> int:
     parser.add_argument("--goal-mb", type=float, default=250.0)
     parser.add_argument("--settle-timeout", type=float, default=300.0, help="seconds for the demo to settle")
     parser.add_argument("--pages", type=int, default=12, help="pages opened before measuring")
+    parser.add_argument("--user-cache", action="store_true",
+                        help="use SENTIMON_CACHE_DIR as set (else a fresh one: the run builds the language model file)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="sentimon-footprint-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PORT": str(port), "SENTIMON_INSTANCE": str(tmp / "instance")}
+    if not args.user_cache:  # a new user has no language model file yet: the run builds it
+        env["SENTIMON_CACHE_DIR"] = str(tmp / "cache")
     for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BUS_URL", "SECRET_KEY",
                 "PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY", "WEB_THREADS"):
         env.pop(key, None)

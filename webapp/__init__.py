@@ -16,8 +16,10 @@ from webapp.core import lazy_migrate
 from webapp.core.extensions import csrf, db, login_manager
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app; `test_config` overrides settings read from the environment."""
+def create_app(test_config: dict | None = None, *, web: bool = True) -> Flask:
+    """Build the app; `test_config` overrides settings read from the environment. `web=False`
+    (Celery workers and beat, tasks/celery.py) leaves out what only serves requests: pages, the
+    API and its OpenAPI parts, forms, the `flask` commands and the request hooks."""
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("SENTIMON_INSTANCE")
     app = Flask(__name__, instance_path=os.path.abspath(instance_path) if instance_path else None,
                 instance_relative_config=True)
@@ -32,12 +34,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_models()
     register_extensions(app)
     register_bus(app)
-    register_converters(app)
-    register_blueprints(app)
-    register_commands(app)
-    register_security_headers(app)
-    register_limits(app)
-    register_input_guard(app)
+    if web:
+        register_converters(app)
+        register_blueprints(app)
+        register_commands(app)
+        register_security_headers(app)
+        register_limits(app)
+        register_input_guard(app)
     register_scoring(app)
     register_metrics(app)
     register_celery(app)

@@ -106,3 +106,22 @@ def test_the_language_detector_keeps_only_its_languages():
     assert table is identifier.nb_ptc and set(classes) == set(languages.LANGUAGES)
     assert identifier._rowbase.typecode == "q" and identifier.tk_output.typecode == "l"
     assert languages.detect("C'est une phrase tout à fait ordinaire sur le temps qu'il fait.") == "fr"
+
+
+def test_workers_build_the_app_without_what_only_serves_requests(tmp_path):
+    """`create_app(web=False)` (tasks/celery.py): models, extensions, Celery and its tasks, the bus
+    consumer; no page or API route, no `flask` command of the features, no form or chart module."""
+    from webapp import create_app
+
+    worker = create_app(app_config(tmp_path), web=False)
+    web = create_app(app_config(tmp_path))
+    assert [rule.rule for rule in worker.url_map.iter_rules()] == ["/static/<path:filename>"]
+    assert "/api/v1/openapi.json" in {rule.rule for rule in web.url_map.iter_rules()}
+    assert "seed-demo" in web.cli.commands and "seed-demo" not in worker.cli.commands
+    celery = worker.extensions["celery"]
+    assert celery.flask_app is worker and worker.extensions["sqlalchemy"] is not None
+    loaded = loaded_after(tmp_path, "import sys, tasks.celery\n"
+                                    "assert 'webapp.monitors.views' not in sys.modules, 'a view module'\n"
+                                    "assert 'webapp.core.openapi' not in sys.modules, 'the OpenAPI builder'\n"
+                                    "assert 'plotly' not in sys.modules, 'plotly'")
+    assert loaded == []

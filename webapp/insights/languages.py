@@ -70,10 +70,9 @@ def _get():
     if _identifier is None:
         with _lock:
             if _identifier is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+                from webapp.insights import language_model
 
-                identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-                identifier.set_languages(list(LANGUAGES))
+                identifier = language_model.load(LANGUAGES)  # a mapped file (shared pages), see there
                 _forget_other_languages(identifier)
                 _identifier = identifier
     return _identifier
