@@ -143,7 +143,7 @@ def main() -> int:
     parser.add_argument("--settle-timeout", type=float, default=300.0, help="seconds for the demo to settle")
     parser.add_argument("--pages", type=int, default=12, help="pages opened before measuring")
     parser.add_argument("--user-cache", action="store_true",
-                        help="use SENTIMON_CACHE_DIR as set (else a fresh one: the run builds the language model file)")
+                        help="use SENTIMON_CACHE as set (else a fresh one: the run builds the language model file)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="sentimon-footprint-"))
@@ -151,7 +151,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PORT": str(port), "SENTIMON_INSTANCE": str(tmp / "instance")}
     if not args.user_cache:  # a new user has no language model file yet: the run builds it
-        env["SENTIMON_CACHE_DIR"] = str(tmp / "cache")
+        env["SENTIMON_CACHE"] = str(tmp / "cache")
     for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "BUS_URL", "SECRET_KEY",
                 "PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY", "WEB_THREADS"):
         env.pop(key, None)

@@ -63,7 +63,7 @@ def test_a_process_holds_only_the_pages_its_texts_walk(built):
 
 
 def test_load_builds_once_then_maps_the_same_file(built, tmp_path, monkeypatch):
-    monkeypatch.setenv("SENTIMON_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SENTIMON_CACHE", str(tmp_path / "cache"))
     path = language_model.model_path(languages.LANGUAGES)
     assert path.parent == tmp_path / "cache" and not path.exists()
     path.parent.mkdir()
@@ -86,7 +86,7 @@ def test_another_language_list_or_model_is_another_file(tmp_path):
 
 @pytest.mark.parametrize("damage", ["empty", "foreign", "truncated", "other_format", "bad_header"])
 def test_a_broken_file_falls_back_to_py3langid_and_detection_goes_on(built, tmp_path, monkeypatch, damage):
-    monkeypatch.setenv("SENTIMON_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("SENTIMON_CACHE", str(tmp_path))
     path = language_model.model_path(languages.LANGUAGES)
     good = built.read_bytes()
     head = len(language_model.MAGIC) + 8
@@ -106,14 +106,14 @@ def test_a_broken_file_falls_back_to_py3langid_and_detection_goes_on(built, tmp_
 def test_an_unwritable_cache_folder_falls_back(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    monkeypatch.setenv("SENTIMON_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setenv("SENTIMON_CACHE", str(blocker / "cache"))
     identifier = language_model.load(languages.LANGUAGES)
     assert identifier.classify("Der Kundendienst antwortet nie auf meine Fragen")[0] == "de"
     assert not (blocker / "cache").exists()
 
 
 def test_cache_folder_setting():
-    assert language_model.cache_dir({"SENTIMON_CACHE_DIR": "/x/y"}) == Path("/x/y")
+    assert language_model.cache_dir({"SENTIMON_CACHE": "/x/y"}) == Path("/x/y")
     assert language_model.cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/sentimon")
     assert language_model.cache_dir({}).parts[-2:] == (".cache", "sentimon")
 

@@ -4,7 +4,7 @@ py3langid ships its model LZMA-compressed; each process that loaded it held its 
 (the byte automaton's 39 MB transition table, the feature table, per-state arrays), made in
 private memory that stays resident. Here the model, restricted to the languages the detector
 chooses from, is written once per installation of py3langid as a plain array file in a per-user
-cache folder (`SENTIMON_CACHE_DIR`, else `$XDG_CACHE_HOME/sentimon`, else `~/.cache/sentimon`)
+cache folder (`SENTIMON_CACHE`, else `$XDG_CACHE_HOME/sentimon`, else `~/.cache/sentimon`)
 and mapped with mmap: a process holds only the pages its texts touch, the kernel shares them
 between processes (the web and every worker) and can drop them under memory pressure.
 
@@ -37,7 +37,7 @@ NAMES = ("columns", "priors", "nextmove", "row", "rowbase", "output")
 
 def cache_dir(environ=os.environ) -> Path:
     """Where the model file lives (pure given the environment)."""
-    chosen = environ.get("SENTIMON_CACHE_DIR") or ""
+    chosen = environ.get("SENTIMON_CACHE") or ""
     if chosen:
         return Path(chosen)
     base = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
