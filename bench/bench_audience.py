@@ -22,6 +22,7 @@ import common
 from common import figure, goal, note, percentile
 
 GOAL_MS = 100.0
+KEPT_DATABASE = "sentimon_bench_audience_keep"
 
 
 def measure(app, requests: int, reference_requests: int, tag: str) -> list[str]:
@@ -79,6 +80,24 @@ def detector_cost() -> None:
     figure("detector.per_text", per, "us", "goal", 1000.0)
 
 
+def fill_only(folder: Path, args, now: datetime) -> None:
+    """Fill kept databases (the same rows as a measured run) for later `--reuse` runs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    targets = []
+    if not args.postgresql_only:
+        (folder / "audience.db").unlink(missing_ok=True)
+        targets.append(("sqlite", f"sqlite:///{folder / 'audience.db'}"))
+    if not args.sqlite_only:
+        urls = common.service_urls()
+        common.drop_database(urls, KEPT_DATABASE)
+        targets.append(("postgresql", common.create_database(urls, KEPT_DATABASE)))
+    for tag, url in targets:
+        app = common.make_app({"INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "bench-secret",
+                               "DATABASE_URL": url, "BUS_URL": "sql://"})
+        rows, seconds = audience_fill.load(app, audience_fill.generate(args.mentions, args.authors, now))
+        note(f"{tag}: {args.mentions} mentions' rollups ({rows} rows) written in {seconds:.0f}s: --reuse {url}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mentions", type=int, default=10_000_000, help="300000 for a quick check")
@@ -89,11 +108,16 @@ def main() -> None:
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgresql-only", action="store_true")
     parser.add_argument("--reuse", metavar="DATABASE_URL",
-                        help="measure a database this bench filled before (kept by hand) instead of filling one")
+                        help="measure a database this bench filled before (--fill-only) instead of filling one")
+    parser.add_argument("--fill-only", metavar="DIR",
+                        help="fill PostgreSQL database sentimon_bench_audience_keep and DIR/audience.db, keep "
+                             "them, print their URLs and exit (measure them later with --reuse)")
     args = parser.parse_args()
     now = datetime.now(timezone.utc)
     detector_cost()
     note(f"load: {Path('/proc/loadavg').read_text().split()[:3]} on {os.cpu_count()} cores")
+    if args.fill_only:
+        return fill_only(Path(args.fill_only), args, now)
     missed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp_name:
         tmp = Path(tmp_name)

@@ -27,7 +27,8 @@ from sqlalchemy import and_, bindparam, desc, func, or_, select, text, union_all
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.ingest.rollups import BUCKETS, bucket_start
 from webapp.insights.influence import ENGAGEMENT_WEIGHT, influence
-from webapp.insights.models import AuthorRollup, LangRollup
+from webapp.insights import author_totals
+from webapp.insights.models import AuthorRollup, AuthorTotal, LangRollup
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
           "90d": timedelta(days=90)}
@@ -42,6 +43,8 @@ REACH_WALK_ROWS = 20_000   # at most this many more rows by reach to prove an an
 DEPTHS = (1, 4)            # list lengths tried (times the above) before grouping every row
 MAX_CANDIDATES = 20_000    # more distinct candidates than this: group every row instead
 GROUP_ALL_MENTIONS = 20_000  # a window with fewer mentions groups every row at once
+TOTALS_FIRST = 64          # author totals read first (then pages twice as long)
+MAX_TOTALS = 4_000         # authors ranked by their totals before falling back to the candidates
 _cache: TTLCache = TTLCache(maxsize=512, ttl=CACHE_SECONDS)
 _cache_lock = threading.Lock()
 
@@ -92,15 +95,57 @@ def top_authors(session, monitor_id: int, w: Window, limit: int = DEFAULT_LIMIT)
 
 def _top_authors(session, monitor_id: int, w: Window, limit: int, mentions: int | None = None) -> list[dict]:
     """Exact top authors: by grouping every row of a window of at most GROUP_ALL_MENTIONS
-    mentions (fewer rows than the candidates' lists read); else from bounded candidates when
-    they prove the answer (with deeper lists once if the first do not), else every row again."""
+    mentions (fewer rows than the candidates' lists read); else in the order of the authors'
+    totals (`_by_totals`); without totals (not built yet) or when they would need too many authors,
+    from bounded candidates when they prove the answer (with deeper lists once if the first do
+    not), else every row again."""
     if mentions is not None and mentions <= GROUP_ALL_MENTIONS:
         return _rank(session, monitor_id, w, limit)
+    found = _by_totals(session, monitor_id, w, limit)
+    if found is not None:
+        return found
     for depth in DEPTHS:
         found = _from_candidates(session, monitor_id, w, limit, depth)
         if found is not None:
             return found
     return _rank(session, monitor_id, w, limit)
+
+
+def _order(row: dict) -> tuple:
+    """The ranking's sort key of an answer row: score (reach + 3 x engagement), mentions, author."""
+    return -(row["reach"] + ENGAGEMENT_WEIGHT * row["engagement"]), -row["mentions"], row["author"]
+
+
+def _by_totals(session, monitor_id: int, w: Window, limit: int) -> list[dict] | None:
+    """The exact top `limit` from the monitor's author totals (insights/author_totals.py), or None
+    when it has none that cover the window or it would take more than MAX_TOTALS authors.
+
+    Threshold algorithm: the totals are an upper bound of every author's (score, mentions) over
+    the window, read largest first in pages (TOTALS_FIRST, doubling); each page's authors are
+    ranked exactly over the window (their rows only, by the author index). Once the `limit`-th
+    exact answer is above the next unread bound (both figures compared in order, ties read on),
+    no unread author can rank: their exact figures are at most their bound."""
+    since = author_totals.mark(session, monitor_id)
+    if since is None or w.start < since:
+        return None
+    best: list[dict] = []
+    order = (desc(AuthorTotal.score), desc(AuthorTotal.mentions), desc(AuthorTotal.author))
+    offset, size = 0, max(TOTALS_FIRST, 2 * limit)
+    while offset < MAX_TOTALS:
+        size = min(size, MAX_TOTALS - offset)
+        rows = session.execute(
+            select(AuthorTotal.author, AuthorTotal.score, AuthorTotal.mentions)
+            .where(AuthorTotal.monitor_id == monitor_id).order_by(*order).offset(offset).limit(size + 1)).all()
+        page = [author for author, _s, _m in rows[:size]]
+        if page:
+            best = sorted(best + _rank(session, monitor_id, w, len(page), page), key=_order)[:limit]
+        if len(rows) <= size:
+            return best      # every author with a total (every author of the window) is ranked
+        _author, score, mentions = rows[size]
+        if len(best) == limit and (-_order(best[-1])[0], best[-1]["mentions"]) > (score, mentions):
+            return best
+        offset, size = offset + size, 2 * size
+    return None
 
 
 def parts(w: Window) -> list[tuple[str, datetime]]:
