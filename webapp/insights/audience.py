@@ -22,7 +22,7 @@ import threading
 from functools import lru_cache
 
 from cachetools import TTLCache
-from sqlalchemy import and_, bindparam, desc, func, or_, select, text, union_all
+from sqlalchemy import bindparam, desc, func, select, text, union_all
 
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.ingest.rollups import BUCKETS, bucket_start
@@ -152,11 +152,7 @@ def parts(w: Window) -> list[tuple[str, datetime]]:
     """The (bucket, start) rollup rows that cover the window (pure): its days for a day window;
     for an hour window, the whole days inside it as 1d rows and the hours at its edges as 1h
     rows (a 1d row holds the sums of its 24 hours, and the largest reach of them)."""
-    first, last = _whole_days(w)
-    if first >= last:
-        return [(w.bucket, start) for start in _starts(w.start, w.end, w.bucket)]
-    return ([("1h", s) for s in _starts(w.start, first, "1h")] + [("1d", s) for s in _starts(first, last, "1d")]
-            + [("1h", s) for s in _starts(last, w.end, "1h")])
+    return [(bucket, at) for bucket, start, end in ranges(w) for at in _starts(start, end, bucket)]
 
 
 def _whole_days(w: Window) -> tuple[datetime, datetime]:
@@ -166,38 +162,48 @@ def _whole_days(w: Window) -> tuple[datetime, datetime]:
     return first, bucket_start(w.end, "1d")
 
 
-def _covers(monitor_id: int, w: Window) -> tuple:
-    """WHERE clauses of the author rollup rows of `parts(w)`."""
+def ranges(w: Window) -> list[tuple[str, datetime, datetime]]:
+    """The (bucket, start, end) row ranges of `parts(w)`: the whole days as 1d rows and the edge
+    hours as 1h rows (an hour window), or the window's own rows; empty ones left out (pure)."""
     first, last = _whole_days(w)
     if w.bucket == "1d" or first >= last:
-        return _where(AuthorRollup, monitor_id, w)
-    start, bucket = AuthorRollup.start, AuthorRollup.bucket
-    return (AuthorRollup.monitor_id == monitor_id,
-            or_(and_(bucket == "1d", start >= first, start < last),
-                and_(bucket == "1h", or_(and_(start >= w.start, start < first), and_(start >= last, start < w.end)))))
+        return [(w.bucket, w.start, w.end)]
+    return [(b, s, e) for b, s, e in (("1h", w.start, first), ("1d", first, last), ("1h", last, w.end)) if s < e]
 
 
 def _rank(session, monitor_id: int, w: Window, limit: int, authors: list[str] | None = None) -> list[dict]:
-    """Group the window's rows per author (all of them, or only `authors`) and rank by influence."""
-    reach, engagement = func.max(AuthorRollup.reach), func.sum(AuthorRollup.engagement)
-    mentions, scored = func.sum(AuthorRollup.mentions), func.sum(AuthorRollup.scored)
-    where = _covers(monitor_id, w)
-    if authors is not None:
-        where += (AuthorRollup.author.in_(authors),)
-        if session.get_bind().dialect.name == "postgresql":
-            # a prepared statement's generic plan for a long IN list scans every row (seconds)
-            session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    rows = session.execute(
-        select(AuthorRollup.author, mentions, reach, engagement, scored, func.sum(AuthorRollup.sum_compound))
-        .where(*where)
-        .group_by(AuthorRollup.author)
+    """Group the window's rows per author (all of them, or only `authors`) and rank by influence.
+
+    One SELECT per row range (`ranges`), each with its bucket and start range (and the authors),
+    so that every one reads one index range (the authors': one probe each); more than one are
+    summed as a UNION ALL. On SQLite an hour window's whole grouping is by `author || ''`: grouped
+    by the bare column, its planner walks every hour row of the monitor (90 days' worth for a day's
+    answer) in the author index's order instead of the window's range."""
+    r = AuthorRollup
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    key = (r.author + "").label("author") if authors is None and not postgresql and w.bucket == "1h" else r.author
+    parts = []
+    for bucket, start, end in ranges(w):
+        where = [r.monitor_id == monitor_id, r.bucket == bucket, r.start >= start, r.start < end]
+        if authors is not None:
+            where.append(r.author.in_(authors))
+        parts.append(select(key, r.mentions, r.reach, r.engagement, r.scored, r.sum_compound).where(*where))
+    if authors is not None and postgresql:
+        # a prepared statement's generic plan for a long IN list scans every row (seconds)
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    rows = parts[0].subquery() if len(parts) == 1 else union_all(*parts).subquery()
+    reach, engagement = func.max(rows.c.reach), func.sum(rows.c.engagement)
+    mentions, scored = func.sum(rows.c.mentions), func.sum(rows.c.scored)
+    found = session.execute(
+        select(rows.c.author, mentions, reach, engagement, scored, func.sum(rows.c.sum_compound))
+        .group_by(rows.c.author)
         .having(mentions > 0)
-        .order_by(desc(reach + ENGAGEMENT_WEIGHT * engagement), desc(mentions), AuthorRollup.author)
+        .order_by(desc(reach + ENGAGEMENT_WEIGHT * engagement), desc(mentions), rows.c.author)
         .limit(limit)
     ).all()
     return [{"author": author, "mentions": int(n), "reach": int(r or 0), "engagement": int(e or 0),
              "influence": influence(r, e), "avg_compound": round(total / s, 4) if s else None}
-            for author, n, r, e, s, total in rows]
+            for author, n, r, e, s, total in found]
 
 
 def _starts(start: datetime, end: datetime, bucket: str) -> list[datetime]:
