@@ -1,5 +1,6 @@
 """Author totals: per monitor and author, the sums of its author rollups from a mark on (kept by
-ingest), read in score order so that top authors stop after a few dozen authors; and the mark
+ingest) and its latest day, read in score order so that top authors stop after a few dozen
+authors; and the mark
 (`since`, `built_at`) per monitor. Both start empty: top authors use the candidate lists until
 the fold job (or `flask fold-authors`) builds a monitor's totals.
 
@@ -25,12 +26,13 @@ def upgrade():
         sa.Column('reach', sa.BigInteger(), nullable=False),
         sa.Column('engagement', sa.BigInteger(), nullable=False),
         sa.Column('score', sa.BigInteger(), nullable=False),
+        sa.Column('last_day', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['monitor_id'], ['monitors.id'],
                                 name=op.f('fk_author_totals_monitor_id_monitors'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_author_totals')),
         sa.UniqueConstraint('monitor_id', 'author', name='uq_author_totals_author'),
     )
-    op.create_index('ix_author_totals_score', 'author_totals', ['monitor_id', 'score', 'mentions', 'author'])
+    op.create_index('ix_author_totals_score', 'author_totals', ['monitor_id', 'score', 'mentions', 'author', 'last_day'])
     op.create_table(
         'author_total_marks',
         sa.Column('monitor_id', sa.Integer(), nullable=False),

@@ -47,7 +47,7 @@ def test_sums_keep_day_deltas_that_add_mentions():
     deltas = {(1, "1h", t, "a"): AuthorDelta(2, 50, 7), (1, "1d", t, "a"): AuthorDelta(2, 50, 7),
               (1, "1d", t - timedelta(days=1), "a"): AuthorDelta(1, 80, 1),
               (1, "1d", t, "b"): AuthorDelta(-1, 0, -4), (2, "1d", t, "a"): AuthorDelta(1, 5, 0)}
-    assert author_totals.sums(deltas) == {(1, "a"): [3, 80, 8], (2, "a"): [1, 5, 0]}
+    assert author_totals.sums(deltas) == {(1, "a"): [3, 80, 8, t], (2, "a"): [1, 5, 0, t]}
 
 
 def test_since_is_the_longest_ranges_start():
@@ -96,6 +96,12 @@ def test_late_mentions_mutes_and_new_authors_after_a_build(app, monkeypatch):
     _add(app, muted, sign=-1)
     kept = [row for row in batch if {**row, "monitor_id": monitor_id} not in muted] + late
     _check(app, monitor_id, kept)
+    ranked: list[str] = []
+    rank = audience._rank
+    monkeypatch.setattr(audience, "_rank", lambda s, m, w, n, authors: ranked.extend(authors) or rank(s, m, w, n, authors))
+    with app.app_context():
+        audience._by_totals(db.session, monitor_id, audience.window("24h", NOW), 5)
+    assert ranked and "late-old" not in ranked        # its latest day is before the window: never read
 
 
 def test_rescoring_and_retention_rebuilds_keep_the_bound(app, monkeypatch):

@@ -121,7 +121,8 @@ def _by_totals(session, monitor_id: int, w: Window, limit: int) -> list[dict] | 
     when it has none that cover the window or it would take more than MAX_TOTALS authors.
 
     Threshold algorithm: the totals are an upper bound of every author's (score, mentions) over
-    the window, read largest first in pages (TOTALS_FIRST, doubling); each page's authors are
+    the window, read largest first in pages (TOTALS_FIRST, doubling), skipping the authors whose
+    latest day is before the window (an index-only filter); each page's authors are
     ranked exactly over the window (their rows only, by the author index). Once the `limit`-th
     exact answer is above the next unread bound (both figures compared in order, ties read on),
     no unread author can rank: their exact figures are at most their bound."""
@@ -129,13 +130,15 @@ def _by_totals(session, monitor_id: int, w: Window, limit: int) -> list[dict] | 
     if since is None or w.start < since:
         return None
     best: list[dict] = []
+    active = bucket_start(w.start, "1d")     # authors last seen before it have nothing in the window
     order = (desc(AuthorTotal.score), desc(AuthorTotal.mentions), desc(AuthorTotal.author))
     offset, size = 0, max(TOTALS_FIRST, 2 * limit)
     while offset < MAX_TOTALS:
         size = min(size, MAX_TOTALS - offset)
         rows = session.execute(
             select(AuthorTotal.author, AuthorTotal.score, AuthorTotal.mentions)
-            .where(AuthorTotal.monitor_id == monitor_id).order_by(*order).offset(offset).limit(size + 1)).all()
+            .where(AuthorTotal.monitor_id == monitor_id, AuthorTotal.last_day >= active)
+            .order_by(*order).offset(offset).limit(size + 1)).all()
         page = [author for author, _s, _m in rows[:size]]
         if page:
             best = sorted(best + _rank(session, monitor_id, w, len(page), page), key=_order)[:limit]

@@ -4,7 +4,8 @@ early (threshold algorithm, insights/audience.py: `_by_totals`).
 
 The fold job (`terms.fold_due`, or `flask fold-authors`) builds a monitor's totals: from the
 day rows from `since` (the start of the longest range, 90 days, at build time) on, per author:
-mentions, the largest reach, engagement and score = reach + 3 x engagement; and marks the monitor
+mentions, the largest reach, engagement, score = reach + 3 x engagement and the latest day with
+a mention (an author whose latest day is before a range has nothing in it); and marks the monitor
 (`AuthorTotalMark`). From then on every author delta that ingest, muting, un-muting, source
 removal and re-scoring apply to the author rollups is added to the totals in the same
 transaction (`add`, called by insights/rollups.py: `apply`), whatever its bucket's time; deltas
@@ -26,7 +27,6 @@ is either in the rollups the build sums or added after the build's rows are in.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -47,19 +47,20 @@ def greatest(bind, a, b):
     return func.greatest(a, b) if bind.dialect.name == "postgresql" else func.max(a, b)
 
 
-def sums(authors: dict) -> dict[tuple[int, str], list[int]]:
-    """{(monitor, author): [mentions, reach, engagement]} of rollup deltas keyed (monitor, bucket,
-    start, author) (insights/rollups.py: `deltas`): the day deltas only (each mention is in one 1h
-    and one 1d delta), summed, reach the largest; deltas that take mentions out are left out (the
-    totals stay an upper bound; the next build makes them tight). Pure."""
-    out: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for (monitor_id, bucket, _start, author), d in authors.items():
+def sums(authors: dict) -> dict[tuple[int, str], list]:
+    """{(monitor, author): [mentions, reach, engagement, latest day]} of rollup deltas keyed
+    (monitor, bucket, start, author) (insights/rollups.py: `deltas`): the day deltas only (each
+    mention is in one 1h and one 1d delta), summed, reach and day the largest; deltas that take
+    mentions out are left out (the totals stay an upper bound; the next build makes them tight). Pure."""
+    out: dict[tuple[int, str], list] = {}
+    for (monitor_id, bucket, start, author), d in authors.items():
         if bucket == "1d" and d.mentions > 0:
-            total = out[(monitor_id, author)]
+            total = out.setdefault((monitor_id, author), [0, 0, 0, start])
             total[0] += d.mentions
             total[1] = max(total[1], d.reach)
             total[2] += d.engagement
-    return dict(out)
+            total[3] = max(total[3], start)
+    return out
 
 
 def add(session, authors: dict) -> None:
@@ -75,11 +76,12 @@ def add(session, authors: dict) -> None:
     engagement = table.c.engagement + stmt.excluded.engagement
     stmt = stmt.on_conflict_do_update(index_elements=["monitor_id", "author"], set_={
         "mentions": table.c.mentions + stmt.excluded.mentions, "reach": reach, "engagement": engagement,
-        "score": reach + ENGAGEMENT_WEIGHT * engagement})
+        "score": reach + ENGAGEMENT_WEIGHT * engagement,
+        "last_day": greatest(bind, table.c.last_day, stmt.excluded.last_day)})
     session.execute(stmt, [
         {"monitor_id": m, "author": a, "mentions": n, "reach": r, "engagement": e,
-         "score": r + ENGAGEMENT_WEIGHT * e}
-        for (m, a), (n, r, e) in sorted(totals.items())])
+         "score": r + ENGAGEMENT_WEIGHT * e, "last_day": day}
+        for (m, a), (n, r, e, day) in sorted(totals.items())])
 
 
 def since_for(now: datetime) -> datetime:
@@ -101,8 +103,9 @@ def build(session, monitor_id: int, now: datetime) -> int:
     r = AuthorRollup
     reach, engagement, mentions = func.max(r.reach), func.sum(r.engagement), func.sum(r.mentions)
     session.execute(AuthorTotal.__table__.insert().from_select(
-        ["monitor_id", "author", "mentions", "reach", "engagement", "score"],
-        select(r.monitor_id, r.author, mentions, reach, engagement, reach + ENGAGEMENT_WEIGHT * engagement)
+        ["monitor_id", "author", "mentions", "reach", "engagement", "score", "last_day"],
+        select(r.monitor_id, r.author, mentions, reach, engagement, reach + ENGAGEMENT_WEIGHT * engagement,
+               func.max(r.start))
         .where(r.monitor_id == monitor_id, r.bucket == "1d", r.start >= since)
         .group_by(r.monitor_id, r.author).having(mentions > 0)))
     stmt = insert_for(session.get_bind())(AuthorTotalMark.__table__)

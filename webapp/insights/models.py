@@ -58,7 +58,7 @@ class AuthorTotal(db.Model):
     __tablename__ = "author_totals"
     __table_args__ = (db.UniqueConstraint("monitor_id", "author", name="uq_author_totals_author"),
                       # top authors read the bounds in this order (threshold algorithm)
-                      db.Index("ix_author_totals_score", "monitor_id", "score", "mentions", "author"))
+                      db.Index("ix_author_totals_score", "monitor_id", "score", "mentions", "author", "last_day"))
 
     id = db.Column(db.Integer, primary_key=True)
     monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False)
@@ -67,6 +67,7 @@ class AuthorTotal(db.Model):
     reach = db.Column(db.BigInteger, nullable=False, default=0)
     engagement = db.Column(db.BigInteger, nullable=False, default=0)
     score = db.Column(db.BigInteger, nullable=False, default=0)     # reach + 3 x engagement
+    last_day = db.Column(UTCDateTime(), nullable=False)              # the latest day with a mention
 
 
 class AuthorTotalMark(db.Model):
