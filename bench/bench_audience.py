@@ -26,9 +26,17 @@ GOAL_MS = 100.0
 KEPT_DATABASE = "sentimon_bench_audience_keep"
 
 
-def measure(app, requests: int, reference_requests: int, tag: str) -> list[str]:
+def measure(app, args, tag: str) -> list[str]:
     """Figures of every range; returns the goals missed. Cold (uncached) top authors alternate
-    with the reference, grouping every row of the range, for `reference_requests` rounds."""
+    with the reference, grouping every row of the range, for `reference_requests` rounds. Then
+    the totals' cost at ingest (`ingest_cost`)."""
+    missed = ranges(app, args.requests, args.reference_requests, tag)
+    if args.ingest_mentions:
+        ingest_cost(app, tag, args.ingest_mentions, args.ingest_rounds)
+    return missed
+
+
+def ranges(app, requests: int, reference_requests: int, tag: str) -> list[str]:
     from webapp.core.extensions import db
     from webapp.insights import audience, author_totals
 
@@ -87,6 +95,39 @@ def measure(app, requests: int, reference_requests: int, tag: str) -> list[str]:
     return missed
 
 
+def ingest_cost(app, tag: str, mentions: int, rounds: int) -> None:
+    """Mentions/s of ingest's store transaction (`store_batch`, as shipped, batches of 500 of a
+    live stream) with the author totals kept and without (their upserts left out), alternately."""
+    import statistics
+
+    from bench_pipeline import timestamps
+    from bench_terms import batches
+    from webapp.core.extensions import db
+    from webapp.ingest.store import store_batch
+    from webapp.insights import author_totals
+    from webapp.monitors.services.manage import create_monitor, system_source
+
+    items, add = common.corpus(mentions, seed=15), author_totals.add
+    stamps = timestamps(len(items), datetime.now(timezone.utc))
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    with app.app_context():
+        for r in range(rounds):
+            for kept in ((False, True) if r % 2 == 0 else (True, False)):
+                monitor = create_monitor(db.session, f"ingest {r} {kept}", "", [])
+                source = system_source(monitor, "push").id
+                author_totals.add = add if kept else (lambda session, authors: None)
+                started = time.perf_counter()
+                for batch in batches(monitor.id, source, items, stamps, f"{r}{kept}"):
+                    store_batch(db.session, batch)
+                    db.session.commit()
+                rates[kept].append(len(items) / (time.perf_counter() - started))
+                author_totals.add = add
+        db.session.remove()
+    kept, without = statistics.median(rates[True]), statistics.median(rates[False])
+    figure(f"{tag}.ingest_with_author_totals", kept, "mentions/s", "without_author_totals", without)
+    goal(f"{tag} author totals cost ingest's store transaction at most 10 % (ratio >= 0.9)", kept >= 0.9 * without)
+
+
 def detector_cost() -> None:
     from webapp.insights import languages
 
@@ -123,6 +164,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--reference-requests", type=int, default=3,
                         help="rounds of the reference (grouping every row) between the cold requests")
+    parser.add_argument("--ingest-mentions", type=int, default=6_000,
+                        help="mentions stored per round to time the totals' cost at ingest (0: skip)")
+    parser.add_argument("--ingest-rounds", type=int, default=3)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgresql-only", action="store_true")
     parser.add_argument("--reuse", metavar="DATABASE_URL",
@@ -148,16 +192,16 @@ def main() -> None:
         if args.reuse:
             config = {"INSTANCE_PATH": str(tmp / "instance"), "SECRET_KEY": "bench-secret",
                       "DATABASE_URL": args.reuse, "BUS_URL": "sql://"}
-            missed += measure(common.make_app(config), args.requests, args.reference_requests, "reused")
+            missed += measure(common.make_app(config), args, "reused")
         if not args.reuse and not args.postgresql_only:
             sqlite = common.make_app({"INSTANCE_PATH": str(tmp / "instance"), "SECRET_KEY": "bench-secret",
                                       "DATABASE_URL": f"sqlite:///{tmp / 'audience.db'}", "BUS_URL": "sql://"})
-            missed += measure(filled(sqlite, "sqlite"), args.requests, args.reference_requests, "sqlite")
+            missed += measure(filled(sqlite, "sqlite"), args, "sqlite")
         if not args.reuse and not args.sqlite_only:
             urls = common.service_urls()
             with common.fresh_database(urls) as url:
                 pg = filled(common.make_app(common.app_config(tmp, urls, url, "sql://")), "postgresql")
-                missed += measure(pg, args.requests, args.reference_requests, "postgresql")
+                missed += measure(pg, args, "postgresql")
                 from webapp.core.extensions import db
                 with pg.app_context():
                     db.engine.dispose()
