@@ -57,7 +57,7 @@ def ranges(app, requests: int, reference_requests: int, tag: str) -> list[str]:
     rank = audience._rank
 
     def counting(session, monitor_id, w, limit, authors=None):
-        ranked.append(len(authors) if authors is not None else -1)
+        ranked.append(-1 if authors is None else len(authors) if isinstance(authors, list) else limit)
         return rank(session, monitor_id, w, limit, authors)
 
     with app.app_context():

@@ -18,11 +18,10 @@ from tests.insights.test_top_authors_speed import NOW, _expected, _mentions, _sa
 pytestmark = pytest.mark.both_databases
 
 
-def _build(app, monitor_id: int) -> int:
+def _build(app, monitor_id: int, now: datetime = NOW, chunk: int = 7) -> int:
+    """Build in chunks of a few authors (each a transaction of its own)."""
     with app.app_context():
-        written = author_totals.build(db.session, monitor_id, NOW)
-        db.session.commit()
-        return written
+        return author_totals.build(db.session, monitor_id, now, chunk)
 
 
 def _check(app, monitor_id: int, batch: list[dict], limit: int = 5) -> None:
@@ -96,12 +95,13 @@ def test_late_mentions_mutes_and_new_authors_after_a_build(app, monkeypatch):
     _add(app, muted, sign=-1)
     kept = [row for row in batch if {**row, "monitor_id": monitor_id} not in muted] + late
     _check(app, monitor_id, kept)
-    ranked: list[str] = []
-    rank = audience._rank
-    monkeypatch.setattr(audience, "_rank", lambda s, m, w, n, authors: ranked.extend(authors) or rank(s, m, w, n, authors))
     with app.app_context():
+        pages: list = []
+        rank = audience._rank
+        monkeypatch.setattr(audience, "_rank", lambda s, m, w, n, authors: pages.append(authors) or rank(s, m, w, n, authors))
         audience._by_totals(db.session, monitor_id, audience.window("24h", NOW), 5)
-    assert ranked and "late-old" not in ranked        # its latest day is before the window: never read
+        ranked = [name for page in pages for name in db.session.execute(page).scalars()]
+        assert ranked and "late-old" not in ranked    # its latest day is before the window: never read
 
 
 def test_rescoring_and_retention_rebuilds_keep_the_bound(app, monkeypatch):
@@ -155,3 +155,22 @@ def test_refresh_builds_monitors_due_and_the_command(app, runner):
     for bad in (["--monitor", "0"], ["--monitor", "x"], ["--monitor", "99999"]):
         result = runner.invoke(args=["fold-authors", *bad])
         assert result.exit_code != 0 and "Traceback" not in result.output, (bad, result.output)
+
+
+def test_a_rebuild_moves_the_mark_and_replaces_every_chunk(app, monkeypatch):
+    monkeypatch.setattr(audience, "TOTALS_FIRST", 4)
+    batch = _mentions(900, 150, True, seed=19)
+    monitor_id = _write(app, batch)
+    _build(app, monitor_id, chunk=1000)                       # one chunk
+    later = NOW + timedelta(days=1)
+    moved = [{**row, "monitor_id": monitor_id, "published_at": later - timedelta(hours=h)}
+             for h, row in zip((1, 5, 30), batch[-3:])]
+    _add(app, moved)
+    assert _build(app, monitor_id, later, chunk=6) == len({r["author"] for r in batch + moved
+                                                             if r["published_at"] >= author_totals.since_for(later)})
+    with app.app_context():
+        assert author_totals.mark(db.session, monitor_id) == author_totals.since_for(later)
+        assert audience._by_totals(db.session, monitor_id, audience.window("90d", NOW), 5) is None  # before it
+        for name in audience.RANGES:
+            w = audience.window(name, later)
+            assert _same(audience._by_totals(db.session, monitor_id, w, 5), _expected(batch + moved, w, 5)), name

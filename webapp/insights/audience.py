@@ -28,7 +28,7 @@ from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.ingest.rollups import BUCKETS, bucket_start
 from webapp.insights.influence import ENGAGEMENT_WEIGHT, influence
 from webapp.insights import author_totals
-from webapp.insights.models import AuthorRollup, AuthorTotal, LangRollup
+from webapp.insights.models import AuthorRollup, AuthorTotal, AuthorTotalMark, LangRollup
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
           "90d": timedelta(days=90)}
@@ -126,25 +126,27 @@ def _by_totals(session, monitor_id: int, w: Window, limit: int) -> list[dict] | 
     ranked exactly over the window (their rows only, by the author index). Once the `limit`-th
     exact answer is above the next unread bound (both figures compared in order, ties read on),
     no unread author can rank: their exact figures are at most their bound."""
-    since = author_totals.mark(session, monitor_id)
-    if since is None or w.start < since:
-        return None
     best: list[dict] = []
     active = bucket_start(w.start, "1d")     # authors last seen before it have nothing in the window
     order = (desc(AuthorTotal.score), desc(AuthorTotal.mentions), desc(AuthorTotal.author))
+    listed = (AuthorTotal.monitor_id == monitor_id, AuthorTotal.last_day >= active)
+    mark = select(AuthorTotalMark.since).where(AuthorTotalMark.monitor_id == monitor_id).scalar_subquery()
     offset, size = 0, max(TOTALS_FIRST, 2 * limit)
     while offset < MAX_TOTALS:
         size = min(size, MAX_TOTALS - offset)
-        rows = session.execute(
-            select(AuthorTotal.author, AuthorTotal.score, AuthorTotal.mentions)
-            .where(AuthorTotal.monitor_id == monitor_id, AuthorTotal.last_day >= active)
+        rows = session.execute(   # the page, its next bound and (first) the mark: one round trip
+            select(AuthorTotal.score, AuthorTotal.mentions, mark).where(*listed)
             .order_by(*order).offset(offset).limit(size + 1)).all()
-        page = [author for author, _s, _m in rows[:size]]
-        if page:
-            best = sorted(best + _rank(session, monitor_id, w, len(page), page), key=_order)[:limit]
+        if offset == 0:
+            since = rows[0][2] if rows else author_totals.mark(session, monitor_id)
+            if since is None or w.start < since:
+                return None
+        if rows:    # the page's authors as a subquery: no list of names goes back and forth
+            page = select(AuthorTotal.author).where(*listed).order_by(*order).offset(offset).limit(size)
+            best = sorted(best + _rank(session, monitor_id, w, size, page), key=_order)[:limit]
         if len(rows) <= size:
             return best      # every author with a total (every author of the window) is ranked
-        _author, score, mentions = rows[size]
+        score, mentions, _since = rows[size]
         if len(best) == limit and (-_order(best[-1])[0], best[-1]["mentions"]) > (score, mentions):
             return best
         offset, size = offset + size, 2 * size
@@ -174,8 +176,9 @@ def ranges(w: Window) -> list[tuple[str, datetime, datetime]]:
     return [(b, s, e) for b, s, e in (("1h", w.start, first), ("1d", first, last), ("1h", last, w.end)) if s < e]
 
 
-def _rank(session, monitor_id: int, w: Window, limit: int, authors: list[str] | None = None) -> list[dict]:
-    """Group the window's rows per author (all of them, or only `authors`) and rank by influence.
+def _rank(session, monitor_id: int, w: Window, limit: int, authors=None) -> list[dict]:
+    """Group the window's rows per author (all of them, or only `authors`: a list of names or a
+    SELECT of them) and rank by influence.
 
     One SELECT per row range (`ranges`), each with its bucket and start range (and the authors),
     so that every one reads one index range (the authors': one probe each); more than one are
@@ -191,7 +194,7 @@ def _rank(session, monitor_id: int, w: Window, limit: int, authors: list[str] | 
         if authors is not None:
             where.append(r.author.in_(authors))
         parts.append(select(key, r.mentions, r.reach, r.engagement, r.scored, r.sum_compound).where(*where))
-    if authors is not None and postgresql:
+    if isinstance(authors, list) and postgresql:
         # a prepared statement's generic plan for a long IN list scans every row (seconds)
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = parts[0].subquery() if len(parts) == 1 else union_all(*parts).subquery()

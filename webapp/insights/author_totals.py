@@ -21,8 +21,9 @@ the bound looser, never wrong; the daily rebuild makes it tight again. Subtracti
 take out a mention from before `since` that the build never added: a bound too small.
 
 Locking: the build claims the monitor's row (term_fold.claim: FOR UPDATE on PostgreSQL, the
-write lock on SQLite) and `add` reads it under FOR KEY SHARE first (term_fold.marks), so a delta
-is either in the rollups the build sums or added after the build's rows are in.
+write lock on SQLite) for each chunk of authors it rebuilds, and `add` reads it under FOR KEY
+SHARE first (term_fold.marks), so a delta is either in the rollups a chunk sums or added after
+the chunk's rows are in.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from webapp.monitors.models import Monitor
 
 log = logging.getLogger(__name__)
 SPAN = timedelta(days=90)       # the longest range (audience.RANGES["90d"]); its start is day-aligned
+CHUNK_AUTHORS = 50_000          # authors rebuilt per transaction (ingest of the monitor waits for one)
 
 
 def greatest(bind, a, b):
@@ -94,25 +96,61 @@ def mark(session, monitor_id: int) -> datetime | None:
     return session.execute(select(AuthorTotalMark.since).where(AuthorTotalMark.monitor_id == monitor_id)).scalar()
 
 
-def build(session, monitor_id: int, now: datetime) -> int:
-    """(Re)build a monitor's totals from its day rows from `since_for(now)` on and mark it; does
-    not commit. Returns the authors written."""
+def build(session, monitor_id: int, now: datetime, chunk: int = CHUNK_AUTHORS) -> int:
+    """(Re)build a monitor's totals from its day rows from `since_for(now)` on and mark it,
+    `chunk` authors (in name order) per transaction, each committed under the monitor's lock, so
+    that its ingest waits for one chunk at most. A rebuild moves the mark first (a range before
+    it reads the candidate lists meanwhile): the authors not rebuilt yet keep totals from the
+    older mark, which bound them from the new one too. A first build marks the monitor at the
+    end, when every author has its totals. Returns the authors written."""
     since = since_for(now)
-    term_fold.claim(session, monitor_id)
-    session.execute(delete(AuthorTotal).where(AuthorTotal.monitor_id == monitor_id))
+    rebuild = mark(session, monitor_id) is not None
+    if rebuild:
+        term_fold.claim(session, monitor_id)
+        _mark(session, monitor_id, since, now)
+        session.commit()
+    after: str | None = None
+    while True:
+        term_fold.claim(session, monitor_id)
+        upto = _boundary(session, monitor_id, since, after, chunk)
+        session.execute(delete(AuthorTotal).where(AuthorTotal.monitor_id == monitor_id,
+                                                  *_names(AuthorTotal.author, after, upto)))
+        r = AuthorRollup
+        reach, engagement, mentions = func.max(r.reach), func.sum(r.engagement), func.sum(r.mentions)
+        session.execute(AuthorTotal.__table__.insert().from_select(
+            ["monitor_id", "author", "mentions", "reach", "engagement", "score", "last_day"],
+            select(r.monitor_id, r.author, mentions, reach, engagement, reach + ENGAGEMENT_WEIGHT * engagement,
+                   func.max(r.start))
+            .where(r.monitor_id == monitor_id, r.bucket == "1d", r.start >= since, *_names(r.author, after, upto))
+            .group_by(r.monitor_id, r.author).having(mentions > 0)))
+        if upto is None:
+            break
+        session.commit()
+        after = upto
+    if not rebuild:
+        _mark(session, monitor_id, since, now)
+    session.commit()
+    return session.execute(select(func.count()).where(AuthorTotal.monitor_id == monitor_id)).scalar()
+
+
+def _names(column, after: str | None, upto: str | None) -> list:
+    """Conditions of the names in (after, upto] (None: no bound on that side)."""
+    return ([column > after] if after is not None else []) + ([column <= upto] if upto is not None else [])
+
+
+def _boundary(session, monitor_id: int, since: datetime, after: str | None, chunk: int) -> str | None:
+    """The `chunk`-th author (by name) after `after` with day rows from `since` on, None if fewer."""
     r = AuthorRollup
-    reach, engagement, mentions = func.max(r.reach), func.sum(r.engagement), func.sum(r.mentions)
-    session.execute(AuthorTotal.__table__.insert().from_select(
-        ["monitor_id", "author", "mentions", "reach", "engagement", "score", "last_day"],
-        select(r.monitor_id, r.author, mentions, reach, engagement, reach + ENGAGEMENT_WEIGHT * engagement,
-               func.max(r.start))
-        .where(r.monitor_id == monitor_id, r.bucket == "1d", r.start >= since)
-        .group_by(r.monitor_id, r.author).having(mentions > 0)))
+    query = select(r.author).where(r.monitor_id == monitor_id, r.bucket == "1d", r.start >= since,
+                                   *_names(r.author, after, None))
+    return session.execute(query.group_by(r.author).order_by(r.author).offset(chunk - 1).limit(1)).scalar()
+
+
+def _mark(session, monitor_id: int, since: datetime, now: datetime) -> None:
     stmt = insert_for(session.get_bind())(AuthorTotalMark.__table__)
     session.execute(stmt.on_conflict_do_update(
         index_elements=["monitor_id"], set_={"since": stmt.excluded.since, "built_at": stmt.excluded.built_at}),
         {"monitor_id": monitor_id, "since": since, "built_at": now})
-    return session.execute(select(func.count()).where(AuthorTotal.monitor_id == monitor_id)).scalar()
 
 
 def clear(session, monitor_id: int, since: datetime | None) -> None:
@@ -140,7 +178,6 @@ def refresh_due(session, now: datetime, monitor_id: int | None = None, force: bo
     for mid in ids:
         try:
             done[mid] = build(session, mid, now)
-            session.commit()
         except SQLAlchemyError:
             session.rollback()
             log.exception("building the author totals of monitor %s failed; the next run retries", mid)
