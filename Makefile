@@ -56,10 +56,13 @@ run: $(RUN_STAMP) pango
 # servers rather than compute, so three share two cores well), the longest first (tests/conftest.py)
 # and two at a time (--maxschedchunk 2; by default each worker would first take a quarter of its
 # share in a row, so all the long ones would go to the first); the fault tests stop and restart
-# servers of their own (one set per worker that runs them), so they run beside the rest.
+# servers of their own, so they run beside the rest, all on one worker (an xdist group: one set of
+# servers, not one per worker), as do the two tests that share one `make run`. Bytecode is written
+# even where PYTHONDONTWRITEBYTECODE is set: every worker, web and CLI process the tests start
+# would otherwise compile the project again, and pytest rewrite every test module's asserts.
 TEST_WORKERS ?= 3
 test: services chromium pango
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxschedchunk 2
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(TEST_WORKERS) --maxschedchunk 2 --dist loadgroup
 
 # The quick loop while working: no real servers, worker processes or browser, nothing slow.
 test-fast: $(STAMP)

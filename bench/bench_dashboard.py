@@ -2,6 +2,7 @@
 mentions over 90 days in PostgreSQL, against aggregating raw rows, in the same run.
 
     .venv/bin/python bench/bench_dashboard.py [--requests 120] [--pages 60] [--raw 12]
+    .venv/bin/python bench/bench_dashboard.py --cpu-only [--against /path/to/other/checkout]
 
 The database is bench/dataset.py's `sentimon_bench_dash` (generated on first use, about 4 minutes;
 reused while valid). Requests go through the Flask test client in this process (the full app:
@@ -10,14 +11,26 @@ requests vary bucket (15m/1h/1d), range length and position, and source; the pag
 through the dashboard's ranges (24h, 7d, 30d, 90d). The reference is the same series computed by
 GROUP BY over the raw mentions (the design rollups replace), run on the first --raw requests (4: over 10M rows each takes seconds).
 Issue #9's acceptance is the 1M monitor's page figure: the dashboard opens in under a second.
+
+CPU per request (issue #19, "Web"): the web process's CPU time (`time.process_time`) per uncached
+dashboard page (24h/7d/30d/90d) and per series request of the 1M monitor, the requests bench_web.py
+sends, through the test client (the figure that compares on a shared machine, where wrk's p95
+does not). 50 clients at p95 < 200 ms on 2 cores need about 6 ms of CPU per request. With
+`--against DIR` the same requests are also measured on another checkout's code (a child process
+each, alternating rounds, median), the before-figure of the same run.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import common
@@ -33,6 +46,7 @@ GROUP BY 1 ORDER BY 1
 """
 SPANS = {"15m": (timedelta(hours=6), timedelta(days=7)), "1h": (timedelta(days=1), timedelta(days=30)),
          "1d": (timedelta(days=7), timedelta(days=90))}
+CPU_GOAL_MS = 6.0       # issue #19: 50 clients at p95 < 200 ms on 2 cores
 PAGE_RANGES = {"24h": ("15m", timedelta(hours=24)), "7d": ("1h", timedelta(days=7)),
                "30d": ("1d", timedelta(days=30)), "90d": ("1d", timedelta(days=90))}
 
@@ -100,14 +114,91 @@ def measure_monitor(app, client, token: str, conn, key: str, info: dict, end: da
     return {"series": series, "raw": raw, "pages": pages, "page_raw": page_raw}
 
 
+def cpu_child(tree: str, requests: int) -> None:
+    """Print `CPU {"page": ms, "api": ms}`: the CPU time (`time.process_time`) per uncached page and
+    per series request of the 1M monitor, with `tree`'s code (run as a child process)."""
+    sys.path.insert(0, tree)
+    import bench_web
+
+    from webapp.core.extensions import db
+    from webapp.people.auth import create_token
+    from webapp.people.models import User
+
+    urls = common.service_urls()
+    url = common.database_url(urls, dataset.NAME)
+    marker = dataset._marker(url)
+    end = marker["data_end"].replace(tzinfo=timezone.utc)
+    pages, series = bench_web.web_paths(json.loads(marker["monitors"])["1m"]["id"], end)
+    with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp_name:
+        app = common.make_app(common.app_config(Path(tmp_name), urls, url, "sql://", BUS_CONSUMER_IN_WORKER=False,
+                                                DASHBOARD_CACHE_SECONDS=0))
+        with app.app_context():
+            token = create_token(db.session.query(User).filter_by(email=dataset.EMAIL).one(), name="bench-cpu")
+            db.session.remove()
+        client = app.test_client()
+        common.sign_in(client, dataset.EMAIL, dataset.PASSWORD)
+        runs = {"page": (pages, {}), "api": (series, {"Authorization": f"Bearer {token}"})}
+        out = {}
+        for name, (paths, headers) in runs.items():
+            for i in range(2 * len(paths)):   # warm-up: connections, compiled statements, templates
+                client.get(paths[i % len(paths)], headers=headers)
+            started = time.process_time()
+            for i in range(requests):
+                response = client.get(paths[i % len(paths)], headers=headers)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{paths[i % len(paths)]} answered {response.status_code}")
+            out[name] = (time.process_time() - started) * 1000 / requests
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    print("CPU " + json.dumps(out), flush=True)
+
+
+def cpu_rounds(trees: list[str], rounds: int, requests: int) -> list[dict]:
+    """Median CPU figures per tree over `rounds` alternating child runs (one process per run)."""
+    found: list[list[dict]] = [[] for _ in trees]
+    for _ in range(rounds):
+        for i, tree in enumerate(trees):
+            done = subprocess.run([sys.executable, __file__, "--cpu-child", tree, "--cpu-requests", str(requests)],
+                                  capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHONPATH": tree})
+            line = next((x for x in done.stdout.splitlines() if x.startswith("CPU ")), None)
+            if done.returncode or line is None:
+                raise RuntimeError(f"CPU run of {tree} failed: {done.stdout[-1500:]} {done.stderr[-3000:]}")
+            found[i].append(json.loads(line[4:]))
+    return [{key: statistics.median(r[key] for r in runs) for key in runs[0]} for runs in found]
+
+
+def report_cpu(args) -> None:
+    """The CPU-per-request figures and goals (against the other checkout when given)."""
+    trees = [str(common.ROOT)] + ([str(Path(args.against).resolve())] if args.against else [])
+    note(f"load before the CPU runs: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores")
+    results = cpu_rounds(trees, args.cpu_rounds, args.cpu_requests)
+    note(f"load after the CPU runs: {os.getloadavg()[0]:.1f}")
+    for name, what in (("page", "uncached dashboard page"), ("api", "series API request")):
+        value = results[0][name]
+        if args.against:
+            figure(f"dashboard.{name}_cpu_1m", value, "ms", "before_cpu", results[1][name])
+        figure(f"dashboard.{name}_cpu_1m_vs_goal", value, "ms", "goal", CPU_GOAL_MS)
+        goal(f"(#19) CPU per {what} <= {CPU_GOAL_MS:g} ms (1M monitor)", value <= CPU_GOAL_MS)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=120, help="series requests per monitor")
     parser.add_argument("--pages", type=int, default=60, help="dashboard page requests per monitor")
     parser.add_argument("--raw", type=int, default=4, help="series also computed from raw rows")
+    parser.add_argument("--cpu-only", action="store_true", help="only the CPU-per-request figures")
+    parser.add_argument("--against", help="another checkout: its CPU per request is the reference")
+    parser.add_argument("--cpu-rounds", type=int, default=3, help="alternating CPU runs per checkout")
+    parser.add_argument("--cpu-requests", type=int, default=80, help="requests per CPU run and kind")
+    parser.add_argument("--cpu-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    import json
+    if args.cpu_child:
+        return cpu_child(args.cpu_child, args.cpu_requests)
+    if args.cpu_only:
+        with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp_name:
+            dataset.ensure(common.service_urls(), Path(tmp_name), log=note)
+        return report_cpu(args)
 
     import psycopg
 
@@ -152,6 +243,7 @@ def main() -> None:
         goal(f"(4) series API p95 < 50 ms with {size} mentions", s95 < 50)
         goal(f"(4) dashboard page p95 < 1 s with {size} mentions" +
              (" (issue #9: opens in under a second)" if key == "1m" else ""), p95 < 1000)
+    report_cpu(args)
 
 
 if __name__ == "__main__":

@@ -110,6 +110,33 @@ class Profiler:
             except subprocess.TimeoutExpired:
                 proc.kill()
             summarize(self.folder / f"{name}.txt", name)
+        consumer_shares([self.folder / f"{name}.txt" for name, _ in self.procs if name.startswith("worker")])
+
+
+# The consumer's store steps, by the first of these found on a sampled stack (in this order).
+STEPS = (("term rollups", ("ingest/term_rollups.py",)), ("language detection", ("detect_many",)),
+         ("scoring", ("score_rows",)), ("insight rollups", ("insights/rollups.py",)),
+         ("mentions insert", ("_insert_new",)), ("rollups", ("ingest/rollups.py",)),
+         ("auto-tags", ("autotag",)), ("noise", ("mentions/noise",)), ("normalise", ("normalize (",)),
+         ("kafka poll and decode", ("kafka",)), ("commit", ("Session.commit",)))
+
+
+def consumer_shares(paths: list[Path]) -> None:
+    """Print each store step's share of the workers' bus-consumer threads (active samples)."""
+    total, shares = 0, dict.fromkeys([name for name, _ in STEPS] + ["other"], 0)
+    for path in paths:
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if "bus-consumer" not in stack or not count.isdigit():
+                continue
+            total += int(count)
+            step = next((name for name, marks in STEPS if any(m in stack for m in marks)), "other")
+            shares[step] += int(count)
+    note(f"consumer threads: {total} samples; share by store step:")
+    for name, count in sorted(shares.items(), key=lambda kv: -kv[1]):
+        note(f"  {100 * count / max(total, 1):5.1f}%  {name}")
 
 
 def summarize(path: Path, name: str, top: int = 12) -> None:

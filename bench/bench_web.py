@@ -53,6 +53,21 @@ end
 """
 
 
+def web_paths(mid: int, end) -> tuple[list[str], list[str]]:
+    """The dashboard pages (24h, 7d, 30d, 90d) and the 6 varied series requests of monitor `mid`
+    whose data ends at `end` (bench_dashboard.py measures their CPU cost with the same URLs)."""
+    pages = [f"/monitors/{mid}?range={span}" for span in ("24h", "7d", "30d", "90d")]
+    series = []
+    for i, (bucket, span) in enumerate([("15m", timedelta(days=1)), ("1h", timedelta(days=7)),
+                                        ("1d", timedelta(days=90)), ("15m", timedelta(days=3)),
+                                        ("1h", timedelta(days=30)), ("1d", timedelta(days=30))]):
+        stop = end - timedelta(days=i)
+        query = urllib.parse.urlencode({"bucket": bucket, "start": (stop - span).isoformat(),
+                                        "end": stop.isoformat()})
+        series.append(f"/api/v1/monitors/{mid}/series?{query}")
+    return pages, series
+
+
 def login_cookie(base: str) -> str:
     """Sign in through the real login form (CSRF token and all); returns the Cookie header."""
     jar = CookieJar()
@@ -122,17 +137,7 @@ def main() -> None:
             token = create_token(db.session.query(User).filter_by(email=dataset.EMAIL).one(), name="bench-web")
             db.session.remove()
             db.engine.dispose()
-        mid = monitor["id"]
-        pages = [f"/monitors/{mid}?range={span}" for span in ("24h", "7d", "30d", "90d")]
-        end = marker["data_end"]
-        series = []
-        for i, (bucket, span) in enumerate([("15m", timedelta(days=1)), ("1h", timedelta(days=7)),
-                                            ("1d", timedelta(days=90)), ("15m", timedelta(days=3)),
-                                            ("1h", timedelta(days=30)), ("1d", timedelta(days=30))]):
-            stop = end - timedelta(days=i)
-            query = urllib.parse.urlencode({"bucket": bucket, "start": (stop - span).isoformat(),
-                                            "end": stop.isoformat()})
-            series.append(f"/api/v1/monitors/{mid}/series?{query}")
+        pages, series = web_paths(monitor["id"], marker["data_end"])
         # As shipped (the dashboard's DASHBOARD_CACHE_SECONDS=5), then the page with that cache off:
         # every request computing its figures, the cost the cache spares 50 clients.
         for cache_seconds, runs in (("5", (("page", pages, "cookie"), ("api", series, "token"))),

@@ -16,7 +16,7 @@ from webapp.people.auth import create_token
 from webapp.core.extensions import db
 from webapp.people.models import User
 from tests import routing_cache
-from tests.helpers import (ROOT, SQLITE_TEMPLATE, app_config, build_sqlite_template, make_user, migrated_app,
+from tests.helpers import (ROOT, SQLITE_TEMPLATE, PgCopies, app_config, build_sqlite_template, make_user, migrated_app,
                            pg_database, pg_migrated_template)
 from webapp.ingest import pipeline
 from webapp.core import runtime
@@ -60,10 +60,18 @@ def pg_template(service_urls, tmp_path_factory):
         yield name
 
 
+@pytest.fixture(scope="session")
+def pg_copies(service_urls, pg_template):
+    """The session's copies of its migrated template, each made while the test before runs."""
+    copies = PgCopies(service_urls, pg_template)
+    yield copies
+    copies.close()
+
+
 @pytest.fixture
-def pg_migrated_url(service_urls, pg_template):
+def pg_migrated_url(pg_copies):
     """A PostgreSQL database for one test, made by copying the session's migrated template."""
-    with pg_database(service_urls, template=pg_template) as (_name, url):
+    with pg_copies.copy() as (_name, url):
         yield url
 
 
@@ -150,11 +158,11 @@ DISRUPTIVE_MODULES: set[str] = set()
 # They are collected first, and `make test` hands tests out two at a time (--maxschedchunk 2), so
 # they start at once on different workers and none is still running alone at the end.
 LONG_FIRST = [
-    "tests/ingest/test_kafka_cluster.py", "tests/ingest/test_distributed.py", "tests/core/test_run_supervisor.py",
-    "tests/browser/test_accessibility.py", "tests/core/test_end_to_end.py", "tests/ingest/test_worker.py",
+    "tests/ingest/test_kafka_cluster.py", "tests/ingest/test_distributed.py", "tests/core/test_end_to_end.py",
+    "tests/browser/test_accessibility.py", "tests/core/test_run_supervisor.py", "tests/ingest/test_worker.py",
     "tests/browser/test_walkthrough.py", "tests/browser/test_xss.py",
 ]
-SERVER_FIXTURES = {"service_urls", "pg_url", "pg_migrated_url", "pg_template"}
+SERVER_FIXTURES = {"service_urls", "pg_url", "pg_migrated_url", "pg_template", "pg_copies"}
 # Tests measured at over ~1.5 s each on the 2-core reference machine (pytest --durations).
 SLOW_MODULES = {
     "tests/core/test_api_fuzz.py", "tests/core/test_attack_ssrf.py", "tests/core/test_properties.py",

@@ -163,6 +163,64 @@ def pg_database(service_urls, template: str | None = None):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class PgCopies:
+    """Copies of one migrated template, each made one test ahead by a thread and dropped by it after
+    its test: a test waits for its database only when the copy before it has not finished, and never
+    for a drop. Every test still gets a fresh copy of the template, which nothing else connects to."""
+
+    def __init__(self, service_urls: dict, template: str, ahead: int = 1):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from sqlalchemy.engine import make_url
+
+        self.base = make_url(service_urls["DATABASE_URL"])
+        self.template, self.ahead = template, ahead
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-copies")  # in order
+        self.ready: list = []
+        self._top_up()
+
+    def _connect(self, user: str | None = None, dbname: str | None = None):
+        import psycopg
+
+        base = self.base
+        return psycopg.connect(f"host={base.host} port={base.port} user={user or base.username} "
+                               f"dbname={dbname or base.database}", autocommit=True)
+
+    def _create(self) -> str:
+        name = f"sentimon_t_{uuid.uuid4().hex[:12]}"
+        with self._connect() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    def _drop(self, name: str) -> None:
+        with self._connect("postgres", "postgres") as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _top_up(self) -> None:
+        while len(self.ready) < self.ahead:
+            self.ready.append(self.thread.submit(self._create))
+
+    @contextmanager
+    def copy(self):
+        """(name, URL) of a fresh copy of the template, dropped after the block."""
+        name = self.ready.pop(0).result()
+        self._top_up()
+        try:
+            yield name, self.base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            self.thread.submit(self._drop, name)
+
+    def close(self) -> None:
+        """Drop the copies made ahead, and wait for every drop."""
+        for future in self.ready:
+            try:
+                self.thread.submit(self._drop, future.result())
+            except Exception:  # noqa: BLE001  (a copy that failed to be made: nothing to drop)
+                pass
+        self.ready = []
+        self.thread.shutdown(wait=True)
+
+
 @contextmanager
 def pg_migrated_template(service_urls: dict, directory: Path):
     """A PostgreSQL database migrated to every head (its name), to copy with pg_database(template=...)."""

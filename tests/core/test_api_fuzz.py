@@ -5,21 +5,35 @@ and invalid) through the WSGI app, with an editor's bearer token. Each answer mu
 5xx, must use a status code the operation documents, and must match the documented schema
 and content type.
 
+Generating the requests is most of the work (Hypothesis drawing from the document's schemas, 7x
+the cost of sending them), and with a fixed seed it gives the same requests every time: so an
+operation's requests, once they have all passed, are kept in a cache keyed by everything that
+decides them (the operation's place in the document, the document itself, the seed, the number
+of examples, the versions of schemathesis and Hypothesis) and sent again from there. A change to
+any of these generates afresh (FUZZ_CACHE=0 always does).
+
 The app never reaches the network: its egress policy resolves no names (a stub resolver
 that fails every lookup) and a socket guard refuses connections to anything but loopback, so
 notifier test sends to whatever URLs the fuzzer invents are refused here, not sent.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import ipaddress
+import json
 import os
+import pickle
 import socket
+from pathlib import Path
 
+import hypothesis
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.core import NOT_SET
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_schema_conformance, status_code_conformance,
@@ -42,6 +56,10 @@ SEED = int(os.environ.get("FUZZ_SEED", "18"))
 REVOKES_TOKENS = ("DELETE", "/api/v1/tokens/{token_id}")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
+CACHE = (Path(os.environ.get("SENTIMON_CACHE") or Path.home() / ".cache" / "sentimon") / "fuzz-cases"
+         if os.environ.get("FUZZ_CACHE", "1") != "0" else None)
+CASE_FIELDS = ("method", "path_parameters", "headers", "cookies", "query", "body", "media_type",
+               "multipart_content_types", "_meta")
 
 
 def _no_dns(host, port):
@@ -106,6 +124,54 @@ def _strategy(operation):
     return st.one_of(strategies)
 
 
+def _cache_file(api_schema, method: str, path: str) -> Path | None:
+    """Where the operation's generated requests are kept: named by everything that decides them."""
+    if CACHE is None:
+        return None
+    document = json.dumps(api_schema.raw_schema, sort_keys=True, default=str)
+    key = hashlib.sha256("\0".join([document, method, path, str(SEED), str(EXAMPLES), schemathesis.__version__,
+                                     hypothesis.__version__]).encode()).hexdigest()
+    return CACHE / f"{key}.pickle"
+
+
+class _CasePickler(pickle.Pickler):
+    """Pickles schemathesis' "not set" sentinel by name: it is told apart by identity."""
+
+    def persistent_id(self, obj):
+        return "NOT_SET" if obj is NOT_SET else None
+
+
+class _CaseUnpickler(pickle.Unpickler):
+    def persistent_load(self, pid):
+        if pid != "NOT_SET":
+            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+        return NOT_SET
+
+
+def _dumps(fields: dict) -> bytes:
+    out = io.BytesIO()
+    _CasePickler(out).dump(fields)
+    return out.getvalue()
+
+
+def _kept_cases(file: Path | None) -> list[dict] | None:
+    if file is None or not file.exists():
+        return None
+    try:
+        return [_CaseUnpickler(io.BytesIO(case)).load() for case in pickle.loads(file.read_bytes())]
+    except Exception:  # noqa: BLE001  (a damaged or foreign file: generate afresh)
+        return None
+
+
+def _keep_cases(file: Path | None, cases: list[bytes]) -> None:
+    if file is None:
+        return
+    file.parent.mkdir(parents=True, exist_ok=True)
+    partial = file.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(pickle.dumps(cases))
+    partial.replace(file)
+
+
 @pytest.mark.parametrize("method, path", _operations())
 def test_api_conforms_to_its_openapi_document(api_schema, fuzz_app, method, path):
     """(schemathesis' own pytest loader `from_fixture` does not work with pytest 9 yet, so each
@@ -113,15 +179,28 @@ def test_api_conforms_to_its_openapi_document(api_schema, fuzz_app, method, path
     operation = api_schema[path][method]
     token = _fresh_token(fuzz_app)
 
+    def send(case):
+        fresh = _fresh_token(fuzz_app) if (method, path) == REVOKES_TOKENS else token
+        case.call_and_validate(headers={"Authorization": f"Bearer {fresh}"}, checks=CHECKS)
+
+    cache_file = _cache_file(api_schema, method, path)
+    kept = _kept_cases(cache_file)
+    if kept is not None:  # the same requests as a fresh generation would make, in the same order
+        for fields in kept:
+            send(operation.Case(**fields))
+        return
+    generated: list[bytes] = []   # each case as it was before it was sent
+
     @seed(SEED)
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck),
               phases=[Phase.explicit, Phase.generate])
     @given(case=_strategy(operation))
     def run(case):
-        fresh = _fresh_token(fuzz_app) if (method, path) == REVOKES_TOKENS else token
-        case.call_and_validate(headers={"Authorization": f"Bearer {fresh}"}, checks=CHECKS)
+        generated.append(_dumps({name: getattr(case, name) for name in CASE_FIELDS}))
+        send(case)
 
     try:
         run()
     except Unsatisfiable:   # no valid example exists (nothing here is made that strict)
         pytest.fail(f"no example could be generated for {method} {path}")
+    _keep_cases(cache_file, generated)

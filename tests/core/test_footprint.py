@@ -1,6 +1,6 @@
 """`make run`'s small footprint: what its processes import, how they are sized, and the pieces that
 let fewer processes do the work (beat in a worker thread, migrations loaded only where they run).
-The whole layout runs in tests/core/test_run_supervisor.py; bench/bench_footprint.py measures it."""
+The whole layout runs in tests/core/test_end_to_end.py; bench/bench_footprint.py measures it."""
 from __future__ import annotations
 
 import json

@@ -1,8 +1,5 @@
-"""`make run` heals itself: a worker killed with SIGKILL is started again (scripts/run.py) while the web
-keeps answering, pushed mentions are then stored, and Ctrl-C ends every process it started.
-
-The single-machine layout: two Procfile processes, the web and the worker, whose threads run the
-bus consumer and the beat scheduler (`--beat-thread`): the demo is fetched on beat's schedule."""
+"""The `make run` supervisor (scripts/run.py): backoff, crash loops, orphans, a bad Procfile. `make run`
+itself, healing a killed worker, runs in tests/core/test_end_to_end.py."""
 from __future__ import annotations
 
 import os
@@ -10,15 +7,10 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
-from tests.core.test_end_to_end import call, flask, start_make_run, total
 from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,82 +112,3 @@ def test_an_empty_procfile_is_a_clear_error(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "run.py"), "--procfile", str(tmp_path / "Procfile")],
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "has no `name: command` line" in done.stderr and "Traceback" not in done.stderr
-
-
-@pytest.fixture
-def make_run(tmp_path):
-    log_path = tmp_path / "run.log"
-    log = open(log_path, "w")
-    proc, base, env = start_make_run(tmp_path, log)
-
-    def up():
-        assert proc.poll() is None, f"make run exited with {proc.returncode}"
-        return healthz(base) == 200
-
-    try:
-        wait_for(up, 120, 0.5, "the web process")
-        yield base, env, proc, log_path
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            for pids in started(log_path).values():
-                for pid in pids:
-                    if group_alive(pid):
-                        os.killpg(pid, signal.SIGKILL)
-        log.close()
-        print(log_path.read_text(errors="replace")[-6000:])
-
-
-def test_make_run_restarts_a_killed_worker_while_the_web_serves(make_run):
-    base, env, proc, log = make_run
-    text = log.read_text()
-    assert f"Sentimon on {base}" in text and "sentimon-demo" in text  # the URL and demo credentials
-    flask(env, "create-user", "heal@example.com", "--password", "heal password")
-    token = flask(env, "create-token", "heal@example.com").strip().splitlines()[-1]
-    status, monitor = call(base, "POST", "/api/v1/monitors", token, {"name": "Healing", "query": ""})
-    assert status == 201
-    mid = monitor["id"]
-    assert call(base, "POST", f"/api/v1/monitors/{mid}/mentions", token,
-                [{"external_id": "before", "text": "fine"}])[0] == 202
-    wait_for(lambda: total(base, token, mid) == 1, 60, 0.25, "the first mention stored")
-
-    # The web is asked every 0.2 s for the whole time the worker is dead and restarting.
-    answers: list[int | None] = []
-    done = threading.Event()
-
-    def probe():
-        while not done.is_set():
-            answers.append(healthz(base))
-            done.wait(0.2)
-
-    prober = threading.Thread(target=probe, daemon=True)
-    prober.start()
-    try:
-        assert set(started(log)) == {"web", "worker"}  # beat and the consumer are threads of the worker
-        worker = started(log)["worker"][-1]
-        web = started(log)["web"][-1]
-        os.kill(worker, signal.SIGKILL)
-        wait_for(lambda: len(started(log).get("worker", [])) == 2, 30, 0.2, "a new worker")
-        assert "killed by signal 9" in log.read_text()
-        # Pushed while the new worker starts: stored once it consumes.
-        assert call(base, "POST", f"/api/v1/monitors/{mid}/mentions", token,
-                    [{"external_id": "after", "text": "still fine"}])[0] == 202
-        wait_for(lambda: total(base, token, mid) == 2, 90, 0.25, "the mention pushed after the kill")
-    finally:
-        done.set()
-        prober.join(5)
-    assert answers and set(answers) == {200}, f"the web did not answer every probe: {answers}"
-    assert started(log)["web"] == [web]
-    # The worker's beat thread schedules: the demo's source is fetched (beat -> fetch -> bus -> consumer).
-    status, monitors = call(base, "GET", "/api/v1/monitors", token)
-    demo = next(m for m in monitors if m["name"].endswith("(demo)"))
-    wait_for(lambda: (total(base, token, demo["id"]) or 0) > 0, 120, 0.5, "the demo fetched on beat's schedule")
-
-    # Ctrl-C (SIGINT to make's process group, as a terminal does): every process group ends.
-    started_at = time.monotonic()
-    os.killpg(proc.pid, signal.SIGINT)
-    proc.wait(timeout=30)
-    assert time.monotonic() - started_at < 30
-    groups = [pid for pids in started(log).values() for pid in pids]
-    wait_for(lambda: not any(group_alive(pid) for pid in groups), 15, 0.2, "every child process gone")
-    assert "all stopped" in log.read_text()

@@ -29,9 +29,10 @@ from webapp.people.models import User
 from webapp.ingest.bus import MENTIONS_GROUP, MENTIONS_TOPIC
 from webapp.monitors.services.manage import create_monitor
 
-from tests.helpers import pg_migrated_template, stop_process, wait_for
+from tests.helpers import pg_database, pg_migrated_template, stop_process, wait_for
 
-pytestmark = pytest.mark.services
+# One set of own servers for the module: its tests stay on one pytest-xdist worker (`--dist loadgroup`).
+pytestmark = [pytest.mark.services, pytest.mark.xdist_group("own-servers")]
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SERVICES = [sys.executable, str(ROOT / "scripts" / "services.py")]
@@ -175,6 +176,14 @@ def pg_template(service_urls, tmp_path_factory):
     """Like the shared fixture: one migrated database on the module's own PostgreSQL, copied per test."""
     with pg_migrated_template(service_urls, tmp_path_factory.mktemp("pg-template")) as name:
         yield name
+
+
+@pytest.fixture
+def pg_migrated_url(service_urls, pg_template):
+    """A copy made when the test asks (not ahead, as the shared fixture does: these tests stop the
+    servers the copies would be made on)."""
+    with pg_database(service_urls, template=pg_template) as (_name, url):
+        yield url
 
 
 @pytest.fixture

@@ -333,6 +333,8 @@ def test_source_totals_and_alert_spans_in_sql(app):
             fast = dashboard.source_totals(db.session, monitor_id, choice.start, choice.end)
             slow = sources_breakdown_reference(db.session, monitor_id, choice.bucket, choice.start, choice.end)
             assert fast == slow and fast
+            listed = dashboard.source_totals(db.session, monitor_id, choice.start, choice.end, [rss_id, push_id])
+            assert listed == fast     # the monitor's sources listed: the same sums, read by index seeks
         rule = Rule(monitor_id=monitor_id, name="r", kind="volume_spike", window="1h")
         db.session.add(rule)
         db.session.flush()

@@ -117,3 +117,15 @@ def test_term_rollups_follow_mutes_source_removal_and_rescoring(app):
 
         rescore_monitor(db.session, monitor_id)
         assert stored(monitor_id) == recount(monitor_id)
+
+
+def test_rows_are_upserted_in_key_order():
+    """`in_key_order` sorts as `sorted` does (no lock cycles between writers), comparing terms only."""
+    import random
+
+    rng = random.Random(15)
+    starts = [T0 + timedelta(hours=h) for h in range(5)]
+    keys = {(rng.choice([3, 1, 20]), rng.choice(["1h", "1d", "1w"]), rng.choice(starts),
+             rng.choice(["acme", "b", "#acme", "acme's rocket", "z z z", "ä", "A"])) for _ in range(500)}
+    changes = {key: term_rollups.TermDelta(1, 1, 0.5) for key in rng.sample(sorted(keys), len(keys))}
+    assert term_rollups.in_key_order(changes) == sorted(changes)

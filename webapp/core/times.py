@@ -131,3 +131,17 @@ def seconds_until_next_utc_day(now: datetime) -> float:
     now = now.astimezone(timezone.utc)
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return (midnight - now).total_seconds()
+
+
+def time_html(when, seconds: bool = False):
+    """A time on a page (templates/_time.html `when`, the `time_html` filter): the UTC text for
+    readers without scripts in a <time> whose `datetime` static/js/localtime.js rewrites in the
+    viewer's zone; "–" for no time. A function, not a template macro: a dashboard shows a dozen,
+    and a macro call costs several times more."""
+    from markupsafe import Markup, escape
+
+    if not when:
+        return Markup("–")
+    text = when.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    marked = ' data-seconds="1"' if seconds else ""
+    return Markup(f'<time datetime="{escape(when.isoformat())}"{marked}>{escape(text)} UTC</time>')

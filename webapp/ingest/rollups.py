@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from webapp.ingest.models import ALL_SOURCES, Rollup
-from webapp.core.sql import insert_for
+from webapp.core import sql
+from webapp.core.sql import insert_for, insert_rows
 
 BUCKETS: dict[str, timedelta] = {
     "15m": timedelta(minutes=15),
@@ -56,9 +57,19 @@ class Delta:
 
 def bucket_start(ts: datetime, bucket: str) -> datetime:
     """The start of the bucket that holds `ts` (UTC, aligned to the epoch)."""
-    size = int(BUCKETS[bucket].total_seconds())
+    size = _SECONDS[bucket]
     seconds = int((ts - _EPOCH).total_seconds())
-    return _EPOCH + timedelta(seconds=seconds - seconds % size)
+    return _start_at(seconds - seconds % size)
+
+
+_SECONDS = {name: int(size.total_seconds()) for name, size in BUCKETS.items()}
+
+
+@lru_cache(maxsize=4096)
+def _start_at(seconds: int) -> datetime:
+    """The bucket start `seconds` after the epoch, one object per start: ingest asks for the same
+    few starts thousands of times a batch (and their hashes, as dict keys, are computed once)."""
+    return _EPOCH + timedelta(seconds=seconds)
 
 
 def deltas(rows: Iterable[dict]) -> dict[tuple, Delta]:
@@ -98,8 +109,8 @@ def combined(*parts: dict[tuple, Delta]) -> dict[tuple, Delta]:
 def apply(session, changes: dict[tuple, Delta]) -> None:
     """Add `changes` to the rollup rows (upsert), in a fixed order to avoid lock cycles.
 
-    One statement executed for all rows at once (the driver pipelines them), not one round
-    trip per bucket: a batch touches dozens of buckets (see bench/bench_pipeline.py).
+    One statement for all rows at once (`core.sql.insert_rows`: on PostgreSQL one array per
+    column), not one round trip per bucket: a batch touches dozens of buckets.
     """
     if not changes:
         return
@@ -115,7 +126,7 @@ def apply(session, changes: dict[tuple, Delta]) -> None:
             "negative": table.c.negative + stmt.excluded.negative,
         },
     )
-    session.execute(stmt, [
+    insert_rows(session, stmt, [
         {"monitor_id": key[0], "source_id": key[1], "bucket": key[2], "start": key[3],
          "count": d.count, "sum_compound": d.sum_compound,
          "positive": d.positive, "neutral": d.neutral, "negative": d.negative}
@@ -143,19 +154,26 @@ def resolve_range(bucket: str, start: datetime | None, end: datetime | None,
     return first, last
 
 
+@cache
+def _series_statement():
+    """The rows of one series, built once: constructing a select and its cache key on every
+    request cost more CPU than running it; the values are parameters."""
+    return select(Rollup.start, Rollup.count, Rollup.sum_compound, Rollup.positive, Rollup.neutral,
+                  Rollup.negative).where(
+        Rollup.monitor_id == bindparam("monitor_id"), Rollup.source_id == bindparam("source_id"),
+        Rollup.bucket == bindparam("bucket"), Rollup.start >= bindparam("start"), Rollup.start < bindparam("end"),
+    ).order_by(Rollup.start)
+
+
 def series(session, monitor_id: int, bucket: str, start: datetime, end: datetime,
            source_id: int = ALL_SOURCES, dense: bool = True) -> list[dict]:
     """Buckets of [start, end) (already aligned by resolve_range), oldest first.
 
     With `dense`, empty buckets are included with zero counts and a null average.
     """
-    rows = session.execute(
-        select(Rollup.start, Rollup.count, Rollup.sum_compound, Rollup.positive, Rollup.neutral,
-               Rollup.negative).where(
-            Rollup.monitor_id == monitor_id, Rollup.source_id == source_id,
-            Rollup.bucket == bucket, Rollup.start >= start, Rollup.start < end,
-        ).order_by(Rollup.start)
-    ).all()  # plain tuples, not ORM objects: a 30-day series at 1h is 720 of them per request
+    rows = sql.run(session, _series_statement(), {
+        "monitor_id": monitor_id, "source_id": source_id, "bucket": bucket, "start": start, "end": end,
+    }).all()  # plain tuples, not ORM objects: a 30-day series at 1h is 720 of them per request
     found = {r[0]: r for r in rows}
     starts = sorted(found)
     if dense:

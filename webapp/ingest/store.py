@@ -23,7 +23,7 @@ from webapp.scoring import scorers
 from webapp.ingest.canonical import url_key
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT, MAX_URL
 from webapp.core.times import read_time
-from webapp.core.sql import insert_for, unnest_select
+from webapp.core.sql import insert_for, unnest_rows
 from webapp.insights import rollups as insight_rollups
 from webapp.insights.influence import is_mixed
 from webapp.insights.languages import MAX_FIGURE, detect_many, normalize_code
@@ -202,9 +202,9 @@ def _insert_new(session, batch: list[dict]) -> list[tuple]:
 
     No conflict target: any unique violation is skipped, the identity (monitor, source,
     external id) and the canonical URL of a fetched mention (monitor, url_key) alike. On
-    PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`): a dozen
-    parameters instead of a dozen per row, which the driver would otherwise rewrite on every
-    batch (the consumer's hot spot in bench/bench_pipeline.py).
+    PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`, each column
+    one string: `core.sql.unnest_rows`): a dozen parameters instead of a dozen per row, which the
+    driver would otherwise rewrite on every batch (the consumer's hot spot in bench/bench_pipeline.py).
     """
     bind = session.get_bind()
     table = Mention.__table__
@@ -213,8 +213,7 @@ def _insert_new(session, batch: list[dict]) -> list[tuple]:
     if bind.dialect.name != "postgresql" or any(list(row) != names for row in batch):
         stmt = insert_for(bind)(table).on_conflict_do_nothing().returning(*returning)
         return session.execute(stmt, batch).all()
-    columns = unnest_select(table, {n: [row[n] for row in batch] for n in names})
-    stmt = (insert_for(bind)(table).from_select(names, columns)
+    stmt = (insert_for(bind)(table).from_select(*unnest_rows(bind, table, batch))
             .on_conflict_do_nothing().returning(*returning))
     return session.execute(stmt).all()
 

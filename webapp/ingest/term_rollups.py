@@ -9,8 +9,11 @@ to its 1d and 1w rows too (`apply`).
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
+from operator import itemgetter
 from typing import Iterable
 
 from sqlalchemy import delete, func, select
@@ -21,9 +24,10 @@ from webapp.ingest.rollups import bucket_start
 from webapp.insights.terms.extract import extract
 
 TERM_BUCKETS = ("1h",)     # 1d and 1w rows come from the fold (term_fold.py)
+_TERM = itemgetter(3)
 
 
-@dataclass
+@dataclass(slots=True)
 class TermDelta:
     count: int = 0
     scored: int = 0
@@ -39,10 +43,13 @@ class TermDelta:
 def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
     """Per (monitor, bucket, start, term) deltas of `rows` (monitor_id, published_at, text,
     compound; `lang` when known). A mention without a compound (not scored) counts in `count`
-    only. A text repeated in `rows` (syndicated copies, retweets) is read once."""
-    out: dict[tuple, TermDelta] = {}
+    only. A text repeated in `rows` (syndicated copies, retweets) is read once.
+
+    The rows' term lists are gathered per (monitor, bucket, start) and counted there by
+    `Counter` (in C); only the compound sums take a step per term, in row order as before."""
     read: dict[tuple, list[str]] = {}
     starts: dict[datetime, tuple] = {}
+    groups: dict[tuple, tuple[list, list]] = {}     # (monitor, bucket, start) -> (terms, (terms, compound))
     for row in rows:
         text, lang = row["text"], row.get("lang")
         terms = read.get((text, lang))
@@ -50,21 +57,29 @@ def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
             terms = read[(text, lang)] = extract(text, lang)
         if not terms:
             continue
-        compound = row.get("compound")
-        monitor, at = row["monitor_id"], row["published_at"]
+        at = row["published_at"]
         spans = starts.get(at)
         if spans is None:
             spans = starts[at] = tuple((bucket, bucket_start(at, bucket)) for bucket in TERM_BUCKETS)
+        compound = row.get("compound")
         for bucket, start in spans:
+            key = (row["monitor_id"], bucket, start)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = ([], [])
+            group[0].append(terms)
+            if compound is not None:
+                group[1].append((terms, compound))
+    out: dict[tuple, TermDelta] = {}
+    for (monitor, bucket, start), (counted, scored) in groups.items():
+        counts = Counter(chain.from_iterable(counted))
+        n_scored = counts if len(scored) == len(counted) else Counter(chain.from_iterable(t for t, _ in scored))
+        sums = dict.fromkeys(counts, 0.0)
+        for terms, compound in scored:
             for term in terms:
-                key = (monitor, bucket, start, term)
-                d = out.get(key)
-                if d is None:
-                    d = out[key] = TermDelta()
-                d.count += 1
-                if compound is not None:
-                    d.scored += 1
-                    d.sum_compound += compound
+                sums[term] += compound
+        for term, n in counts.items():
+            out[(monitor, bucket, start, term)] = TermDelta(n, n_scored[term], sums[term])
     return out
 
 
@@ -109,7 +124,7 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     if any(marks.values()):
         changes = with_folded(changes, marks)
     bind = session.get_bind()
-    keys = sorted(changes)
+    keys = in_key_order(changes)
     start_type = TermRollup.__table__.c.start.type.dialect_impl(bind.dialect)
     to_db = start_type.bind_processor(bind.dialect) or (lambda v: v)
     stored = {start: to_db(start) for start in {k[2] for k in keys}}   # a handful per batch
@@ -118,11 +133,36 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     if bind.dialect.name == "postgresql":
         # each column as one string split by the server: no per-element work in the driver
         # (terms are words, spaces, "#", "'" and "-": never the separator, a control character)
-        columns = [_SEP.join(map(str, column)) for column in zip(*rows)]
         with session.connection().connection.cursor() as cursor:
-            cursor.execute(_PG_UPSERT, columns)
+            cursor.execute(_PG_UPSERT, [_joined(column) for column in zip(*rows)])
     else:
         session.connection().exec_driver_sql(_SQLITE_UPSERT, rows)
+
+
+def _joined(values) -> str:
+    """One column's values as text, joined by _SEP; each distinct value is written once (a batch
+    repeats its few monitors and starts, its small counts and, as often as not, its sums)."""
+    text: dict = {}
+    get = text.get
+    out = []
+    for value in values:
+        written = get(value)
+        if written is None:
+            written = text[value] = str(value)
+        out.append(written)
+    return _SEP.join(out)
+
+
+def in_key_order(changes: dict[tuple, TermDelta]) -> list[tuple]:
+    """The keys of `changes` sorted, as `sorted` sorts them, but comparing only the terms of each
+    (monitor, bucket, start): a batch's thousands of keys share a handful of those."""
+    groups: dict[tuple, list[tuple]] = {}
+    for key in changes:
+        group = groups.get(key[:3])
+        if group is None:
+            group = groups[key[:3]] = []
+        group.append(key)
+    return [key for prefix in sorted(groups) for key in sorted(groups[prefix], key=_TERM)]
 
 
 _COLUMNS = "INSERT INTO term_rollups (monitor_id, bucket, start, term, count, scored, sum_compound) "

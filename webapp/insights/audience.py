@@ -24,6 +24,7 @@ from functools import lru_cache
 from cachetools import TTLCache
 from sqlalchemy import bindparam, desc, func, select, text, union_all
 
+from webapp.core import sql
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.ingest.rollups import BUCKETS, bucket_start
 from webapp.insights.influence import ENGAGEMENT_WEIGHT, influence
@@ -68,14 +69,36 @@ def _where(model, monitor_id: int, w: Window):
     return (model.monitor_id == monitor_id, model.bucket == w.bucket, model.start >= w.start, model.start < w.end)
 
 
+def _params(monitor_id: int, w: Window) -> dict:
+    return {"monitor_id": monitor_id, "bucket": w.bucket, "start": w.start, "end": w.end}
+
+
+@lru_cache(maxsize=1)
+def _statements() -> dict:
+    """The fingerprint, languages and reach reads, built once (the dashboard asks them on every
+    request; building a select costs more CPU than running it): the values are parameters."""
+    def where(model):
+        return (model.monitor_id == bindparam("monitor_id"), model.bucket == bindparam("bucket"),
+                model.start >= bindparam("start"), model.start < bindparam("end"))
+
+    count = func.sum(LangRollup.count)
+    return {
+        "fingerprint": select(func.count(), func.sum(Rollup.count), func.sum(Rollup.sum_compound),
+                              func.sum(Rollup.positive), func.sum(Rollup.negative))
+        .where(*where(Rollup), Rollup.source_id == ALL_SOURCES),
+        "languages": select(LangRollup.lang, count, func.sum(LangRollup.scored), func.sum(LangRollup.mixed),
+                            func.sum(LangRollup.reach))
+        .where(*where(LangRollup)).group_by(LangRollup.lang).having(count > 0)
+        .order_by(desc(count), LangRollup.lang),
+        "reach": select(LangRollup.start, func.sum(LangRollup.reach)).where(*where(LangRollup))
+        .group_by(LangRollup.start),
+    }
+
+
 def fingerprint(session, monitor_id: int, w: Window) -> tuple:
     """The monitor's time-rollup sums over the window (all sources): what any change of its
     mentions moves (cheap: one row per bucket of the range)."""
-    row = session.execute(
-        select(func.count(), func.sum(Rollup.count), func.sum(Rollup.sum_compound),
-               func.sum(Rollup.positive), func.sum(Rollup.negative))
-        .where(*_where(Rollup, monitor_id, w), Rollup.source_id == ALL_SOURCES)
-    ).one()
+    row = sql.run(session, _statements()["fingerprint"], _params(monitor_id, w)).one()
     return tuple(round(v, 6) if isinstance(v, float) else v for v in row)
 
 
@@ -320,14 +343,7 @@ def _from_candidates(session, monitor_id: int, w: Window, limit: int, depth: int
 def languages(session, monitor_id: int, w: Window) -> list[dict]:
     """`{"lang", "count", "scored", "mixed", "reach"}` per language, most mentions first;
     `scored` is how many of them have a sentiment score (the others are volume only)."""
-    count = func.sum(LangRollup.count)
-    rows = session.execute(
-        select(LangRollup.lang, count, func.sum(LangRollup.scored), func.sum(LangRollup.mixed),
-               func.sum(LangRollup.reach))
-        .where(*_where(LangRollup, monitor_id, w))
-        .group_by(LangRollup.lang).having(count > 0)
-        .order_by(desc(count), LangRollup.lang)
-    ).all()
+    rows = sql.run(session, _statements()["languages"], _params(monitor_id, w)).all()
     return [{"lang": lang, "count": int(n), "scored": int(s), "mixed": int(m), "reach": int(r or 0)}
             for lang, n, s, m, r in rows]
 
@@ -335,10 +351,5 @@ def languages(session, monitor_id: int, w: Window) -> list[dict]:
 def reach_series(session, monitor_id: int, bucket: str, start: datetime, end: datetime) -> dict[datetime, int]:
     """Reach-weighted volume per bucket start (1h or 1d) over [start, end): the sum of the reach
     of the mentions in it (mentions without reach add nothing)."""
-    rows = session.execute(
-        select(LangRollup.start, func.sum(LangRollup.reach))
-        .where(LangRollup.monitor_id == monitor_id, LangRollup.bucket == bucket,
-               LangRollup.start >= start, LangRollup.start < end)
-        .group_by(LangRollup.start)
-    ).all()
+    rows = sql.run(session, _statements()["reach"], _params(monitor_id, Window(bucket, start, end))).all()
     return {(s if s.tzinfo else s.replace(tzinfo=timezone.utc)): int(r or 0) for s, r in rows}

@@ -8,14 +8,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache, lru_cache
 from typing import Mapping
 
 from cachetools import LRUCache
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from webapp.core import json_provider
+from webapp.core import json_provider, sql
 
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.alerting.models import AlertEvent, AlertState, Rule
@@ -145,18 +146,31 @@ def coarsest_bucket(start: datetime, end: datetime) -> str:
     return "15m"
 
 
-def source_totals(session, monitor_id: int, start: datetime, end: datetime) -> dict[int, dict]:
+@lru_cache(maxsize=2)
+def _totals_statement(listed: bool):
+    """Per-source sums over a range of one bucket size, of the `source_ids` given (`listed`) or of
+    every source: built once (constructing a select and its cache key costs more CPU than running
+    it), the values are parameters."""
+    sources = Rollup.source_id.in_(bindparam("source_ids", expanding=True)) if listed else Rollup.source_id != ALL_SOURCES
+    return (select(Rollup.source_id, func.sum(Rollup.count), func.sum(Rollup.sum_compound),
+                   func.sum(Rollup.positive), func.sum(Rollup.neutral), func.sum(Rollup.negative))
+            .where(Rollup.monitor_id == bindparam("monitor_id"), sources,
+                   Rollup.bucket == bindparam("bucket"), Rollup.start >= bindparam("start"),
+                   Rollup.start < bindparam("end"))
+            .group_by(Rollup.source_id))
+
+
+def source_totals(session, monitor_id: int, start: datetime, end: datetime,
+                  source_ids: list[int] | None = None) -> dict[int, dict]:
     """Per source over [start, end): count, average and label counts (the shape of
     `rollups.sources_breakdown`), summed in SQL from the coarsest bucket that fits the range, so
-    a 90-day range reads a few hundred rows whatever the mention count."""
-    bucket = coarsest_bucket(start, end)
-    rows = session.execute(
-        select(Rollup.source_id, func.sum(Rollup.count), func.sum(Rollup.sum_compound),
-               func.sum(Rollup.positive), func.sum(Rollup.neutral), func.sum(Rollup.negative))
-        .where(Rollup.monitor_id == monitor_id, Rollup.source_id != ALL_SOURCES, Rollup.bucket == bucket,
-               Rollup.start >= start, Rollup.start < end)
-        .group_by(Rollup.source_id)
-    ).all()
+    a 90-day range reads a few hundred rows whatever the mention count. `source_ids`: the
+    monitor's sources (all of them: removing a source removes its rollups), so the read seeks each
+    source's rows in the unique index instead of walking every row of the monitor."""
+    params = {"monitor_id": monitor_id, "bucket": coarsest_bucket(start, end), "start": start, "end": end}
+    if source_ids is not None:
+        params["source_ids"] = sorted(source_ids)
+    rows = sql.run(session, _totals_statement(source_ids is not None), params).all()
     return {sid: {"count": int(n), "avg_compound": rollups.average(total, p, u, m),
                   "positive": int(p), "neutral": int(u), "negative": int(m)}
             for sid, n, total, p, u, m in rows if n}
@@ -187,19 +201,28 @@ def firing_spans(events: list[tuple], firing_before: dict[int, str], start: date
             for a, b, name in sorted(spans) if b >= start and a < end]
 
 
+@cache
+def _alert_statements() -> tuple:
+    """(state changes of a monitor's rules in a range, rules firing since before it), built once."""
+    events = (select(AlertEvent.rule_id, Rule.name, AlertEvent.at, AlertEvent.from_state, AlertEvent.to_state)
+              .join(Rule, Rule.id == AlertEvent.rule_id)
+              .where(AlertEvent.monitor_id == bindparam("monitor_id"), AlertEvent.at >= bindparam("start"),
+                     AlertEvent.at < bindparam("end"))
+              .order_by(AlertEvent.at))
+    firing = (select(Rule.id, Rule.name).join(AlertState, AlertState.rule_id == Rule.id)
+              .where(Rule.monitor_id == bindparam("monitor_id"), AlertState.state == "firing",
+                     AlertState.since < bindparam("start")))
+    return events, firing
+
+
 def alert_spans(session, monitor_id: int, start: datetime, end: datetime) -> list[tuple[str, str, str]]:
     """Alert firings of a monitor's rules that overlap [start, end), from the alert history."""
-    events = [tuple(r) for r in session.execute(
-        select(AlertEvent.rule_id, Rule.name, AlertEvent.at, AlertEvent.from_state, AlertEvent.to_state)
-        .join(Rule, Rule.id == AlertEvent.rule_id)
-        .where(AlertEvent.monitor_id == monitor_id, AlertEvent.at >= start, AlertEvent.at < end)
-        .order_by(AlertEvent.at)
-    ).all()]
+    events_statement, firing_statement = _alert_statements()
+    events = [tuple(r) for r in sql.run(
+        session, events_statement, {"monitor_id": monitor_id, "start": start, "end": end}).all()]
     in_range = {e[0] for e in events}
-    firing = {rid: name for rid, name in session.execute(
-        select(Rule.id, Rule.name).join(AlertState, AlertState.rule_id == Rule.id)
-        .where(Rule.monitor_id == monitor_id, AlertState.state == "firing", AlertState.since < start)
-    ).all() if rid not in in_range}
+    firing = {rid: name for rid, name in sql.run(
+        session, firing_statement, {"monitor_id": monitor_id, "start": start}).all() if rid not in in_range}
     return firing_spans(events, firing, start, end)
 
 
@@ -276,7 +299,7 @@ def monitor_page(session, monitor: Monitor, choice: RangeChoice, now: datetime |
     # The previous period ends where this one starts and is as long: one query reads both.
     both = rollups.series(session, monitor.id, choice.bucket, choice.previous[0], choice.end)
     previous, buckets = both[:len(both) // 2], both[len(both) // 2:]
-    by_source = source_totals(session, monitor.id, choice.start, choice.end)
+    by_source = source_totals(session, monitor.id, choice.start, choice.end, [s.id for s in monitor.sources])
     axis_end = min(choice.end, now or datetime.now(timezone.utc))
     axis = (choice.start.isoformat(), max(axis_end, choice.start).isoformat())
     gaps = charts.clip_markers(outage_spans(session, monitor, choice.start, choice.end), *axis)

@@ -7,14 +7,22 @@
 """
 from __future__ import annotations
 
+import threading
+from collections import namedtuple
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from cachetools import LRUCache
+from sqlalchemy import bindparam, select
 
+from webapp.core import sql
 from webapp.ingest.models import Mention
 from webapp.insights.influence import influence
 
 LATEST = 6
+Candidate = namedtuple("Candidate", "id reach engagement compound")   # RANK_COLUMNS
+_rankings: LRUCache = LRUCache(maxsize=64)
+_lock = threading.Lock()
 CANDIDATES = 500
 RANK_COLUMNS = (Mention.id, Mention.reach, Mention.engagement, Mention.compound)
 FEED_COLUMNS = (Mention.id, Mention.text, Mention.author, Mention.url, Mention.label, Mention.compound,
@@ -35,23 +43,46 @@ def top(mentions: list, limit: int = LATEST) -> list:
     return sorted(mentions, key=lambda m: (-rank(m), -m.published_at.timestamp(), -m.id))[:limit]
 
 
+@cache
+def _statements() -> tuple:
+    """(the ranked candidates of a range, the shown rows by id): built once, values are parameters."""
+    candidates = (select(*RANK_COLUMNS)
+                  .where(Mention.monitor_id == bindparam("monitor_id"), Mention.published_at >= bindparam("start"),
+                         Mention.published_at < bindparam("end"), Mention.muted.is_(False))
+                  .order_by(Mention.published_at.desc(), Mention.id.desc()).limit(CANDIDATES))
+    return candidates, select(*FEED_COLUMNS).where(Mention.id.in_(bindparam("ids", expanding=True)))
+
+
+def _ranking(ranked: tuple) -> tuple[list[int], str]:
+    """(ids of the LATEST most influential candidates, "reach" or "strength"): pure in the
+    candidate rows, so remembered by them (per process): an unchanged range ranks once, and any
+    new, muted or re-scored candidate is another key."""
+    with _lock:
+        found = _rankings.get(ranked)
+    if found is None:
+        rows = [Candidate(*r) for r in ranked]
+        best = sorted(range(len(rows)), key=lambda i: -rank(rows[i]))[:LATEST]  # stable: ties stay newest first
+        found = ([rows[i].id for i in best],
+                 "reach" if any(m.reach or m.engagement for m in rows) else "strength")
+        with _lock:
+            _rankings[ranked] = found
+    return found
+
+
 def mention_feed(session, monitor_id: int, start: datetime, end: datetime) -> dict:
     """{"latest": [...], "influential": [...]} of the monitor's unmuted mentions in [start, end).
 
     The candidates are read with only what ranks them (in the index's order: newest first, then
     highest id, the order `top` breaks ties by), and the dozen shown rows in a second query: 500
     rows of text and times cost more than the extra round trip."""
-    ranked = session.execute(
-        select(*RANK_COLUMNS).where(Mention.monitor_id == monitor_id, Mention.published_at >= start,
-                                    Mention.published_at < end, Mention.muted.is_(False))
-        .order_by(Mention.published_at.desc(), Mention.id.desc()).limit(CANDIDATES)
-    ).all()
-    best = sorted(range(len(ranked)), key=lambda i: -rank(ranked[i]))[:LATEST]  # stable: ties stay newest first
-    latest_ids, top_ids = [m.id for m in ranked[:LATEST]], [ranked[i].id for i in best]
-    shown = {m.id: m for m in session.execute(
-        select(*FEED_COLUMNS).where(Mention.id.in_(set(latest_ids + top_ids))))} if ranked else {}
+    candidates, shown_rows = _statements()
+    ranked = sql.run(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}).all()
+    top_ids, ranked_by = _ranking(tuple(map(tuple, ranked)))   # plain tuples: compared in C
+    latest_ids = [m.id for m in ranked[:LATEST]]
+    shown = {m.id: m for m in sql.run(
+        session, shown_rows, {"ids": sorted(set(latest_ids + top_ids))})} if ranked else {}
     return {"latest": [row(shown[i]) for i in latest_ids], "influential": [row(shown[i]) for i in top_ids],
-            "ranked_by": "reach" if any(m.reach or m.engagement for m in ranked) else "strength",
+            "ranked_by": ranked_by,
             "candidates": len(ranked), "capped": len(ranked) == CANDIDATES}
 
 

@@ -14,7 +14,7 @@ from typing import Iterable
 
 from sqlalchemy import delete
 
-from webapp.core.sql import insert_for
+from webapp.core.sql import insert_for, insert_rows
 from webapp.ingest.models import Mention
 from webapp.ingest.rollups import bucket_start
 from webapp.insights import author_totals
@@ -67,7 +67,8 @@ def deltas(rows: Iterable, sign: int = 1) -> tuple[dict, dict]:
 
 
 def apply(session, changes: tuple[dict, dict]) -> None:
-    """Add the deltas to the rollup rows (upserts in a fixed order, one statement per table)."""
+    """Add the deltas to the rollup rows (upserts in a fixed order, one statement per table:
+    `core.sql.insert_rows`)."""
     langs, authors = changes
     bind = session.get_bind()
     if langs:
@@ -76,7 +77,7 @@ def apply(session, changes: tuple[dict, dict]) -> None:
         stmt = stmt.on_conflict_do_update(
             index_elements=["monitor_id", "bucket", "start", "lang"],
             set_={name: table.c[name] + stmt.excluded[name] for name in ("count", "scored", "mixed", "reach")})
-        session.execute(stmt, [
+        insert_rows(session, stmt, [
             {"monitor_id": k[0], "bucket": k[1], "start": k[2], "lang": k[3],
              "count": d.count, "scored": d.scored, "mixed": d.mixed, "reach": d.reach}
             for k, d in sorted(langs.items())])
@@ -87,7 +88,7 @@ def apply(session, changes: tuple[dict, dict]) -> None:
                 for name in ("mentions", "engagement", "scored", "sum_compound")}
         set_["reach"] = author_totals.greatest(bind, table.c.reach, stmt.excluded.reach)
         stmt = stmt.on_conflict_do_update(index_elements=["monitor_id", "bucket", "start", "author"], set_=set_)
-        session.execute(stmt, [
+        insert_rows(session, stmt, [
             {"monitor_id": k[0], "bucket": k[1], "start": k[2], "author": k[3], "mentions": d.mentions,
              "reach": d.reach, "engagement": d.engagement, "scored": d.scored, "sum_compound": d.sum_compound}
             for k, d in sorted(authors.items())])

@@ -9,12 +9,14 @@ from sqlalchemy import select
 
 from webapp.people import access
 from webapp.people.auth import page_role
+from webapp.core import times
 from webapp.core.extensions import db
 from webapp.monitors.models import Monitor
 from webapp.insights import dashboard
 from webapp.ingest import rollups
 
 bp = Blueprint("compare", __name__)
+bp.add_app_template_filter(times.time_html, "time_html")   # templates/_time.html `when`, and pages that show many
 MAX_MONITORS = 8
 
 

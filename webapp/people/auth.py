@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 
 from flask import abort, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from webapp.core.extensions import db, login_manager
@@ -26,12 +26,16 @@ def load_user(user_id: str):
     return user
 
 
+@cache
+def _token_statement():
+    """A live token with its user (in the same query), built once: every API request asks it."""
+    return (select(ApiToken).options(joinedload(ApiToken.user))
+            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None)))
+
+
 def user_for_token(token: str) -> User | None:
     """The user that a live (not revoked) API token belongs to; records its last use."""
-    found = db.session.execute(
-        select(ApiToken).options(joinedload(ApiToken.user))  # the user in the same query
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-    ).scalar_one_or_none()
+    found = db.session.execute(_token_statement(), {"token_hash": hash_token(token)}).scalar_one_or_none()
     if found is None or not found.user.is_active:  # a deactivated user's tokens stop working
         return None
     now = utcnow()

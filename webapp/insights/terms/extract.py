@@ -12,11 +12,18 @@ a dropped token or a line break ends the run, so a phrase is words that stood ne
 other as written (the mentions search, a substring match, finds it). Each term counts once per
 mention, and at most MAX_WORDS words, MAX_PHRASES two-word and MAX_PHRASES3 three-word phrases
 are kept (the first ones in the text), so one long article weighs no more than a short post.
+
+How it stays cheap (it runs once per stored mention, beside VADER): the lower-cased head is
+split on single spaces, which no piece of the grammar below crosses (a URL, a handle, a word,
+a punctuation run all end at a space), so each space-separated chunk is read on its own: a
+plain word (`str.isalpha`, most chunks) is itself, and any other chunk ("service,", "it's",
+"#acme", a URL) is cut by the grammar once and kept in a bounded table of chunk -> tokens, as
+the fast scorer keeps its tokens. The loop stops as soon as every cap is full.
 """
 from __future__ import annotations
 
 import re
-from itertools import chain, islice
+from itertools import islice
 from operator import methodcaller
 from typing import Iterator
 
@@ -27,6 +34,7 @@ MAX_WORDS = 8            # every term is a row to upsert per bucket: the caps bo
 MAX_PHRASES = 4
 MAX_PHRASES3 = 2
 MAX_TERM = 64            # characters: the column's size
+TOKEN_TABLE_LIMIT = 20_000   # chunks remembered (cleared when full: a few MB at most)
 
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _AT = re.compile(r"\S*@\S*")            # @handles and e-mail addresses
@@ -34,28 +42,77 @@ _AT = re.compile(r"\S*@\S*")            # @handles and e-mail addresses
 # for a hashtag) and breaks: punctuation, two spaces or more, a line break.
 _PIECE = re.compile(r"#?[^\W_](?:[^\W_]|['-])*|[^\w\s]+|_+|\s\s+|[^\S ]")
 _LETTER = re.compile(r"[^\W\d_]")
-GUESS_TOKENS = 40        # words the language guess reads
+GUESS_TOKENS = 40        # pieces the language guess reads
 _GROUP0 = methodcaller("group")
+_BREAK = (None, None)
+
+# chunk -> (its tokens, its pieces). A token is (word, bare) for a word (bare: without "'s"),
+# (hashtag, None) for a hashtag, (None, None) for a break (punctuation, a number, a URL or
+# handle, a line break); the pieces are what `pieces` gives for the chunk (the language guess).
+_tokens: dict[str, tuple[tuple, tuple[str, ...]]] = {}
 
 
-def pieces(text: str) -> list[str]:
-    """The words and breaks of the lower-cased head of `text`, URLs and handles already breaks."""
-    return list(_scan(text))
+def _prepared(text: str) -> str:
+    return text[:MAX_CHARS].lower().replace("’", "'")
 
 
-def _scan(text: str) -> Iterator[str]:
-    """`pieces` as they are found: extract stops reading once its caps are full."""
-    text = text[:MAX_CHARS].lower().replace("’", "'")
+def _cut(text: str) -> str:
+    """URLs and handles of prepared text made breaks ("|")."""
     if "@" in text:
         text = _AT.sub("|", text)
     if "://" in text or "www." in text:
         text = _URL.sub("|", text)
-    return map(_GROUP0, _PIECE.finditer(text))
+    return text
+
+
+def pieces(text: str) -> list[str]:
+    """The words and breaks of the lower-cased head of `text`, URLs and handles already breaks."""
+    return list(_scan(_prepared(text)))
+
+
+def _scan(prepared: str) -> Iterator[str]:
+    return map(_GROUP0, _PIECE.finditer(_cut(prepared)))
 
 
 def _is_word(piece: str) -> bool:
     first = piece[0]
     return first.isalnum() or (first == "#" and len(piece) > 1)
+
+
+def _token(piece: str) -> tuple[str | None, str | None]:
+    """What one piece is: a word (word, bare), a hashtag (tag, None) or a break (None, None)."""
+    if piece.isalpha():
+        return piece, piece
+    word = piece.rstrip("'-") if piece[-1] in "'-" else piece
+    if not word or not _is_word(word) or not (word.isalpha() or _LETTER.search(word)) or "#" in word[1:]:
+        return _BREAK              # a break, a number or a glued hashtag ends the run
+    if word[0] == "#":
+        return (word[:MAX_TERM], None) if len(word) > 2 else _BREAK
+    return word, word[:-2] if word.endswith("'s") else word
+
+
+def _chunk(chunk: str) -> tuple[tuple, tuple[str, ...]]:
+    """(tokens, pieces) of one space-free chunk of prepared text, remembered in `_tokens`."""
+    found = _tokens.get(chunk)
+    if found is None:
+        cut = tuple(_PIECE.findall(_cut(chunk)))
+        found = (tuple(map(_token, cut)) if chunk else (_BREAK,)), cut
+        if len(_tokens) >= TOKEN_TABLE_LIMIT:
+            _tokens.clear()
+        _tokens[chunk] = found
+    return found
+
+
+def _head(prepared: str, chunks: list[str]) -> set[str]:
+    """The first GUESS_TOKENS pieces of prepared text (what the language guess reads). With
+    single spaces as its only whitespace (most texts), the pieces are the chunks' own, in order
+    (every chunk has one piece at least); otherwise (line breaks, runs of spaces, a space at
+    either end) the text is scanned whole."""
+    if not prepared.isprintable() or "  " in prepared or not chunks[0] or not chunks[-1]:
+        return set(islice(_scan(prepared), GUESS_TOKENS))
+    head = [piece for chunk in chunks[:GUESS_TOKENS]
+            for piece in ((chunk,) if chunk.isalpha() else _chunk(chunk)[1])]
+    return set(head[:GUESS_TOKENS])
 
 
 def runs(text: str) -> list[list[str]]:
@@ -77,14 +134,15 @@ def extract(text: str, lang: str | None = None) -> list[str]:
     """The distinct terms of `text`, words first, then two- and three-word phrases.
 
     `lang` (ISO 639-1) chooses the stopword list; without one (or for a language without a
-    list) the list the first words hit most is used. One pass over the words that stops as soon
-    as every cap is full, so a long article costs no more than a post.
+    list) the list the first GUESS_TOKENS pieces hit most is used. One pass over the words that
+    stops as soon as every cap is full, so a long article costs no more than a post.
     """
     if not text:
         return []
-    scan = _scan(text)
-    head = list(islice(scan, GUESS_TOKENS))
-    stop = stopwords.for_language(lang) or stopwords.guess(set(head))
+    text = _prepared(text)
+    chunks = text.split(" ")
+    stop = stopwords.for_language(lang) or stopwords.guess(_head(text, chunks))
+    table = _tokens
     words: dict[str, None] = {}
     pairs: dict[str, None] = {}
     triples: dict[str, None] = {}
@@ -93,37 +151,37 @@ def extract(text: str, lang: str | None = None) -> list[str]:
     # start or end a phrase
     w1 = w2 = None
     k1 = k2 = False
-    for piece in chain(head, scan):
-        if piece.isalpha():                 # the common case: a plain word
-            word = piece
+    for chunk in chunks:
+        if chunk.isalpha():
+            tokens = ((chunk, chunk),)
         else:
-            word = piece.rstrip("'-") if piece[-1] in "'-" else piece
-            if not word or not _is_word(word) or not (word.isalpha() or _LETTER.search(word)) or "#" in word[1:]:
-                w1 = w2 = None          # a break, a number or a glued hashtag ends the run
-                k1 = k2 = False
-                continue
-            if word[0] == "#":
-                if n_words < MAX_WORDS and len(word) > 2:
-                    words.setdefault(word[:MAX_TERM])
+            tokens = (table.get(chunk) or _chunk(chunk))[0]
+        for word, bare in tokens:
+            if bare is None:                 # a break or a hashtag: ends the run
+                if word is not None and n_words < MAX_WORDS:
+                    words[word] = None
                     n_words = len(words)
                 w1 = w2 = None
                 k1 = k2 = False
                 continue
-        bare = word[:-2] if word.endswith("'s") else word
-        keep = len(word) > 1 and word not in stop and bare not in stop
-        if keep:
-            if n_words < MAX_WORDS and len(bare) <= MAX_TERM:
-                words.setdefault(bare)
-                n_words = len(words)
-            if k1 and n_pairs < MAX_PHRASES:
-                pairs.setdefault(f"{w1} {word}")
-                n_pairs = len(pairs)
-            if k2 and w1 is not None and n_triples < MAX_PHRASES3:
-                triples.setdefault(f"{w2} {w1} {word}")
-                n_triples = len(triples)
-            if n_words >= MAX_WORDS and n_pairs >= MAX_PHRASES and n_triples >= MAX_PHRASES3:
-                break
-        w2, k2, w1, k1 = w1, k1, word, keep
+            keep = len(word) > 1 and word not in stop and (bare is word or bare not in stop)
+            if keep:
+                if n_words < MAX_WORDS and len(bare) <= MAX_TERM:
+                    words[bare] = None
+                    n_words = len(words)
+                if k1 and n_pairs < MAX_PHRASES:
+                    pairs[f"{w1} {word}"] = None
+                    n_pairs = len(pairs)
+                if k2 and n_triples < MAX_PHRASES3:
+                    triples[f"{w2} {w1} {word}"] = None
+                    n_triples = len(triples)
+                if n_words >= MAX_WORDS and n_pairs >= MAX_PHRASES and n_triples >= MAX_PHRASES3:
+                    return _terms(words, pairs, triples)
+            w2, k2, w1, k1 = w1, k1, word, keep
+    return _terms(words, pairs, triples)
+
+
+def _terms(words: dict, pairs: dict, triples: dict) -> list[str]:
     return [*words, *(p for p in (*pairs, *triples) if len(p) <= MAX_TERM)]
 
 

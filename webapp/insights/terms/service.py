@@ -9,10 +9,12 @@ the current period; a second sums all terms of both periods (the totals the stat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 
+from webapp.core import sql
 from webapp.ingest import term_fold
 from webapp.ingest.models import TermRollup
 from webapp.ingest.rollups import BUCKETS, bucket_start
@@ -61,29 +63,40 @@ def period(start: datetime, end: datetime) -> tuple[str, datetime, datetime]:
     return bucket, first, last
 
 
+@lru_cache(maxsize=16)
+def _table_statement(parts: int):
+    """The candidate terms' sums over `parts` (bucket, start, end) row ranges, built once per
+    number of ranges (building it cost more CPU than running it); the values are parameters."""
+    start = bindparam("start", type_=TermRollup.start.type)
+    current = case((TermRollup.start >= start, TermRollup.count), else_=0)
+    previous = case((TermRollup.start < start, TermRollup.count), else_=0)
+    cur_sum, prev_sum = func.sum(current), func.sum(previous)
+    where = and_(TermRollup.monitor_id == bindparam("monitor_id"), or_(*(
+        and_(TermRollup.bucket == bindparam(f"bucket{i}"), TermRollup.start >= bindparam(f"start{i}"),
+             TermRollup.start < bindparam(f"end{i}")) for i in range(parts))))
+    # one scan: the totals of all terms ride along as window sums over the grouped rows
+    return (select(TermRollup.term, cur_sum, prev_sum,
+                   func.sum(case((TermRollup.start >= start, TermRollup.scored), else_=0)),
+                   func.sum(case((TermRollup.start >= start, TermRollup.sum_compound), else_=0.0)),
+                   func.sum(cur_sum).over(), func.sum(prev_sum).over())
+            .where(where).group_by(TermRollup.term)
+            .order_by(cur_sum.desc(), TermRollup.term).limit(CANDIDATES))
+
+
 def term_table(session, monitor_id: int, start: datetime, end: datetime) -> TermTable:
     """The candidate terms of [start, end) (aligned by `period`) with their counts in it and in
     the period of the same length before it."""
     bucket, start, end = period(start, end)
     before = start - (end - start)
-    current = case((TermRollup.start >= start, TermRollup.count), else_=0)
-    previous = case((TermRollup.start < start, TermRollup.count), else_=0)
     if bucket == "1h":
-        where = (TermRollup.monitor_id == monitor_id, TermRollup.bucket == bucket,
-                 TermRollup.start >= before, TermRollup.start < end)
+        ranges = [("1h", before, end)]
     else:    # no range crosses `start`: each row is wholly in the current or the previous period
         folded_before = term_fold.mark(session, monitor_id)
-        where = (term_fold.where(monitor_id, term_fold.tiles(before, start, folded_before)
-                                 + term_fold.tiles(start, end, folded_before)),)
-    cur_sum, prev_sum = func.sum(current), func.sum(previous)
-    # one scan: the totals of all terms ride along as window sums over the grouped rows
-    rows = session.execute(
-        select(TermRollup.term, cur_sum, prev_sum,
-               func.sum(case((TermRollup.start >= start, TermRollup.scored), else_=0)),
-               func.sum(case((TermRollup.start >= start, TermRollup.sum_compound), else_=0.0)),
-               func.sum(cur_sum).over(), func.sum(prev_sum).over())
-        .where(*where).group_by(TermRollup.term)
-        .order_by(cur_sum.desc(), TermRollup.term).limit(CANDIDATES)).all()
+        ranges = term_fold.tiles(before, start, folded_before) + term_fold.tiles(start, end, folded_before)
+    params = {"monitor_id": monitor_id, "start": start}
+    for i, (b, s, e) in enumerate(ranges):
+        params |= {f"bucket{i}": b, f"start{i}": s, f"end{i}": e}
+    rows = sql.run(session, _table_statement(len(ranges)), params).all()
     counts = {t: (int(c), int(p), int(s), float(total)) for t, c, p, s, total, _, _ in rows if c}
     n_cur, n_prev = (rows[0][5], rows[0][6]) if rows else (0, 0)
     return TermTable(start, end, bucket, counts, int(n_cur or 0), int(n_prev or 0))

@@ -68,6 +68,7 @@ _LISTS = {
 
 STOPWORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for lang, words in _LISTS.items()}
 DEFAULT = "en"
+ANY = frozenset().union(*STOPWORDS.values())
 
 
 def for_language(lang: str | None) -> frozenset[str] | None:
@@ -80,6 +81,9 @@ def for_language(lang: str | None) -> frozenset[str] | None:
 def guess(tokens: set[str]) -> frozenset[str]:
     """The list the tokens hit most (English on a tie or no hit): a mention without `lang`."""
     best, hits = STOPWORDS[DEFAULT], 0
+    tokens = ANY.intersection(tokens)     # the few that are a stopword of some list
+    if not tokens:
+        return best
     for words in STOPWORDS.values():
         n = len(words.intersection(tokens))
         if n > hits:

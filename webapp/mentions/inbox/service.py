@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from sqlalchemy import bindparam, delete, func, literal, null, select, update
 
+from webapp.core import sql
 from webapp.core.sql import insert_for
 from webapp.ingest.models import Mention
 from webapp.mentions import search
@@ -190,17 +192,23 @@ def mark_read(session, monitor_id: int, mention_id: int, user_id: int) -> None:
     session.commit()
 
 
+@lru_cache(maxsize=4)
+def _tag_counts_statement(bounded_start: bool, bounded_end: bool):
+    """The grouped tag count, built once per shape (the dashboard asks on every request)."""
+    joined = Mention.id == MentionTag.mention_id
+    if bounded_start:
+        joined &= Mention.published_at >= bindparam("start")
+    if bounded_end:
+        joined &= Mention.published_at < bindparam("end")
+    return (select(Tag.name, func.count(Mention.id)).select_from(Tag)
+            .outerjoin(MentionTag, MentionTag.tag_id == Tag.id).outerjoin(Mention, joined)
+            .where(Tag.monitor_id == bindparam("monitor_id")).group_by(Tag.name))
+
+
 def tag_counts(session, monitor_id: int, start: datetime | None = None,
                end: datetime | None = None) -> list[tuple[str, int]]:
     """(tag, how many mentions published in [start, end) have it; all time without bounds) for
     every tag of the monitor, most used first (one grouped query)."""
-    joined = Mention.id == MentionTag.mention_id
-    if start is not None:
-        joined &= Mention.published_at >= start
-    if end is not None:
-        joined &= Mention.published_at < end
-    found = session.execute(
-        select(Tag.name, func.count(Mention.id)).select_from(Tag)
-        .outerjoin(MentionTag, MentionTag.tag_id == Tag.id).outerjoin(Mention, joined)
-        .where(Tag.monitor_id == monitor_id).group_by(Tag.name)).all()
+    found = sql.run(session, _tag_counts_statement(start is not None, end is not None), {
+        "monitor_id": monitor_id, "start": start, "end": end}).all()
     return sorted(((name, n) for name, n in found), key=lambda r: (-r[1], r[0]))

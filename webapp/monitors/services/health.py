@@ -9,9 +9,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
+from webapp.core import sql
 from webapp.monitors.models import SourceFetch
 
 BREAKER_THRESHOLD = 5  # failures in a row that open the circuit breaker
@@ -67,14 +69,19 @@ def coverage_gaps(fetches: list[tuple[int, datetime, str, str | None]], until: d
     return sorted(gaps, key=lambda g: (g.start, g.source_id))
 
 
+@cache
+def _fetches_statement():
+    """A monitor's fetches in a time window, built once (the dashboard asks on every request)."""
+    return (select(SourceFetch.source_id, SourceFetch.started_at, SourceFetch.status, SourceFetch.error)
+            .where(SourceFetch.monitor_id == bindparam("monitor_id"), SourceFetch.started_at < bindparam("end"),
+                   SourceFetch.started_at >= bindparam("since"))
+            .order_by(SourceFetch.started_at))
+
+
 def monitor_gaps(session, monitor_id: int, start: datetime, end: datetime) -> list[Gap]:
     """Coverage gaps of a monitor's sources that overlap [start, end)."""
-    rows = session.execute(
-        select(SourceFetch.source_id, SourceFetch.started_at, SourceFetch.status, SourceFetch.error)
-        .where(SourceFetch.monitor_id == monitor_id, SourceFetch.started_at < end,
-               SourceFetch.started_at >= start - timedelta(days=1))
-        .order_by(SourceFetch.started_at)
-    ).all()
+    rows = sql.run(session, _fetches_statement(), {
+        "monitor_id": monitor_id, "end": end, "since": start - timedelta(days=1)}).all()
     return [g for g in coverage_gaps([tuple(r) for r in rows], end) if g.end > start]
 
 

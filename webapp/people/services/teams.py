@@ -7,8 +7,11 @@ neither removed nor demoted (the check locks the owner rows, FOR UPDATE on Postg
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
 
+from sqlalchemy import bindparam, select
+
+from webapp.core import sql
 from webapp.people.models import DEFAULT_TEAM, TEAM_ROLES, Membership, Team, User
 from webapp.people.services.users import UserAdminError, normalize_email
 
@@ -34,8 +37,14 @@ def team_role(session, user: User, team_id: int | None) -> str | None:
         return None
     if user.is_admin:
         return "owner" if session.get(Team, team_id) is not None else None
-    return session.execute(select(Membership.role).where(
-        Membership.team_id == team_id, Membership.user_id == user.id)).scalar_one_or_none()
+    return sql.run(session, _role_statement(), {"team_id": team_id, "user_id": user.id}).scalar_one_or_none()
+
+
+@cache
+def _role_statement():
+    """A member's role, built once (every page and API request asks it)."""
+    return select(Membership.role).where(Membership.team_id == bindparam("team_id"),
+                                         Membership.user_id == bindparam("user_id"))
 
 
 def visible_team_ids(session, user: User) -> set[int] | None:
