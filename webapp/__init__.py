@@ -188,6 +188,7 @@ def register_commands(app: Flask) -> None:
     """The `flask` commands of every feature (CONTRACT.md names them)."""
     from webapp.admin import cli as admin_cli
     from webapp.ingest import cli as ingest_cli
+    from webapp.insights import cli as insights_cli
     from webapp.mentions import cli as mentions_cli
     from webapp.monitors import cli as monitors_cli
     from webapp.monitors.backfill import cli as backfill_cli
@@ -195,7 +196,7 @@ def register_commands(app: Flask) -> None:
     from webapp.scoring import cli as scoring_cli
 
     for feature in (people_cli, ingest_cli, monitors_cli, backfill_cli, scoring_cli, admin_cli,
-                    mentions_cli):
+                    mentions_cli, insights_cli):
         for command in feature.COMMANDS:
             app.cli.add_command(command)
 

@@ -1,5 +1,6 @@
 """`terms.fold_due` (beat, every TERMS_FOLD_EVERY seconds): closed days of the hourly term rollups
-are folded into 1d and 1w rows (ingest/term_fold.py); claimed per monitor, re-running is a no-op."""
+are folded into 1d and 1w rows (ingest/term_fold.py); claimed per monitor, re-running is a no-op.
+The same job builds the author totals of monitors without today's (insights/author_totals.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -13,5 +14,9 @@ from webapp.core.extensions import db
 def fold_due() -> dict:
     from webapp.ingest.term_fold import fold_due as fold
 
-    counts = fold(db.session, datetime.now(timezone.utc))
+    from webapp.insights.author_totals import refresh_due
+
+    now = datetime.now(timezone.utc)
+    counts = fold(db.session, now)
+    refresh_due(db.session, now)
     return {str(mid): n for mid, n in counts.items() if n}

@@ -22,13 +22,14 @@ import threading
 from functools import lru_cache
 
 from cachetools import TTLCache
-from sqlalchemy import and_, bindparam, desc, func, or_, select, text, union_all
+from sqlalchemy import bindparam, desc, func, select, text, union_all
 
 from webapp.core import sql
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.ingest.rollups import BUCKETS, bucket_start
 from webapp.insights.influence import ENGAGEMENT_WEIGHT, influence
-from webapp.insights.models import AuthorRollup, LangRollup
+from webapp.insights import author_totals
+from webapp.insights.models import AuthorRollup, AuthorTotal, AuthorTotalMark, LangRollup
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
           "90d": timedelta(days=90)}
@@ -43,6 +44,8 @@ REACH_WALK_ROWS = 20_000   # at most this many more rows by reach to prove an an
 DEPTHS = (1, 4)            # list lengths tried (times the above) before grouping every row
 MAX_CANDIDATES = 20_000    # more distinct candidates than this: group every row instead
 GROUP_ALL_MENTIONS = 20_000  # a window with fewer mentions groups every row at once
+TOTALS_FIRST = 64          # author totals read first (then pages twice as long)
+MAX_TOTALS = 4_000         # authors ranked by their totals before falling back to the candidates
 _cache: TTLCache = TTLCache(maxsize=512, ttl=CACHE_SECONDS)
 _cache_lock = threading.Lock()
 
@@ -115,10 +118,15 @@ def top_authors(session, monitor_id: int, w: Window, limit: int = DEFAULT_LIMIT)
 
 def _top_authors(session, monitor_id: int, w: Window, limit: int, mentions: int | None = None) -> list[dict]:
     """Exact top authors: by grouping every row of a window of at most GROUP_ALL_MENTIONS
-    mentions (fewer rows than the candidates' lists read); else from bounded candidates when
-    they prove the answer (with deeper lists once if the first do not), else every row again."""
+    mentions (fewer rows than the candidates' lists read); else in the order of the authors'
+    totals (`_by_totals`); without totals (not built yet) or when they would need too many authors,
+    from bounded candidates when they prove the answer (with deeper lists once if the first do
+    not), else every row again."""
     if mentions is not None and mentions <= GROUP_ALL_MENTIONS:
         return _rank(session, monitor_id, w, limit)
+    found = _by_totals(session, monitor_id, w, limit)
+    if found is not None:
+        return found
     for depth in DEPTHS:
         found = _from_candidates(session, monitor_id, w, limit, depth)
         if found is not None:
@@ -126,15 +134,53 @@ def _top_authors(session, monitor_id: int, w: Window, limit: int, mentions: int 
     return _rank(session, monitor_id, w, limit)
 
 
+def _order(row: dict) -> tuple:
+    """The ranking's sort key of an answer row: score (reach + 3 x engagement), mentions, author."""
+    return -(row["reach"] + ENGAGEMENT_WEIGHT * row["engagement"]), -row["mentions"], row["author"]
+
+
+def _by_totals(session, monitor_id: int, w: Window, limit: int) -> list[dict] | None:
+    """The exact top `limit` from the monitor's author totals (insights/author_totals.py), or None
+    when it has none that cover the window or it would take more than MAX_TOTALS authors.
+
+    Threshold algorithm: the totals are an upper bound of every author's (score, mentions) over
+    the window, read largest first in pages (TOTALS_FIRST, doubling), skipping the authors whose
+    latest day is before the window (an index-only filter); each page's authors are
+    ranked exactly over the window (their rows only, by the author index). Once the `limit`-th
+    exact answer is above the next unread bound (both figures compared in order, ties read on),
+    no unread author can rank: their exact figures are at most their bound."""
+    best: list[dict] = []
+    active = bucket_start(w.start, "1d")     # authors last seen before it have nothing in the window
+    order = (desc(AuthorTotal.score), desc(AuthorTotal.mentions), desc(AuthorTotal.author))
+    listed = (AuthorTotal.monitor_id == monitor_id, AuthorTotal.last_day >= active)
+    mark = select(AuthorTotalMark.since).where(AuthorTotalMark.monitor_id == monitor_id).scalar_subquery()
+    offset, size = 0, max(TOTALS_FIRST, 2 * limit)
+    while offset < MAX_TOTALS:
+        size = min(size, MAX_TOTALS - offset)
+        rows = session.execute(   # the page, its next bound and (first) the mark: one round trip
+            select(AuthorTotal.score, AuthorTotal.mentions, mark).where(*listed)
+            .order_by(*order).offset(offset).limit(size + 1)).all()
+        if offset == 0:
+            since = rows[0][2] if rows else author_totals.mark(session, monitor_id)
+            if since is None or w.start < since:
+                return None
+        if rows:    # the page's authors as a subquery: no list of names goes back and forth
+            page = select(AuthorTotal.author).where(*listed).order_by(*order).offset(offset).limit(size)
+            best = sorted(best + _rank(session, monitor_id, w, size, page), key=_order)[:limit]
+        if len(rows) <= size:
+            return best      # every author with a total (every author of the window) is ranked
+        score, mentions, _since = rows[size]
+        if len(best) == limit and (-_order(best[-1])[0], best[-1]["mentions"]) > (score, mentions):
+            return best
+        offset, size = offset + size, 2 * size
+    return None
+
+
 def parts(w: Window) -> list[tuple[str, datetime]]:
     """The (bucket, start) rollup rows that cover the window (pure): its days for a day window;
     for an hour window, the whole days inside it as 1d rows and the hours at its edges as 1h
     rows (a 1d row holds the sums of its 24 hours, and the largest reach of them)."""
-    first, last = _whole_days(w)
-    if first >= last:
-        return [(w.bucket, start) for start in _starts(w.start, w.end, w.bucket)]
-    return ([("1h", s) for s in _starts(w.start, first, "1h")] + [("1d", s) for s in _starts(first, last, "1d")]
-            + [("1h", s) for s in _starts(last, w.end, "1h")])
+    return [(bucket, at) for bucket, start, end in ranges(w) for at in _starts(start, end, bucket)]
 
 
 def _whole_days(w: Window) -> tuple[datetime, datetime]:
@@ -144,38 +190,49 @@ def _whole_days(w: Window) -> tuple[datetime, datetime]:
     return first, bucket_start(w.end, "1d")
 
 
-def _covers(monitor_id: int, w: Window) -> tuple:
-    """WHERE clauses of the author rollup rows of `parts(w)`."""
+def ranges(w: Window) -> list[tuple[str, datetime, datetime]]:
+    """The (bucket, start, end) row ranges of `parts(w)`: the whole days as 1d rows and the edge
+    hours as 1h rows (an hour window), or the window's own rows; empty ones left out (pure)."""
     first, last = _whole_days(w)
     if w.bucket == "1d" or first >= last:
-        return _where(AuthorRollup, monitor_id, w)
-    start, bucket = AuthorRollup.start, AuthorRollup.bucket
-    return (AuthorRollup.monitor_id == monitor_id,
-            or_(and_(bucket == "1d", start >= first, start < last),
-                and_(bucket == "1h", or_(and_(start >= w.start, start < first), and_(start >= last, start < w.end)))))
+        return [(w.bucket, w.start, w.end)]
+    return [(b, s, e) for b, s, e in (("1h", w.start, first), ("1d", first, last), ("1h", last, w.end)) if s < e]
 
 
-def _rank(session, monitor_id: int, w: Window, limit: int, authors: list[str] | None = None) -> list[dict]:
-    """Group the window's rows per author (all of them, or only `authors`) and rank by influence."""
-    reach, engagement = func.max(AuthorRollup.reach), func.sum(AuthorRollup.engagement)
-    mentions, scored = func.sum(AuthorRollup.mentions), func.sum(AuthorRollup.scored)
-    where = _covers(monitor_id, w)
-    if authors is not None:
-        where += (AuthorRollup.author.in_(authors),)
-        if session.get_bind().dialect.name == "postgresql":
-            # a prepared statement's generic plan for a long IN list scans every row (seconds)
-            session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    rows = session.execute(
-        select(AuthorRollup.author, mentions, reach, engagement, scored, func.sum(AuthorRollup.sum_compound))
-        .where(*where)
-        .group_by(AuthorRollup.author)
+def _rank(session, monitor_id: int, w: Window, limit: int, authors=None) -> list[dict]:
+    """Group the window's rows per author (all of them, or only `authors`: a list of names or a
+    SELECT of them) and rank by influence.
+
+    One SELECT per row range (`ranges`), each with its bucket and start range (and the authors),
+    so that every one reads one index range (the authors': one probe each); more than one are
+    summed as a UNION ALL. On SQLite an hour window's whole grouping is by `author || ''`: grouped
+    by the bare column, its planner walks every hour row of the monitor (90 days' worth for a day's
+    answer) in the author index's order instead of the window's range."""
+    r = AuthorRollup
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    key = (r.author + "").label("author") if authors is None and not postgresql and w.bucket == "1h" else r.author
+    parts = []
+    for bucket, start, end in ranges(w):
+        where = [r.monitor_id == monitor_id, r.bucket == bucket, r.start >= start, r.start < end]
+        if authors is not None:
+            where.append(r.author.in_(authors))
+        parts.append(select(key, r.mentions, r.reach, r.engagement, r.scored, r.sum_compound).where(*where))
+    if isinstance(authors, list) and postgresql:
+        # a prepared statement's generic plan for a long IN list scans every row (seconds)
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    rows = parts[0].subquery() if len(parts) == 1 else union_all(*parts).subquery()
+    reach, engagement = func.max(rows.c.reach), func.sum(rows.c.engagement)
+    mentions, scored = func.sum(rows.c.mentions), func.sum(rows.c.scored)
+    found = session.execute(
+        select(rows.c.author, mentions, reach, engagement, scored, func.sum(rows.c.sum_compound))
+        .group_by(rows.c.author)
         .having(mentions > 0)
-        .order_by(desc(reach + ENGAGEMENT_WEIGHT * engagement), desc(mentions), AuthorRollup.author)
+        .order_by(desc(reach + ENGAGEMENT_WEIGHT * engagement), desc(mentions), rows.c.author)
         .limit(limit)
     ).all()
     return [{"author": author, "mentions": int(n), "reach": int(r or 0), "engagement": int(e or 0),
              "influence": influence(r, e), "avg_compound": round(total / s, 4) if s else None}
-            for author, n, r, e, s, total in rows]
+            for author, n, r, e, s, total in found]
 
 
 def _starts(start: datetime, end: datetime, bucket: str) -> list[datetime]:

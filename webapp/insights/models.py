@@ -49,3 +49,31 @@ class AuthorRollup(db.Model):
     engagement = db.Column(db.BigInteger, nullable=False, default=0)
     scored = db.Column(db.Integer, nullable=False, default=0)
     sum_compound = db.Column(db.Float, nullable=False, default=0.0)
+
+
+class AuthorTotal(db.Model):
+    """Per monitor and author: the sums of every author rollup from the monitor's mark (`since`)
+    on, kept by ingest's deltas (insights/author_totals.py): an upper bound of the author's figures
+    over any range that starts at or after `since`."""
+    __tablename__ = "author_totals"
+    __table_args__ = (db.UniqueConstraint("monitor_id", "author", name="uq_author_totals_author"),
+                      # top authors read the bounds in this order (threshold algorithm)
+                      db.Index("ix_author_totals_score", "monitor_id", "score", "mentions", "author", "last_day"))
+
+    id = db.Column(db.Integer, primary_key=True)
+    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False)
+    author = db.Column(db.String(MAX_AUTHOR), nullable=False)
+    mentions = db.Column(db.Integer, nullable=False, default=0)
+    reach = db.Column(db.BigInteger, nullable=False, default=0)
+    engagement = db.Column(db.BigInteger, nullable=False, default=0)
+    score = db.Column(db.BigInteger, nullable=False, default=0)     # reach + 3 x engagement
+    last_day = db.Column(UTCDateTime(), nullable=False)              # the latest day with a mention
+
+
+class AuthorTotalMark(db.Model):
+    """A monitor's author totals are complete from `since` on (built at `built_at`); none: not built."""
+    __tablename__ = "author_total_marks"
+
+    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True)
+    since = db.Column(UTCDateTime(), nullable=False)
+    built_at = db.Column(UTCDateTime(), nullable=False)

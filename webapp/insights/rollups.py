@@ -12,11 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 
 from webapp.core.sql import insert_for, insert_rows
 from webapp.ingest.models import Mention
 from webapp.ingest.rollups import bucket_start
+from webapp.insights import author_totals
 from webapp.insights.models import AuthorRollup, LangRollup
 
 BUCKETS = ("1h", "1d")
@@ -65,10 +66,6 @@ def deltas(rows: Iterable, sign: int = 1) -> tuple[dict, dict]:
     return dict(langs), dict(authors)
 
 
-def _greatest(bind, a, b):
-    return func.greatest(a, b) if bind.dialect.name == "postgresql" else func.max(a, b)
-
-
 def apply(session, changes: tuple[dict, dict]) -> None:
     """Add the deltas to the rollup rows (upserts in a fixed order, one statement per table:
     `core.sql.insert_rows`)."""
@@ -89,17 +86,19 @@ def apply(session, changes: tuple[dict, dict]) -> None:
         stmt = insert_for(bind)(table)
         set_ = {name: table.c[name] + stmt.excluded[name]
                 for name in ("mentions", "engagement", "scored", "sum_compound")}
-        set_["reach"] = _greatest(bind, table.c.reach, stmt.excluded.reach)
+        set_["reach"] = author_totals.greatest(bind, table.c.reach, stmt.excluded.reach)
         stmt = stmt.on_conflict_do_update(index_elements=["monitor_id", "bucket", "start", "author"], set_=set_)
         insert_rows(session, stmt, [
             {"monitor_id": k[0], "bucket": k[1], "start": k[2], "author": k[3], "mentions": d.mentions,
              "reach": d.reach, "engagement": d.engagement, "scored": d.scored, "sum_compound": d.sum_compound}
             for k, d in sorted(authors.items())])
+        author_totals.add(session, authors)     # the bounds top authors read, same transaction
 
 
 def clear(session, monitor_id: int, since=None) -> None:
     """Delete a monitor's language and author rollups (before a rebuild adds its mentions again);
     with `since`, only the buckets from then on (retention pruned the mentions of earlier ones)."""
+    author_totals.clear(session, monitor_id, since)
     for table in (LangRollup, AuthorRollup):
         stale = delete(table).where(table.monitor_id == monitor_id)
         session.execute(stale if since is None else stale.where(table.start >= since))
