@@ -31,10 +31,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterator, Mapping
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, type_coerce
+from sqlalchemy.types import NullType
 
 from webapp.ingest.models import LABELS, Mention
-from webapp.mentions import fulltext
+from webapp.mentions import fulltext, records
 from webapp.mentions.inbox.models import MAX_TAG, STATUSES, MentionRead, MentionState, MentionTag, Tag
 from webapp.monitors.models import Source
 from webapp.core.times import read_time
@@ -410,32 +411,39 @@ EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "a
 EXPORT_FREE_TEXT = tuple(EXPORT_COLUMNS.index(c) for c in ("external_id", "author", "url", "text"))
 
 
-def iter_records(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[tuple]:
-    """Every mention matching `spec` (no paging) in its order, as tuples of EXPORT_COLUMNS ready
-    to write: times in ISO 8601, `scored_label` the label itself unless an editor overrode it.
+EXPORT_CHUNK = 2000  # rows per read from the cursor (and per chunk of an export's body)
 
-    Streams: plain columns (no ORM objects) read with `yield_per`, which is a server-side cursor
-    on PostgreSQL and a stepping cursor on SQLite, so memory stays flat however many rows
-    match; a tuple per row and no per-row dict keep the export faster than the network.
+
+def iter_record_batches(session, monitor_id: int, spec: MentionFilter, chunk: int = EXPORT_CHUNK) -> Iterator[list]:
+    """Every mention matching `spec` (no paging) in its order, in lists of up to `chunk` tuples of
+    EXPORT_COLUMNS ready to write: times in ISO 8601, `scored_label` the label itself unless an
+    editor overrode it (records.converter).
+
+    Streams: a server-side cursor on PostgreSQL and a stepping cursor on SQLite (`yield_per`),
+    so memory stays flat however many rows match. The columns are read without SQLAlchemy's
+    type processing and turned into tuples a batch at a time, which keeps the export's cost
+    near the cursor's own.
     """
+    # the driver's values, untouched by SQLAlchemy's types (records.converter formats them)
+    columns = [type_coerce(c, NullType()).label(c.key) for c in (
+        Mention.id, Mention.external_id, Mention.published_at, Source.kind, Mention.source_id, Mention.author,
+        Mention.url, Mention.text, Mention.compound, Mention.pos, Mention.neu, Mention.neg, Mention.label,
+        Mention.scored_label, Mention.overridden_at, Mention.backfilled, Mention.lang, Mention.scored,
+        Mention.mixed, Mention.reach, Mention.engagement)]
     stmt = (
-        select(Mention.id, Mention.external_id, Mention.published_at, Source.kind.label("source"),
-               Mention.source_id, Mention.author, Mention.url, Mention.text, Mention.compound, Mention.pos,
-               Mention.neu, Mention.neg, Mention.label, Mention.scored_label, Mention.overridden_at,
-               Mention.backfilled, Mention.lang, Mention.scored, Mention.mixed, Mention.reach, Mention.engagement)
-        .join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec, session))
+        select(*columns).join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec, session))
         .order_by(*ordering(spec)).execution_options(yield_per=chunk)
     )
-    result = session.connection().execute(stmt)  # Core rows: no ORM loading per row
-    for rows in result.partitions():
-        for (id_, external_id, published, kind, source_id, author, url, text, compound, pos, neu, neg, label,
-             scored_label, overridden, backfilled, lang, scored, mixed, reach, engagement) in rows:
-            if overridden is None:
-                scored_label = label
-            else:
-                overridden = overridden.isoformat()
-            yield (id_, external_id, published.isoformat(), kind, source_id, author, url, text, compound, pos,
-                   neu, neg, label, scored_label, overridden, backfilled, lang, scored, mixed, reach, engagement)
+    connection = session.connection()
+    convert = records.converter(connection.dialect)
+    for rows in connection.execute(stmt).partitions():
+        yield convert(rows)
+
+
+def iter_records(session, monitor_id: int, spec: MentionFilter, chunk: int = EXPORT_CHUNK) -> Iterator[tuple]:
+    """iter_record_batches, one tuple at a time."""
+    for batch in iter_record_batches(session, monitor_id, spec, chunk):
+        yield from batch
 
 
 def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[dict]:
