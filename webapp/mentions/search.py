@@ -50,7 +50,6 @@ DEFAULT_PER_PAGE = 50
 MAX_TERMS = 10
 MAX_QUERY = 200
 COUNT_CAP = 10_000   # the mentions page counts matches up to this many, then shows "10000+"
-FEW_MATCHES = 2_000  # up to this many matches of a word search are read first and sorted (window)
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -342,13 +341,16 @@ def _inbox_conditions(monitor_id: int, spec: MentionFilter) -> list:
     return out
 
 
-def ordering(spec: MentionFilter) -> list:
+def ordering(spec: MentionFilter, columns=Mention) -> list:
+    """The ORDER BY of `spec`'s sort over `columns` (mentions, or a subquery's id, published_at and
+    compound columns)."""
+    c = columns
     return {
-        "newest": [Mention.published_at.desc(), Mention.id.desc()],
-        "oldest": [Mention.published_at.asc(), Mention.id.asc()],
+        "newest": [c.published_at.desc(), c.id.desc()],
+        "oldest": [c.published_at.asc(), c.id.asc()],
         # unscored mentions (no compound) last either way, on both databases
-        "positive": [Mention.compound.desc().nulls_last(), Mention.published_at.desc(), Mention.id.desc()],
-        "negative": [Mention.compound.asc().nulls_last(), Mention.published_at.desc(), Mention.id.desc()],
+        "positive": [c.compound.desc().nulls_last(), c.published_at.desc(), c.id.desc()],
+        "negative": [c.compound.asc().nulls_last(), c.published_at.desc(), c.id.desc()],
     }[spec.sort]
 
 
@@ -372,17 +374,13 @@ def count(session, monitor_id: int, spec: MentionFilter, limit: int | None = Non
     return session.execute(select(func.count()).select_from(matches.subquery())).scalar()
 
 
-def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int, few: bool = False) -> list:
+def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int, walk: bool = False) -> list:
     """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`.
 
-    `few`: the caller counted the matches and there are few of them. A word search's matches are
-    then read first (from the word index) and sorted, rather than walking the monitor's newest
-    mentions until enough match, which the planner picks when it guesses a rare word common."""
-    where = conditions(monitor_id, spec, session)
-    if few and spec.terms:
-        matches = select(Mention.id).join(Source, Source.id == Mention.source_id).where(*where) \
-            .cte("matches").prefix_with("MATERIALIZED")
-        where = [Mention.id.in_(select(matches.c.id))]
+    `walk`: the caller knows that many match (search: more than it counts). The monitor's
+    mentions are then walked in the page's order, each tested, until enough match, without
+    SQLite's word-index prefilter, which would first gather every match of a common word."""
+    where = conditions(monitor_id, spec, None if walk else session)
     return session.execute(
         select(Mention, Source.kind).join(Source, Source.id == Mention.source_id)
         .where(*where).order_by(*ordering(spec)).limit(limit).offset(offset)
@@ -393,15 +391,42 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
     """One page of the monitor's mentions that match `spec`; a page past the end shows the last.
 
     Counts up to COUNT_CAP matches (or to the page asked for, if deeper): past that the page
-    says "more than", so a common word over millions of mentions answers as fast as a rare one."""
+    says "more than", so a common word over millions of mentions answers as fast as a rare one.
+
+    One statement reads the ids of up to cap + 1 matches (each match is tested once, from the
+    word index when the planner finds that cheaper) and sorts them in the page's order. When
+    that is all of them, the page is a slice of those ids (none read again, no second look at
+    a match; no match, no second statement); when there are more, the page walks the monitor's
+    mentions in its order until it has enough (window), which a common word fills at once."""
     cap = max(COUNT_CAP, spec.page * spec.per_page)
-    total = count(session, monitor_id, spec, limit=cap + 1)
-    more = total > cap
-    total = min(total, cap)
+    ids = matching_ids(session, monitor_id, spec, cap + 1)
+    more = len(ids) > cap
+    total = min(len(ids), cap)
     pages = max(1, -(-total // spec.per_page))
     page = min(spec.page, pages)
-    rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page, few=total <= FEW_MATCHES)
+    offset = (page - 1) * spec.per_page
+    if more:
+        rows = window(session, monitor_id, spec, spec.per_page, offset, walk=True)
+    else:
+        rows = rows_by_id(session, ids[offset:offset + spec.per_page])
     return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=more)
+
+
+def matching_ids(session, monitor_id: int, spec: MentionFilter, limit: int) -> list[int]:
+    """The ids of up to `limit` mentions matching `spec` (which ones, when more match, is the
+    plan's choice), in `spec`'s order."""
+    matches = select(Mention.id, Mention.published_at, Mention.compound).join(Source, Source.id == Mention.source_id) \
+        .where(*conditions(monitor_id, spec, session)).limit(limit).cte("matches").prefix_with("MATERIALIZED")
+    return list(session.execute(select(matches.c.id).order_by(*ordering(spec, matches.c))).scalars())
+
+
+def rows_by_id(session, ids: list[int]) -> list:
+    """(Mention, source kind) rows of `ids`, in the order of `ids`."""
+    if not ids:
+        return []
+    found = {row[0].id: row for row in session.execute(
+        select(Mention, Source.kind).join(Source, Source.id == Mention.source_id).where(Mention.id.in_(ids))).all()}
+    return [found[i] for i in ids if i in found]
 
 
 EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "author", "url", "text",
