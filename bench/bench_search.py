@@ -397,6 +397,7 @@ def bench_exports(tag: str, app, monitor_id: int, rows: int, rounds: int) -> boo
                 rates[fmt].append(run(fmt))
         db.session.remove()
     read = median(r[0] for r in rates["read"])
+    figure(f"export.{tag}.read_per_cpu_second", median(r[1] for r in rates["read"]), "rows/s", "goal", EXPORT_GOAL)
     met = True
     for fmt in formats[1:]:
         rate, cpu_rate = median(r[0] for r in rates[fmt]), median(r[1] for r in rates[fmt])

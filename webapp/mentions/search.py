@@ -393,40 +393,44 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
     Counts up to COUNT_CAP matches (or to the page asked for, if deeper): past that the page
     says "more than", so a common word over millions of mentions answers as fast as a rare one.
 
-    One statement reads the ids of up to cap + 1 matches (each match is tested once, from the
-    word index when the planner finds that cheaper) and sorts them in the page's order. When
-    that is all of them, the page is a slice of those ids (none read again, no second look at
-    a match; no match, no second statement); when there are more, the page walks the monitor's
-    mentions in its order until it has enough (window), which a common word fills at once."""
+    One statement gathers up to cap + 1 matches (each tested once, through the word index when
+    the planner finds that cheaper), counts them and returns the page of them in its order
+    (`page_of_matches`). When more match, the page instead walks the monitor's mentions in its
+    order until it has enough (window), which a common word fills at once."""
     cap = max(COUNT_CAP, spec.page * spec.per_page)
-    ids = matching_ids(session, monitor_id, spec, cap + 1)
-    more = len(ids) > cap
-    total = min(len(ids), cap)
+    rows, found = page_of_matches(session, monitor_id, spec, cap + 1, (spec.page - 1) * spec.per_page)
+    if found is None:  # no row on the page asked for: no match at all, or a page past the end
+        found = 0 if spec.page == 1 else count(session, monitor_id, spec, limit=cap + 1)
+    more = found > cap
+    total = min(found, cap)
     pages = max(1, -(-total // spec.per_page))
     page = min(spec.page, pages)
-    offset = (page - 1) * spec.per_page
     if more:
-        rows = window(session, monitor_id, spec, spec.per_page, offset, walk=True)
-    else:
-        rows = rows_by_id(session, ids[offset:offset + spec.per_page])
+        rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page, walk=True)
+    elif page != spec.page and total:
+        rows, _ = page_of_matches(session, monitor_id, spec, cap + 1, (page - 1) * spec.per_page)
     return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=more)
 
 
-def matching_ids(session, monitor_id: int, spec: MentionFilter, limit: int) -> list[int]:
-    """The ids of up to `limit` mentions matching `spec` (which ones, when more match, is the
-    plan's choice), in `spec`'s order."""
-    matches = select(Mention.id, Mention.published_at, Mention.compound).join(Source, Source.id == Mention.source_id) \
-        .where(*conditions(monitor_id, spec, session)).limit(limit).cte("matches").prefix_with("MATERIALIZED")
-    return list(session.execute(select(matches.c.id).order_by(*ordering(spec, matches.c))).scalars())
-
-
-def rows_by_id(session, ids: list[int]) -> list:
-    """(Mention, source kind) rows of `ids`, in the order of `ids`."""
-    if not ids:
-        return []
-    found = {row[0].id: row for row in session.execute(
-        select(Mention, Source.kind).join(Source, Source.id == Mention.source_id).where(Mention.id.in_(ids))).all()}
-    return [found[i] for i in ids if i in found]
+def page_of_matches(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> tuple[list, int | None]:
+    """((Mention, source kind) rows, how many matched) of up to `limit` mentions matching `spec`
+    (which ones, when more match, is the plan's choice): `spec.per_page` of them from `offset` in
+    `spec`'s order, and their number (None when the page holds no row)."""
+    matches = select(Mention.id, Mention.published_at, Mention.compound)
+    match = fulltext.match_condition(session, spec.terms)
+    if match is None:
+        where = conditions(monitor_id, spec, session)
+    else:  # SQLite: its word index drives, a match at a time, so a common word stops at `limit`
+        matches = matches.select_from(fulltext.FTS).join(Mention, Mention.id == fulltext.FTS.c.rowid)
+        where = [match, *conditions(monitor_id, spec)]
+    matches = matches.join(Source, Source.id == Mention.source_id).where(*where).limit(limit) \
+        .cte("matches").prefix_with("MATERIALIZED")
+    page = select(matches.c.id, matches.c.published_at, matches.c.compound, func.count().over().label("found")) \
+        .order_by(*ordering(spec, matches.c)).limit(spec.per_page).offset(offset).subquery("page")
+    rows = session.execute(
+        select(Mention, Source.kind, page.c.found).join(page, page.c.id == Mention.id)
+        .join(Source, Source.id == Mention.source_id).order_by(*ordering(spec, page.c))).all()
+    return [(mention, kind) for mention, kind, _ in rows], (rows[0].found if rows else None)
 
 
 EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "author", "url", "text",
@@ -436,7 +440,7 @@ EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "a
 EXPORT_FREE_TEXT = tuple(EXPORT_COLUMNS.index(c) for c in ("external_id", "author", "url", "text"))
 
 
-EXPORT_CHUNK = 2000  # rows per read from the cursor (and per chunk of an export's body)
+EXPORT_CHUNK = 1000  # rows per read from the cursor (and per chunk of an export's body)
 
 
 def iter_record_batches(session, monitor_id: int, spec: MentionFilter, chunk: int = EXPORT_CHUNK) -> Iterator[list]:
