@@ -279,17 +279,21 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def conditions(monitor_id: int, spec: MentionFilter, session=None) -> list:
+def conditions(monitor_id: int, spec: MentionFilter, session=None, walk: bool = False) -> list:
     """SQL conditions of `spec` on mentions (joined to sources for a kind filter).
 
     With `session`, word searches also use the database's search index where it needs a
-    condition of its own (SQLite's FTS table, mentions/fulltext.py); the answers are the same."""
+    condition of its own (SQLite's FTS table, mentions/fulltext.py); the answers are the same.
+    `walk`: the word conditions are written so that no word index serves them (`text || ''`,
+    the same value), so the planner walks an index in the page's order testing each mention,
+    never gathering every match of a common word first."""
     out = [Mention.monitor_id == monitor_id]
     if session is not None:
         out += fulltext.prefilter(session, Mention.id, spec.terms)
+    text, author = (Mention.text.concat(""), Mention.author.concat("")) if walk else (Mention.text, Mention.author)
     for term in spec.terms:
         pattern = _like(term)
-        out.append(or_(Mention.text.ilike(pattern, escape="\\"), Mention.author.ilike(pattern, escape="\\")))
+        out.append(or_(text.ilike(pattern, escape="\\"), author.ilike(pattern, escape="\\")))
     if spec.label:
         out.append(Mention.label == spec.label)
     if spec.lang:
@@ -378,9 +382,10 @@ def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: in
     """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`.
 
     `walk`: the caller knows that many match (search: more than it counts). The monitor's
-    mentions are then walked in the page's order, each tested, until enough match, without
-    SQLite's word-index prefilter, which would first gather every match of a common word."""
-    where = conditions(monitor_id, spec, None if walk else session)
+    mentions are then walked in the page's order, each tested, until enough match, without a
+    word index (SQLite's prefilter, PostgreSQL's trigram bitmap), which would first gather every
+    match of a common word: at 10 M mentions the planner guesses a common phrase rare."""
+    where = conditions(monitor_id, spec, None if walk else session, walk=walk)
     return session.execute(
         select(Mention, Source.kind).join(Source, Source.id == Mention.source_id)
         .where(*where).order_by(*ordering(spec)).limit(limit).offset(offset)
