@@ -83,12 +83,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL lets the web, the worker and beat read while one writes; foreign keys cascade deletes."""
+    """WAL lets the web, the worker and beat read while one writes; foreign keys cascade deletes;
+    reads map the file (mmap, up to 256 MB) instead of copying each page (exports, searches)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
 
 

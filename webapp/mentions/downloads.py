@@ -17,7 +17,7 @@ from webapp.monitors.models import Monitor
 from webapp.mentions import exports
 from webapp.ingest import rollups
 from webapp.core.times import read_time
-from webapp.mentions.search import EXPORT_COLUMNS, EXPORT_FREE_TEXT, MentionFilter, iter_records
+from webapp.mentions.search import EXPORT_COLUMNS, EXPORT_FREE_TEXT, MentionFilter, iter_record_batches
 
 # The dashboard's range picker (views/monitors.py): the range a series export covers by default.
 SPANS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
@@ -41,9 +41,9 @@ def export_format(args: Mapping[str, str], default: str) -> str:
     return fmt
 
 
-def stream(body: Iterator[str], fmt: str, name: str) -> Response:
-    """A streamed download of `body` in `fmt`, saved as `name`."""
-    encoded = (chunk.encode("utf-8") for chunk in body)
+def stream(body: Iterator[str | bytes], fmt: str, name: str) -> Response:
+    """A streamed download of `body` (text, or UTF-8 bytes already) in `fmt`, saved as `name`."""
+    encoded = (chunk if chunk.__class__ is bytes else chunk.encode("utf-8") for chunk in body)
     response = Response(stream_with_context(encoded), mimetype=exports.FORMATS[fmt].split(";")[0])
     if fmt == "csv":
         response.headers["Content-Type"] = exports.FORMATS["csv"]
@@ -55,8 +55,9 @@ def stream(body: Iterator[str], fmt: str, name: str) -> Response:
 
 def mentions_download(session, monitor: Monitor, spec: MentionFilter, fmt: str) -> Response:
     """Every mention of `monitor` that matches `spec`, in its sort order, streamed."""
-    records = iter_records(session, monitor.id, spec)
-    response = stream(exports.record_chunks(fmt, EXPORT_COLUMNS, records, EXPORT_FREE_TEXT), fmt, exports.filename(monitor.name, "mentions", fmt))
+    batches = iter_record_batches(session, monitor.id, spec)
+    response = stream(exports.record_chunks(fmt, EXPORT_COLUMNS, batches, EXPORT_FREE_TEXT), fmt,
+                      exports.filename(monitor.name, "mentions", fmt))
     if monitor.pruned_before is not None:  # retention: say from when raw mentions exist
         response.headers["X-Mentions-Pruned-Before"] = monitor.pruned_before.isoformat()
     return response

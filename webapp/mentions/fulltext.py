@@ -57,7 +57,7 @@ SQLITE_CHECK = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('integrity-check')
 SQLITE_DROP = (*(f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{what}" for what in ("insert", "delete", "update")),
                f"DROP TABLE IF EXISTS {FTS_TABLE}")
 
-_fts = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
+FTS = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 _present: WeakKeyDictionary = WeakKeyDictionary()
 
 
@@ -119,12 +119,19 @@ def match_expression(terms) -> str | None:
     return " AND ".join('"' + t.replace('"', '""') + '"' for t in usable)
 
 
+def match_condition(session, terms):
+    """SQLite's `mentions_fts MATCH ...` condition that every mention matching all of `terms`
+    meets (on the FTS table, FTS), or None: on PostgreSQL, with no usable term, or no index."""
+    if session.get_bind().dialect.name != "sqlite" or not terms:
+        return None
+    expression = match_expression(terms)
+    if expression is None or not sqlite_index_present(session):
+        return None
+    return FTS.c[FTS_TABLE].op("MATCH")(expression)
+
+
 def prefilter(session, id_column, terms) -> list:
     """Extra conditions on `id_column` that let SQLite answer word searches from its FTS index
     ([] on PostgreSQL, where the trigram indexes serve ILIKE directly, or with no usable term)."""
-    if session.get_bind().dialect.name != "sqlite" or not terms:
-        return []
-    expression = match_expression(terms)
-    if expression is None or not sqlite_index_present(session):
-        return []
-    return [id_column.in_(select(_fts.c.rowid).where(_fts.c[FTS_TABLE].op("MATCH")(expression)))]
+    match = match_condition(session, terms)
+    return [] if match is None else [id_column.in_(select(FTS.c.rowid).where(match))]

@@ -31,10 +31,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterator, Mapping
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, type_coerce
+from sqlalchemy.types import NullType
 
 from webapp.ingest.models import LABELS, Mention
-from webapp.mentions import fulltext
+from webapp.mentions import fulltext, records
 from webapp.mentions.inbox.models import MAX_TAG, STATUSES, MentionRead, MentionState, MentionTag, Tag
 from webapp.monitors.models import Source
 from webapp.core.times import read_time
@@ -49,7 +50,6 @@ DEFAULT_PER_PAGE = 50
 MAX_TERMS = 10
 MAX_QUERY = 200
 COUNT_CAP = 10_000   # the mentions page counts matches up to this many, then shows "10000+"
-FEW_MATCHES = 2_000  # up to this many matches of a word search are read first and sorted (window)
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -279,17 +279,21 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def conditions(monitor_id: int, spec: MentionFilter, session=None) -> list:
+def conditions(monitor_id: int, spec: MentionFilter, session=None, walk: bool = False) -> list:
     """SQL conditions of `spec` on mentions (joined to sources for a kind filter).
 
     With `session`, word searches also use the database's search index where it needs a
-    condition of its own (SQLite's FTS table, mentions/fulltext.py); the answers are the same."""
+    condition of its own (SQLite's FTS table, mentions/fulltext.py); the answers are the same.
+    `walk`: the word conditions are written so that no word index serves them (`text || ''`,
+    the same value), so the planner walks an index in the page's order testing each mention,
+    never gathering every match of a common word first."""
     out = [Mention.monitor_id == monitor_id]
     if session is not None:
         out += fulltext.prefilter(session, Mention.id, spec.terms)
+    text, author = (Mention.text.concat(""), Mention.author.concat("")) if walk else (Mention.text, Mention.author)
     for term in spec.terms:
         pattern = _like(term)
-        out.append(or_(Mention.text.ilike(pattern, escape="\\"), Mention.author.ilike(pattern, escape="\\")))
+        out.append(or_(text.ilike(pattern, escape="\\"), author.ilike(pattern, escape="\\")))
     if spec.label:
         out.append(Mention.label == spec.label)
     if spec.lang:
@@ -341,13 +345,16 @@ def _inbox_conditions(monitor_id: int, spec: MentionFilter) -> list:
     return out
 
 
-def ordering(spec: MentionFilter) -> list:
+def ordering(spec: MentionFilter, columns=Mention) -> list:
+    """The ORDER BY of `spec`'s sort over `columns` (mentions, or a subquery's id, published_at and
+    compound columns)."""
+    c = columns
     return {
-        "newest": [Mention.published_at.desc(), Mention.id.desc()],
-        "oldest": [Mention.published_at.asc(), Mention.id.asc()],
+        "newest": [c.published_at.desc(), c.id.desc()],
+        "oldest": [c.published_at.asc(), c.id.asc()],
         # unscored mentions (no compound) last either way, on both databases
-        "positive": [Mention.compound.desc().nulls_last(), Mention.published_at.desc(), Mention.id.desc()],
-        "negative": [Mention.compound.asc().nulls_last(), Mention.published_at.desc(), Mention.id.desc()],
+        "positive": [c.compound.desc().nulls_last(), c.published_at.desc(), c.id.desc()],
+        "negative": [c.compound.asc().nulls_last(), c.published_at.desc(), c.id.desc()],
     }[spec.sort]
 
 
@@ -371,17 +378,14 @@ def count(session, monitor_id: int, spec: MentionFilter, limit: int | None = Non
     return session.execute(select(func.count()).select_from(matches.subquery())).scalar()
 
 
-def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int, few: bool = False) -> list:
+def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int, walk: bool = False) -> list:
     """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`.
 
-    `few`: the caller counted the matches and there are few of them. A word search's matches are
-    then read first (from the word index) and sorted, rather than walking the monitor's newest
-    mentions until enough match, which the planner picks when it guesses a rare word common."""
-    where = conditions(monitor_id, spec, session)
-    if few and spec.terms:
-        matches = select(Mention.id).join(Source, Source.id == Mention.source_id).where(*where) \
-            .cte("matches").prefix_with("MATERIALIZED")
-        where = [Mention.id.in_(select(matches.c.id))]
+    `walk`: the caller knows that many match (search: more than it counts). The monitor's
+    mentions are then walked in the page's order, each tested, until enough match, without a
+    word index (SQLite's prefilter, PostgreSQL's trigram bitmap), which would first gather every
+    match of a common word: at 10 M mentions the planner guesses a common phrase rare."""
+    where = conditions(monitor_id, spec, None if walk else session, walk=walk)
     return session.execute(
         select(Mention, Source.kind).join(Source, Source.id == Mention.source_id)
         .where(*where).order_by(*ordering(spec)).limit(limit).offset(offset)
@@ -392,15 +396,46 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
     """One page of the monitor's mentions that match `spec`; a page past the end shows the last.
 
     Counts up to COUNT_CAP matches (or to the page asked for, if deeper): past that the page
-    says "more than", so a common word over millions of mentions answers as fast as a rare one."""
+    says "more than", so a common word over millions of mentions answers as fast as a rare one.
+
+    One statement gathers up to cap + 1 matches (each tested once, through the word index when
+    the planner finds that cheaper), counts them and returns the page of them in its order
+    (`page_of_matches`). When more match, the page instead walks the monitor's mentions in its
+    order until it has enough (window), which a common word fills at once."""
     cap = max(COUNT_CAP, spec.page * spec.per_page)
-    total = count(session, monitor_id, spec, limit=cap + 1)
-    more = total > cap
-    total = min(total, cap)
+    rows, found = page_of_matches(session, monitor_id, spec, cap + 1, (spec.page - 1) * spec.per_page)
+    if found is None:  # no row on the page asked for: no match at all, or a page past the end
+        found = 0 if spec.page == 1 else count(session, monitor_id, spec, limit=cap + 1)
+    more = found > cap
+    total = min(found, cap)
     pages = max(1, -(-total // spec.per_page))
     page = min(spec.page, pages)
-    rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page, few=total <= FEW_MATCHES)
+    if more:
+        rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page, walk=True)
+    elif page != spec.page and total:
+        rows, _ = page_of_matches(session, monitor_id, spec, cap + 1, (page - 1) * spec.per_page)
     return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=more)
+
+
+def page_of_matches(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> tuple[list, int | None]:
+    """((Mention, source kind) rows, how many matched) of up to `limit` mentions matching `spec`
+    (which ones, when more match, is the plan's choice): `spec.per_page` of them from `offset` in
+    `spec`'s order, and their number (None when the page holds no row)."""
+    matches = select(Mention.id, Mention.published_at, Mention.compound)
+    match = fulltext.match_condition(session, spec.terms)
+    if match is None:
+        where = conditions(monitor_id, spec, session)
+    else:  # SQLite: its word index drives, a match at a time, so a common word stops at `limit`
+        matches = matches.select_from(fulltext.FTS).join(Mention, Mention.id == fulltext.FTS.c.rowid)
+        where = [match, *conditions(monitor_id, spec)]
+    matches = matches.join(Source, Source.id == Mention.source_id).where(*where).limit(limit) \
+        .cte("matches").prefix_with("MATERIALIZED")
+    page = select(matches.c.id, matches.c.published_at, matches.c.compound, func.count().over().label("found")) \
+        .order_by(*ordering(spec, matches.c)).limit(spec.per_page).offset(offset).subquery("page")
+    rows = session.execute(
+        select(Mention, Source.kind, page.c.found).join(page, page.c.id == Mention.id)
+        .join(Source, Source.id == Mention.source_id).order_by(*ordering(spec, page.c))).all()
+    return [(mention, kind) for mention, kind, _ in rows], (rows[0].found if rows else None)
 
 
 EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "author", "url", "text",
@@ -410,32 +445,39 @@ EXPORT_COLUMNS = ("id", "external_id", "published_at", "source", "source_id", "a
 EXPORT_FREE_TEXT = tuple(EXPORT_COLUMNS.index(c) for c in ("external_id", "author", "url", "text"))
 
 
-def iter_records(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[tuple]:
-    """Every mention matching `spec` (no paging) in its order, as tuples of EXPORT_COLUMNS ready
-    to write: times in ISO 8601, `scored_label` the label itself unless an editor overrode it.
+EXPORT_CHUNK = 1000  # rows per read from the cursor (and per chunk of an export's body)
 
-    Streams: plain columns (no ORM objects) read with `yield_per`, which is a server-side cursor
-    on PostgreSQL and a stepping cursor on SQLite, so memory stays flat however many rows
-    match; a tuple per row and no per-row dict keep the export faster than the network.
+
+def iter_record_batches(session, monitor_id: int, spec: MentionFilter, chunk: int = EXPORT_CHUNK) -> Iterator[list]:
+    """Every mention matching `spec` (no paging) in its order, in lists of up to `chunk` tuples of
+    EXPORT_COLUMNS ready to write: times in ISO 8601, `scored_label` the label itself unless an
+    editor overrode it (records.converter).
+
+    Streams: a server-side cursor on PostgreSQL and a stepping cursor on SQLite (`yield_per`),
+    so memory stays flat however many rows match. The columns are read without SQLAlchemy's
+    type processing and turned into tuples a batch at a time, which keeps the export's cost
+    near the cursor's own.
     """
+    # the driver's values, untouched by SQLAlchemy's types (records.converter formats them)
+    columns = [type_coerce(c, NullType()).label(c.key) for c in (
+        Mention.id, Mention.external_id, Mention.published_at, Source.kind, Mention.source_id, Mention.author,
+        Mention.url, Mention.text, Mention.compound, Mention.pos, Mention.neu, Mention.neg, Mention.label,
+        Mention.scored_label, Mention.overridden_at, Mention.backfilled, Mention.lang, Mention.scored,
+        Mention.mixed, Mention.reach, Mention.engagement)]
     stmt = (
-        select(Mention.id, Mention.external_id, Mention.published_at, Source.kind.label("source"),
-               Mention.source_id, Mention.author, Mention.url, Mention.text, Mention.compound, Mention.pos,
-               Mention.neu, Mention.neg, Mention.label, Mention.scored_label, Mention.overridden_at,
-               Mention.backfilled, Mention.lang, Mention.scored, Mention.mixed, Mention.reach, Mention.engagement)
-        .join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec, session))
+        select(*columns).join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec, session))
         .order_by(*ordering(spec)).execution_options(yield_per=chunk)
     )
-    result = session.connection().execute(stmt)  # Core rows: no ORM loading per row
-    for rows in result.partitions():
-        for (id_, external_id, published, kind, source_id, author, url, text, compound, pos, neu, neg, label,
-             scored_label, overridden, backfilled, lang, scored, mixed, reach, engagement) in rows:
-            if overridden is None:
-                scored_label = label
-            else:
-                overridden = overridden.isoformat()
-            yield (id_, external_id, published.isoformat(), kind, source_id, author, url, text, compound, pos,
-                   neu, neg, label, scored_label, overridden, backfilled, lang, scored, mixed, reach, engagement)
+    connection = session.connection()
+    convert = records.converter(connection.dialect)
+    for rows in connection.execute(stmt).partitions():
+        yield convert(rows)
+
+
+def iter_records(session, monitor_id: int, spec: MentionFilter, chunk: int = EXPORT_CHUNK) -> Iterator[tuple]:
+    """iter_record_batches, one tuple at a time."""
+    for batch in iter_record_batches(session, monitor_id, spec, chunk):
+        yield from batch
 
 
 def iter_rows(session, monitor_id: int, spec: MentionFilter, chunk: int = 1000) -> Iterator[dict]:

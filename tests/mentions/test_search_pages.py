@@ -1,0 +1,81 @@
+"""The mentions page's search (search.search) gives the rows of the plain query (every match
+sorted in SQL, LIMIT/OFFSET) whichever way it reads them: the page sliced from the ids of every
+match, or the monitor walked in the page's order when more match than it counts; ties in time,
+unscored mentions and pages past the end included, on both databases."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from webapp.core.extensions import db
+from webapp.ingest.models import Mention
+from webapp.mentions import search
+from webapp.monitors.models import Source
+
+from tests.helpers import new_monitor
+
+pytestmark = pytest.mark.both_databases
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
+WORDS = ("acme rocket", "acme", "rocket launch", "nothing here", "ACME support", "rocket")
+
+
+@pytest.fixture
+def pages(app):
+    monitor_id, push_id = new_monitor(app, name="Pages")
+    other_id, other_push = new_monitor(app, name="Other")
+    with app.app_context():
+        for mid, sid in ((monitor_id, push_id), (other_id, other_push)):
+            db.session.execute(insert(Mention), [{
+                "monitor_id": mid, "source_id": sid, "external_id": f"p{i}", "text": f"{WORDS[i % len(WORDS)]} {i}",
+                "author": "acme fan" if i % 7 == 0 else f"user{i}",
+                "published_at": T0 - timedelta(hours=i // 3),  # three mentions at each time: ties
+                "ingested_at": T0, "compound": None if i % 5 == 0 else ((i * 37) % 21 - 10) / 10, "pos": 0.1,
+                "neu": 0.8, "neg": 0.1, "label": "neutral", "muted": i % 11 == 0} for i in range(60)])
+        db.session.commit()
+        db.session.remove()
+    return monitor_id
+
+
+def _plain(monitor_id: int, spec) -> list[int]:
+    """Every match in the page's order (the reference: one query, sorted in SQL)."""
+    return list(db.session.execute(
+        select(Mention.id).join(Source, Source.id == Mention.source_id)
+        .where(*search.conditions(monitor_id, spec)).order_by(*search.ordering(spec))).scalars())
+
+
+@pytest.mark.parametrize("cap", [4, 10_000])
+def test_search_pages_are_the_plain_querys_slices(app, pages, monkeypatch, cap):
+    monkeypatch.setattr(search, "COUNT_CAP", cap)
+    with app.app_context():
+        for q in ("", "acme", "rocket", "ACME rocket", "zzz", "acme fan"):
+            for sort in search.SORTS:
+                for per_page in (25, 50):
+                    for page in (1, 2, 3, 9):
+                        args = {"q": q, "sort": sort, "per_page": str(per_page), "page": str(page), "muted": "all"}
+                        spec, errors = search.parse_filters(args)
+                        assert not errors
+                        every = _plain(pages, spec)
+                        found = search.search(db.session, pages, spec)
+                        bound = max(cap, page * per_page)
+                        assert found.more == (len(every) > bound), args
+                        assert found.total == min(len(every), bound), args
+                        start = (found.page - 1) * per_page
+                        assert [m.id for m, _ in found.rows] == every[start:start + per_page], args
+                        assert all(kind == "push" for _, kind in found.rows)
+
+
+def test_no_match_is_one_statement(app, pages):
+    with app.app_context():
+        statements = []
+        listener = lambda *a: statements.append(a[2])  # noqa: E731 (before_cursor_execute's statement)
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            spec, _ = search.parse_filters({"q": "no such word anywhere"})
+            found = search.search(db.session, pages, spec)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert (found.total, found.rows, found.more, found.pages) == (0, [], False, 1)
+        assert len([s for s in statements if "mentions" in s]) == 1
