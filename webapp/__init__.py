@@ -48,9 +48,9 @@ def create_app(test_config: dict | None = None, *, web: bool = True) -> Flask:
 
 
 def register_json(app: Flask) -> None:
-    """JSON answers and the pages' embedded figures written by orjson (core/json_provider.py);
+    """JSON answers and the pages' embedded figures written by orjson (core/web/json_provider.py);
     set before anything builds the Jinja environment, whose `tojson` takes `app.json.dumps`."""
-    from webapp.core.json_provider import FastJSONProvider
+    from webapp.core.web.json_provider import FastJSONProvider
 
     app.json = FastJSONProvider(app)
 
@@ -129,7 +129,8 @@ def register_blueprints(app: Flask) -> None:
     """Pages of every feature, then the `/api/v1` frame with every feature's API nested in it."""
     from webapp.admin import health, views as admin_views
     from webapp.alerting import views as alerting_views
-    from webapp.core import api_docs, vendor
+    from webapp.core import vendor
+    from webapp.core.web import api_docs
     from webapp.core.api import make_api_blueprint, register_app_errors
     from webapp.insights import views as insights_views
     from webapp.mentions import views as mentions_views
@@ -226,8 +227,8 @@ def register_limits(app: Flask) -> None:
 
 
 def register_input_guard(app: Flask) -> None:
-    """JSON depth, NUL bytes and 64-bit integers checked before any view (core/input_guard.py)."""
-    from webapp.core import input_guard
+    """JSON depth, NUL bytes and 64-bit integers checked before any view (core/web/input_guard.py)."""
+    from webapp.core.web import input_guard
 
     input_guard.register(app)
 

@@ -1,4 +1,4 @@
-"""The orjson provider writes the same data as Flask's default JSON provider (core/json_provider.py)."""
+"""The orjson provider writes the same data as Flask's default JSON provider (core/web/json_provider.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +12,7 @@ from flask import Flask, render_template_string
 from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup
 
-from webapp.core.json_provider import FastJSONProvider
+from webapp.core.web.json_provider import FastJSONProvider
 
 
 @dataclasses.dataclass

@@ -1,4 +1,4 @@
-"""`make run`'s web process (webapp/core/serve.py): one Waitress process when the machine is sized
+"""`make run`'s web process (webapp/core/web/serve.py): one Waitress process when the machine is sized
 for one (no gunicorn master beside it), gunicorn when several; the access log, a clean stop, and
 bad requests or options answered plainly."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import free_port, wait_for
-from webapp.core import serve
+from webapp.core.web import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +58,7 @@ def _env(tmp_path, **extra) -> dict:
 
 
 def _start(tmp_path, port: int, **extra) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "webapp.core.serve", "--bind", f"127.0.0.1:{port}"], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "webapp.core.web.serve", "--bind", f"127.0.0.1:{port}"], cwd=ROOT,
                             env=_env(tmp_path, **extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
@@ -118,4 +118,4 @@ def test_gunicorn_options_for_one_process_are_a_clear_error(tmp_path, capsys, mo
 def test_the_procfile_web_line_is_this_launcher():
     procfile = (ROOT / "Procfile").read_text()
     web = [line for line in procfile.splitlines() if line.startswith("web:")]
-    assert web == ["web: python -m webapp.core.serve --bind 127.0.0.1:$PORT"]
+    assert web == ["web: python -m webapp.core.web.serve --bind 127.0.0.1:$PORT"]

@@ -41,7 +41,7 @@ def make_api_blueprint(features: Iterable[Blueprint], openapi: Iterable[Callable
 
 def register_app_errors(app) -> None:
     """Routing errors (404/405) under /api/ answer JSON too; blueprint handlers never see them.
-    Elsewhere they, 403 and 500 are pages of the site (core/error_pages.py)."""
-    from webapp.core import error_pages
+    Elsewhere they, 403 and 500 are pages of the site (core/web/error_pages.py)."""
+    from webapp.core.web import error_pages
 
     error_pages.register(app)

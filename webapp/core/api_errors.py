@@ -50,7 +50,7 @@ def json_body():
     """The request's JSON body, or an ApiError 400/415 explaining what is wrong with it."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
-    try:   # the input guard (core/input_guard.py) bounded the depth already; never a 500 here
+    try:   # the input guard (core/web/input_guard.py) bounded the depth already; never a 500 here
         body = request.get_json(silent=True)
     except RecursionError:
         body = None

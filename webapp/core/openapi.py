@@ -74,7 +74,7 @@ def _document_auth_errors(paths: dict) -> None:
 def _document_input_guard(paths: dict) -> None:
     """Every operation can answer 400 (a NUL byte in its path or query; a body that is not JSON
     or nests too deep) and every one with a body 422 (a NUL byte or an integer beyond 64 bits in
-    it): core/input_guard.py checks each request before any view."""
+    it): core/web/input_guard.py checks each request before any view."""
     for item in paths.values():
         for method, operation in item.items():
             if method in ("get", "post", "put", "patch", "delete"):

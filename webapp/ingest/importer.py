@@ -9,7 +9,7 @@ never "published". The file is read line by line in binary and decoded strictly:
   before anything is published and refuses it, naming `--encoding`, rather than store mojibake;
 - with `--encoding`, a line that does not decode is a bad row;
 - a line longer than MAX_LINE bytes is a bad row (it is skipped without being held in memory);
-- a JSONL line nested deeper than `core.input_guard.MAX_JSON_DEPTH` is a bad row (checked
+- a JSONL line nested deeper than `core.web.input_guard.MAX_JSON_DEPTH` is a bad row (checked
   before parsing, as the API does);
 - a CSV record the parser cannot read (a stray quote, a field over the csv module's 128 KB
   limit, more fields than the header) is a bad row at its first line, and its other lines
@@ -28,7 +28,7 @@ from typing import BinaryIO, Iterator
 
 from pydantic import ValidationError
 
-from webapp.core.input_guard import json_depth, MAX_JSON_DEPTH
+from webapp.core.web.input_guard import json_depth, MAX_JSON_DEPTH
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT
 from webapp.core.times import read_time
 from webapp.ingest.schemas import MentionIn, problems

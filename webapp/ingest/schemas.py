@@ -9,7 +9,7 @@ is refused (a typo such as `publishedAt` would otherwise silently become "now").
 out in decimal: `1` and `"1"` are the same mention. `true`, `1.0` and larger integers are
 refused. `published_at` is read by `core.times.read_time` (ISO 8601 or Unix seconds, within
 its range), exactly as the worker reads it. (NUL bytes are refused before this, for every
-request, by `core.input_guard`; the importer checks its rows for them with `no_nul`.)
+request, by `core.web.input_guard`; the importer checks its rows for them with `no_nul`.)
 """
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from sqlalchemy import bindparam, func, select
 
-from webapp.core import json_provider, sql
+from webapp.core import sql
+from webapp.core.web import json_provider
 
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.alerting.models import AlertEvent, AlertState, Rule

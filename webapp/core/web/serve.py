@@ -1,4 +1,4 @@
-"""`python -m webapp.core.serve --bind HOST:PORT`: `make run`'s web process (the Procfile's `web:` line).
+"""`python -m webapp.core.web.serve --bind HOST:PORT`: `make run`'s web process (the Procfile's `web:` line).
 
 Sized by the environment that scripts/run.py fills in for the machine:
 
