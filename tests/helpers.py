@@ -244,6 +244,33 @@ def make_user(app, email="editor@example.com", role="editor", password="correct 
         return user.id
 
 
+def signed_in_with_monitor(app, email: str, password: str, name: str):
+    """An editor signed in through the login form, a new monitor, and `push(items)`: the items sent
+    to the monitor's push API with a bearer token, then the bus drained into the database.
+    Returns (client, monitor id, bearer headers, push)."""
+    from webapp.core import runtime
+    from webapp.core.extensions import db
+    from webapp.ingest import pipeline
+    from webapp.people.auth import create_token
+    from webapp.people.models import User
+
+    make_user(app, email=email, role="editor", password=password)
+    client = app.test_client()
+    assert client.post("/login", data={"email": email, "password": password}).status_code == 302
+    monitor_id, _ = new_monitor(app, name, "")
+    with app.app_context():
+        token = create_token(db.session.execute(db.select(User).where(User.email == email)).scalar_one())
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def push(items):
+        assert client.post(f"/api/v1/monitors/{monitor_id}/mentions", json=items, headers=auth).status_code == 202
+        with app.app_context():
+            pipeline.drain(runtime.bus(), db.session)
+            db.session.remove()
+
+    return client, monitor_id, auth, push
+
+
 def seed_alert_history(session, monitor_id: int, rule_id: int, notifier_id: int) -> tuple[int, int, int]:
     """An alert event of the rule with one failed delivery, and a finished backfill of the
     monitor (objects the access tests name in URLs); returns (event id, delivery id, backfill id)."""

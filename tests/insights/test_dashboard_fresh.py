@@ -3,30 +3,12 @@ data: the statements built once and the figures remembered by their data never s
 answer. A pushed mention shows in the next page's count, feed, per-source table and series API."""
 from __future__ import annotations
 
-from tests.helpers import app_config, make_user, mention, migrated_app, new_monitor
+from tests.helpers import app_config, mention, migrated_app, signed_in_with_monitor
 
 
 def test_the_next_uncached_page_shows_a_new_mention(tmp_path):
     with migrated_app({**app_config(tmp_path), "DASHBOARD_CACHE_SECONDS": 0}) as app:
-        from webapp.core import runtime
-        from webapp.core.extensions import db
-        from webapp.ingest import pipeline
-        from webapp.people.auth import create_token
-        from webapp.people.models import User
-
-        make_user(app, email="f@example.com", role="editor", password="fresh password")
-        client = app.test_client()
-        assert client.post("/login", data={"email": "f@example.com", "password": "fresh password"}).status_code == 302
-        monitor_id, push_id = new_monitor(app, "fresh", "")
-        with app.app_context():
-            token = create_token(db.session.execute(db.select(User)).scalars().first())
-        auth = {"Authorization": f"Bearer {token}"}
-
-        def push(items):
-            assert client.post(f"/api/v1/monitors/{monitor_id}/mentions", json=items, headers=auth).status_code == 202
-            with app.app_context():
-                pipeline.drain(runtime.bus(), db.session)
-                db.session.remove()
+        client, monitor_id, auth, push = signed_in_with_monitor(app, "f@example.com", "fresh password", "fresh")
 
         def page(span: str = "24h") -> str:
             response = client.get(f"/monitors/{monitor_id}?range={span}")

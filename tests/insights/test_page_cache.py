@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import time
 
-from tests.helpers import app_config, make_user, migrated_app
-from tests.helpers import mention, new_monitor, wait_for
+from tests.helpers import app_config, migrated_app
+from tests.helpers import mention, signed_in_with_monitor, wait_for
 
 from webapp.insights.page_cache import PageCache
 
@@ -31,27 +31,10 @@ def test_zero_seconds_builds_every_time():
 
 def test_the_dashboard_shows_cached_figures_until_the_time_passes(tmp_path):
     with migrated_app({**app_config(tmp_path), "DASHBOARD_CACHE_SECONDS": 1}) as app:
-        from webapp.core import runtime
-        from webapp.core.extensions import db
-        from webapp.ingest import pipeline
-
-        make_user(app, email="c@example.com", role="editor", password="cache password")
-        client = app.test_client()
-        assert client.post("/login", data={"email": "c@example.com", "password": "cache password"}).status_code == 302
-        monitor_id, _ = new_monitor(app, "cached", "")
-        from webapp.people.auth import create_token
-        from webapp.people.models import User
-
-        with app.app_context():
-            token = create_token(db.session.execute(db.select(User)).scalars().first())
-        auth = {"Authorization": f"Bearer {token}"}
+        client, monitor_id, _auth, push = signed_in_with_monitor(app, "c@example.com", "cache password", "cached")
 
         def push_and_store(n):
-            items = [mention(i, "fine day") for i in range(n, n + 3)]
-            assert client.post(f"/api/v1/monitors/{monitor_id}/mentions", json=items, headers=auth).status_code == 202
-            with app.app_context():
-                pipeline.drain(runtime.bus(), db.session)
-                db.session.remove()
+            push([mention(i, "fine day") for i in range(n, n + 3)])
 
         def shown() -> str:
             page = client.get(f"/monitors/{monitor_id}?range=24h").get_data(as_text=True)
