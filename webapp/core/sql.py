@@ -94,7 +94,18 @@ def insert_rows(session, stmt, rows: list[dict]) -> None:
     session.execute(stmt.from_select(*unnest_rows(bind, stmt.table, rows)))
 
 
-_SEP, _NULL = "\x1f", "\x1e"   # ASCII unit and record separators: control characters, not text
+SEP, NULL = "\x1f", "\x1e"   # ASCII unit and record separators: control characters, not text
+
+
+def joined_text(values) -> str:
+    """A column's values as text joined by SEP (None as NULL), for `string_to_array(..., SEP,
+    NULL)` on the server; each distinct value's text is made once (a batch repeats its few
+    monitors, starts and small counts)."""
+    try:
+        text = {value: NULL if value is None else str(value) for value in set(values)}
+    except TypeError:   # unhashable values (JSON)
+        return SEP.join(NULL if value is None else str(value) for value in values)
+    return SEP.join(map(text.__getitem__, values))
 
 
 def unnest_rows(bind, table, rows: list[dict]):
@@ -116,13 +127,13 @@ def unnest_rows(bind, table, rows: list[dict]):
             parts.append(_unnest_array(table, name, values))
         else:
             split = func.string_to_array(bindparam(f"col_{name}", joined, type_=String),
-                                         literal(_SEP, String), literal(_NULL, String))
+                                         literal(SEP, String), literal(NULL, String))
             parts.append(func.unnest(cast(split, ARRAY(column.type))).label(name))
     return names, select(*parts)
 
 
 def _as_text(values: list, to_db) -> str | None:
-    """The values' text joined by _SEP (None as _NULL), or None when a value holds a separator or
+    """The values' text joined by SEP (None as NULL), or None when a value holds a separator or
     the column is one empty string (which the server would split into no element)."""
     if to_db is not None:   # e.g. UTCDateTime -> naive UTC; each distinct value once (one `now` a batch)
         try:
@@ -130,8 +141,7 @@ def _as_text(values: list, to_db) -> str | None:
             values = [None if v is None else done[v] for v in values]
         except TypeError:   # unhashable values (JSON)
             values = [None if v is None else to_db(v) for v in values]
-    texts = [_NULL if v is None else str(v) for v in values]
-    joined = _SEP.join(texts)
-    if joined.count(_SEP) != len(texts) - 1 or joined.count(_NULL) != values.count(None) or joined == "":
+    joined = joined_text(values)
+    if joined.count(SEP) != len(values) - 1 or joined.count(NULL) != values.count(None) or joined == "":
         return None
     return joined

@@ -18,6 +18,7 @@ from typing import Iterable
 
 from sqlalchemy import delete, func, select
 
+from webapp.core import sql
 from webapp.ingest import term_fold
 from webapp.ingest.models import Mention, TermRollup
 from webapp.ingest.rollups import bucket_start
@@ -134,23 +135,9 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
         # each column as one string split by the server: no per-element work in the driver
         # (terms are words, spaces, "#", "'" and "-": never the separator, a control character)
         with session.connection().connection.cursor() as cursor:
-            cursor.execute(_PG_UPSERT, [_joined(column) for column in zip(*rows)])
+            cursor.execute(_PG_UPSERT, [sql.joined_text(column) for column in zip(*rows)])
     else:
         session.connection().exec_driver_sql(_SQLITE_UPSERT, rows)
-
-
-def _joined(values) -> str:
-    """One column's values as text, joined by _SEP; each distinct value is written once (a batch
-    repeats its few monitors and starts, its small counts and, as often as not, its sums)."""
-    text: dict = {}
-    get = text.get
-    out = []
-    for value in values:
-        written = get(value)
-        if written is None:
-            written = text[value] = str(value)
-        out.append(written)
-    return _SEP.join(out)
 
 
 def in_key_order(changes: dict[tuple, TermDelta]) -> list[tuple]:
@@ -169,9 +156,8 @@ _COLUMNS = "INSERT INTO term_rollups (monitor_id, bucket, start, term, count, sc
 _ADD = (" ON CONFLICT (monitor_id, bucket, start, term) DO UPDATE SET "
         "count = term_rollups.count + excluded.count, scored = term_rollups.scored + excluded.scored, "
         "sum_compound = term_rollups.sum_compound + excluded.sum_compound")
-_SEP = "\x1f"
 _PG_UPSERT = (_COLUMNS + "SELECT * FROM unnest("
-              + ", ".join(f"string_to_array(%s, E'\\x1f')::{kind}[]"
+              + ", ".join(f"string_to_array(%s, E'\\x{ord(sql.SEP):02x}')::{kind}[]"
                           for kind in ("int4", "varchar", "timestamp", "text", "int4", "int4", "float8"))
               + ")" + _ADD)
 _SQLITE_UPSERT = _COLUMNS + "VALUES (?, ?, ?, ?, ?, ?, ?)" + _ADD
