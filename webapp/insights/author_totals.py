@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from webapp.core.sql import insert_for
+from webapp.core.sql import insert_for, insert_rows
 from webapp.ingest import term_fold
 from webapp.insights.influence import ENGAGEMENT_WEIGHT
 from webapp.insights.models import AuthorRollup, AuthorTotal, AuthorTotalMark
@@ -66,7 +66,8 @@ def sums(authors: dict) -> dict[tuple[int, str], list]:
 
 
 def add(session, authors: dict) -> None:
-    """Add author rollup deltas to the totals (upserts in key order), under the monitors' lock."""
+    """Add author rollup deltas to the totals (upserts in key order, one statement on PostgreSQL:
+    `core.sql.insert_rows`, as the author rollups beside them), under the monitors' lock."""
     totals = sums(authors)
     if not totals:
         return
@@ -80,7 +81,7 @@ def add(session, authors: dict) -> None:
         "mentions": table.c.mentions + stmt.excluded.mentions, "reach": reach, "engagement": engagement,
         "score": reach + ENGAGEMENT_WEIGHT * engagement,
         "last_day": greatest(bind, table.c.last_day, stmt.excluded.last_day)})
-    session.execute(stmt, [
+    insert_rows(session, stmt, [
         {"monitor_id": m, "author": a, "mentions": n, "reach": r, "engagement": e,
          "score": r + ENGAGEMENT_WEIGHT * e, "last_day": day}
         for (m, a), (n, r, e, day) in sorted(totals.items())])
