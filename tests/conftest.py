@@ -187,3 +187,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
     rank = {path: i for i, path in enumerate(LONG_FIRST)}
     items.sort(key=lambda item: rank.get(Path(str(item.path)).resolve().relative_to(ROOT).as_posix(), len(rank)))
+
+
+
+# The modules whose tests share one `xdist_group` (one set of the fault tests' own servers, one `make run`).
+XDIST_GROUPED = ("tests/ingest/test_distributed.py", "tests/core/test_end_to_end.py")
+
+
+def pytest_xdist_node_collection_finished(node, ids):
+    """`make test` keeps each `xdist_group` on one worker (`--dist loadgroup`), which pytest-xdist
+    does by a suffix on each grouped test's id. pytest 9.2 stopped honouring that suffix (its node ids
+    are kept elsewhere), and then every grouped test silently ran anywhere, each worker starting its
+    own servers: stop the run instead."""
+    lost = [i for i in ids if i.partition("::")[0] in XDIST_GROUPED and "@" not in i.rpartition("]")[2]]
+    if lost and node.config.getvalue("dist") == "loadgroup":
+        raise pytest.UsageError(f"--dist loadgroup lost the xdist_group of {len(lost)} tests (e.g. {lost[0]}): "
+                                "this pytest and pytest-xdist do not work together (pyproject.toml pins pytest)")

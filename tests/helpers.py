@@ -143,6 +143,13 @@ def migrated_app(config: dict):
         sessions.clear()
 
 
+def _copy_strategy(conn) -> str:
+    """How CREATE DATABASE copies a template: by its files on PostgreSQL 15 and later. The default
+    there (WAL_LOG) writes every page of the template through the WAL, about 10 MB a copy, which
+    cost the server twice the time of copying the files (and the suite makes a copy per test)."""
+    return " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
+
+
 @contextmanager
 def pg_database(service_urls, template: str | None = None):
     """A new PostgreSQL database (empty, or a copy of `template`), dropped afterwards."""
@@ -153,7 +160,8 @@ def pg_database(service_urls, template: str | None = None):
     name = f"sentimon_t_{uuid.uuid4().hex[:12]}"
     admin = f"host={base.host} port={base.port} user={base.username} dbname={base.database}"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        copy = f' TEMPLATE "{template}"{_copy_strategy(conn)}' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield name, base.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -189,7 +197,7 @@ class PgCopies:
     def _create(self) -> str:
         name = f"sentimon_t_{uuid.uuid4().hex[:12]}"
         with self._connect() as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"{_copy_strategy(conn)}')
         return name
 
     def _drop(self, name: str) -> None:

@@ -52,10 +52,11 @@ def services(*args: str, timeout: float = 60) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def service_urls() -> dict[str, str]:
-    """Like the shared fixture, but the settings of the module's own servers (started at this worker's
-    first test of the module, stopped when its session ends: its tests need not come one after another)."""
+    """Like the shared fixture, but the settings of the module's own servers, started at the module's
+    first test and stopped after its last (`--dist loadgroup` runs the module's tests on one worker,
+    one after another), so that they cost nothing while the rest of the suite runs."""
     services("up", "--kafka-nodes", "1", timeout=600)
     try:
         yield dict(line.split("=", 1) for line in services("env", "--kafka-nodes", "1").splitlines() if "=" in line)
@@ -171,7 +172,7 @@ class Cluster:
         return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def pg_template(service_urls, tmp_path_factory):
     """Like the shared fixture: one migrated database on the module's own PostgreSQL, copied per test."""
     with pg_migrated_template(service_urls, tmp_path_factory.mktemp("pg-template")) as name:
