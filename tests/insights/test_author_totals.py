@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from webapp.core.extensions import db
+from webapp.ingest.rollups import bucket_start
 from webapp.insights import audience, author_totals
 from webapp.insights import rollups as insight_rollups
 from webapp.insights.models import AuthorTotal
@@ -118,7 +119,7 @@ def test_rescoring_and_retention_rebuilds_keep_the_bound(app, monkeypatch):
         db.session.commit()
         assert db.session.query(AuthorTotal).filter_by(monitor_id=monitor_id).count() == len({r["author"] for r in rows})
     _check(app, monitor_id, batch)
-    since = NOW - timedelta(days=10)
+    since = bucket_start(NOW - timedelta(days=10), "1d")   # a day's start, as rollups.rebuild_since gives
     with app.app_context():
         insight_rollups.clear(db.session, monitor_id, since)
         insight_rollups.apply(db.session, insight_rollups.deltas([r for r in rows if r["published_at"] >= since]))
