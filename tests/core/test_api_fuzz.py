@@ -25,6 +25,7 @@ import json
 import os
 import pickle
 import socket
+import time
 from pathlib import Path
 
 import hypothesis
@@ -58,6 +59,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 CACHE = (Path(os.environ.get("SENTIMON_CACHE") or Path.home() / ".cache" / "sentimon") / "fuzz-cases"
          if os.environ.get("FUZZ_CACHE", "1") != "0" else None)
+PRUNE_DAYS = 14     # kept requests unused this long are deleted when new ones are kept
 CASE_FIELDS = ("method", "path_parameters", "headers", "cookies", "query", "body", "media_type",
                "multipart_content_types", "_meta")
 
@@ -158,9 +160,11 @@ def _kept_cases(file: Path | None) -> list[dict] | None:
     if file is None or not file.exists():
         return None
     try:
-        return [_CaseUnpickler(io.BytesIO(case)).load() for case in pickle.loads(file.read_bytes())]
+        cases = [_CaseUnpickler(io.BytesIO(case)).load() for case in pickle.loads(file.read_bytes())]
     except Exception:  # noqa: BLE001  (a damaged or foreign file: generate afresh)
         return None
+    file.touch()                        # in use: kept by the pruning below
+    return cases
 
 
 def _keep_cases(file: Path | None, cases: list[bytes]) -> None:
@@ -170,6 +174,19 @@ def _keep_cases(file: Path | None, cases: list[bytes]) -> None:
     partial = file.with_suffix(f".{os.getpid()}.tmp")
     partial.write_bytes(pickle.dumps(cases))
     partial.replace(file)
+    _prune(file.parent)
+
+
+def _prune(folder: Path, days: float = PRUNE_DAYS) -> None:
+    """Forget the requests of documents no run has used for `days` (each API change leaves a set
+    of about 10 MB behind)."""
+    stale = time.time() - days * 86400
+    for old in folder.glob("*.pickle"):
+        try:
+            if old.stat().st_mtime < stale:
+                old.unlink()
+        except FileNotFoundError:       # another worker pruned it first
+            pass
 
 
 @pytest.mark.parametrize("method, path", _operations())
@@ -204,3 +221,15 @@ def test_api_conforms_to_its_openapi_document(api_schema, fuzz_app, method, path
     except Unsatisfiable:   # no valid example exists (nothing here is made that strict)
         pytest.fail(f"no example could be generated for {method} {path}")
     _keep_cases(cache_file, generated)
+
+
+def test_the_cache_forgets_requests_unused_for_two_weeks(tmp_path):
+    fresh, stale = tmp_path / "fresh.pickle", tmp_path / "stale.pickle"
+    _keep_cases(fresh, [])
+    _keep_cases(stale, [])
+    old = time.time() - (PRUNE_DAYS + 1) * 86400
+    os.utime(stale, (old, old))
+    assert _kept_cases(stale) == []              # read: in use again
+    os.utime(fresh, (old, old))
+    _keep_cases(tmp_path / "new.pickle", [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.pickle", "stale.pickle"]
