@@ -83,9 +83,13 @@ def _set_mark(session, monitor_id: int, value: datetime | None) -> None:
 
 def fold(session, monitor_id: int, through: datetime, max_days: int | None = CHUNK_DAYS) -> int:
     """Fold the monitor's days from W up to the day of `through` (exclusive), at most `max_days`
-    of them, and move W; does not commit. Returns the days folded (0: nothing to do)."""
+    of them, and move W; does not commit. Returns the days folded (0: nothing to do). The
+    monitor's pending term deltas (term_deltas.py) are folded in first, under the claim."""
+    from webapp.ingest import term_deltas
+
     through = day_start(through)
     claimed = claim(session, monitor_id)
+    term_deltas.fold(session, monitor_id)
     # a chunk starts at the next day with hours, so empty days cost nothing (a lone mention of
     # 1990 does not make the first fold walk every day since); never folded: from the first one
     hours = [TermRollup.monitor_id == monitor_id, TermRollup.bucket == "1h"]

@@ -44,10 +44,20 @@ class TermDelta:
 def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
     """Per (monitor, bucket, start, term) deltas of `rows` (monitor_id, published_at, text,
     compound; `lang` when known). A mention without a compound (not scored) counts in `count`
-    only. A text repeated in `rows` (syndicated copies, retweets) is read once.
+    only. A text repeated in `rows` (syndicated copies, retweets) is read once."""
+    out: dict[tuple, TermDelta] = {}
+    for (monitor, bucket, start), (counts, n_scored, sums) in grouped(rows).items():
+        for term, n in counts.items():
+            out[(monitor, bucket, start, term)] = TermDelta(n, n_scored[term], sums[term])
+    return out
+
+
+def grouped(rows: Iterable[dict]) -> dict[tuple, tuple[Counter, Counter, dict[str, float]]]:
+    """{(monitor, bucket, start): (term counts, scored counts, compound sums)} of `rows` (as
+    `deltas` reads them); the scored counts are the counts themselves when every row is scored.
 
     The rows' term lists are gathered per (monitor, bucket, start) and counted there by
-    `Counter` (in C); only the compound sums take a step per term, in row order as before."""
+    `Counter` (in C); only the compound sums take a step per term, in row order."""
     read: dict[tuple, list[str]] = {}
     starts: dict[datetime, tuple] = {}
     groups: dict[tuple, tuple[list, list]] = {}     # (monitor, bucket, start) -> (terms, (terms, compound))
@@ -71,16 +81,15 @@ def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
             group[0].append(terms)
             if compound is not None:
                 group[1].append((terms, compound))
-    out: dict[tuple, TermDelta] = {}
-    for (monitor, bucket, start), (counted, scored) in groups.items():
+    out = {}
+    for key, (counted, scored) in groups.items():
         counts = Counter(chain.from_iterable(counted))
         n_scored = counts if len(scored) == len(counted) else Counter(chain.from_iterable(t for t, _ in scored))
         sums = dict.fromkeys(counts, 0.0)
         for terms, compound in scored:
             for term in terms:
                 sums[term] += compound
-        for term, n in counts.items():
-            out[(monitor, bucket, start, term)] = TermDelta(n, n_scored[term], sums[term])
+        out[key] = (counts, n_scored, sums)
     return out
 
 
@@ -170,7 +179,10 @@ def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
     from webapp.ingest.rollups import rebuild_since
 
     since = rebuild_since(session, monitor_id)   # the term rollups of pruned days stay as they are
+    from webapp.ingest import term_deltas
+
     folded_before = term_fold.reset(session, monitor_id, since)   # claimed; W back to `since`
+    term_deltas.fold(session, monitor_id)     # pending counts in first (those from `since` are rewritten)
     stale, kept = delete(TermRollup).where(TermRollup.monitor_id == monitor_id), [Mention.muted.is_(False)]
     if since is not None:
         stale, kept = stale.where(TermRollup.start >= since), [*kept, Mention.published_at >= since]
@@ -196,7 +208,11 @@ def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
 def window_totals(session, monitor_id: int, bucket: str, start: datetime, end: datetime,
                   terms: Iterable[str]) -> tuple[dict[str, int], int]:
     """({term: mentions} for `terms`, the count of all terms) over [start, end): of 1h rows, or
-    with bucket "1d" (whole days) of the folded rows and the 1h rows of the days not folded yet."""
+    with bucket "1d" (whole days) of the folded rows and the 1h rows of the days not folded yet.
+    The monitor's pending term deltas are folded first (not committed: the caller's transaction)."""
+    from webapp.ingest import term_deltas
+
+    term_deltas.fold(session, monitor_id)
     if bucket == "1d":
         where = (term_fold.where(monitor_id, term_fold.tiles(start, end, term_fold.mark(session, monitor_id))),)
     else:
