@@ -78,20 +78,27 @@ def fold(session, monitor_id: int | None = None, limit: int | None = None) -> in
 
 def summed(taken: Iterable[tuple]) -> dict[tuple, term_rollups.TermDelta]:
     """The (monitor, "1h", start, term) deltas of pending rows (monitor_id, start, terms, counts,
-    scored, sums), equal keys added up."""
-    out: dict[tuple, term_rollups.TermDelta] = {}
+    scored, sums), equal keys added up: per (monitor, start), a dict per column keyed by term."""
+    groups: dict[tuple, tuple[dict, dict, dict]] = {}
     for monitor, start, terms, counts, scored, sums in taken:
-        counts = [int(n) for n in counts.split(SEP)]
-        scored = counts if scored is None else [int(n) for n in scored.split(SEP)]
-        for term, n, s, x in zip(terms.split(SEP), counts, scored, map(float, sums.split(SEP))):
-            key = (monitor, "1h", start, term)
-            d = out.get(key)
-            if d is None:
-                out[key] = term_rollups.TermDelta(n, s, x)
-            else:
-                d.count += n
-                d.scored += s
-                d.sum_compound += x
+        group = groups.get((monitor, start))
+        if group is None:
+            group = groups[(monitor, start)] = ({}, {}, {})
+        total, unscored, compound = group
+        terms = terms.split(SEP)
+        counts = list(map(int, counts.split(SEP)))
+        get_n, get_x = total.get, compound.get
+        for term, n, x in zip(terms, counts, map(float, sums.split(SEP))):
+            total[term] = get_n(term, 0) + n
+            compound[term] = get_x(term, 0.0) + x
+        if scored is not None:     # (NULL: every mention scored, the usual case)
+            for term, n, s in zip(terms, counts, map(int, scored.split(SEP))):
+                unscored[term] = unscored.get(term, 0) + n - s
+    TermDelta = term_rollups.TermDelta
+    out: dict[tuple, term_rollups.TermDelta] = {}
+    for (monitor, start), (total, unscored, compound) in groups.items():
+        for term, n in total.items():
+            out[(monitor, "1h", start, term)] = TermDelta(n, n - unscored.get(term, 0), compound[term])
     return out
 
 

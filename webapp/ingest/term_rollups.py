@@ -59,7 +59,7 @@ def grouped(rows: Iterable[dict]) -> dict[tuple, tuple[Counter, Counter, dict[st
     The rows' term lists are gathered per (monitor, bucket, start) and counted there by
     `Counter` (in C); only the compound sums take a step per term, in row order."""
     read: dict[tuple, list[str]] = {}
-    starts: dict[datetime, tuple] = {}
+    starts: dict[float, tuple] = {}    # hour since the epoch -> its buckets' (bucket, start)
     groups: dict[tuple, tuple[list, list]] = {}     # (monitor, bucket, start) -> (terms, (terms, compound))
     for row in rows:
         text, lang = row["text"], row.get("lang")
@@ -69,9 +69,9 @@ def grouped(rows: Iterable[dict]) -> dict[tuple, tuple[Counter, Counter, dict[st
         if not terms:
             continue
         at = row["published_at"]
-        spans = starts.get(at)
+        spans = starts.get(at.timestamp() // 3600)     # one hour's mentions share their spans
         if spans is None:
-            spans = starts[at] = tuple((bucket, bucket_start(at, bucket)) for bucket in TERM_BUCKETS)
+            spans = starts[at.timestamp() // 3600] = tuple((bucket, bucket_start(at, bucket)) for bucket in TERM_BUCKETS)
         compound = row.get("compound")
         for bucket, start in spans:
             key = (row["monitor_id"], bucket, start)

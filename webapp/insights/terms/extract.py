@@ -152,11 +152,23 @@ def extract(text: str, lang: str | None = None) -> list[str]:
     w1 = w2 = None
     k1 = k2 = False
     for chunk in chunks:
-        if chunk.isalpha():
-            tokens = ((chunk, chunk),)
-        else:
-            tokens = (table.get(chunk) or _chunk(chunk))[0]
-        for word, bare in tokens:
+        if chunk.isalpha():    # a plain word (most chunks): itself, bare, with no token tuple made
+            keep = len(chunk) > 1 and chunk not in stop
+            if keep:
+                if n_words < MAX_WORDS and len(chunk) <= MAX_TERM:
+                    words[chunk] = None
+                    n_words = len(words)
+                if k1 and n_pairs < MAX_PHRASES:
+                    pairs[f"{w1} {chunk}"] = None
+                    n_pairs = len(pairs)
+                if k2 and n_triples < MAX_PHRASES3:
+                    triples[f"{w2} {w1} {chunk}"] = None
+                    n_triples = len(triples)
+                if n_words >= MAX_WORDS and n_pairs >= MAX_PHRASES and n_triples >= MAX_PHRASES3:
+                    return _terms(words, pairs, triples)
+            w2, k2, w1, k1 = w1, k1, chunk, keep
+            continue
+        for word, bare in (table.get(chunk) or _chunk(chunk))[0]:
             if bare is None:                 # a break or a hashtag: ends the run
                 if word is not None and n_words < MAX_WORDS:
                     words[word] = None
@@ -182,6 +194,9 @@ def extract(text: str, lang: str | None = None) -> list[str]:
 
 
 def _terms(words: dict, pairs: dict, triples: dict) -> list[str]:
+    out = [*words, *pairs, *triples]
+    if max(map(len, out), default=0) <= MAX_TERM:     # (words are never longer): most texts
+        return out
     return [*words, *(p for p in (*pairs, *triples) if len(p) <= MAX_TERM)]
 
 
