@@ -152,23 +152,11 @@ def extract(text: str, lang: str | None = None) -> list[str]:
     w1 = w2 = None
     k1 = k2 = False
     for chunk in chunks:
-        if chunk.isalpha():    # a plain word (most chunks): itself, bare, with no token tuple made
-            keep = len(chunk) > 1 and chunk not in stop
-            if keep:
-                if n_words < MAX_WORDS and len(chunk) <= MAX_TERM:
-                    words[chunk] = None
-                    n_words = len(words)
-                if k1 and n_pairs < MAX_PHRASES:
-                    pairs[f"{w1} {chunk}"] = None
-                    n_pairs = len(pairs)
-                if k2 and n_triples < MAX_PHRASES3:
-                    triples[f"{w2} {w1} {chunk}"] = None
-                    n_triples = len(triples)
-                if n_words >= MAX_WORDS and n_pairs >= MAX_PHRASES and n_triples >= MAX_PHRASES3:
-                    return _terms(words, pairs, triples)
-            w2, k2, w1, k1 = w1, k1, chunk, keep
-            continue
-        for word, bare in (table.get(chunk) or _chunk(chunk))[0]:
+        if chunk.isalpha():
+            tokens = ((chunk, chunk),)
+        else:
+            tokens = (table.get(chunk) or _chunk(chunk))[0]
+        for word, bare in tokens:
             if bare is None:                 # a break or a hashtag: ends the run
                 if word is not None and n_words < MAX_WORDS:
                     words[word] = None
