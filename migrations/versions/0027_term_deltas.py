@@ -1,5 +1,6 @@
 """Term deltas: ingest appends each batch's term counts per monitor and hour (one row, the
-terms and counts joined in text columns) and the fold moves them into the term rollups.
+terms, each mention's number of terms and compound joined in text columns) and the fold moves
+them into the term rollups.
 
 Revision ID: 0027
 Revises: 0026
@@ -20,14 +21,16 @@ def upgrade():
         sa.Column('monitor_id', sa.Integer(), nullable=False),
         sa.Column('start', sa.DateTime(), nullable=False),
         sa.Column('terms', sa.Text(), nullable=False),
-        sa.Column('counts', sa.Text(), nullable=False),
-        sa.Column('scored', sa.Text(), nullable=True),
-        sa.Column('sums', sa.Text(), nullable=False),
+        sa.Column('lengths', sa.Text(), nullable=False),
+        sa.Column('compounds', sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(['monitor_id'], ['monitors.id'],
                                 name=op.f('fk_term_deltas_monitor_id_monitors'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_term_deltas')),
     )
     op.create_index(op.f('ix_term_deltas_monitor_id'), 'term_deltas', ['monitor_id'])
+    if op.get_bind().dialect.name == 'postgresql':     # rows live seconds: no compression attempt
+        for column in ('terms', 'lengths', 'compounds'):
+            op.execute(f'ALTER TABLE term_deltas ALTER COLUMN {column} SET STORAGE EXTERNAL')
 
 
 def downgrade():

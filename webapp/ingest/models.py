@@ -140,8 +140,8 @@ class TermDeltas(db.Model):
     """One batch's term counts of one monitor and 1h bucket, pending: ingest appends them (no
     unique index to check) and the fold moves them into the term rollups (ingest/term_deltas.py).
 
-    The columns are the batch's distinct terms and their counts, scored counts (NULL: the same
-    as the counts, every mention scored) and compound sums, each joined by core.sql.SEP."""
+    The columns are every term of the batch's mentions of that hour, in order, how many terms
+    each mention has and each one's compound ("nan": not scored), each joined by core.sql.SEP."""
 
     __tablename__ = "term_deltas"
 
@@ -150,6 +150,5 @@ class TermDeltas(db.Model):
                            index=True)
     start = db.Column(UTCDateTime(), nullable=False)
     terms = db.Column(db.Text, nullable=False)
-    counts = db.Column(db.Text, nullable=False)
-    scored = db.Column(db.Text)
-    sums = db.Column(db.Text, nullable=False)
+    lengths = db.Column(db.Text, nullable=False)
+    compounds = db.Column(db.Text, nullable=False)

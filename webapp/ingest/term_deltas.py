@@ -1,14 +1,15 @@
 """Term deltas: ingest appends its term counts, the fold moves them into the term rollups.
 
 Ingest (`write`) stores, in the same transaction as the rollups and for the same inserted,
-unmuted rows, one row per (monitor, 1h bucket) of the batch: its distinct terms and their
-counts, scored counts and compound sums, each joined into one text column (core.sql.SEP; a
-term is words, spaces, "#", "'" and "-", never a control character). No unique index is
-checked, so a batch costs a handful of small inserts instead of ~1,500 upserts; a replayed
-batch inserts no mentions, so it writes no delta either (exactly once, as before).
+unmuted rows, one row per (monitor, 1h bucket) of the batch: every term of its mentions, how
+many terms each mention has and each one's compound, each joined into one text column
+(core.sql.SEP; a term is words, spaces, "#", "'" and "-", never a control character). Nothing
+is counted at ingest and no unique index is checked, so a batch costs a few joins and a handful
+of inserts instead of ~1,500 upserts; a replayed batch inserts no mentions, so it writes no
+delta either (exactly once, as before).
 
-The fold (`fold`) takes pending rows out (`DELETE ... RETURNING`), sums them key by key (the
-same term in many batches of an hour is one row) and adds the sums to the term rollups with
+The fold (`fold`) takes pending rows out (`DELETE ... RETURNING`), counts and sums each hour's
+terms at once (term_rollups.tally, numpy; the same term in many batches is one row) and adds the sums to the term rollups with
 term_rollups.apply (one upsert, folded days' 1d and 1w rows included), in one transaction: a
 delta is folded exactly once, even by two folders at once (the second finds the rows gone).
 It runs on a short beat (`terms.fold_deltas`, every TERMS_DELTAS_FOLD_EVERY seconds), before
@@ -23,6 +24,7 @@ claims the monitor FOR UPDATE) wait for each other but never deadlock. SQLite ha
 from __future__ import annotations
 
 import logging
+from itertools import chain
 from typing import Iterable
 
 from sqlalchemy import delete, insert, select
@@ -38,19 +40,17 @@ _T = TermDeltas.__table__
 
 
 def write(session, rows: Iterable[dict]) -> int:
-    """Append the term counts of `rows` (as term_rollups.deltas reads them) as pending rows,
-    one per (monitor, 1h bucket); does not commit. Returns the rows written."""
-    groups = term_rollups.grouped(rows)
+    """Append the terms of `rows` (as term_rollups.deltas reads them) as pending rows, one per
+    (monitor, 1h bucket): every term of every row in order, each row's number of terms and its
+    compound ("nan": not scored), each joined by SEP; does not commit. Returns the rows written."""
+    groups = term_rollups.listed(rows)
     if not groups:
         return 0
     term_fold.marks(session, {key[0] for key in groups})   # a rebuild's claim waits for this batch
-    values = []
-    for (monitor, _bucket, start), (counts, n_scored, sums) in groups.items():
-        values.append({
-            "monitor_id": monitor, "start": start, "terms": SEP.join(counts),
-            "counts": SEP.join(map(str, counts.values())),
-            "scored": None if n_scored is counts else SEP.join([str(n_scored[t]) for t in counts]),
-            "sums": SEP.join(map(repr, sums.values()))})
+    values = [{"monitor_id": monitor, "start": start, "terms": SEP.join(chain.from_iterable(lists)),
+               "lengths": SEP.join(map(str, map(len, lists))),
+               "compounds": SEP.join(["nan" if c is None else repr(c) for c in compounds])}
+              for (monitor, _bucket, start), (lists, compounds) in groups.items()]
     session.execute(insert(_T), values)
     return len(values)
 
@@ -71,34 +71,23 @@ def fold(session, monitor_id: int | None = None, limit: int | None = None) -> in
     if session.get_bind().dialect.name == "postgresql":    # in id order: two folders never deadlock
         ids = session.execute(select(_T.c.id).where(_T.c.id.in_(ids)).order_by(_T.c.id).with_for_update()).scalars().all()
     taken = session.execute(delete(_T).where(_T.c.id.in_(ids)).returning(
-        _T.c.monitor_id, _T.c.start, _T.c.terms, _T.c.counts, _T.c.scored, _T.c.sums)).all()
+        _T.c.monitor_id, _T.c.start, _T.c.terms, _T.c.lengths, _T.c.compounds)).all()
     term_rollups.apply(session, summed(taken))
     return len(taken)
 
 
 def summed(taken: Iterable[tuple]) -> dict[tuple, term_rollups.TermDelta]:
-    """The (monitor, "1h", start, term) deltas of pending rows (monitor_id, start, terms, counts,
-    scored, sums), equal keys added up: per (monitor, start), a dict per column keyed by term."""
-    groups: dict[tuple, tuple[dict, dict, dict]] = {}
-    for monitor, start, terms, counts, scored, sums in taken:
-        group = groups.get((monitor, start))
-        if group is None:
-            group = groups[(monitor, start)] = ({}, {}, {})
-        total, unscored, compound = group
-        terms = terms.split(SEP)
-        counts = list(map(int, counts.split(SEP)))
-        get_n, get_x = total.get, compound.get
-        for term, n, x in zip(terms, counts, map(float, sums.split(SEP))):
-            total[term] = get_n(term, 0) + n
-            compound[term] = get_x(term, 0.0) + x
-        if scored is not None:     # (NULL: every mention scored, the usual case)
-            for term, n, s in zip(terms, counts, map(int, scored.split(SEP))):
-                unscored[term] = unscored.get(term, 0) + n - s
-    TermDelta = term_rollups.TermDelta
+    """The (monitor, "1h", start, term) deltas of pending rows (monitor_id, start, terms, lengths,
+    compounds): each (monitor, hour)'s rows joined and tallied at once, equal terms added up."""
+    groups: dict[tuple, list[tuple]] = {}
+    for monitor, start, *columns in taken:
+        groups.setdefault((monitor, start), []).append(columns)
     out: dict[tuple, term_rollups.TermDelta] = {}
-    for (monitor, start), (total, unscored, compound) in groups.items():
-        for term, n in total.items():
-            out[(monitor, "1h", start, term)] = TermDelta(n, n - unscored.get(term, 0), compound[term])
+    TermDelta = term_rollups.TermDelta
+    for (monitor, start), parts in groups.items():
+        terms, lengths, compounds = (SEP.join(column).split(SEP) for column in zip(*parts))
+        for term, n, scored, total in term_rollups.tally(terms, list(map(int, lengths)), list(map(float, compounds))):
+            out[(monitor, "1h", start, term)] = TermDelta(n, scored, total)
     return out
 
 

@@ -9,12 +9,14 @@ to its 1d and 1w rows too (`apply`).
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
+from math import nan
 from operator import itemgetter
-from typing import Iterable
+from typing import Iterable, Iterator
+
+import numpy as np
 
 from sqlalchemy import delete, func, select
 
@@ -46,21 +48,20 @@ def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
     compound; `lang` when known). A mention without a compound (not scored) counts in `count`
     only. A text repeated in `rows` (syndicated copies, retweets) is read once."""
     out: dict[tuple, TermDelta] = {}
-    for (monitor, bucket, start), (counts, n_scored, sums) in grouped(rows).items():
-        for term, n in counts.items():
-            out[(monitor, bucket, start, term)] = TermDelta(n, n_scored[term], sums[term])
+    for (monitor, bucket, start), (lists, compounds) in listed(rows).items():
+        tallied = tally(list(chain.from_iterable(lists)), list(map(len, lists)),
+                        [nan if c is None else c for c in compounds])
+        for term, n, scored, total in tallied:
+            out[(monitor, bucket, start, term)] = TermDelta(n, scored, total)
     return out
 
 
-def grouped(rows: Iterable[dict]) -> dict[tuple, tuple[Counter, Counter, dict[str, float]]]:
-    """{(monitor, bucket, start): (term counts, scored counts, compound sums)} of `rows` (as
-    `deltas` reads them); the scored counts are the counts themselves when every row is scored.
-
-    The rows' term lists are gathered per (monitor, bucket, start) and counted there by
-    `Counter` (in C); only the compound sums take a step per term, in row order."""
+def listed(rows: Iterable[dict]) -> dict[tuple, tuple[list[list[str]], list[float | None]]]:
+    """{(monitor, bucket, start): (each row's terms, each row's compound)} of the `rows` that
+    hold a term (as `deltas` reads them), in row order."""
     read: dict[tuple, list[str]] = {}
-    starts: dict[float, tuple] = {}    # hour since the epoch -> its buckets' (bucket, start)
-    groups: dict[tuple, tuple[list, list]] = {}     # (monitor, bucket, start) -> (terms, (terms, compound))
+    starts: dict[float, tuple] = {}    # hour since the epoch -> its buckets' (bucket, start); buckets <= 1h
+    groups: dict[tuple, tuple[list, list]] = {}
     for row in rows:
         text, lang = row["text"], row.get("lang")
         terms = read.get((text, lang))
@@ -79,18 +80,24 @@ def grouped(rows: Iterable[dict]) -> dict[tuple, tuple[Counter, Counter, dict[st
             if group is None:
                 group = groups[key] = ([], [])
             group[0].append(terms)
-            if compound is not None:
-                group[1].append((terms, compound))
-    out = {}
-    for key, (counted, scored) in groups.items():
-        counts = Counter(chain.from_iterable(counted))
-        n_scored = counts if len(scored) == len(counted) else Counter(chain.from_iterable(t for t, _ in scored))
-        sums = dict.fromkeys(counts, 0.0)
-        for terms, compound in scored:
-            for term in terms:
-                sums[term] += compound
-        out[key] = (counts, n_scored, sums)
-    return out
+            group[1].append(compound)
+    return groups
+
+
+def tally(terms: list[str], lengths: list[int], compounds: list[float]) -> Iterator[tuple[str, int, int, float]]:
+    """(term, count, scored, compound sum) for each distinct term, first seen first, of mentions
+    given as all their terms in a row (`terms`), how many terms each has (`lengths`) and each
+    one's compound (NaN: not scored). The counting and sums are numpy's (bincount), not a
+    Python step per term: ingest's deltas and the fold of many batches' deltas share it."""
+    index = dict.fromkeys(terms)
+    index = dict(zip(index, range(len(index))))
+    at = np.fromiter(map(index.__getitem__, terms), dtype=np.intp, count=len(terms))
+    per_term = np.repeat(np.asarray(compounds, dtype=float), lengths)
+    scored = ~np.isnan(per_term)
+    size = len(index)
+    return zip(index, np.bincount(at, minlength=size).tolist(),
+               map(int, np.bincount(at, scored, minlength=size).tolist()),
+               np.bincount(at, np.where(scored, per_term, 0.0), minlength=size).tolist())
 
 
 def moved(added: Iterable[dict], removed: Iterable[dict]) -> dict[tuple, TermDelta]:
