@@ -37,6 +37,7 @@ from webapp.ingest.models import TermDeltas
 log = logging.getLogger(__name__)
 CHUNK = 1_000        # pending rows (batch-hours) folded per transaction by the job
 _T = TermDeltas.__table__
+_INSERT = insert(_T)
 
 
 def write(session, rows: Iterable[dict]) -> int:
@@ -46,12 +47,13 @@ def write(session, rows: Iterable[dict]) -> int:
     groups = term_rollups.listed(rows)
     if not groups:
         return 0
-    term_fold.marks(session, {key[0] for key in groups})   # a rebuild's claim waits for this batch
+    if session.get_bind().dialect.name == "postgresql":    # (SQLite: its one writer serialises them)
+        term_fold.marks(session, {key[0] for key in groups})   # a rebuild's claim waits for this batch
     values = [{"monitor_id": monitor, "start": start, "terms": SEP.join(chain.from_iterable(lists)),
                "lengths": SEP.join(map(str, map(len, lists))),
                "compounds": SEP.join(["nan" if c is None else repr(c) for c in compounds])}
               for (monitor, _bucket, start), (lists, compounds) in groups.items()]
-    session.execute(insert(_T), values)
+    session.connection().execute(_INSERT, values)
     return len(values)
 
 
