@@ -220,3 +220,22 @@ def test_hostile_texts_lose_nothing(app):
         assert pending(monitor_id) == 0
         rows = stored(monitor_id)
         assert any(k[2].startswith("term4") for k in rows) and ("1h", T0.replace(minute=0), "acme") in rows
+
+
+def test_numpy_and_missing_compounds_fold_as_numbers_and_unscored(app):
+    import numpy as np
+
+    monitor_id, _push = new_monitor(app)
+    rows = [{"monitor_id": monitor_id, "published_at": T0, "text": "Acme rocket launch", "compound": np.float64(0.5)},
+            {"monitor_id": monitor_id, "published_at": T0, "text": "Acme rocket delay", "compound": None},
+            {"monitor_id": monitor_id, "published_at": T0, "text": "Acme rocket", "compound": -0.25}]
+    with app.app_context():
+        assert term_deltas.write(db.session, rows) == 1
+        db.session.commit()
+        got = stored(monitor_id)
+        hour = T0.replace(minute=0)
+        assert got[("1h", hour, "rocket")] == (3, 2, 0.25)
+        assert got[("1h", hour, "delay")] == (1, 0, 0.0)
+        assert {k: v for (_b, _s, k), v in got.items()} == {
+            k: v for (_b, _s, k), v in {(b, s, t): (d.count, d.scored, round(d.sum_compound, 6))
+                                        for (_m, b, s, t), d in term_rollups.deltas(rows).items()}.items()}

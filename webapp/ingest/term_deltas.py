@@ -51,7 +51,7 @@ def write(session, rows: Iterable[dict]) -> int:
         term_fold.marks(session, {key[0] for key in groups})   # a rebuild's claim waits for this batch
     values = [{"monitor_id": monitor, "start": start, "terms": SEP.join(chain.from_iterable(lists)),
                "lengths": SEP.join(map(str, map(len, lists))),
-               "compounds": SEP.join(["nan" if c is None else repr(c) for c in compounds])}
+               "compounds": SEP.join(["nan" if c is None else repr(float(c)) for c in compounds])}
               for (monitor, _bucket, start), (lists, compounds) in groups.items()]
     session.connection().execute(_INSERT, values)
     return len(values)
