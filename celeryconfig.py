@@ -69,4 +69,7 @@ beat_schedule = {
     "send-due-reports": {"task": "reports.send_due", "schedule": float(os.environ.get("REPORTS_EVERY", "300"))},
     # Closed days of the hourly term rollups folded into 1d and 1w rows (a watermark per monitor).
     "fold-term-rollups": {"task": "terms.fold_due", "schedule": float(os.environ.get("TERMS_FOLD_EVERY", "3600"))},
+    # Ingest's pending term deltas (one row per batch and hour) summed into the term rollups.
+    "fold-term-deltas": {"task": "terms.fold_deltas",
+                         "schedule": float(os.environ.get("TERMS_DELTAS_FOLD_EVERY", "15"))},
 }

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.core.extensions import db
-from webapp.ingest import term_fold, term_rollups
+from webapp.ingest import term_deltas, term_fold, term_rollups
 from webapp.ingest.models import TermRollup
 from webapp.ingest.store import store_batch
 from webapp.insights.terms import service
@@ -38,6 +38,8 @@ def history(monitor_id, source_id, days=40, per_day=4, prefix="h"):
 
 
 def stored(monitor_id) -> dict:
+    """The monitor's term rollups, its pending term deltas folded first (as readers do)."""
+    term_deltas.fold(db.session, monitor_id)
     return {(r.bucket, r.start, r.term): (r.count, r.scored, round(r.sum_compound, 6))
             for r in db.session.execute(select(TermRollup).where(TermRollup.monitor_id == monitor_id)).scalars()
             if r.count}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.core.extensions import db
-from webapp.ingest import term_rollups
+from webapp.ingest import term_deltas, term_rollups
 from webapp.ingest.models import Mention, TermRollup
 from webapp.ingest.store import store_batch
 
@@ -25,6 +25,8 @@ def records(monitor_id, source_id, texts, start=T0, prefix="r"):
 
 
 def stored(monitor_id) -> dict:
+    """The monitor's term rollups, its pending term deltas folded first (as readers do)."""
+    term_deltas.fold(db.session, monitor_id)
     return {(r.bucket, r.start, r.term): (r.count, r.scored, round(r.sum_compound, 6))
             for r in db.session.execute(select(TermRollup).where(TermRollup.monitor_id == monitor_id)).scalars()
             if r.count}

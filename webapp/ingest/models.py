@@ -134,3 +134,21 @@ class TermRollup(db.Model):
     count = db.Column(db.Integer, nullable=False, default=0)
     scored = db.Column(db.Integer, nullable=False, default=0)
     sum_compound = db.Column(db.Float, nullable=False, default=0.0)
+
+
+class TermDeltas(db.Model):
+    """One batch's term counts of one monitor and 1h bucket, pending: ingest appends them (no
+    unique index to check) and the fold moves them into the term rollups (ingest/term_deltas.py).
+
+    The columns are every term of the batch's mentions of that hour, in order, how many terms
+    each mention has and each one's compound ("nan": not scored), each joined by core.sql.SEP."""
+
+    __tablename__ = "term_deltas"
+
+    id = db.Column(db.BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False,
+                           index=True)
+    start = db.Column(UTCDateTime(), nullable=False)
+    terms = db.Column(db.Text, nullable=False)
+    lengths = db.Column(db.Text, nullable=False)
+    compounds = db.Column(db.Text, nullable=False)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from webapp.monitors.models import SYSTEM_KINDS, Source
 from webapp.ingest.models import Mention
 from webapp.core import metrics
-from webapp.ingest import rollups, term_rollups
+from webapp.ingest import rollups, term_deltas
 from webapp.mentions.inbox import autotag
 from webapp.mentions.noise import service as noise
 from webapp.scoring import scorers
@@ -189,8 +189,8 @@ def store_batch(session, values: list[dict], now: datetime | None = None, terms:
     result.duplicates += len(batch) - len(fresh)
     counted = [r for r in fresh if not r["muted"]]
     rollups.apply(session, rollups.deltas(counted))
-    if terms:   # insights' words and phrases (ingest/term_rollups.py), same rows, same transaction
-        term_rollups.apply(session, term_rollups.deltas(counted))
+    if terms:   # insights' words and phrases (ingest/term_deltas.py, folded later), same rows, same transaction
+        term_deltas.write(session, counted)
     insight_rollups.apply(session, insight_rollups.deltas(counted))
     # Auto-tag rules (mentions/autotag.py) tag the new rows in this same transaction.
     autotag.tag_new(session, fresh)

@@ -27,9 +27,10 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import and_, delete, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from webapp.core import sql
 from webapp.core.types import UTCDateTime
 from webapp.ingest.models import TermRollup
 from webapp.monitors.models import Monitor
@@ -56,9 +57,12 @@ def marks(session, monitor_ids: Iterable[int]) -> dict[int, datetime | None]:
     ids = sorted(set(monitor_ids))
     if not ids:
         return {}
-    return dict(session.execute(
-        select(Monitor.id, Monitor.terms_folded_before).where(Monitor.id.in_(ids)).order_by(Monitor.id)
-        .with_for_update(read=True, key_share=True)).all())
+    return dict(sql.run(session, _MARKS, {"ids": ids}).all())
+
+
+_MARKS = (select(Monitor.__table__.c.id, Monitor.__table__.c.terms_folded_before)   # built once: every batch reads it
+          .where(Monitor.__table__.c.id.in_(bindparam("ids", expanding=True))).order_by(Monitor.__table__.c.id)
+          .with_for_update(read=True, key_share=True))
 
 
 def mark(session, monitor_id: int) -> datetime | None:
@@ -83,9 +87,13 @@ def _set_mark(session, monitor_id: int, value: datetime | None) -> None:
 
 def fold(session, monitor_id: int, through: datetime, max_days: int | None = CHUNK_DAYS) -> int:
     """Fold the monitor's days from W up to the day of `through` (exclusive), at most `max_days`
-    of them, and move W; does not commit. Returns the days folded (0: nothing to do)."""
+    of them, and move W; does not commit. Returns the days folded (0: nothing to do). The
+    monitor's pending term deltas (term_deltas.py) are folded in first, under the claim."""
+    from webapp.ingest import term_deltas
+
     through = day_start(through)
     claimed = claim(session, monitor_id)
+    term_deltas.fold(session, monitor_id)
     # a chunk starts at the next day with hours, so empty days cost nothing (a lone mention of
     # 1990 does not make the first fold walk every day since); never folded: from the first one
     hours = [TermRollup.monitor_id == monitor_id, TermRollup.bucket == "1h"]

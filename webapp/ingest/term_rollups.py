@@ -9,12 +9,14 @@ to its 1d and 1w rows too (`apply`).
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
+from math import nan
 from operator import itemgetter
-from typing import Iterable
+from typing import Iterable, Iterator
+
+import numpy as np
 
 from sqlalchemy import delete, func, select
 
@@ -44,13 +46,22 @@ class TermDelta:
 def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
     """Per (monitor, bucket, start, term) deltas of `rows` (monitor_id, published_at, text,
     compound; `lang` when known). A mention without a compound (not scored) counts in `count`
-    only. A text repeated in `rows` (syndicated copies, retweets) is read once.
+    only. A text repeated in `rows` (syndicated copies, retweets) is read once."""
+    out: dict[tuple, TermDelta] = {}
+    for (monitor, bucket, start), (lists, compounds) in listed(rows).items():
+        tallied = tally(list(chain.from_iterable(lists)), list(map(len, lists)),
+                        [nan if c is None else c for c in compounds])
+        for term, n, scored, total in tallied:
+            out[(monitor, bucket, start, term)] = TermDelta(n, scored, total)
+    return out
 
-    The rows' term lists are gathered per (monitor, bucket, start) and counted there by
-    `Counter` (in C); only the compound sums take a step per term, in row order as before."""
+
+def listed(rows: Iterable[dict]) -> dict[tuple, tuple[list[list[str]], list[float | None]]]:
+    """{(monitor, bucket, start): (each row's terms, each row's compound)} of the `rows` that
+    hold a term (as `deltas` reads them), in row order."""
     read: dict[tuple, list[str]] = {}
-    starts: dict[datetime, tuple] = {}
-    groups: dict[tuple, tuple[list, list]] = {}     # (monitor, bucket, start) -> (terms, (terms, compound))
+    starts: dict[float, tuple] = {}    # hour since the epoch -> its buckets' (bucket, start); buckets <= 1h
+    groups: dict[tuple, tuple[list, list]] = {}
     for row in rows:
         text, lang = row["text"], row.get("lang")
         terms = read.get((text, lang))
@@ -59,9 +70,9 @@ def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
         if not terms:
             continue
         at = row["published_at"]
-        spans = starts.get(at)
+        spans = starts.get(at.timestamp() // 3600)     # one hour's mentions share their spans
         if spans is None:
-            spans = starts[at] = tuple((bucket, bucket_start(at, bucket)) for bucket in TERM_BUCKETS)
+            spans = starts[at.timestamp() // 3600] = tuple((bucket, bucket_start(at, bucket)) for bucket in TERM_BUCKETS)
         compound = row.get("compound")
         for bucket, start in spans:
             key = (row["monitor_id"], bucket, start)
@@ -69,19 +80,24 @@ def deltas(rows: Iterable[dict]) -> dict[tuple, TermDelta]:
             if group is None:
                 group = groups[key] = ([], [])
             group[0].append(terms)
-            if compound is not None:
-                group[1].append((terms, compound))
-    out: dict[tuple, TermDelta] = {}
-    for (monitor, bucket, start), (counted, scored) in groups.items():
-        counts = Counter(chain.from_iterable(counted))
-        n_scored = counts if len(scored) == len(counted) else Counter(chain.from_iterable(t for t, _ in scored))
-        sums = dict.fromkeys(counts, 0.0)
-        for terms, compound in scored:
-            for term in terms:
-                sums[term] += compound
-        for term, n in counts.items():
-            out[(monitor, bucket, start, term)] = TermDelta(n, n_scored[term], sums[term])
-    return out
+            group[1].append(compound)
+    return groups
+
+
+def tally(terms: list[str], lengths: list[int], compounds: list[float]) -> Iterator[tuple[str, int, int, float]]:
+    """(term, count, scored, compound sum) for each distinct term, first seen first, of mentions
+    given as all their terms in a row (`terms`), how many terms each has (`lengths`) and each
+    one's compound (NaN: not scored). The counting and sums are numpy's (bincount), not a
+    Python step per term: ingest's deltas and the fold of many batches' deltas share it."""
+    index = dict.fromkeys(terms)
+    index = dict(zip(index, range(len(index))))
+    at = np.fromiter(map(index.__getitem__, terms), dtype=np.intp, count=len(terms))
+    per_term = np.repeat(np.asarray(compounds, dtype=float), lengths)
+    scored = ~np.isnan(per_term)
+    size = len(index)
+    return zip(index, np.bincount(at, minlength=size).tolist(),
+               map(int, np.bincount(at, scored, minlength=size).tolist()),
+               np.bincount(at, np.where(scored, per_term, 0.0), minlength=size).tolist())
 
 
 def moved(added: Iterable[dict], removed: Iterable[dict]) -> dict[tuple, TermDelta]:
@@ -170,7 +186,10 @@ def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
     from webapp.ingest.rollups import rebuild_since
 
     since = rebuild_since(session, monitor_id)   # the term rollups of pruned days stay as they are
+    from webapp.ingest import term_deltas
+
     folded_before = term_fold.reset(session, monitor_id, since)   # claimed; W back to `since`
+    term_deltas.fold(session, monitor_id)     # pending counts in first (those from `since` are rewritten)
     stale, kept = delete(TermRollup).where(TermRollup.monitor_id == monitor_id), [Mention.muted.is_(False)]
     if since is not None:
         stale, kept = stale.where(TermRollup.start >= since), [*kept, Mention.published_at >= since]
@@ -196,7 +215,11 @@ def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
 def window_totals(session, monitor_id: int, bucket: str, start: datetime, end: datetime,
                   terms: Iterable[str]) -> tuple[dict[str, int], int]:
     """({term: mentions} for `terms`, the count of all terms) over [start, end): of 1h rows, or
-    with bucket "1d" (whole days) of the folded rows and the 1h rows of the days not folded yet."""
+    with bucket "1d" (whole days) of the folded rows and the 1h rows of the days not folded yet.
+    The monitor's pending term deltas are folded first (not committed: the caller's transaction)."""
+    from webapp.ingest import term_deltas
+
+    term_deltas.fold(session, monitor_id)
     if bucket == "1d":
         where = (term_fold.where(monitor_id, term_fold.tiles(start, end, term_fold.mark(session, monitor_id))),)
     else:

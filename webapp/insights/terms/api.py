@@ -50,5 +50,12 @@ def cached_table(monitor_id: int, start: datetime, end: datetime) -> service.Ter
     aligned period): the key is everything the table is computed from."""
     cache = current_app.extensions.setdefault(
         "sentimon.terms_cache", PageCache(current_app.config.get("TERMS_CACHE_SECONDS", 0)))
-    return cache.get_or_build((monitor_id, *service.period(start, end)),
-                              lambda: service.term_table(db.session, monitor_id, start, end))
+    return cache.get_or_build((monitor_id, *service.period(start, end)), lambda: _built(monitor_id, start, end))
+
+
+def _built(monitor_id: int, start: datetime, end: datetime) -> service.TermTable:
+    """The table, and the monitor's pending term deltas it folded first committed (a GET has
+    nothing else to commit), so the next reader does not fold them again."""
+    table = service.term_table(db.session, monitor_id, start, end)
+    db.session.commit()
+    return table

@@ -182,6 +182,9 @@ def extract(text: str, lang: str | None = None) -> list[str]:
 
 
 def _terms(words: dict, pairs: dict, triples: dict) -> list[str]:
+    out = [*words, *pairs, *triples]
+    if max(map(len, out), default=0) <= MAX_TERM:     # (words are never longer): most texts
+        return out
     return [*words, *(p for p in (*pairs, *triples) if len(p) <= MAX_TERM)]
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from webapp.core import sql
-from webapp.ingest import term_fold
+from webapp.ingest import term_deltas, term_fold
 from webapp.ingest.models import TermRollup
 from webapp.ingest.rollups import BUCKETS, bucket_start
 from webapp.insights.terms import rising
@@ -85,7 +85,9 @@ def _table_statement(parts: int):
 
 def term_table(session, monitor_id: int, start: datetime, end: datetime) -> TermTable:
     """The candidate terms of [start, end) (aligned by `period`) with their counts in it and in
-    the period of the same length before it."""
+    the period of the same length before it. The monitor's pending term deltas are folded first
+    (ingest/term_deltas.py; not committed: the caller commits or drops them, the job folds them)."""
+    term_deltas.fold(session, monitor_id)
     bucket, start, end = period(start, end)
     before = start - (end - start)
     if bucket == "1h":
