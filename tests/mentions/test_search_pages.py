@@ -46,9 +46,14 @@ def _plain(monitor_id: int, spec) -> list[int]:
         .where(*search.conditions(monitor_id, spec)).order_by(*search.ordering(spec))).scalars())
 
 
-@pytest.mark.parametrize("cap", [4, 10_000])
-def test_search_pages_are_the_plain_querys_slices(app, pages, monkeypatch, cap):
+@pytest.mark.parametrize("cap, budget, limit", [(4, 5_000, 50_000), (10_000, 5_000, 50_000),
+                                                (4, 8, 40), (4, 8, 8), (4, 1, 1)])
+def test_search_pages_are_the_plain_querys_slices(app, pages, monkeypatch, cap, budget, limit):
+    """Whichever way the page is read: gathered, walked within the first budget, walked again
+    longer, or gathered after a walk that found too few."""
     monkeypatch.setattr(search, "COUNT_CAP", cap)
+    monkeypatch.setattr(search, "WALK_BUDGET", budget)
+    monkeypatch.setattr(search, "WALK_LIMIT", limit)
     with app.app_context():
         for q in ("", "acme", "rocket", "ACME rocket", "zzz", "acme fan"):
             for sort in search.SORTS:
