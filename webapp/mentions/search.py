@@ -53,6 +53,8 @@ MAX_QUERY = 200
 COUNT_CAP = 1_000   # the mentions page counts matches up to this many, then shows "1000+"
 WALK_BUDGET = 5_000  # mentions a page with more matches than it counts walks first, in its order
 WALK_LIMIT = 50_000  # and at most (walk_window); beyond, every match is gathered through the index
+# SQLite's word index gathers a match for the cost of about 2 walked mentions: it walks less
+SQLITE_WALK_BUDGET, SQLITE_WALK_LIMIT = 1_000, 10_000
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -400,15 +402,18 @@ def walk_window(session, monitor_id: int, spec: MentionFilter, limit: int, offse
     and sort of every mention (at 10 M mentions it guessed two common words rare and sorted them
     all: 36 s). The first walk reads WALK_BUDGET mentions; when they hold too few matches, their
     share sizes one longer walk (a quarter more than the share says it needs), taken only when
-    it stays within WALK_LIMIT (a rarer word is cheaper to gather through the index)."""
+    it stays within WALK_LIMIT: a rarer word is cheaper to gather through the index (SQLite,
+    whose FTS table gathers cheaply, walks SQLITE_WALK_BUDGET and at most SQLITE_WALK_LIMIT)."""
     need = offset + limit
-    budget = WALK_BUDGET
+    budget, most = WALK_BUDGET, WALK_LIMIT
+    if session.get_bind().dialect.name != "postgresql":
+        budget, most = min(budget, SQLITE_WALK_BUDGET), min(most, SQLITE_WALK_LIMIT)
     while True:
         rows = _walk(session, monitor_id, spec, need, budget)
         if len(rows) >= need:
             return rows[offset:]
-        longer = -(-budget * need * 5 // (4 * len(rows))) if rows else WALK_LIMIT + 1
-        if budget >= WALK_LIMIT or longer > WALK_LIMIT:
+        longer = -(-budget * need * 5 // (4 * len(rows))) if rows else most + 1
+        if budget >= most or longer > most:
             return None
         budget = longer
 
