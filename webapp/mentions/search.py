@@ -495,10 +495,10 @@ def iter_record_batches(session, monitor_id: int, spec: MentionFilter, chunk: in
     EXPORT_COLUMNS ready to write: times in ISO 8601, `scored_label` the label itself unless an
     editor overrode it (records.converter).
 
-    Streams: a server-side cursor on PostgreSQL and a stepping cursor on SQLite (`yield_per`),
-    so memory stays flat however many rows match. The columns are read without SQLAlchemy's
-    type processing and turned into tuples a batch at a time, which keeps the export's cost
-    near the cursor's own.
+    Streams: a server-side cursor on PostgreSQL (`yield_per`) and SQLite's stepping cursor read
+    `chunk` rows at a time, so memory stays flat however many rows match. The columns are read
+    without SQLAlchemy's type processing and turned into tuples a batch at a time, which keeps
+    the export's cost near the cursor's own.
     """
     # the driver's values, untouched by SQLAlchemy's types (records.converter formats them)
     columns = [type_coerce(c, NullType()).label(c.key) for c in (
@@ -508,12 +508,22 @@ def iter_record_batches(session, monitor_id: int, spec: MentionFilter, chunk: in
         Mention.mixed, Mention.reach, Mention.engagement)]
     stmt = (
         select(*columns).join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec, session))
-        .order_by(*ordering(spec)).execution_options(yield_per=chunk)
+        .order_by(*ordering(spec))
     )
     connection = session.connection()
     convert = records.converter(connection.dialect)
-    for rows in connection.execute(stmt).partitions():
-        yield convert(rows)
+    if connection.dialect.name != "sqlite":
+        for rows in connection.execute(stmt.execution_options(yield_per=chunk)).partitions():
+            yield convert(rows)
+        return
+    # SQLite's cursor steps as it is read: its rows are taken from it directly, as the driver's
+    # tuples, without a Row object made for each (about a tenth of a CSV export's cost)
+    result = connection.execute(stmt)
+    try:
+        while rows := result.cursor.fetchmany(chunk):
+            yield convert(rows)
+    finally:
+        result.close()
 
 
 def iter_records(session, monitor_id: int, spec: MentionFilter, chunk: int = EXPORT_CHUNK) -> Iterator[tuple]:
