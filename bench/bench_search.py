@@ -355,7 +355,13 @@ def bench_searches(tag: str, app, monitor_id: int, mentions: int, queries: list[
         db.session.remove()
     p95, ref95 = percentile(times, 95), percentile(refs, 95) if refs else 0.0
     note(f"{tag}: {len(queries)} searches over {mentions:,} mentions; slowest: "
-         + "; ".join(f"{ms:.0f} ms {a} ({n} found)" for ms, a, n in sorted(slow, key=lambda x: -x[0])[:3]))
+         + "; ".join(f"{ms:.0f} ms {a} ({n} found)" for ms, a, n in sorted(slow, key=lambda x: -x[0])[:5]))
+    for name, kept in (("none found", lambda n: n == "0"), ("some found", lambda n: n != "0" and "+" not in n),
+                       ("more than counted", lambda n: "+" in n)):
+        group = [ms for ms, _, n in slow if kept(n)]
+        if group:
+            note(f"{tag}: {name}: {len(group)} searches, p50 {percentile(group, 50):.0f} ms, "
+                 f"p95 {percentile(group, 95):.0f} ms")
     figure(f"search.{tag}.p50", percentile(times, 50), "ms", "goal", SEARCH_GOAL_MS)
     figure(f"search.{tag}.p95", p95, "ms", "goal", SEARCH_GOAL_MS)
     if refs:

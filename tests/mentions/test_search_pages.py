@@ -46,9 +46,14 @@ def _plain(monitor_id: int, spec) -> list[int]:
         .where(*search.conditions(monitor_id, spec)).order_by(*search.ordering(spec))).scalars())
 
 
-@pytest.mark.parametrize("cap", [4, 10_000])
-def test_search_pages_are_the_plain_querys_slices(app, pages, monkeypatch, cap):
+@pytest.mark.parametrize("cap, budget, limit", [(4, 5_000, 50_000), (10_000, 5_000, 50_000),
+                                                (4, 8, 40), (4, 8, 8), (4, 1, 1)])
+def test_search_pages_are_the_plain_querys_slices(app, pages, monkeypatch, cap, budget, limit):
+    """Whichever way the page is read: gathered, walked within the first budget, walked again
+    longer, or gathered after a walk that found too few."""
     monkeypatch.setattr(search, "COUNT_CAP", cap)
+    monkeypatch.setattr(search, "WALK_BUDGET", budget)
+    monkeypatch.setattr(search, "WALK_LIMIT", limit)
     with app.app_context():
         for q in ("", "acme", "rocket", "ACME rocket", "zzz", "acme fan"):
             for sort in search.SORTS:
@@ -79,3 +84,20 @@ def test_no_match_is_one_statement(app, pages):
             event.remove(db.engine, "before_cursor_execute", listener)
         assert (found.total, found.rows, found.more, found.pages) == (0, [], False, 1)
         assert len([s for s in statements if "mentions" in s]) == 1
+
+
+@pytest.mark.parametrize("budget, limit", [(2, 2), (2, 30), (5_000, 50_000)])
+def test_hostile_words_read_the_same_rows_every_way(app, pages, monkeypatch, budget, limit):
+    """LIKE's wildcards and escapes, quotes and SQL taken literally whether the page is gathered,
+    walked or gathered after a walk."""
+    monkeypatch.setattr(search, "COUNT_CAP", 1)
+    monkeypatch.setattr(search, "WALK_BUDGET", budget)
+    monkeypatch.setattr(search, "WALK_LIMIT", limit)
+    with app.app_context():
+        for q in ("%", "_", "\\", "'; DROP TABLE mentions;--", '"acme %"', "a_me", "1%", "ACME", "r", "u"):
+            spec, errors = search.parse_filters({"q": q, "per_page": "25", "muted": "all"})
+            assert not errors
+            every = _plain(pages, spec)
+            found = search.search(db.session, pages, spec)
+            assert [m.id for m, _ in found.rows] == every[:25], q
+            assert (found.total, found.more) == (min(len(every), 25), len(every) > 25), q  # counted to the page

@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Iterator, Mapping
 
 from sqlalchemy import exists, func, or_, select, type_coerce
+from sqlalchemy.orm import aliased
 from sqlalchemy.types import NullType
 
 from webapp.ingest.models import LABELS, Mention
@@ -49,7 +50,11 @@ MUTED = {"hide": "without muted mentions", "only": "muted mentions only", "all":
 DEFAULT_PER_PAGE = 50
 MAX_TERMS = 10
 MAX_QUERY = 200
-COUNT_CAP = 10_000   # the mentions page counts matches up to this many, then shows "10000+"
+COUNT_CAP = 1_000   # the mentions page counts matches up to this many, then shows "1000+"
+WALK_BUDGET = 5_000  # mentions a page with more matches than it counts walks first, in its order
+WALK_LIMIT = 50_000  # and at most (walk_window); beyond, every match is gathered through the index
+# SQLite's word index gathers a match for the cost of about 2 walked mentions: it walks less
+SQLITE_WALK_BUDGET, SQLITE_WALK_LIMIT = 1_000, 10_000
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -279,21 +284,21 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def conditions(monitor_id: int, spec: MentionFilter, session=None, walk: bool = False) -> list:
+def word_conditions(terms, text, author) -> list:
+    """Each term a case-insensitive substring of `text` or of `author` (the search's meaning)."""
+    return [or_(text.ilike(pattern, escape="\\"), author.ilike(pattern, escape="\\"))
+            for pattern in map(_like, terms)]
+
+
+def conditions(monitor_id: int, spec: MentionFilter, session=None) -> list:
     """SQL conditions of `spec` on mentions (joined to sources for a kind filter).
 
     With `session`, word searches also use the database's search index where it needs a
-    condition of its own (SQLite's FTS table, mentions/fulltext.py); the answers are the same.
-    `walk`: the word conditions are written so that no word index serves them (`text || ''`,
-    the same value), so the planner walks an index in the page's order testing each mention,
-    never gathering every match of a common word first."""
+    condition of its own (SQLite's FTS table, mentions/fulltext.py); the answers are the same."""
     out = [Mention.monitor_id == monitor_id]
     if session is not None:
         out += fulltext.prefilter(session, Mention.id, spec.terms)
-    text, author = (Mention.text.concat(""), Mention.author.concat("")) if walk else (Mention.text, Mention.author)
-    for term in spec.terms:
-        pattern = _like(term)
-        out.append(or_(text.ilike(pattern, escape="\\"), author.ilike(pattern, escape="\\")))
+    out += word_conditions(spec.terms, Mention.text, Mention.author)
     if spec.label:
         out.append(Mention.label == spec.label)
     if spec.lang:
@@ -378,18 +383,50 @@ def count(session, monitor_id: int, spec: MentionFilter, limit: int | None = Non
     return session.execute(select(func.count()).select_from(matches.subquery())).scalar()
 
 
-def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int, walk: bool = False) -> list:
-    """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`.
-
-    `walk`: the caller knows that many match (search: more than it counts). The monitor's
-    mentions are then walked in the page's order, each tested, until enough match, without a
-    word index (SQLite's prefilter, PostgreSQL's trigram bitmap), which would first gather every
-    match of a common word: at 10 M mentions the planner guesses a common phrase rare."""
-    where = conditions(monitor_id, spec, None if walk else session, walk=walk)
+def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> list:
+    """(Mention, source kind) rows matching `spec`, in its order: `limit` of them from `offset`."""
     return session.execute(
         select(Mention, Source.kind).join(Source, Source.id == Mention.source_id)
-        .where(*where).order_by(*ordering(spec)).limit(limit).offset(offset)
+        .where(*conditions(monitor_id, spec, session)).order_by(*ordering(spec)).limit(limit).offset(offset)
     ).all()
+
+
+def walk_window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> list | None:
+    """window's rows found by walking the monitor's mentions in `spec`'s order (its other filters
+    applied through their indexes), testing each for the words, or None when a walk within
+    WALK_LIMIT mentions would not reach them (the caller then gathers every match).
+
+    For a common word this is the cheap way: the page's rows come first and no word index is
+    read (which would gather every match first). The walk is a subquery with a LIMIT (its
+    budget), so the planner can neither push the word conditions into it nor plan it as a scan
+    and sort of every mention (at 10 M mentions it guessed two common words rare and sorted them
+    all: 36 s). The first walk reads WALK_BUDGET mentions; when they hold too few matches, their
+    share sizes one longer walk (a quarter more than the share says it needs), taken only when
+    it stays within WALK_LIMIT: a rarer word is cheaper to gather through the index (SQLite,
+    whose FTS table gathers cheaply, walks SQLITE_WALK_BUDGET and at most SQLITE_WALK_LIMIT)."""
+    need = offset + limit
+    budget, most = WALK_BUDGET, WALK_LIMIT
+    if session.get_bind().dialect.name != "postgresql":
+        budget, most = min(budget, SQLITE_WALK_BUDGET), min(most, SQLITE_WALK_LIMIT)
+    while True:
+        rows = _walk(session, monitor_id, spec, need, budget)
+        if len(rows) >= need:
+            return rows[offset:]
+        longer = -(-budget * need * 5 // (4 * len(rows))) if rows else most + 1
+        if budget >= most or longer > most:
+            return None
+        budget = longer
+
+
+def _walk(session, monitor_id: int, spec: MentionFilter, need: int, budget: int) -> list:
+    """The first `need` matches among the monitor's first `budget` mentions in `spec`'s order."""
+    walked = select(Mention, Source.kind.label("source_kind")).join(Source, Source.id == Mention.source_id) \
+        .where(*conditions(monitor_id, replace(spec, terms=()))).order_by(*ordering(spec)).limit(budget) \
+        .subquery("walked")
+    return session.execute(
+        select(aliased(Mention, walked), walked.c.source_kind)
+        .where(*word_conditions(spec.terms, walked.c.text, walked.c.author))
+        .order_by(*ordering(spec, walked.c)).limit(need)).all()
 
 
 def search(session, monitor_id: int, spec: MentionFilter) -> Page:
@@ -400,8 +437,9 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
 
     One statement gathers up to cap + 1 matches (each tested once, through the word index when
     the planner finds that cheaper), counts them and returns the page of them in its order
-    (`page_of_matches`). When more match, the page instead walks the monitor's mentions in its
-    order until it has enough (window), which a common word fills at once."""
+    (`page_of_matches`). When more match, the page is read by walking the monitor's newest (in
+    the page's order) WALK_BUDGET mentions (`walk_window`), which a common word fills at once;
+    when they hold too few matches, every match is gathered through the word index and sorted."""
     cap = max(COUNT_CAP, spec.page * spec.per_page)
     rows, found = page_of_matches(session, monitor_id, spec, cap + 1, (spec.page - 1) * spec.per_page)
     if found is None:  # no row on the page asked for: no match at all, or a page past the end
@@ -411,16 +449,20 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
     pages = max(1, -(-total // spec.per_page))
     page = min(spec.page, pages)
     if more:
-        rows = window(session, monitor_id, spec, spec.per_page, (page - 1) * spec.per_page, walk=True)
+        offset = (page - 1) * spec.per_page
+        rows = walk_window(session, monitor_id, spec, spec.per_page, offset)
+        if rows is None:
+            rows, _ = page_of_matches(session, monitor_id, spec, None, offset)
     elif page != spec.page and total:
         rows, _ = page_of_matches(session, monitor_id, spec, cap + 1, (page - 1) * spec.per_page)
     return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=more)
 
 
-def page_of_matches(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> tuple[list, int | None]:
-    """((Mention, source kind) rows, how many matched) of up to `limit` mentions matching `spec`
-    (which ones, when more match, is the plan's choice): `spec.per_page` of them from `offset` in
-    `spec`'s order, and their number (None when the page holds no row)."""
+def page_of_matches(session, monitor_id: int, spec: MentionFilter, limit: int | None, offset: int,
+                    ) -> tuple[list, int | None]:
+    """((Mention, source kind) rows, how many matched) of up to `limit` (None: every) mentions
+    matching `spec` (which ones, when more match, is the plan's choice): `spec.per_page` of them
+    from `offset` in `spec`'s order, and their number (None when the page holds no row)."""
     matches = select(Mention.id, Mention.published_at, Mention.compound)
     match = fulltext.match_condition(session, spec.terms)
     if match is None:
@@ -453,10 +495,10 @@ def iter_record_batches(session, monitor_id: int, spec: MentionFilter, chunk: in
     EXPORT_COLUMNS ready to write: times in ISO 8601, `scored_label` the label itself unless an
     editor overrode it (records.converter).
 
-    Streams: a server-side cursor on PostgreSQL and a stepping cursor on SQLite (`yield_per`),
-    so memory stays flat however many rows match. The columns are read without SQLAlchemy's
-    type processing and turned into tuples a batch at a time, which keeps the export's cost
-    near the cursor's own.
+    Streams: a server-side cursor on PostgreSQL (`yield_per`) and SQLite's stepping cursor read
+    `chunk` rows at a time, so memory stays flat however many rows match. The columns are read
+    without SQLAlchemy's type processing and turned into tuples a batch at a time, which keeps
+    the export's cost near the cursor's own.
     """
     # the driver's values, untouched by SQLAlchemy's types (records.converter formats them)
     columns = [type_coerce(c, NullType()).label(c.key) for c in (
@@ -466,12 +508,22 @@ def iter_record_batches(session, monitor_id: int, spec: MentionFilter, chunk: in
         Mention.mixed, Mention.reach, Mention.engagement)]
     stmt = (
         select(*columns).join(Source, Source.id == Mention.source_id).where(*conditions(monitor_id, spec, session))
-        .order_by(*ordering(spec)).execution_options(yield_per=chunk)
+        .order_by(*ordering(spec))
     )
     connection = session.connection()
     convert = records.converter(connection.dialect)
-    for rows in connection.execute(stmt).partitions():
-        yield convert(rows)
+    if connection.dialect.name != "sqlite":
+        for rows in connection.execute(stmt.execution_options(yield_per=chunk)).partitions():
+            yield convert(rows)
+        return
+    # SQLite's cursor steps as it is read: its rows are taken from it directly, as the driver's
+    # tuples, without a Row object made for each (about a tenth of a CSV export's cost)
+    result = connection.execute(stmt)
+    try:
+        while rows := result.cursor.fetchmany(chunk):
+            yield convert(rows)
+    finally:
+        result.close()
 
 
 def iter_records(session, monitor_id: int, spec: MentionFilter, chunk: int = EXPORT_CHUNK) -> Iterator[tuple]:
