@@ -16,8 +16,6 @@ from math import nan
 from operator import itemgetter
 from typing import Iterable, Iterator
 
-import numpy as np
-
 from sqlalchemy import delete, func, select
 
 from webapp.core import sql
@@ -89,6 +87,8 @@ def tally(terms: list[str], lengths: list[int], compounds: list[float]) -> Itera
     given as all their terms in a row (`terms`), how many terms each has (`lengths`) and each
     one's compound (NaN: not scored). The counting and sums are numpy's (bincount), not a
     Python step per term: ingest's deltas and the fold of many batches' deltas share it."""
+    import numpy as np      # here: the web and a worker import numpy only once they count terms
+
     index = dict.fromkeys(terms)
     index = dict(zip(index, range(len(index))))
     at = np.fromiter(map(index.__getitem__, terms), dtype=np.intp, count=len(terms))
