@@ -1,6 +1,7 @@
 """Monitor pages: list, create, dashboard with charts, mentions."""
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -14,13 +15,15 @@ from webapp.core.extensions import db
 from webapp.monitors.forms import MonitorForm
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.monitors.models import Monitor
-from webapp.insights import dashboard, overview
+from webapp.insights import dashboard, dashboard_data, overview
 from webapp.ingest import rollups
 from webapp.monitors.services.manage import create_monitor
 from webapp.monitors.source_forms import SourceInputs, page_status, prober, saved_message, submit
 from webapp.insights.page_cache import PageCache
 
 bp = Blueprint("monitors", __name__)
+MonitorFacts = namedtuple("MonitorFacts", "id name query scorer pruned_before")
+RANGE_NAMES, BUCKET_NAMES = list(dashboard.RANGES), list(rollups.BUCKETS)
 
 
 @bp.get("/")
@@ -73,13 +76,16 @@ def detail(monitor_id: int):
         flash(choice.error)
     cache = current_app.extensions.setdefault(
         "sentimon.dashboard_cache", PageCache(current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)))
-    page = cache.get_or_build((monitor.id, choice.bucket, choice.start, choice.end),
-                              lambda: dashboard.monitor_page(db.session, monitor, choice))
-    return render_template(
-        "monitors/detail.html", monitor=monitor, choice=choice, span=choice.span, bucket=choice.bucket,
-        ranges=list(dashboard.RANGES), buckets_options=list(rollups.BUCKETS),
-        sources={s.id: s for s in monitor.sources}, **page,
-    )
+    reads = cache.get_or_build((monitor.id, choice.bucket, choice.start, choice.end),
+                               lambda: dashboard_data.read(db.session, monitor.id, choice))
+    bodies = current_app.extensions.setdefault("sentimon.dashboard_bodies", dashboard_data.Bodies())
+    # everything the body shows besides the rows: it is keyed by these too
+    facts = (MonitorFacts(monitor.id, monitor.name, monitor.query, monitor.scorer, monitor.pruned_before),
+             access.can_change(monitor), request.script_root)
+    body = bodies.body(reads, facts, choice, datetime.now(timezone.utc), lambda page: render_template(
+        "monitors/_dashboard.html", monitor=facts[0], may_edit=facts[1], choice=choice, span=choice.span,
+        bucket=choice.bucket, ranges=RANGE_NAMES, buckets_options=BUCKET_NAMES, **page))
+    return render_template("monitors/detail.html", monitor=monitor, body=body)
 
 
 @bp.get("/monitors/<int:monitor_id>/mentions")
