@@ -168,12 +168,13 @@ def source_totals(session, monitor_id: int, start: datetime, end: datetime,
 
 
 def source_total_rows(session, monitor_id: int, start: datetime, end: datetime,
-                      source_ids: list[int] | None = None) -> tuple:
-    """The rows behind `source_totals` as plain tuples (source id, count, sum, +, =, -)."""
+                      source_ids: list[int] | None = None, raw: bool = False) -> tuple:
+    """The rows behind `source_totals` as plain tuples (source id, count, sum, +, =, -; `raw`:
+    core.sql.rows)."""
     params = {"monitor_id": monitor_id, "bucket": coarsest_bucket(start, end), "start": start, "end": end}
     if source_ids is not None:
         params["source_ids"] = sorted(source_ids)
-    return tuple(map(tuple, sql.run(session, _totals_statement(source_ids is not None), params).all()))
+    return sql.rows(session, _totals_statement(source_ids is not None), params, raw)
 
 
 def totals_of(rows) -> dict[int, dict]:
@@ -227,12 +228,12 @@ def alert_spans(session, monitor_id: int, start: datetime, end: datetime) -> lis
     return spans_of(alert_rows(session, monitor_id, start, end), start, end)
 
 
-def alert_rows(session, monitor_id: int, start: datetime, end: datetime) -> tuple:
+def alert_rows(session, monitor_id: int, start: datetime, end: datetime, raw: bool = False) -> tuple:
     """(state changes in [start, end), (rule id, name) of the rules firing since before it): the
-    rows behind `alert_spans`, as plain tuples."""
+    rows behind `alert_spans`, as plain tuples (`raw`: core.sql.rows)."""
     events_statement, firing_statement = _alert_statements()
-    events = tuple(map(tuple, sql.run(session, events_statement, {"monitor_id": monitor_id, "start": start, "end": end}).all()))
-    return events, tuple(map(tuple, sql.run(session, firing_statement, {"monitor_id": monitor_id, "start": start}).all()))
+    return (sql.rows(session, events_statement, {"monitor_id": monitor_id, "start": start, "end": end}, raw),
+            sql.rows(session, firing_statement, {"monitor_id": monitor_id, "start": start}, raw))
 
 
 def spans_of(rows: tuple, start: datetime, end: datetime) -> list[tuple[str, str, str]]:

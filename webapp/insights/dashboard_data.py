@@ -56,15 +56,21 @@ class SourceView(SourceRow):
 
 @cache
 def _sources_statement():
-    return (select(Source.id, Source.kind, Source.enabled, Source.settings, Source.last_status, Source.last_error)
-            .where(Source.monitor_id == bindparam("monitor_id")).order_by(Source.id))
+    return (select(Source.id, Source.kind, Source.enabled, Source.settings["url"].as_string(), Source.last_status,
+                   Source.last_error).where(Source.monitor_id == bindparam("monitor_id")).order_by(Source.id))
 
 
-def source_rows(session, monitor_id: int) -> tuple[SourceRow, ...]:
-    """The monitor's sources as plain rows (no ORM objects: the page reads them on every request)."""
-    return tuple(SourceRow(i, kind, enabled, (settings or {}).get("url") or "", status, error)
-                 for i, kind, enabled, settings, status, error in sql.run(
-                     session, _sources_statement(), {"monitor_id": monitor_id}))
+def source_rows(session, monitor_id: int) -> sql.Rows:
+    """The monitor's sources (id, kind, enabled, settings' url, last status, last error) as the
+    driver gives them (no ORM objects: the page reads them on every request; `views` makes them
+    SourceViews)."""
+    return sql.raw_rows(session, _sources_statement(), {"monitor_id": monitor_id})
+
+
+def views(rows: sql.Rows) -> list[SourceView]:
+    """SourceViews of `source_rows`."""
+    return [SourceView(i, kind, bool(enabled), url or "", status, error)
+            for i, kind, enabled, url, status, error in rows.processed()]
 
 
 def _items(rows: list[dict]) -> tuple:
@@ -76,19 +82,18 @@ def read(session, monitor_id: int, choice: dashboard.RangeChoice) -> Reads:
     start, end = choice.start, choice.end
     sources = source_rows(session, monitor_id)
     # The previous period ends where this one starts and is as long: one query reads both.
-    series = rollups.series_rows(session, monitor_id, choice.bucket, choice.previous[0], end)
-    current = [r for r in series if r[0] >= start]
-    reach = None
-    if choice.bucket in ("1h", "1d") and any(r[1] for r in current):
+    series = rollups.series_rows(session, monitor_id, choice.bucket, choice.previous[0], end, raw=True)
+    reach = None   # (`build` draws it only when the current period has mentions)
+    if choice.bucket in ("1h", "1d") and any(r[1] for r in series):
         reach = tuple(audience.reach_series(session, monitor_id, choice.bucket, start, end).items())
     table = terms.term_table(session, monitor_id, start, end)
     w = panels.span_window(start, end)
     return Reads(
         sources=sources, series=series,
-        totals=dashboard.source_total_rows(session, monitor_id, start, end, [s.id for s in sources]),
-        fetches=health.fetch_rows(session, monitor_id, start, end),
-        alerts=dashboard.alert_rows(session, monitor_id, start, end), reach=reach,
-        feed=feed.feed_rows(session, monitor_id, start, end),
+        totals=dashboard.source_total_rows(session, monitor_id, start, end, [s[0] for s in sources], raw=True),
+        fetches=health.fetch_rows(session, monitor_id, start, end, raw=True),
+        alerts=dashboard.alert_rows(session, monitor_id, start, end, raw=True), reach=reach,
+        feed=feed.feed_rows(session, monitor_id, start, end, raw=True),
         # read from mentions, not rollups: tags change after ingest (mentions/inbox.py)
         tags=tuple(inbox.tag_counts(session, monitor_id, start, end)),
         terms=(table.start, table.end, table.bucket, table.n_cur, table.n_prev, tuple(table.counts.items())),
@@ -98,24 +103,24 @@ def read(session, monitor_id: int, choice: dashboard.RangeChoice) -> Reads:
 
 def markers(reads: Reads, choice: dashboard.RangeChoice, axis: tuple[str, str]) -> tuple[list, list]:
     """(outages, alert firings) of the range, cut to the axis (pure)."""
-    names = {s.id: s.display_name for s in map(SourceView._make, reads.sources)}
+    names = {s.id: s.display_name for s in views(reads.sources)}
     gaps = [(max(g.start, choice.start).isoformat(), min(g.end, choice.end).isoformat(),
              f"{charts.shorten(names.get(g.source_id, f'source {g.source_id}'), 60)} failing")
-            for g in health.gaps_of(reads.fetches, choice.start, choice.end)]
-    alerts = dashboard.spans_of(reads.alerts, choice.start, choice.end)
+            for g in health.gaps_of(reads.fetches.processed(), choice.start, choice.end)]
+    alerts = dashboard.spans_of(tuple(r.processed() for r in reads.alerts), choice.start, choice.end)
     return charts.clip_markers(gaps, *axis), charts.clip_markers(alerts, *axis)
 
 
 def build(reads: Reads, choice: dashboard.RangeChoice, gaps: list, alerts: list) -> dict:
     """Everything the dashboard body template needs (pure in its arguments); the figures' time
     axis holds dashboard.AXIS_TOKENS (put in per request)."""
-    both = rollups.dense_points(reads.series, choice.bucket, choice.previous[0], choice.end)
+    both = rollups.dense_points(reads.series.processed(), choice.bucket, choice.previous[0], choice.end)
     previous, buckets = both[:len(both) // 2], both[len(both) // 2:]
-    sources = [SourceView._make(s) for s in reads.sources]
+    sources = views(reads.sources)
     names = {s.id: s.display_name for s in sources}
-    by_source = dashboard.totals_of(reads.totals)
+    by_source = dashboard.totals_of(reads.totals.processed())
     reach = None
-    if reads.reach is not None:
+    if reads.reach is not None and any(b["count"] for b in buckets):
         found = dict(reads.reach)
         values = tuple(found.get(datetime.fromisoformat(b["start"]), 0) for b in buckets)
         reach = values if any(values) else None
@@ -130,7 +135,7 @@ def build(reads: Reads, choice: dashboard.RangeChoice, gaps: list, alerts: list)
             "gaps": gaps, "alerts": alerts, "figures": figures, "figures_json": figures_json, "points": points,
             "empty": headline["count"] == 0, "previous_count": sum(b["count"] for b in previous),
             "headline": headline, "titles": charts.TITLES, "notes": charts.NOTES, "clickable": dashboard.CLICKABLE,
-            "feed": feed.feed_of(*reads.feed),
+            "feed": feed.feed_of(*(r.processed() for r in reads.feed)),
             "can_backfill": any(s.enabled and can_backfill(s.kind) for s in sources),
             "tag_counts": list(reads.tags),
             "terms_panel": {"rising": with_q(table.rows("rising", TERMS_SHOWN)),

@@ -79,21 +79,22 @@ def mention_feed(session, monitor_id: int, start: datetime, end: datetime) -> di
     return feed_of(*feed_rows(session, monitor_id, start, end))
 
 
-def feed_rows(session, monitor_id: int, start: datetime, end: datetime) -> tuple[tuple, tuple]:
+def feed_rows(session, monitor_id: int, start: datetime, end: datetime, raw: bool = False) -> tuple[tuple, tuple]:
     """(the ranked candidates, the shown rows of FEED_COLUMNS) as plain tuples: what the feed is
-    made of (`feed_of`), hashable, so the dashboard keys its rendered page by them."""
+    made of (`feed_of`), hashable, so the dashboard keys its rendered page by them (`raw`:
+    core.sql.rows; the candidates' columns are numbers either way)."""
     candidates, shown_rows = _statements()
-    ranked = tuple(map(tuple, sql.run(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}).all()))
+    ranked = sql.rows(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}, raw)
     if not ranked:
-        return ranked, ()
-    top_ids, _ = _ranking(ranked)   # plain tuples: compared in C
+        return ranked, ranked
+    top_ids, _ = _ranking(tuple(ranked))   # plain tuples: compared in C
     ids = sorted({r[0] for r in ranked[:LATEST]} | set(top_ids))
-    return ranked, tuple(map(tuple, sql.run(session, shown_rows, {"ids": ids}).all()))
+    return ranked, sql.rows(session, shown_rows, {"ids": ids}, raw)
 
 
 def feed_of(ranked: tuple, shown_rows: tuple) -> dict:
     """`mention_feed` from `feed_rows` (pure)."""
-    top_ids, ranked_by = _ranking(ranked) if ranked else ([], "strength")
+    top_ids, ranked_by = _ranking(tuple(ranked)) if ranked else ([], "strength")
     shown = {r[0]: FeedRow(*r) for r in shown_rows}
     return {"latest": [row(shown[r[0]]) for r in ranked[:LATEST]], "influential": [row(shown[i]) for i in top_ids],
             "ranked_by": ranked_by,

@@ -83,11 +83,11 @@ def monitor_gaps(session, monitor_id: int, start: datetime, end: datetime) -> li
     return gaps_of(fetch_rows(session, monitor_id, start, end), start, end)
 
 
-def fetch_rows(session, monitor_id: int, start: datetime, end: datetime) -> tuple:
+def fetch_rows(session, monitor_id: int, start: datetime, end: datetime, raw: bool = False) -> tuple:
     """The fetch rows (source id, started at, status, error) that decide the gaps overlapping
-    [start, end), as plain tuples (`gaps_of` turns them into gaps)."""
-    return tuple(map(tuple, sql.run(session, _fetches_statement(), {
-        "monitor_id": monitor_id, "end": end, "since": start - timedelta(days=1)}).all()))
+    [start, end), as plain tuples (`gaps_of` turns them into gaps; `raw`: core.sql.rows)."""
+    return sql.rows(session, _fetches_statement(), {
+        "monitor_id": monitor_id, "end": end, "since": start - timedelta(days=1)}, raw)
 
 
 def gaps_of(rows, start: datetime, end: datetime) -> list[Gap]:
