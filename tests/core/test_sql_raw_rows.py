@@ -48,3 +48,29 @@ def test_raw_rows_processed_equal_session_execute(app):
         assert all(t.tzinfo is not None for _, t, _, _ in times)
         assert sql.raw_rows(db.session, statements[1][0], {"ids": [10 ** 9]}).processed() == ()
         db.session.remove()
+
+
+def test_end_read_commits_only_a_transaction_that_read(app, db_kind):
+    """A read-only request ends with COMMIT (psycopg keeps its prepared statements, a rollback
+    drops them all); anything pending is left alone, to be rolled back as before."""
+    from sqlalchemy import text
+
+    from webapp.monitors.models import Monitor
+
+    monitor_id, _ = new_monitor(app, "Reads", "")
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))
+        sql.end_read(db.session)
+        assert not db.session().in_transaction()
+        db.session.get(Monitor, monitor_id).name = "changed, never committed"
+        sql.end_read(db.session)
+        assert db.session().in_transaction()             # pending: not committed
+        db.session.rollback()
+        assert db.session.get(Monitor, monitor_id).name == "Reads"
+        if db_kind == "postgresql":   # the statements of read-only requests stay prepared on the connection
+            for _ in range(6):
+                sql.raw_rows(db.session, select(Monitor.id).where(Monitor.id == bindparam("m")), {"m": monitor_id})
+                sql.end_read(db.session)
+                db.session.remove()
+            assert db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar() >= 1
+        db.session.remove()

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, jsonify, request
 
 from webapp.core.api_errors import ApiError, aware, get_or_404, query_params
+from webapp.core import sql
 from webapp.core.extensions import db
 from webapp.insights import audience
 from webapp.insights.schemas import AudienceQuery, SeriesQuery
@@ -31,6 +32,7 @@ def series(monitor_id: int):
         raise ApiError(400, "invalid_range", str(exc)) from exc
     source_id = q.source_id if q.source_id is not None else ALL_SOURCES
     buckets = rollups.series(db.session, monitor.id, q.bucket, start, end, source_id)
+    sql.end_read(db.session)   # only read: the server keeps its prepared statements
     return jsonify({"monitor_id": monitor.id, "bucket": q.bucket, "start": start.isoformat(),
                     "end": end.isoformat(), "buckets": buckets})
 

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from webapp.core import runtime
+from webapp.core import runtime, sql
 from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
@@ -85,7 +85,9 @@ def detail(monitor_id: int):
     body = bodies.body(reads, facts, choice, datetime.now(timezone.utc), lambda page: render_template(
         "monitors/_dashboard.html", monitor=facts[0], may_edit=facts[1], choice=choice, span=choice.span,
         bucket=choice.bucket, ranges=RANGE_NAMES, buckets_options=BUCKET_NAMES, **page))
-    return render_template("monitors/detail.html", monitor=monitor, body=body)
+    page = render_template("monitors/detail.html", monitor=monitor, body=body)
+    sql.end_read(db.session)   # only read: the server keeps its prepared statements
+    return page
 
 
 @bp.get("/monitors/<int:monitor_id>/mentions")
