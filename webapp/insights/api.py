@@ -32,9 +32,10 @@ def series(monitor_id: int):
         raise ApiError(400, "invalid_range", str(exc)) from exc
     source_id = q.source_id if q.source_id is not None else ALL_SOURCES
     buckets = rollups.series(db.session, monitor.id, q.bucket, start, end, source_id)
-    sql.end_read(db.session)   # only read: the server keeps its prepared statements
-    return jsonify({"monitor_id": monitor.id, "bucket": q.bucket, "start": start.isoformat(),
-                    "end": end.isoformat(), "buckets": buckets})
+    answer = {"monitor_id": monitor.id, "bucket": q.bucket, "start": start.isoformat(), "end": end.isoformat(),
+              "buckets": buckets}
+    sql.end_read(db.session)   # only read: the server keeps its prepared statements (after the last ORM read)
+    return jsonify(answer)
 
 
 def _audience_answer(monitor_id: int, key: str, read) -> dict:
