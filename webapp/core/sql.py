@@ -97,18 +97,24 @@ def raw_rows(session, statement, params: dict) -> Rows:
     compiled = _compiled.get(key)
     if compiled is None:
         compiled = _compiled[key] = statement.compile(dialect=dialect)
-    state = compiled.construct_expanded_state(params)
     bind = compiled._bind_processors
-    if state.processors:   # those of the names an expanding IN list was written out to
-        bind = {**bind, **state.processors}
-    values = {name: (bind[name](value) if name in bind else value) for name, value in state.parameters.items()}
-    if state.positiontup is not None:
-        values = tuple(values[name] for name in state.positiontup)
+    if compiled.post_compile_params or compiled.literal_execute_params:   # e.g. an expanding IN list
+        state = compiled.construct_expanded_state(params)
+        text, given, order = state.statement, state.parameters, state.positiontup
+        if state.processors:   # those of the names the list was written out to
+            bind = {**bind, **state.processors}
+    else:
+        text, given, order = compiled.string, compiled.construct_params(params), compiled.positiontup
+    values = {name: (bind[name](value) if name in bind else value) for name, value in given.items()}
+    if order is not None:
+        values = tuple(values[name] for name in order)
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        cursor.execute(state.statement, values)
+        cursor.execute(text, values)
         found = Rows(cursor.fetchall())
-        found.origin = (compiled, dialect, tuple(column[1] for column in cursor.description))
+        result = getattr(cursor, "pgresult", None)   # PostgreSQL's column types, without description's objects
+        found.origin = (compiled, dialect, tuple(result.ftype(i) for i in range(result.nfields)) if result is not None
+                        else (None,) * len(cursor.description or ()))
     finally:
         cursor.close()
     return found
