@@ -1,7 +1,6 @@
 """Monitor pages: list, create, dashboard with charts, mentions."""
 from __future__ import annotations
 
-from collections import namedtuple
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -22,7 +21,6 @@ from webapp.monitors.source_forms import SourceInputs, page_status, prober, save
 from webapp.insights.page_cache import PageCache
 
 bp = Blueprint("monitors", __name__)
-MonitorFacts = namedtuple("MonitorFacts", "id name query scorer pruned_before")
 RANGE_NAMES, BUCKET_NAMES = list(dashboard.RANGES), list(rollups.BUCKETS)
 
 
@@ -70,18 +68,18 @@ def new():
 def detail(monitor_id: int):
     """The dashboard: headline figures against the previous period and the charts, for the range
     and bucket in the URL (`range`, `bucket`, `start`/`end` dates with `range=custom`)."""
-    monitor = access.monitor_or_404(monitor_id)
+    monitor = access.monitor_facts_or_404(monitor_id)   # a plain row: the page only shows it
     choice = dashboard.choose_range(request.args, datetime.now(timezone.utc))
     if choice.error:
         flash(choice.error)
-    cache = current_app.extensions.setdefault(
+    cache = current_app.extensions.get("sentimon.dashboard_cache") or current_app.extensions.setdefault(
         "sentimon.dashboard_cache", PageCache(current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)))
     reads = cache.get_or_build((monitor.id, choice.bucket, choice.start, choice.end),
                                lambda: dashboard_data.read(db.session, monitor.id, choice))
-    bodies = current_app.extensions.setdefault("sentimon.dashboard_bodies", dashboard_data.Bodies())
+    bodies = current_app.extensions.get("sentimon.dashboard_bodies") or current_app.extensions.setdefault(
+        "sentimon.dashboard_bodies", dashboard_data.Bodies())
     # everything the body shows besides the rows: it is keyed by these too
-    facts = (MonitorFacts(monitor.id, monitor.name, monitor.query, monitor.scorer, monitor.pruned_before),
-             access.can_change(monitor), request.script_root)
+    facts = (monitor, access.can_change(monitor), request.script_root)
     body = bodies.body(reads, facts, choice, datetime.now(timezone.utc), lambda page: render_template(
         "monitors/_dashboard.html", monitor=facts[0], may_edit=facts[1], choice=choice, span=choice.span,
         bucket=choice.bucket, ranges=RANGE_NAMES, buckets_options=BUCKET_NAMES, **page))
