@@ -18,13 +18,25 @@ def insert_for(bind):
 
 def end_read(session) -> None:
     """End a request's transaction that only read with COMMIT instead of the rollback the
-    session's close would send: the same for the data, but psycopg forgets every statement it
-    prepared on the connection at a rollback (and the pool skips its own rollback after an ended
-    transaction), so the server would parse and plan each statement of every request again: most
-    of PostgreSQL's CPU per dashboard page. For views that only read; does nothing while anything
-    is pending in the session."""
+    session's close would send (PostgreSQL): the same for the data, but psycopg forgets every
+    statement it prepared on the connection at a rollback (and the pool skips its own rollback
+    after an ended transaction), so the server would parse and plan each statement of every
+    request again: most of PostgreSQL's CPU per dashboard page. Only when the transaction wrote
+    nothing (the server assigned it no transaction id) and nothing is pending in the session:
+    anything written and not committed by the request is still rolled back. A no-op on SQLite
+    (its driver keeps its statement cache across rollbacks)."""
     session = session() if hasattr(session, "registry") else session   # a scoped_session's own
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        wrote = cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NOT NULL").fetchone()[0]
+    finally:
+        cursor.close()
+    if not wrote:
         session.commit()
 
 
