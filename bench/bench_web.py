@@ -2,6 +2,7 @@
 dashboard page and on the series API of the 1,000,000-mention monitor, on loopback.
 
     .venv/bin/python bench/bench_web.py [--connections 50] [--seconds 20]
+    .venv/bin/python bench/bench_web.py --seconds 10 --against /path/to/main --rounds 3
 
 Uses bench/dataset.py's database (generated on first use). A real gunicorn as `make stack` runs
 it (2 processes x 4 threads) serves it; the page run sends a session cookie got through the real
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -112,12 +114,44 @@ def single_client(base: str, paths: list[str], header: str, n: int = 40) -> tupl
     return common.percentile(times, 95), n / (time.perf_counter() - started)
 
 
+def measure(tree: str, config: dict, tmp: Path, pages: list[str], series: list[str], token: str, args) -> dict:
+    """p95, rate and errors of each run (page and API as shipped, page with its cache off) with
+    `tree`'s code serving, and the one-client reference of each."""
+    results = {}
+    # As shipped (the dashboard's DASHBOARD_CACHE_SECONDS=5), then the page with that cache off:
+    # every request computing its figures, the cost the cache spares 50 clients.
+    for cache_seconds, runs in (("5", (("page", pages, "cookie"), ("api", series, "token"))),
+                                ("0", (("page_uncached", pages, "cookie"),))):
+        port = common.free_port()
+        base = f"http://127.0.0.1:{port}"
+        web = common.start_gunicorn(port, common.process_env(config, DASHBOARD_CACHE_SECONDS=cache_seconds),
+                                    tmp / f"web-{cache_seconds}.log", args.workers, args.threads, tree=tree)
+        try:
+            common.wait_http(f"{base}/healthz", 90)
+            headers = {"cookie": f"Cookie: {login_cookie(base)}", "token": f"Authorization: Bearer {token}"}
+            for name, paths, kind in runs:
+                single_p95, single_rate = single_client(base, paths, headers[kind])
+                results[name] = {**wrk(base, paths, headers[kind], args.connections, args.seconds, tmp, name),
+                                 "single_p95": single_p95, "single_rate": single_rate}
+        finally:
+            common.stop([web])
+    return results
+
+
+def median_run(runs: list[dict]) -> dict:
+    """Per run name, the figures of the round with the median p95."""
+    return {name: sorted((r[name] for r in runs), key=lambda x: x["p95"])[len(runs) // 2] for name in runs[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, help="gunicorn processes (default: gunicorn.conf.py's)")
     parser.add_argument("--threads", type=int, help="threads per process (default: gunicorn.conf.py's)")
+    parser.add_argument("--against", help="another checkout (e.g. main): its figures, measured in alternating "
+                                          "rounds with this one's, are the before-reference")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds per checkout (the median p95 is kept)")
     args = parser.parse_args()
 
     from webapp.people.auth import create_token
@@ -125,7 +159,8 @@ def main() -> None:
     from webapp.people.models import User
 
     urls = common.service_urls()
-    results = {}
+    trees = [str(common.ROOT)] + ([str(Path(args.against).resolve())] if args.against else [])
+    found: dict[str, list[dict]] = {tree: [] for tree in trees}
     with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp_name:
         tmp = Path(tmp_name)
         marker = dataset.ensure(urls, tmp, log=note)
@@ -138,30 +173,25 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
         pages, series = web_paths(monitor["id"], marker["data_end"])
-        # As shipped (the dashboard's DASHBOARD_CACHE_SECONDS=5), then the page with that cache off:
-        # every request computing its figures, the cost the cache spares 50 clients.
-        for cache_seconds, runs in (("5", (("page", pages, "cookie"), ("api", series, "token"))),
-                                    ("0", (("page_uncached", pages, "cookie"),))):
-            port = common.free_port()
-            base = f"http://127.0.0.1:{port}"
-            web = common.start_gunicorn(port, common.process_env(config, DASHBOARD_CACHE_SECONDS=cache_seconds),
-                                        tmp / f"web-{cache_seconds}.log", args.workers, args.threads)
-            try:
-                common.wait_http(f"{base}/healthz", 90)
-                headers = {"cookie": f"Cookie: {login_cookie(base)}", "token": f"Authorization: Bearer {token}"}
-                for name, paths, kind in runs:
-                    single_p95, single_rate = single_client(base, paths, headers[kind])
-                    results[name] = {**wrk(base, paths, headers[kind], args.connections, args.seconds, tmp, name),
-                                     "single_p95": single_p95, "single_rate": single_rate}
-            finally:
-                common.stop([web])
+        note(f"load before: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores")
+        for _ in range(args.rounds):
+            for tree in trees:
+                found[tree].append(measure(tree, config, tmp, pages, series, token, args))
+        note(f"load after: {os.getloadavg()[0]:.1f}")
 
+    results = median_run(found[trees[0]])
+    before = median_run(found[trees[1]]) if args.against else {}
     for name, r in results.items():
         p95 = r["p95"] / 1000
         errors = r["non2xx"] + r["socket"]
         figure(f"web.{name}_p95_{args.connections}c", p95, "ms", "one_client_p95", r["single_p95"])
+        if name in before:
+            figure(f"web.{name}_p95_{args.connections}c_vs_before", p95, "ms", "before_p95", before[name]["p95"] / 1000)
         figure(f"web.{name}_rate_{args.connections}c", r["requests"] / r["seconds"], "req/s",
                "one_client_rate", r["single_rate"])
+        if name in before:
+            figure(f"web.{name}_rate_{args.connections}c_vs_before", r["requests"] / r["seconds"], "req/s",
+                   "before_rate", before[name]["requests"] / before[name]["seconds"])
         figure(f"web.{name}_errors_{args.connections}c", errors, "errors", "requests", r["requests"])
         # issue #19: the page with its cache off (every request computed) is a goal too, not a reference
         goal(f"(5) {name}: no errors and p95 < 200 ms with {args.connections} clients", errors == 0 and p95 < 200)

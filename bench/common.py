@@ -249,10 +249,11 @@ def process_env(config: dict, **extra) -> dict:
 
 
 # -- processes --------------------------------------------------------------------------------
-def spawn(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
-    """Start a process in its own session (so that stop() ends its children too)."""
+def spawn(argv: list[str], env: dict, log: Path, cwd: Path | str = ROOT) -> subprocess.Popen:
+    """Start a process in its own session (so that stop() ends its children too), in `cwd` (this
+    checkout unless another one's code is measured)."""
     handle = log.open("w")
-    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+    return subprocess.Popen(argv, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -265,11 +266,13 @@ def start_worker(name: str, env: dict, log: Path, queues: str = "celery",
 
 
 def start_gunicorn(port: int, env: dict, log: Path, workers: int | None = None,
-                   threads: int | None = None) -> subprocess.Popen:
+                   threads: int | None = None, tree: Path | str = ROOT) -> subprocess.Popen:
     """The web server as `make stack` runs it (gunicorn.conf.py: 2 processes per core, 1 thread)
-    unless `workers`/`threads` are given."""
+    unless `workers`/`threads` are given; `tree`: the checkout whose code (and gunicorn.conf.py)
+    it serves."""
     extra = [*(["--workers", str(workers)] if workers else []), *(["--threads", str(threads)] if threads else [])]
-    return spawn([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *extra, "wsgi:app"], env, log)
+    return spawn([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *extra, "wsgi:app"],
+                 {**env, "PYTHONPATH": str(tree)} if str(tree) != str(ROOT) else env, log, cwd=tree)
 
 
 def start_stack(procs: list, port: int, env: dict, tmp: Path, queue: str, workers: int = 2) -> None:

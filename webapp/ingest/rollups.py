@@ -171,9 +171,21 @@ def series(session, monitor_id: int, bucket: str, start: datetime, end: datetime
 
     With `dense`, empty buckets are included with zero counts and a null average.
     """
-    rows = sql.run(session, _series_statement(), {
+    return dense_points(series_rows(session, monitor_id, bucket, start, end, source_id), bucket, start, end, dense)
+
+
+def series_rows(session, monitor_id: int, bucket: str, start: datetime, end: datetime,
+                source_id: int = ALL_SOURCES, raw: bool = False) -> tuple:
+    """The stored rollup rows (start, count, sum_compound, positive, neutral, negative) of a
+    series over [start, end), oldest first, as plain tuples (hashable: the dashboard keys its
+    rendered page by them; `raw`: core.sql.rows)."""
+    return sql.rows(session, _series_statement(), {
         "monitor_id": monitor_id, "source_id": source_id, "bucket": bucket, "start": start, "end": end,
-    }).all()  # plain tuples, not ORM objects: a 30-day series at 1h is 720 of them per request
+    }, raw)  # plain tuples, not ORM objects: a 30-day series at 1h is 720 of them per request
+
+
+def dense_points(rows, bucket: str, start: datetime, end: datetime, dense: bool = True) -> list[dict]:
+    """The series' points from `series_rows` (pure); with `dense`, every bucket of [start, end)."""
     found = {r[0]: r for r in rows}
     starts = sorted(found)
     if dense:

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, jsonify, request
 
 from webapp.core.api_errors import ApiError, aware, get_or_404, query_params
+from webapp.core import sql
 from webapp.core.extensions import db
 from webapp.insights import audience
 from webapp.insights.schemas import AudienceQuery, SeriesQuery
@@ -22,7 +23,7 @@ bp = Blueprint("insights", __name__)
 @bp.get("/monitors/<int:monitor_id>/series")
 @api_user("viewer")
 def series(monitor_id: int):
-    monitor = access.monitor_or_404(monitor_id)
+    monitor = access.monitor_facts_or_404(monitor_id)   # a plain row: only its id is needed
     q = SeriesQuery.model_validate(request.args.to_dict())
     try:
         start, end = rollups.resolve_range(q.bucket, aware(q.start), aware(q.end),
@@ -31,8 +32,10 @@ def series(monitor_id: int):
         raise ApiError(400, "invalid_range", str(exc)) from exc
     source_id = q.source_id if q.source_id is not None else ALL_SOURCES
     buckets = rollups.series(db.session, monitor.id, q.bucket, start, end, source_id)
-    return jsonify({"monitor_id": monitor.id, "bucket": q.bucket, "start": start.isoformat(),
-                    "end": end.isoformat(), "buckets": buckets})
+    answer = {"monitor_id": monitor.id, "bucket": q.bucket, "start": start.isoformat(), "end": end.isoformat(),
+              "buckets": buckets}
+    sql.end_read(db.session)   # only read: the server keeps its prepared statements
+    return jsonify(answer)
 
 
 def _audience_answer(monitor_id: int, key: str, read) -> dict:

@@ -98,7 +98,7 @@ def _statements() -> dict:
 def fingerprint(session, monitor_id: int, w: Window) -> tuple:
     """The monitor's time-rollup sums over the window (all sources): what any change of its
     mentions moves (cheap: one row per bucket of the range)."""
-    row = sql.run(session, _statements()["fingerprint"], _params(monitor_id, w)).one()
+    row = sql.raw_rows(session, _statements()["fingerprint"], _params(monitor_id, w))[0]   # numbers only
     return tuple(round(v, 6) if isinstance(v, float) else v for v in row)
 
 
@@ -343,7 +343,7 @@ def _from_candidates(session, monitor_id: int, w: Window, limit: int, depth: int
 def languages(session, monitor_id: int, w: Window) -> list[dict]:
     """`{"lang", "count", "scored", "mixed", "reach"}` per language, most mentions first;
     `scored` is how many of them have a sentiment score (the others are volume only)."""
-    rows = sql.run(session, _statements()["languages"], _params(monitor_id, w)).all()
+    rows = sql.raw_rows(session, _statements()["languages"], _params(monitor_id, w))   # text and numbers
     return [{"lang": lang, "count": int(n), "scored": int(s), "mixed": int(m), "reach": int(r or 0)}
             for lang, n, s, m, r in rows]
 
@@ -351,5 +351,5 @@ def languages(session, monitor_id: int, w: Window) -> list[dict]:
 def reach_series(session, monitor_id: int, bucket: str, start: datetime, end: datetime) -> dict[datetime, int]:
     """Reach-weighted volume per bucket start (1h or 1d) over [start, end): the sum of the reach
     of the mentions in it (mentions without reach add nothing)."""
-    rows = sql.run(session, _statements()["reach"], _params(monitor_id, Window(bucket, start, end))).all()
+    rows = sql.raw_rows(session, _statements()["reach"], _params(monitor_id, Window(bucket, start, end))).processed()
     return {(s if s.tzinfo else s.replace(tzinfo=timezone.utc)): int(r or 0) for s, r in rows}

@@ -22,12 +22,8 @@ from webapp.core.web import json_provider
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.alerting.models import AlertEvent, AlertState, Rule
 from webapp.monitors.models import Monitor
-from webapp.insights import charts, charts_compare, feed, panels
-from webapp.insights.terms import service as terms
-from webapp.monitors.services import health
-from webapp.monitors.sources import can_backfill
+from webapp.insights import charts, charts_compare, panels
 from webapp.ingest import rollups
-from webapp.mentions.inbox import service as inbox
 from webapp.core.times import EARLIEST, LATEST, read_time
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
@@ -168,10 +164,21 @@ def source_totals(session, monitor_id: int, start: datetime, end: datetime,
     a 90-day range reads a few hundred rows whatever the mention count. `source_ids`: the
     monitor's sources (all of them: removing a source removes its rollups), so the read seeks each
     source's rows in the unique index instead of walking every row of the monitor."""
+    return totals_of(source_total_rows(session, monitor_id, start, end, source_ids))
+
+
+def source_total_rows(session, monitor_id: int, start: datetime, end: datetime,
+                      source_ids: list[int] | None = None, raw: bool = False) -> tuple:
+    """The rows behind `source_totals` as plain tuples (source id, count, sum, +, =, -; `raw`:
+    core.sql.rows)."""
     params = {"monitor_id": monitor_id, "bucket": coarsest_bucket(start, end), "start": start, "end": end}
     if source_ids is not None:
         params["source_ids"] = sorted(source_ids)
-    rows = sql.run(session, _totals_statement(source_ids is not None), params).all()
+    return sql.rows(session, _totals_statement(source_ids is not None), params, raw)
+
+
+def totals_of(rows) -> dict[int, dict]:
+    """`source_totals` from its rows (pure)."""
     return {sid: {"count": int(n), "avg_compound": rollups.average(total, p, u, m),
                   "positive": int(p), "neutral": int(u), "negative": int(m)}
             for sid, n, total, p, u, m in rows if n}
@@ -218,21 +225,25 @@ def _alert_statements() -> tuple:
 
 def alert_spans(session, monitor_id: int, start: datetime, end: datetime) -> list[tuple[str, str, str]]:
     """Alert firings of a monitor's rules that overlap [start, end), from the alert history."""
+    return spans_of(alert_rows(session, monitor_id, start, end), start, end)
+
+
+def alert_rows(session, monitor_id: int, start: datetime, end: datetime, raw: bool = False) -> tuple:
+    """(state changes in [start, end), (rule id, name) of the rules firing since before it): the
+    rows behind `alert_spans`, as plain tuples (`raw`: core.sql.rows)."""
     events_statement, firing_statement = _alert_statements()
-    events = [tuple(r) for r in sql.run(
-        session, events_statement, {"monitor_id": monitor_id, "start": start, "end": end}).all()]
+    return (sql.rows(session, events_statement, {"monitor_id": monitor_id, "start": start, "end": end}, raw),
+            sql.rows(session, firing_statement, {"monitor_id": monitor_id, "start": start}, raw))
+
+
+def spans_of(rows: tuple, start: datetime, end: datetime) -> list[tuple[str, str, str]]:
+    """`alert_spans` from `alert_rows` (pure)."""
+    events, firing_rows = rows
+    if not events and not firing_rows:
+        return []
     in_range = {e[0] for e in events}
-    firing = {rid: name for rid, name in sql.run(
-        session, firing_statement, {"monitor_id": monitor_id, "start": start}).all() if rid not in in_range}
-    return firing_spans(events, firing, start, end)
-
-
-def outage_spans(session, monitor: Monitor, start: datetime, end: datetime) -> list[tuple[str, str, str]]:
-    """(start ISO, end ISO, "<source> failing") for each coverage gap overlapping [start, end)."""
-    names = {s.id: s.display_name for s in monitor.sources}
-    return [(max(g.start, start).isoformat(), min(g.end, end).isoformat(),
-             f"{charts.shorten(names.get(g.source_id, f'source {g.source_id}'), 60)} failing")
-            for g in health.monitor_gaps(session, monitor.id, start, end)]
+    firing = {rid: name for rid, name in firing_rows if rid not in in_range}
+    return firing_spans(list(events), firing, start, end)
 
 
 _derived: LRUCache = LRUCache(maxsize=64)   # per process; a 24h page is about 60 kB of it
@@ -292,36 +303,6 @@ def _json_with_axis(text: str, axis: tuple[str, str]) -> Markup:
     for token, value in zip(AXIS_TOKENS, axis):
         text = text.replace(f'"{token}"', json_provider.dumps(value))
     return Markup(text)
-
-
-def monitor_page(session, monitor: Monitor, choice: RangeChoice, now: datetime | None = None) -> dict:
-    """Everything the dashboard template needs for `monitor` over `choice` (`now` ends the time
-    axis: markers of outages and firings still open stop there)."""
-    # The previous period ends where this one starts and is as long: one query reads both.
-    both = rollups.series(session, monitor.id, choice.bucket, choice.previous[0], choice.end)
-    previous, buckets = both[:len(both) // 2], both[len(both) // 2:]
-    by_source = source_totals(session, monitor.id, choice.start, choice.end, [s.id for s in monitor.sources])
-    axis_end = min(choice.end, now or datetime.now(timezone.utc))
-    axis = (choice.start.isoformat(), max(axis_end, choice.start).isoformat())
-    gaps = charts.clip_markers(outage_spans(session, monitor, choice.start, choice.end), *axis)
-    alerts = charts.clip_markers(alert_spans(session, monitor.id, choice.start, choice.end), *axis)
-    names = {s.id: s.display_name for s in monitor.sources}
-    reach = None if not any(b["count"] for b in buckets) else panels.reach_values(
-        session, monitor.id, buckets, choice.bucket)
-    headline, figures, figures_json, points = derived(buckets, previous, by_source, gaps, alerts, names,
-                                                      choice.bucket, axis, reach)
-    empty = headline["count"] == 0
-    return {"buckets": buckets, "previous": previous, "by_source": by_source, "gaps": gaps,
-            "alerts": alerts, "figures": figures, "figures_json": figures_json, "points": points, "empty": empty,
-            "previous_count": sum(b["count"] for b in previous),
-            "headline": headline, "titles": charts.TITLES,
-            "notes": charts.NOTES, "clickable": CLICKABLE,
-            "feed": feed.mention_feed(session, monitor.id, choice.start, choice.end),
-            "can_backfill": any(s.enabled and can_backfill(s.kind) for s in monitor.sources),
-            # read from mentions, not rollups: tags change after ingest (mentions/inbox.py)
-            "tag_counts": inbox.tag_counts(session, monitor.id, choice.start, choice.end),
-            "terms_panel": terms.panel(session, monitor.id, choice.start, choice.end),
-            "audience": panels.audience_panels(session, monitor.id, choice.start, choice.end)}
 
 
 def compare_page(session, monitors: list[Monitor], choice: RangeChoice) -> dict:

@@ -21,6 +21,7 @@ from webapp.insights.influence import influence
 
 LATEST = 6
 Candidate = namedtuple("Candidate", "id reach engagement compound")   # RANK_COLUMNS
+FeedRow = namedtuple("FeedRow", "id text author url label compound published_at reach engagement lang")   # FEED_COLUMNS
 _rankings: LRUCache = LRUCache(maxsize=64)
 _lock = threading.Lock()
 CANDIDATES = 500
@@ -75,13 +76,28 @@ def mention_feed(session, monitor_id: int, start: datetime, end: datetime) -> di
     The candidates are read with only what ranks them (in the index's order: newest first, then
     highest id, the order `top` breaks ties by), and the dozen shown rows in a second query: 500
     rows of text and times cost more than the extra round trip."""
+    return feed_of(*feed_rows(session, monitor_id, start, end))
+
+
+def feed_rows(session, monitor_id: int, start: datetime, end: datetime, raw: bool = False) -> tuple[tuple, tuple]:
+    """(the ranked candidates, the shown rows of FEED_COLUMNS) as plain tuples: what the feed is
+    made of (`feed_of`), hashable, so the dashboard keys its rendered page by them (`raw`:
+    core.sql.rows; the candidates' columns are numbers either way)."""
     candidates, shown_rows = _statements()
-    ranked = sql.run(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}).all()
-    top_ids, ranked_by = _ranking(tuple(map(tuple, ranked)))   # plain tuples: compared in C
-    latest_ids = [m.id for m in ranked[:LATEST]]
-    shown = {m.id: m for m in sql.run(
-        session, shown_rows, {"ids": sorted(set(latest_ids + top_ids))})} if ranked else {}
-    return {"latest": [row(shown[i]) for i in latest_ids], "influential": [row(shown[i]) for i in top_ids],
+    ranked = sql.rows(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}, raw)
+    if not ranked:
+        return ranked, ranked
+    top_ids, _ = _ranking(tuple(ranked))   # plain tuples: compared in C
+    ids = sorted({r[0] for r in ranked[:LATEST]} | set(top_ids))
+    # always 2 x LATEST ids (the last repeated): one SQL text, which the server keeps prepared
+    return ranked, sql.rows(session, shown_rows, {"ids": ids + ids[-1:] * (2 * LATEST - len(ids))}, raw)
+
+
+def feed_of(ranked: tuple, shown_rows: tuple) -> dict:
+    """`mention_feed` from `feed_rows` (pure)."""
+    top_ids, ranked_by = _ranking(tuple(ranked)) if ranked else ([], "strength")
+    shown = {r[0]: FeedRow(*r) for r in shown_rows}
+    return {"latest": [row(shown[r[0]]) for r in ranked[:LATEST]], "influential": [row(shown[i]) for i in top_ids],
             "ranked_by": ranked_by,
             "candidates": len(ranked), "capped": len(ranked) == CANDIDATES}
 

@@ -7,20 +7,21 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from webapp.core import runtime
+from webapp.core import runtime, sql
 from webapp.people import access
 from webapp.people.auth import page_role
 from webapp.core.extensions import db
 from webapp.monitors.forms import MonitorForm
 from webapp.ingest.models import ALL_SOURCES, Rollup
 from webapp.monitors.models import Monitor
-from webapp.insights import dashboard, overview
+from webapp.insights import dashboard, dashboard_data, overview
 from webapp.ingest import rollups
 from webapp.monitors.services.manage import create_monitor
 from webapp.monitors.source_forms import SourceInputs, page_status, prober, saved_message, submit
 from webapp.insights.page_cache import PageCache
 
 bp = Blueprint("monitors", __name__)
+RANGE_NAMES, BUCKET_NAMES = list(dashboard.RANGES), list(rollups.BUCKETS)
 
 
 @bp.get("/")
@@ -67,19 +68,24 @@ def new():
 def detail(monitor_id: int):
     """The dashboard: headline figures against the previous period and the charts, for the range
     and bucket in the URL (`range`, `bucket`, `start`/`end` dates with `range=custom`)."""
-    monitor = access.monitor_or_404(monitor_id)
+    monitor = access.monitor_facts_or_404(monitor_id)   # a plain row: the page only shows it
     choice = dashboard.choose_range(request.args, datetime.now(timezone.utc))
     if choice.error:
         flash(choice.error)
-    cache = current_app.extensions.setdefault(
+    cache = current_app.extensions.get("sentimon.dashboard_cache") or current_app.extensions.setdefault(
         "sentimon.dashboard_cache", PageCache(current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)))
-    page = cache.get_or_build((monitor.id, choice.bucket, choice.start, choice.end),
-                              lambda: dashboard.monitor_page(db.session, monitor, choice))
-    return render_template(
-        "monitors/detail.html", monitor=monitor, choice=choice, span=choice.span, bucket=choice.bucket,
-        ranges=list(dashboard.RANGES), buckets_options=list(rollups.BUCKETS),
-        sources={s.id: s for s in monitor.sources}, **page,
-    )
+    reads = cache.get_or_build((monitor.id, choice.bucket, choice.start, choice.end),
+                               lambda: dashboard_data.read(db.session, monitor.id, choice))
+    bodies = current_app.extensions.get("sentimon.dashboard_bodies") or current_app.extensions.setdefault(
+        "sentimon.dashboard_bodies", dashboard_data.Bodies())
+    # everything the body shows besides the rows: it is keyed by these too
+    facts = (monitor, access.can_change(monitor), request.script_root)
+    body = bodies.body(reads, facts, choice, datetime.now(timezone.utc), lambda page: render_template(
+        "monitors/_dashboard.html", monitor=facts[0], may_edit=facts[1], choice=choice, span=choice.span,
+        bucket=choice.bucket, ranges=RANGE_NAMES, buckets_options=BUCKET_NAMES, **page))
+    page = render_template("monitors/detail.html", monitor=monitor, body=body)
+    sql.end_read(db.session)   # only read: the server keeps its prepared statements
+    return page
 
 
 @bp.get("/monitors/<int:monitor_id>/mentions")

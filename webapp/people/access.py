@@ -10,10 +10,14 @@ The caller is the API token's user (`g.api_user`, set by auth.api_user) or the s
 """
 from __future__ import annotations
 
+from collections import namedtuple
+from functools import cache
+
 from flask import abort, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import false
 
+from webapp.core import sql
 from webapp.core.api_errors import MAX_ID
 from webapp.core.extensions import db
 from webapp.people.models import User
@@ -71,6 +75,31 @@ def monitor_or_404(monitor_id: int, role: str = "viewer", user: User | None = No
     monitor = _get(Monitor, monitor_id, "monitor")
     check_team(monitor.team_id, role, "monitor", monitor_id, user)
     return monitor
+
+
+MonitorFacts = namedtuple("MonitorFacts", "id team_id name query scorer pruned_before")
+
+
+@cache
+def _facts_statement():
+    from sqlalchemy import bindparam, select
+
+    from webapp.monitors.models import Monitor
+
+    return select(Monitor.id, Monitor.team_id, Monitor.name, Monitor.query, Monitor.scorer,
+                  Monitor.pruned_before).where(Monitor.id == bindparam("monitor_id"))
+
+
+def monitor_facts_or_404(monitor_id: int, role: str = "viewer", user: User | None = None) -> MonitorFacts:
+    """`monitor_or_404` for a page that only shows the monitor (the dashboard, on every request):
+    its columns as a plain row, no ORM object loaded."""
+    found = sql.raw_rows(db.session, _facts_statement(), {"monitor_id": monitor_id}) \
+        if -MAX_ID <= monitor_id <= MAX_ID else ()
+    if not found:
+        _missing("monitor", monitor_id)
+    facts = MonitorFacts(*found.processed()[0])
+    check_team(facts.team_id, role, "monitor", monitor_id, user)
+    return facts
 
 
 def notifier_or_404(notifier_id: int, role: str = "viewer", user: User | None = None):

@@ -209,6 +209,6 @@ def tag_counts(session, monitor_id: int, start: datetime | None = None,
                end: datetime | None = None) -> list[tuple[str, int]]:
     """(tag, how many mentions published in [start, end) have it; all time without bounds) for
     every tag of the monitor, most used first (one grouped query)."""
-    found = sql.run(session, _tag_counts_statement(start is not None, end is not None), {
-        "monitor_id": monitor_id, "start": start, "end": end}).all()
+    found = sql.raw_rows(session, _tag_counts_statement(start is not None, end is not None), {
+        "monitor_id": monitor_id, "start": start, "end": end})   # names and counts: the driver's values
     return sorted(((name, n) for name, n in found), key=lambda r: (-r[1], r[0]))

@@ -80,9 +80,19 @@ def _fetches_statement():
 
 def monitor_gaps(session, monitor_id: int, start: datetime, end: datetime) -> list[Gap]:
     """Coverage gaps of a monitor's sources that overlap [start, end)."""
-    rows = sql.run(session, _fetches_statement(), {
-        "monitor_id": monitor_id, "end": end, "since": start - timedelta(days=1)}).all()
-    return [g for g in coverage_gaps([tuple(r) for r in rows], end) if g.end > start]
+    return gaps_of(fetch_rows(session, monitor_id, start, end), start, end)
+
+
+def fetch_rows(session, monitor_id: int, start: datetime, end: datetime, raw: bool = False) -> tuple:
+    """The fetch rows (source id, started at, status, error) that decide the gaps overlapping
+    [start, end), as plain tuples (`gaps_of` turns them into gaps; `raw`: core.sql.rows)."""
+    return sql.rows(session, _fetches_statement(), {
+        "monitor_id": monitor_id, "end": end, "since": start - timedelta(days=1)}, raw)
+
+
+def gaps_of(rows, start: datetime, end: datetime) -> list[Gap]:
+    """The coverage gaps of `fetch_rows` that overlap [start, end) (pure)."""
+    return [g for g in coverage_gaps(list(rows), end) if g.end > start] if rows else []
 
 
 def prune(session, now: datetime) -> int:

@@ -37,7 +37,8 @@ def team_role(session, user: User, team_id: int | None) -> str | None:
         return None
     if user.is_admin:
         return "owner" if session.get(Team, team_id) is not None else None
-    return sql.run(session, _role_statement(), {"team_id": team_id, "user_id": user.id}).scalar_one_or_none()
+    found = sql.raw_rows(session, _role_statement(), {"team_id": team_id, "user_id": user.id})   # (team, user) is a key
+    return found[0][0] if found else None
 
 
 @cache
