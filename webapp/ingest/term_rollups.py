@@ -146,7 +146,7 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     to_db = start_type.bind_processor(bind.dialect) or (lambda v: v)
     stored = {start: to_db(start) for start in {k[2] for k in keys}}   # a handful per batch
     rows = [(m, b, stored[s], t, d.count, d.scored, float(d.sum_compound))
-            for (m, b, s, t), d in ((k, changes[k]) for k in keys)]
+            for (m, b, s, t), d in zip(keys, map(changes.__getitem__, keys))]
     if bind.dialect.name == "postgresql":
         # each column as one string split by the server: no per-element work in the driver
         # (terms are words, spaces, "#", "'" and "-": never the separator, a control character)
