@@ -131,3 +131,19 @@ def test_rows_are_upserted_in_key_order():
              rng.choice(["acme", "b", "#acme", "acme's rocket", "z z z", "ä", "A"])) for _ in range(500)}
     changes = {key: term_rollups.TermDelta(1, 1, 0.5) for key in rng.sample(sorted(keys), len(keys))}
     assert term_rollups.in_key_order(changes) == sorted(changes)
+
+
+def test_apply_adds_hundreds_of_rows_in_one_call_exactly(app):
+    """More rows than one SQLite statement takes (term_rollups.SQLITE_ROWS), applied twice: each
+    row is inserted, then added to, once."""
+    monitor_id, _push = new_monitor(app)
+    hour = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
+    n = 2 * term_rollups.SQLITE_ROWS + 3
+    changes = {(monitor_id, "1h", hour, f"term{i}"): term_rollups.TermDelta(i + 1, i, 0.5 * i) for i in range(n)}
+    with app.app_context():
+        term_rollups.apply(db.session, changes)
+        term_rollups.apply(db.session, changes)
+        db.session.commit()
+        found = stored(monitor_id)
+    assert len(found) == n
+    assert all(found[("1h", hour, f"term{i}")] == (2 * (i + 1), 2 * i, round(1.0 * i, 6)) for i in range(n))

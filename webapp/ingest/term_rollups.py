@@ -131,8 +131,8 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     (`with_folded`, the watermarks read under a lock that keeps the fold out meanwhile).
 
     On PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`), each
-    sent as one string, one statement for the batch's thousands of terms; SQLite takes them as one
-    executemany of plain tuples. The bucket starts, a handful, go through the column's own bind
+    sent as one string, one statement for the batch's thousands of terms; SQLite takes them as
+    multi-row statements of SQLITE_ROWS rows of plain values (`sqlite_upsert`). The bucket starts, a handful, go through the column's own bind
     processor once each, so they are stored exactly as the ORM stores them.
     """
     if not changes:
@@ -146,14 +146,28 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     to_db = start_type.bind_processor(bind.dialect) or (lambda v: v)
     stored = {start: to_db(start) for start in {k[2] for k in keys}}   # a handful per batch
     rows = [(m, b, stored[s], t, d.count, d.scored, float(d.sum_compound))
-            for (m, b, s, t), d in ((k, changes[k]) for k in keys)]
+            for (m, b, s, t), d in zip(keys, map(changes.__getitem__, keys))]
     if bind.dialect.name == "postgresql":
         # each column as one string split by the server: no per-element work in the driver
         # (terms are words, spaces, "#", "'" and "-": never the separator, a control character)
         with session.connection().connection.cursor() as cursor:
             cursor.execute(_PG_UPSERT, [sql.joined_text(column) for column in zip(*rows)])
     else:
-        session.connection().exec_driver_sql(_SQLITE_UPSERT, rows)
+        sqlite_upsert(session.connection().connection.cursor(), rows)
+
+
+def sqlite_upsert(cursor, rows: list[tuple]) -> None:
+    """The SQLite upsert of term rollup `rows`, SQLITE_ROWS rows a statement: SQLite steps one
+    statement over many rows for about half the CPU of an executemany row by row (the fold's
+    thousands of rows; 7 x 140 parameters stay under the 999 of the oldest SQLite)."""
+    try:
+        full = len(rows) - len(rows) % SQLITE_ROWS
+        for i in range(0, full, SQLITE_ROWS):
+            cursor.execute(_SQLITE_UPSERT_FULL, list(chain.from_iterable(rows[i:i + SQLITE_ROWS])))
+        if full < len(rows):
+            cursor.execute(_sqlite_upsert_of(len(rows) - full), list(chain.from_iterable(rows[full:])))
+    finally:
+        cursor.close()
 
 
 def in_key_order(changes: dict[tuple, TermDelta]) -> list[tuple]:
@@ -176,7 +190,14 @@ _PG_UPSERT = (_COLUMNS + "SELECT * FROM unnest("
               + ", ".join(f"string_to_array(%s, E'\\x{ord(sql.SEP):02x}')::{kind}[]"
                           for kind in ("int4", "varchar", "timestamp", "text", "int4", "int4", "float8"))
               + ")" + _ADD)
-_SQLITE_UPSERT = _COLUMNS + "VALUES (?, ?, ?, ?, ?, ?, ?)" + _ADD
+SQLITE_ROWS = 140
+
+
+def _sqlite_upsert_of(n: int) -> str:
+    return _COLUMNS + "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * n) + _ADD
+
+
+_SQLITE_UPSERT_FULL = _sqlite_upsert_of(SQLITE_ROWS)
 
 
 def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
