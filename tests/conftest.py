@@ -99,6 +99,18 @@ def app(tmp_path, db_kind, request):
         yield app
 
 
+@pytest.fixture(autouse=True)
+def no_context_left_pushed():
+    """Fails a test that leaves a Flask context pushed. A streamed answer (an export) that a test
+    never reads or closes holds its request and app contexts until it is collected, and every
+    later `runner.invoke` of that process would then run in the old app, against a database
+    already dropped: the failure would land on another test, by the order of the run."""
+    yield
+    import flask
+
+    assert not flask.has_app_context(), "a Flask context is still pushed: close streamed answers (`with client.get(...)`)"
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

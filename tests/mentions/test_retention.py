@@ -81,8 +81,8 @@ def test_pruning_keeps_series_totals_and_deletes_in_batches(app, client, auth, d
     assert result.exit_code == 0 and "deleted 0 mentions" in result.output
     monitor = client.get(f"/api/v1/monitors/{monitor_id}", headers=auth).get_json()
     assert monitor["pruned_before"].startswith((NOW - timedelta(days=7)).date().isoformat())
-    export = client.get(f"/api/v1/monitors/{monitor_id}/mentions/export?format=csv", headers=auth)
-    assert export.status_code == 200 and export.headers["X-Mentions-Pruned-Before"]
+    with client.get(f"/api/v1/monitors/{monitor_id}/mentions/export?format=csv", headers=auth) as export:
+        assert export.status_code == 200 and export.headers["X-Mentions-Pruned-Before"]
 
 
 def test_the_command_prunes_every_monitor_with_a_retention(app, client, auth, drain, runner):
