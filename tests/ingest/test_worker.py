@@ -61,7 +61,8 @@ def test_fetch_task_runs_in_a_real_worker_and_its_consumer_stores(app, worker):
 
 
 def test_dispatch_due_fans_out_fetches(app, worker):
-    new_monitor(app, sources=[{"kind": "demo", "every": 60}, {"kind": "demo", "every": 120}])
+    # Hours apart, so that neither is due again by the second tick however slow the fetches are.
+    new_monitor(app, sources=[{"kind": "demo", "every": 3600}, {"kind": "demo", "every": 7200}])
     celery_app = app.extensions["celery"]
     assert celery_app.send_task("fetch.dispatch_due").get(timeout=60) == 2
 
