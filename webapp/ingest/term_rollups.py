@@ -132,8 +132,9 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
 
     On PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`), each
     sent as one string, one statement for the batch's thousands of terms; SQLite takes them as
-    multi-row statements of SQLITE_ROWS rows of plain values (`sqlite_upsert`). The bucket starts, a handful, go through the column's own bind
-    processor once each, so they are stored exactly as the ORM stores them.
+    multi-row statements of SQLITE_ROWS rows of plain values (`sqlite_upsert`). The bucket
+    starts, a handful, go through the column's own bind processor once each, so they are stored
+    exactly as the ORM stores them.
     """
     if not changes:
         return
