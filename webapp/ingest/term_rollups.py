@@ -10,6 +10,7 @@ to its 1d and 1w rows too (`apply`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from itertools import chain
 from math import nan
@@ -162,11 +163,9 @@ def sqlite_upsert(cursor, rows: list[tuple]) -> None:
     statement over many rows for about half the CPU of an executemany row by row (the fold's
     thousands of rows; 7 x 140 parameters stay under the 999 of the oldest SQLite)."""
     try:
-        full = len(rows) - len(rows) % SQLITE_ROWS
-        for i in range(0, full, SQLITE_ROWS):
-            cursor.execute(_SQLITE_UPSERT_FULL, list(chain.from_iterable(rows[i:i + SQLITE_ROWS])))
-        if full < len(rows):
-            cursor.execute(_sqlite_upsert_of(len(rows) - full), list(chain.from_iterable(rows[full:])))
+        for i in range(0, len(rows), SQLITE_ROWS):
+            part = rows[i:i + SQLITE_ROWS]
+            cursor.execute(_sqlite_upsert_of(len(part)), list(chain.from_iterable(part)))
     finally:
         cursor.close()
 
@@ -194,11 +193,9 @@ _PG_UPSERT = (_COLUMNS + "SELECT * FROM unnest("
 SQLITE_ROWS = 140
 
 
+@cache   # at most SQLITE_ROWS statements, each made once
 def _sqlite_upsert_of(n: int) -> str:
     return _COLUMNS + "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * n) + _ADD
-
-
-_SQLITE_UPSERT_FULL = _sqlite_upsert_of(SQLITE_ROWS)
 
 
 def rebuild(session, monitor_id: int, chunk: int = 5_000) -> int:
