@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import flask
 import pytest
 
 from webapp.people.auth import create_token
@@ -106,8 +107,6 @@ def no_context_left_pushed():
     later `runner.invoke` of that process would then run in the old app, against a database
     already dropped: the failure would land on another test, by the order of the run."""
     yield
-    import flask
-
     assert not flask.has_app_context(), "a Flask context is still pushed: close streamed answers (`with client.get(...)`)"
 
 
