@@ -5,13 +5,16 @@ WORKDIR /app
 # Pango for the report PDFs (WeasyPrint)
 RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY webapp ./webapp
 COPY tasks ./tasks
 COPY migrations ./migrations
 COPY scripts ./scripts
 COPY wsgi.py celeryconfig.py ./
-RUN pip install --no-cache-dir . \
+# gcc only while installing: setup.py compiles the term extractor's word loop, then it goes
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && pip install --no-cache-dir . \
+ && apt-get purge -y --auto-remove gcc libc6-dev && rm -rf /var/lib/apt/lists/* \
  && python scripts/install_nltk_data.py "$NLTK_DATA"
 RUN useradd --create-home sentimon && mkdir -p /app/instance && chown sentimon /app/instance
 USER sentimon

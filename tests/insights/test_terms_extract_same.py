@@ -130,14 +130,28 @@ def cases():
     return sample()
 
 
-def test_the_same_terms_as_the_replaced_extractor(cases):
+@pytest.fixture(params=["c", "python"])
+def loop(request, monkeypatch):
+    """Each test once with the word loop in C (setup.py builds it) and once with extract's own."""
+    if request.param == "python":
+        monkeypatch.setattr(ex, "_native_terms", None)
+    return request.param
+
+
+def test_the_c_loop_is_built():
+    """`pip install -e .` builds it wherever a C compiler is (this machine has one): a missing
+    build would pass every other test here on the Python loop and lose the speed unnoticed."""
+    assert ex._native_terms is not None
+
+
+def test_the_same_terms_as_the_replaced_extractor(cases, loop):
     different = [(text, lang, ex.extract(text, lang), oracle(text, lang)) for text, lang in cases
                  if ex.extract(text, lang) != oracle(text, lang)]
     assert not different, different[:5]
     assert sum(bool(oracle(text, lang)) for text, lang in cases) > len(cases) // 2   # a sample with terms
 
 
-def test_the_same_terms_when_the_token_table_is_cleared_or_full(cases, monkeypatch):
+def test_the_same_terms_when_the_token_table_is_cleared_or_full(cases, monkeypatch, loop):
     monkeypatch.setattr(ex, "TOKEN_TABLE_LIMIT", 50)
     for text, lang in cases[:3_000]:
         assert ex.extract(text, lang) == oracle(text, lang), (text, lang)
