@@ -1,9 +1,11 @@
 /* The word loop of webapp/insights/terms/extract.py in C: the same terms, without a Python
    step per chunk.
 
-   terms(prepared, stop, table, chunk, max_words, max_pairs, max_triples, max_term) -> list[str]
+   terms(text, stop, table, chunk, max_words, max_pairs, max_triples, max_term, head, ascii) -> list[str]
 
-   `prepared` is the lower-cased head of a text (extract._prepared), `stop` the stopword set
+   `text` is the lower-cased head of a text (extract._prepared), or with `ascii` true an ASCII
+   text as it came, of which the first `head` characters are read lower-cased (what _prepared
+   makes of it, without making it first); `stop` the stopword set
    (a frozenset), `table` extract._tokens and `chunk` extract._chunk (a chunk -> (tokens,
    pieces), remembered in the table). It reads `prepared` one space-separated chunk at a time,
    as extract's Python loop does (which stays as the reference, and runs when this module was
@@ -135,13 +137,15 @@ static int well_formed(PyObject *tokens) {
     return 1;
 }
 
-static int letters_only(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
-    if (end == start)
-        return 0;
+/* A chunk of ASCII text lower-cased (str.lower of ASCII: A-Z only). */
+static PyObject *ascii_lower(const Py_UCS1 *data, Py_ssize_t start, Py_ssize_t end) {
+    PyObject *out = PyUnicode_New(end - start, 127);
+    if (!out)
+        return NULL;
+    Py_UCS1 *to = PyUnicode_1BYTE_DATA(out);
     for (Py_ssize_t i = start; i < end; i++)
-        if (!Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, i)))
-            return 0;
-    return 1;
+        to[i - start] = (Py_UCS1)Py_TOLOWER(data[i]);
+    return out;
 }
 
 /* The list extract._terms makes: words, then the phrases that fit `max_term`. */
@@ -165,10 +169,16 @@ static PyObject *result(Loop *s) {
 
 static PyObject *terms(PyObject *module, PyObject *args) {
     PyObject *text, *stop, *table, *chunker;
+    Py_ssize_t head;
+    int ascii;
     Loop s = {0};
-    if (!PyArg_ParseTuple(args, "UO!O!Onnnn:terms", &text, &PyFrozenSet_Type, &stop, &PyDict_Type, &table,
-                          &chunker, &s.max_words, &s.max_pairs, &s.max_triples, &s.max_term))
+    if (!PyArg_ParseTuple(args, "UO!O!Onnnnnp:terms", &text, &PyFrozenSet_Type, &stop, &PyDict_Type, &table,
+                          &chunker, &s.max_words, &s.max_pairs, &s.max_triples, &s.max_term, &head, &ascii))
         return NULL;
+    if (ascii && !PyUnicode_IS_ASCII(text)) {
+        PyErr_SetString(PyExc_ValueError, "ascii: the text must be ASCII");
+        return NULL;
+    }
     s.stop = stop;
     s.words = PyDict_New();
     s.pairs = PyDict_New();
@@ -179,15 +189,24 @@ static PyObject *terms(PyObject *module, PyObject *args) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), start = 0;
+    if (head >= 0 && head < n)
+        n = head;
     for (;;) {
+        /* the chunk up to the next space, and whether it is letters only (str.isalpha) */
         Py_ssize_t end = start;
-        while (end < n && PyUnicode_READ(kind, data, end) != ' ')
-            end++;
-        PyObject *chunk = PyUnicode_Substring(text, start, end);
+        int letters = 1;
+        for (; end < n; end++) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, end);
+            if (ch == ' ')
+                break;
+            if (letters && !(ch < 128 ? Py_ISALPHA(ch) : Py_UNICODE_ISALPHA(ch)))
+                letters = 0;
+        }
+        PyObject *chunk = ascii ? ascii_lower(data, start, end) : PyUnicode_Substring(text, start, end);
         if (!chunk)
             goto done;
         int state;
-        if (letters_only(kind, data, start, end)) {
+        if (letters && end > start) {
             state = on_word(&s, chunk, chunk);
         } else {
             PyObject *found = PyDict_GetItemWithError(table, chunk);

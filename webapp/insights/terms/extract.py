@@ -146,15 +146,18 @@ def extract(text: str, lang: str | None = None) -> list[str]:
     """
     if not text:
         return []
-    text = _prepared(text)
     stop = stopwords.for_language(lang)
+    if stop is not None and _native_terms is not None and text.isascii():   # lower-cased as it is read
+        return _native_terms(text, stop, _tokens, _chunk, MAX_WORDS, MAX_PHRASES, MAX_PHRASES3, MAX_TERM,
+                             MAX_CHARS, True)
+    text = _prepared(text)
     if stop is None:
         chunks, rest = text.split(" "), None
         stop = stopwords.guess(_head(text, chunks))
     elif _native_terms is None:     # split as far as it is read: the caps are full after a few dozen words
         chunks, rest = _split_head(text)
     if _native_terms is not None:
-        return _native_terms(text, stop, _tokens, _chunk, MAX_WORDS, MAX_PHRASES, MAX_PHRASES3, MAX_TERM)
+        return _native_terms(text, stop, _tokens, _chunk, MAX_WORDS, MAX_PHRASES, MAX_PHRASES3, MAX_TERM, -1, False)
     table = _tokens
     words: dict[str, None] = {}
     pairs: dict[str, None] = {}
