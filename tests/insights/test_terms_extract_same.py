@@ -161,3 +161,27 @@ def test_the_same_terms_when_the_token_table_is_cleared_or_full(cases, monkeypat
 def test_the_same_pieces_as_the_replaced_scanner(cases):
     texts = list(dict.fromkeys(text for text, _ in cases))
     assert [ex.pieces(text) for text in texts] == [list(_scan(text)) for text in texts]
+
+
+@pytest.mark.parametrize("args, error", [
+    ((1, None, {}, None), TypeError),                                     # not a str
+    (("ab cd", set(stopwords.STOPWORDS["en"]), {}, None), TypeError),     # a set, not the frozenset
+    (("ab cd", None, [], None), TypeError),                               # the table not a dict
+    (("a! b", None, {}, lambda chunk: 5), TypeError),                     # tokens of the wrong shape
+    (("a! b", None, {}, lambda chunk: ((("x", 1),), ())), TypeError),
+    (("a! b", None, {"a!": (((None, "x"),), ())}, ex._chunk), TypeError),
+    (("a! b", None, {}, lambda chunk: 1 / 0), ZeroDivisionError),         # the table's maker fails
+])
+def test_the_c_loop_refuses_what_it_cannot_read(args, error):
+    text, stop, table, chunk = args
+    stop = stopwords.STOPWORDS["en"] if stop is None else stop
+    with pytest.raises(error):
+        ex._native_terms(text, stop, table, chunk, 8, 4, 2, 64, -1, False)
+
+
+def test_the_c_loop_reads_only_ascii_in_place():
+    with pytest.raises(ValueError):
+        ex._native_terms("café crème", stopwords.STOPWORDS["fr"], {}, ex._chunk, 8, 4, 2, 64, 600, True)
+    text = "Rocket LAUNCH went Great " * 40     # past MAX_CHARS: the head alone, lower-cased
+    assert ex._native_terms(text, stopwords.STOPWORDS["en"], {}, ex._chunk, 8, 4, 2, 64, 600, True) \
+        == oracle(text, "en")
