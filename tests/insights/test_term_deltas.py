@@ -87,9 +87,11 @@ def test_readers_fold_their_monitor_first_and_the_api_keeps_the_fold(app, client
     monitor_id, push = new_monitor(app)
     other, push2 = new_monitor(app, "Other")
     now = datetime.now(timezone.utc)
+    # the texts' four minutes inside one hour (one pending row per monitor), whatever the clock says
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
     with app.app_context():
-        store_batch(db.session, records(monitor_id, push, TEXTS, start=now - timedelta(hours=2))
-                    + records(other, push2, TEXTS, start=now - timedelta(hours=2), prefix="o"))
+        store_batch(db.session, records(monitor_id, push, TEXTS, start=start)
+                    + records(other, push2, TEXTS, start=start, prefix="o"))
         db.session.commit()
         table = service.term_table(db.session, monitor_id, now - timedelta(days=1), now)
         assert table.counts["customer service"][0] == 2          # exact although nothing was folded yet
@@ -108,7 +110,7 @@ def test_readers_fold_their_monitor_first_and_the_api_keeps_the_fold(app, client
         from webapp.monitors.models import Monitor
 
         push3 = next(s.id for s in db.session.get(Monitor, made).sources if s.kind == "push")
-        store_batch(db.session, records(made, push3, TEXTS, start=now - timedelta(hours=2), prefix="api"))
+        store_batch(db.session, records(made, push3, TEXTS, start=start, prefix="api"))
         db.session.commit()
         assert pending(made) == 1
     body = client.get(f"/api/v1/monitors/{made}/terms?range=24h&sort=count", headers=auth).get_json()
