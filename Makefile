@@ -27,7 +27,7 @@ help:
 
 install: $(STAMP)
 
-$(RUN_STAMP): pyproject.toml setup.py webapp/insights/terms/_extract_loop.c scripts/install_nltk_data.py
+$(RUN_STAMP): pyproject.toml setup.py $(wildcard webapp/*/*.c webapp/*/*/*.c) scripts/install_nltk_data.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .

@@ -9,7 +9,8 @@ of inserts instead of ~1,500 upserts; a replayed batch inserts no mentions, so i
 delta either (exactly once, as before).
 
 The fold (`fold`) takes pending rows out (`DELETE ... RETURNING`), counts and sums each hour's
-terms at once (term_rollups.tally, numpy; the same term in many batches is one row) and adds the sums to the term rollups with
+terms at once (the same term in many batches is one row: `_term_tally.c` reads the joined terms in
+place, or term_rollups.tally with numpy where it is not built) and adds the sums to the term rollups with
 term_rollups.apply (one upsert, folded days' 1d and 1w rows included), in one transaction: a
 delta is folded exactly once, even by two folders at once (the second finds the rows gone).
 It runs on a short beat (`terms.fold_deltas`, every TERMS_DELTAS_FOLD_EVERY seconds), before
@@ -33,6 +34,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from webapp.core.sql import SEP
 from webapp.ingest import term_fold, term_rollups
 from webapp.ingest.models import TermDeltas
+
+try:        # the tally in C (setup.py builds it where a C compiler is): no string per term first
+    from webapp.ingest._term_tally import tally_joined
+except ImportError:     # not built: term_rollups.tally on the split terms, the same sums
+    tally_joined = None
 
 log = logging.getLogger(__name__)
 CHUNK = 1_000        # pending rows (batch-hours) folded per transaction by the job
@@ -87,8 +93,14 @@ def summed(taken: Iterable[tuple]) -> dict[tuple, term_rollups.TermDelta]:
     out: dict[tuple, term_rollups.TermDelta] = {}
     TermDelta = term_rollups.TermDelta
     for (monitor, start), parts in groups.items():
-        terms, lengths, compounds = (SEP.join(column).split(SEP) for column in zip(*parts))
-        for term, n, scored, total in term_rollups.tally(terms, list(map(int, lengths)), list(map(float, compounds))):
+        texts, lengths, compounds = zip(*parts)
+        lengths = list(map(int, SEP.join(lengths).split(SEP)))
+        compounds = list(map(float, SEP.join(compounds).split(SEP)))
+        if tally_joined is not None:
+            tallied = zip(*tally_joined(list(texts), lengths, compounds, SEP))
+        else:
+            tallied = term_rollups.tally(SEP.join(texts).split(SEP), lengths, compounds)
+        for term, n, scored, total in tallied:
             out[(monitor, "1h", start, term)] = TermDelta(n, scored, total)
     return out
 
