@@ -1,7 +1,7 @@
 """Benchmark (issue 15): what term rollups cost the ingest pipeline, and how fast the terms API
 answers on a monitor of 10 million mentions' worth of term rollups.
 
-    .venv/bin/python bench/bench_terms.py [--mentions 6000] [--rounds 3] [--per-day 110000] [--requests 20]
+    .venv/bin/python bench/bench_terms.py [--mentions 6000] [--rounds 9] [--per-day 110000] [--requests 20]
                                          [--pipeline-only] [--databases pg,sqlite]
 
 1. Pipeline: the consumer's store transaction (`store_batch`: normalise, score with VADER,
