@@ -20,6 +20,9 @@ plain word (`str.isalpha`, most chunks) is itself, and any other chunk ("service
 "#acme", a URL) is cut by the grammar once and kept in a bounded table of chunk -> tokens, as
 the fast scorer keeps its tokens. The loop stops as soon as every cap is full, and with the
 language known the text is split only as far as the loop reads it (SPLIT_STEP chunks at a time).
+Where setup.py built `_extract_loop.c` (a C compiler at install), the same loop runs there, over
+the same table, and reads an ASCII text in place (lower-cased chunk by chunk); this module's own
+loop is then the reference the tests hold it to (tests/insights/test_terms_extract_same.py).
 """
 from __future__ import annotations
 
