@@ -135,13 +135,14 @@ def loop(request, monkeypatch):
     """Each test once with the word loop in C (setup.py builds it) and once with extract's own."""
     if request.param == "python":
         monkeypatch.setattr(ex, "_native_terms", None)
+        monkeypatch.setattr(ex, "_native_head", None)
     return request.param
 
 
 def test_the_c_loop_is_built():
     """`pip install -e .` builds it wherever a C compiler is (this machine has one): a missing
     build would pass every other test here on the Python loop and lose the speed unnoticed."""
-    assert ex._native_terms is not None
+    assert ex._native_terms is not None and ex._native_head is not None
 
 
 def test_the_same_terms_as_the_replaced_extractor(cases, loop):
@@ -185,3 +186,11 @@ def test_the_c_loop_reads_only_ascii_in_place():
     text = "Rocket LAUNCH went Great " * 40     # past MAX_CHARS: the head alone, lower-cased
     assert ex._native_terms(text, stopwords.STOPWORDS["en"], {}, ex._chunk, 8, 4, 2, 64, 600, True) \
         == oracle(text, "en")
+
+
+def test_the_c_head_refuses_what_it_cannot_read():
+    with pytest.raises(TypeError):
+        ex._native_head("a! b", [], ex._chunk, 40)
+    with pytest.raises(TypeError):
+        ex._native_head("a! b", {}, lambda chunk: ((), 5), 40)
+    assert ex._native_head("a! b c", {}, ex._chunk, 2) == {"a", "!"}

@@ -242,8 +242,75 @@ done:
     return out;
 }
 
+/* head(prepared, table, chunk, n) -> set: the first n pieces of prepared text whose only
+   whitespace is single spaces inside it (extract._head's common case): a chunk of letters only is
+   its own piece, any other chunk's pieces come from the table (or `chunk`), in order. */
+static PyObject *head(PyObject *module, PyObject *args) {
+    PyObject *text, *table, *chunker;
+    Py_ssize_t wanted;
+    if (!PyArg_ParseTuple(args, "UO!On:head", &text, &PyDict_Type, &table, &chunker, &wanted))
+        return NULL;
+    PyObject *out = PySet_New(NULL);
+    if (!out)
+        return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), start = 0, taken = 0;
+    while (taken < wanted) {
+        Py_ssize_t end = start;
+        int letters = 1;
+        for (; end < n; end++) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, end);
+            if (ch == ' ')
+                break;
+            if (letters && !(ch < 128 ? Py_ISALPHA(ch) : Py_UNICODE_ISALPHA(ch)))
+                letters = 0;
+        }
+        PyObject *chunk = PyUnicode_Substring(text, start, end);
+        if (!chunk)
+            goto failed;
+        if (letters && end > start) {
+            int failed = PySet_Add(out, chunk);
+            Py_DECREF(chunk);
+            if (failed < 0)
+                goto failed;
+            taken++;
+        } else {
+            PyObject *found = PyDict_GetItemWithError(table, chunk);
+            if (found)
+                Py_INCREF(found);
+            else if (!PyErr_Occurred())
+                found = PyObject_CallOneArg(chunker, chunk);
+            Py_DECREF(chunk);
+            if (!found)
+                goto failed;
+            PyObject *pieces = PyTuple_Check(found) && PyTuple_GET_SIZE(found) == 2 ? PyTuple_GET_ITEM(found, 1) : NULL;
+            if (!pieces || !PyTuple_Check(pieces)) {
+                Py_DECREF(found);
+                PyErr_SetString(PyExc_TypeError, "a chunk's pieces must be a tuple of str");
+                goto failed;
+            }
+            for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(pieces) && taken < wanted; i++, taken++) {
+                if (PySet_Add(out, PyTuple_GET_ITEM(pieces, i)) < 0) {
+                    Py_DECREF(found);
+                    goto failed;
+                }
+            }
+            Py_DECREF(found);
+        }
+        if (end >= n)
+            break;
+        start = end + 1;
+    }
+    return out;
+failed:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"terms", terms, METH_VARARGS, "The terms of prepared text (webapp/insights/terms/extract.py's loop)."},
+    {"head", head, METH_VARARGS, "The first pieces of prepared text as a set (extract._head's common case)."},
     {NULL, NULL, 0, NULL},
 };
 

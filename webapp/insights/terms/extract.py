@@ -34,9 +34,9 @@ from typing import Iterator
 from webapp.insights.terms import stopwords
 
 try:        # the same loop in C (setup.py builds it where a C compiler is): a few times faster
-    from webapp.insights.terms._extract_loop import terms as _native_terms
-except ImportError:     # not built: the Python loop in `extract`, the same terms
-    _native_terms = None
+    from webapp.insights.terms._extract_loop import head as _native_head, terms as _native_terms
+except ImportError:     # not built: the Python loop in `extract` and `_head`, the same terms
+    _native_head = _native_terms = None
 
 MAX_CHARS = 600          # of a mention's text are read: the lead says what it is about
 MAX_WORDS = 8            # every term is a row to upsert per bucket: the caps bound ingest's cost
@@ -113,14 +113,16 @@ def _chunk(chunk: str) -> tuple[tuple, tuple[str, ...]]:
     return found
 
 
-def _head(prepared: str, chunks: list[str]) -> set[str]:
+def _head(prepared: str) -> set[str]:
     """The first GUESS_TOKENS pieces of prepared text (what the language guess reads). With
     single spaces as its only whitespace (most texts), the pieces are the chunks' own, in order
-    (every chunk has one piece at least); otherwise (line breaks, runs of spaces, a space at
-    either end) the text is scanned whole."""
-    if not prepared.isprintable() or "  " in prepared or not chunks[0] or not chunks[-1]:
+    (every chunk has one piece at least; in C where it is built); otherwise (line breaks, runs
+    of spaces, a space at either end) the text is scanned whole."""
+    if not prepared.isprintable() or "  " in prepared or prepared[0] == " " or prepared[-1] == " ":
         return set(islice(_scan(prepared), GUESS_TOKENS))
-    head = [piece for chunk in chunks[:GUESS_TOKENS]
+    if _native_head is not None:
+        return _native_head(prepared, _tokens, _chunk, GUESS_TOKENS)
+    head = [piece for chunk in prepared.split(" ", GUESS_TOKENS)[:GUESS_TOKENS]
             for piece in ((chunk,) if chunk.isalpha() else _chunk(chunk)[1])]
     return set(head[:GUESS_TOKENS])
 
@@ -155,12 +157,10 @@ def extract(text: str, lang: str | None = None) -> list[str]:
                              MAX_CHARS, True)
     text = _prepared(text)
     if stop is None:
-        chunks, rest = text.split(" "), None
-        stop = stopwords.guess(_head(text, chunks))
-    elif _native_terms is None:     # split as far as it is read: the caps are full after a few dozen words
-        chunks, rest = _split_head(text)
+        stop = stopwords.guess(_head(text))
     if _native_terms is not None:
         return _native_terms(text, stop, _tokens, _chunk, MAX_WORDS, MAX_PHRASES, MAX_PHRASES3, MAX_TERM, -1, False)
+    chunks, rest = _split_head(text)    # split as far as it is read: the caps are full after a few dozen words
     table = _tokens
     words: dict[str, None] = {}
     pairs: dict[str, None] = {}
