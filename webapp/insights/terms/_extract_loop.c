@@ -1,11 +1,13 @@
 /* The word loop of webapp/insights/terms/extract.py in C: the same terms, without a Python
    step per chunk.
 
-   terms(text, stop, table, chunk, max_words, max_pairs, max_triples, max_term, head, ascii) -> list[str]
+   terms(text, stop, table, chunk, max_words, max_pairs, max_triples, max_term, head, raw) -> list[str]
 
-   `text` is the lower-cased head of a text (extract._prepared), or with `ascii` true an ASCII
-   text as it came, of which the first `head` characters are read lower-cased (what _prepared
-   makes of it, without making it first); `stop` the stopword set
+   `text` is the lower-cased head of a text (extract._prepared), or with `raw` true a text as it
+   came, of which the first `head` characters are read as _prepared makes them, one chunk at a
+   time (a chunk of ASCII lower-cased here, any other by str.lower and its ’ made '; a space
+   never changes, so the chunks are the same), without making the whole copy first; `stop` the
+   stopword set
    (a frozenset), `table` extract._tokens and `chunk` extract._chunk (a chunk -> (tokens,
    pieces), remembered in the table). It reads `prepared` one space-separated chunk at a time,
    as extract's Python loop does (which stays as the reference, and runs when this module was
@@ -137,15 +139,45 @@ static int well_formed(PyObject *tokens) {
     return 1;
 }
 
-/* A chunk of ASCII text lower-cased (str.lower of ASCII: A-Z only). */
-static PyObject *ascii_lower(const Py_UCS1 *data, Py_ssize_t start, Py_ssize_t end) {
-    PyObject *out = PyUnicode_New(end - start, 127);
-    if (!out)
+/* text[start:end] as extract._prepared makes it: ASCII lower-cased here (str.lower of ASCII
+   changes A-Z only), anything else by str.lower, then ’ made ' (`ascii`: every character of the
+   chunk is below 128). */
+static PyObject *prepared_chunk(PyObject *text, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
+                                int ascii) {
+    if (ascii) {
+        PyObject *out = PyUnicode_New(end - start, 127);
+        if (!out)
+            return NULL;
+        Py_UCS1 *to = PyUnicode_1BYTE_DATA(out);
+        for (Py_ssize_t i = start; i < end; i++)
+            to[i - start] = (Py_UCS1)Py_TOLOWER(PyUnicode_READ(kind, data, i));
+        return out;
+    }
+    PyObject *raw = PyUnicode_Substring(text, start, end);
+    if (!raw)
         return NULL;
-    Py_UCS1 *to = PyUnicode_1BYTE_DATA(out);
-    for (Py_ssize_t i = start; i < end; i++)
-        to[i - start] = (Py_UCS1)Py_TOLOWER(data[i]);
+    PyObject *lowered = PyObject_CallMethod(raw, "lower", NULL);
+    Py_DECREF(raw);
+    if (!lowered || PyUnicode_FindChar(lowered, 0x2019, 0, PyUnicode_GET_LENGTH(lowered), 1) < 0)
+        return lowered;     /* (-2, an error, cannot happen for a str in range) */
+    PyObject *curly = PyUnicode_FromOrdinal(0x2019), *straight = PyUnicode_FromOrdinal('\'');
+    PyObject *out = curly && straight ? PyUnicode_Replace(lowered, curly, straight, -1) : NULL;
+    Py_XDECREF(curly);
+    Py_XDECREF(straight);
+    Py_DECREF(lowered);
     return out;
+}
+
+static int is_alpha(PyObject *chunk) {
+    int kind = PyUnicode_KIND(chunk);
+    const void *data = PyUnicode_DATA(chunk);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
+    if (n == 0)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, i)))
+            return 0;
+    return 1;
 }
 
 /* The list extract._terms makes: words, then the phrases that fit `max_term`. */
@@ -170,15 +202,11 @@ static PyObject *result(Loop *s) {
 static PyObject *terms(PyObject *module, PyObject *args) {
     PyObject *text, *stop, *table, *chunker;
     Py_ssize_t head;
-    int ascii;
+    int raw;
     Loop s = {0};
     if (!PyArg_ParseTuple(args, "UO!O!Onnnnnp:terms", &text, &PyFrozenSet_Type, &stop, &PyDict_Type, &table,
-                          &chunker, &s.max_words, &s.max_pairs, &s.max_triples, &s.max_term, &head, &ascii))
+                          &chunker, &s.max_words, &s.max_pairs, &s.max_triples, &s.max_term, &head, &raw))
         return NULL;
-    if (ascii && !PyUnicode_IS_ASCII(text)) {
-        PyErr_SetString(PyExc_ValueError, "ascii: the text must be ASCII");
-        return NULL;
-    }
     s.stop = stop;
     s.words = PyDict_New();
     s.pairs = PyDict_New();
@@ -194,17 +222,22 @@ static PyObject *terms(PyObject *module, PyObject *args) {
     for (;;) {
         /* the chunk up to the next space, and whether it is letters only (str.isalpha) */
         Py_ssize_t end = start;
-        int letters = 1;
+        int letters = 1, ascii = 1;
         for (; end < n; end++) {
             Py_UCS4 ch = PyUnicode_READ(kind, data, end);
             if (ch == ' ')
                 break;
+            if (ch >= 128)
+                ascii = 0;
             if (letters && !(ch < 128 ? Py_ISALPHA(ch) : Py_UNICODE_ISALPHA(ch)))
                 letters = 0;
         }
-        PyObject *chunk = ascii ? ascii_lower(data, start, end) : PyUnicode_Substring(text, start, end);
+        PyObject *chunk = raw ? prepared_chunk(text, kind, data, start, end, ascii)
+                              : PyUnicode_Substring(text, start, end);
         if (!chunk)
             goto done;
+        if (raw && !ascii)      /* lower-casing may change what is a letter ("İ" -> "i̇") */
+            letters = is_alpha(chunk);
         int state;
         if (letters && end > start) {
             state = on_word(&s, chunk, chunk);
