@@ -75,3 +75,21 @@ def test_the_fold_sums_the_same_with_either_tally(monkeypatch):
     with_c = term_deltas.summed(taken)
     monkeypatch.setattr(term_deltas, "tally_joined", None)
     assert term_deltas.summed(taken) == with_c
+
+
+def test_many_distinct_terms_grow_the_table_and_keep_the_sums():
+    """Past the first 512 distinct terms the entries and slots double (several times here)."""
+    rng = random.Random(11)
+    vocabulary = [f"w{i} x" if i % 3 else f"#t{i}" for i in range(6_000)]
+    texts, lengths, compounds = [], [], []
+    for _ in range(4):
+        terms = []
+        for _ in range(700):
+            k = rng.randint(0, 14)
+            terms += rng.sample(vocabulary, k)
+            lengths.append(k)
+            compounds.append(math.nan if rng.random() < 0.1 else rng.uniform(-1, 1))
+        texts.append(SEP.join(terms))
+    expected = list(tally(SEP.join(texts).split(SEP), lengths, compounds))
+    assert len(expected) > 4_000
+    assert list(zip(*term_deltas.tally_joined(texts, lengths, compounds, SEP))) == expected

@@ -62,21 +62,18 @@ static PyObject *tally_joined(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "lengths and compounds differ in length");
         return NULL;
     }
-    Py_ssize_t total = 0;
     for (Py_ssize_t i = 0; i < n_texts; i++) {
-        PyObject *text = PyList_GET_ITEM(texts, i);
-        if (!PyUnicode_Check(text)) {
+        if (!PyUnicode_Check(PyList_GET_ITEM(texts, i))) {
             PyErr_SetString(PyExc_TypeError, "texts must be str");
             return NULL;
         }
-        total += PyUnicode_GET_LENGTH(text) + 1;    /* at most this many terms */
     }
-    Py_ssize_t capacity = 16;
-    while (capacity < 2 * total)
-        capacity *= 2;
+    /* sized by the distinct terms found (an hour's vocabulary), not by the terms read: both
+       arrays double as they fill, the slots at half full */
+    Py_ssize_t capacity = 1024, room = 512;
     Text *views = PyMem_Malloc(sizeof(Text) * (n_texts ? n_texts : 1));
     Py_ssize_t *slots = PyMem_Malloc(sizeof(Py_ssize_t) * capacity);   /* -1: empty, else an entry */
-    Entry *entries = PyMem_Malloc(sizeof(Entry) * (total ? total : 1));
+    Entry *entries = PyMem_Malloc(sizeof(Entry) * room);
     PyObject *out = NULL;
     if (!views || !slots || !entries) {
         PyErr_NoMemory();
@@ -129,6 +126,15 @@ static PyObject *tally_joined(PyObject *module, PyObject *args) {
                 slot = (slot + 1) & (capacity - 1);
             }
             if (!e) {
+                if (n_entries == room) {
+                    Entry *grown = PyMem_Realloc(entries, sizeof(Entry) * room * 2);
+                    if (!grown) {
+                        PyErr_NoMemory();
+                        goto done;
+                    }
+                    entries = grown;
+                    room *= 2;
+                }
                 slots[slot] = n_entries;
                 e = &entries[n_entries++];
                 e->text = i;
@@ -142,6 +148,23 @@ static PyObject *tally_joined(PyObject *module, PyObject *args) {
             if (is_scored) {
                 e->scored++;
                 e->sum += compound;
+            }
+            if (2 * n_entries > capacity) {      /* half full: twice the slots, every entry placed again */
+                Py_ssize_t *grown = PyMem_Malloc(sizeof(Py_ssize_t) * capacity * 2);
+                if (!grown) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                capacity *= 2;
+                memset(grown, 0xff, sizeof(Py_ssize_t) * capacity);
+                for (Py_ssize_t k = 0; k < n_entries; k++) {
+                    Py_ssize_t at = (Py_ssize_t)(entries[k].hash & (uint64_t)(capacity - 1));
+                    while (grown[at] >= 0)
+                        at = (at + 1) & (capacity - 1);
+                    grown[at] = k;
+                }
+                PyMem_Free(slots);
+                slots = grown;
             }
             if (end >= size)
                 break;
