@@ -98,7 +98,7 @@ def term_table(session, monitor_id: int, start: datetime, end: datetime) -> Term
     params = {"monitor_id": monitor_id, "start": start}
     for i, (b, s, e) in enumerate(ranges):
         params |= {f"bucket{i}": b, f"start{i}": s, f"end{i}": e}
-    rows = sql.run(session, _table_statement(len(ranges)), params).all()
+    rows = sql.raw_rows(session, _table_statement(len(ranges)), params).processed()
     counts = {t: (int(c), int(p), int(s), float(total)) for t, c, p, s, total, _, _ in rows if c}
     n_cur, n_prev = (rows[0][5], rows[0][6]) if rows else (0, 0)
     return TermTable(start, end, bucket, counts, int(n_cur or 0), int(n_prev or 0))
