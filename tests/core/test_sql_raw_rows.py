@@ -80,3 +80,26 @@ def test_end_read_commits_only_a_transaction_that_read(app, db_kind):
                 db.session.remove()
             assert db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar() >= 1
         db.session.remove()
+
+
+def test_raw_rows_run_on_one_cursor_per_connection(app):
+    """Every read of a DBAPI connection runs on the one cursor kept with it; rows already read
+    stay as they were, and a connection made again (the old one invalidated) gets its own."""
+    from webapp.monitors.models import Monitor
+
+    first_id, _ = new_monitor(app, "One", "")
+    second_id, _ = new_monitor(app, "Two", "")
+    statement = select(Monitor.id, Monitor.name).where(Monitor.id == bindparam("m"))
+    with app.app_context():
+        pooled = db.session.connection().connection
+        first = sql.raw_rows(db.session, statement, {"m": first_id})
+        cursor = sql.reused_cursor(pooled)
+        second = sql.raw_rows(db.session, statement, {"m": second_id})
+        assert sql.reused_cursor(pooled) is cursor
+        assert (first.processed(), second.processed()) == (((first_id, "One"),), ((second_id, "Two"),))
+        db.session.connection().invalidate()
+        db.session.rollback()
+        again = sql.raw_rows(db.session, statement, {"m": first_id})
+        assert again.processed() == ((first_id, "One"),)
+        assert sql.reused_cursor(db.session.connection().connection) is not cursor
+        db.session.remove()
