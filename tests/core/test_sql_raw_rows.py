@@ -103,3 +103,20 @@ def test_raw_rows_run_on_one_cursor_per_connection(app):
         assert again.processed() == ((first_id, "One"),)
         assert sql.reused_cursor(db.session.connection().connection) is not cursor
         db.session.remove()
+
+
+def test_raw_rows_expanding_lists_of_one_length_share_their_text(app):
+    """An expanding IN list is written out once per length: other values of the same length,
+    and other lengths (none included), still give exactly `session.execute`'s rows."""
+    from webapp.monitors.models import Monitor
+
+    ids = [new_monitor(app, f"M{i}", "")[0] for i in range(4)]
+    statement = (select(Monitor.id, Monitor.name).where(Monitor.id.in_(bindparam("ids", expanding=True)),
+                                                        Monitor.name != bindparam("not_named"))
+                 .order_by(Monitor.id))
+    with app.app_context():
+        for chosen in ([ids[0], ids[1]], [ids[2], ids[3]], [ids[1], ids[1]], [ids[3]], [], ids, [10 ** 9, ids[2]]):
+            params = {"ids": chosen, "not_named": "M1"}
+            expected = tuple(map(tuple, db.session.execute(statement, params).all()))
+            assert sql.raw_rows(db.session, statement, params).processed() == expected, chosen
+        db.session.remove()

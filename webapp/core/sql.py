@@ -111,10 +111,9 @@ def raw_rows(session, statement, params: dict) -> Rows:
         compiled = _compiled[key] = statement.compile(dialect=dialect)
     bind = compiled._bind_processors
     if compiled.post_compile_params or compiled.literal_execute_params:   # e.g. an expanding IN list
-        state = compiled.construct_expanded_state(params)
-        text, given, order = state.statement, state.parameters, state.positiontup
-        if state.processors:   # those of the names the list was written out to
-            bind = {**bind, **state.processors}
+        text, given, order, processors = _expanded(compiled, params)
+        if processors:   # those of the names the list was written out to
+            bind = {**bind, **processors}
     else:
         text, given, order = compiled.string, compiled.construct_params(params), compiled.positiontup
     values = {name: (bind[name](value) if name in bind else value) for name, value in given.items()}
@@ -127,6 +126,33 @@ def raw_rows(session, statement, params: dict) -> Rows:
     found.origin = (compiled, dialect, tuple(result.ftype(i) for i in range(result.nfields)) if result is not None
                     else (None,) * len(cursor.description or ()))
     return found
+
+
+_expansions: dict = {}
+
+
+def _expanded(compiled, params: dict) -> tuple:
+    """(SQL text, parameters, positional order, bind processors) of a statement whose expanding
+    IN lists are written out for `params`. The text of lists of plain values depends only on
+    their lengths, so it is written once per lengths (writing it out was a third of the feed's
+    read of its dozen shown rows) and only the values are put in on every call."""
+    lists = {b.key: params[b.key] if b.key in params else b.value for b in compiled.post_compile_params}
+    if compiled.literal_execute_params or any(
+            not isinstance(v, (list, tuple)) or any(isinstance(x, (list, tuple)) for x in v) for v in lists.values()):
+        state = compiled.construct_expanded_state(params)   # values written into the text, or tuples
+        return state.statement, state.parameters, state.positiontup, state.processors
+    key = (compiled, tuple(sorted((name, len(v)) for name, v in lists.items())))
+    found = _expansions.get(key)
+    if found is None:
+        if len(_expansions) >= 1024:   # lengths are few (a page's lists are of fixed size); bound it anyway
+            _expansions.clear()
+        state = compiled.construct_expanded_state(params)
+        found = _expansions[key] = (state.statement, state.parameter_expansion, state.positiontup, state.processors)
+    text, expansion, order, processors = found
+    given = compiled.construct_params(params)
+    for name, names in expansion.items():
+        given.update(zip(names, given.pop(name)))
+    return text, given, order, processors
 
 
 _CURSOR = "sentimon.cursor"
