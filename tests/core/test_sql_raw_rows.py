@@ -44,6 +44,8 @@ def test_raw_rows_processed_equal_session_execute(app):
             assert raw and raw.processed() == expected
             assert sql.rows(db.session, statement, params) == expected
             assert hash(raw) == hash(sql.raw_rows(db.session, statement, params))
+            binary = sql.raw_rows(db.session, statement, params, binary=True)   # PostgreSQL's binary format
+            assert binary == raw and hash(binary) == hash(raw) and binary.processed() == expected
         times = sql.raw_rows(db.session, *statements[0]).processed()
         assert all(t.tzinfo is not None for _, t, _, _ in times)
         assert sql.raw_rows(db.session, statements[1][0], {"ids": [10 ** 9]}).processed() == ()

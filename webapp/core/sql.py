@@ -87,20 +87,22 @@ def _processors(compiled, dialect, type_codes: tuple) -> tuple:
     return found
 
 
-def rows(session, statement, params: dict, raw: bool = False) -> tuple:
+def rows(session, statement, params: dict, raw: bool = False, binary: bool = False) -> tuple:
     """The rows of a prebuilt statement as plain tuples: as `run` gives them, or with `raw` the
     driver's own (`raw_rows`, `Rows.processed` converts them)."""
     if raw:
-        return raw_rows(session, statement, params)
+        return raw_rows(session, statement, params, binary)
     return tuple(map(tuple, run(session, statement, params).all()))
 
 
-def raw_rows(session, statement, params: dict) -> Rows:
+def raw_rows(session, statement, params: dict, binary: bool = False) -> Rows:
     """`run(session, statement, params)`'s rows without SQLAlchemy's per-execution work: the
     statement (prebuilt, bindparams) is compiled once per dialect and run on the session's own
     DBAPI connection (same transaction, same autoflush), its parameters converted by the same
     bind processors. About 0.1 ms a small read instead of 0.25 ms; the values are the driver's
-    (see `Rows.processed`)."""
+    (see `Rows.processed`). `binary`: PostgreSQL sends the values in its binary format, the same
+    values (and hashes) for the built-in types of numbers, times and text, read with about a
+    third less CPU; for reads of hundreds of rows (no other types: an unknown one comes as bytes)."""
     if session.autoflush:
         session.flush()
     connection = session.connection()
@@ -120,7 +122,10 @@ def raw_rows(session, statement, params: dict) -> Rows:
     if order is not None:
         values = tuple(values[name] for name in order)
     cursor = reused_cursor(connection.connection)
-    cursor.execute(text, values)
+    if binary and dialect.name == "postgresql":
+        cursor.execute(text, values, binary=True)
+    else:
+        cursor.execute(text, values)
     found = Rows(cursor.fetchall())
     result = getattr(cursor, "pgresult", None)   # PostgreSQL's column types, without description's objects
     found.origin = (compiled, dialect, tuple(result.ftype(i) for i in range(result.nfields)) if result is not None

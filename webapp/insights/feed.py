@@ -84,7 +84,7 @@ def feed_rows(session, monitor_id: int, start: datetime, end: datetime, raw: boo
     made of (`feed_of`), hashable, so the dashboard keys its rendered page by them (`raw`:
     core.sql.rows; the candidates' columns are numbers either way)."""
     candidates, shown_rows = _statements()
-    ranked = sql.rows(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}, raw)
+    ranked = sql.rows(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}, raw, binary=True)
     if not ranked:
         return ranked, ranked
     top_ids, _ = _ranking(tuple(ranked))   # plain tuples: compared in C
