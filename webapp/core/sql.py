@@ -31,11 +31,8 @@ def end_read(session) -> None:
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        wrote = cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NOT NULL").fetchone()[0]
-    finally:
-        cursor.close()
+    cursor = reused_cursor(connection.connection)
+    wrote = cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NOT NULL").fetchone()[0]
     if not wrote:
         session.commit()
 
