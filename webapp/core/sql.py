@@ -25,7 +25,7 @@ def end_read(session) -> None:
     nothing (the server assigned it no transaction id) and nothing is pending in the session:
     anything written and not committed by the request is still rolled back. A no-op on SQLite
     (its driver keeps its statement cache across rollbacks)."""
-    session = session() if hasattr(session, "registry") else session   # a scoped_session's own
+    session = _own(session)
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
         return
     connection = session.connection()
@@ -35,6 +35,11 @@ def end_read(session) -> None:
     wrote = cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NOT NULL").fetchone()[0]
     if not wrote:
         session.commit()
+
+
+def _own(session):
+    """A scoped_session's own Session (each attribute of the scoped one looks it up again)."""
+    return session() if hasattr(session, "registry") else session
 
 
 def run(session, statement, params: dict):
@@ -100,6 +105,7 @@ def raw_rows(session, statement, params: dict, binary: bool = False) -> Rows:
     (see `Rows.processed`). `binary`: PostgreSQL sends the values in its binary format, the same
     values (and hashes) for the built-in types of numbers, times and text, read with about a
     third less CPU; for reads of hundreds of rows (no other types: an unknown one comes as bytes)."""
+    session = _own(session)
     if session.autoflush:
         session.flush()
     connection = session.connection()
