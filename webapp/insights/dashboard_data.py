@@ -8,17 +8,16 @@ with the clock, the end of the time axis (now), is put in per request (`Bodies.b
 """
 from __future__ import annotations
 
-import threading
 from collections import namedtuple
 from datetime import datetime
 from functools import cache
 from typing import Callable
 
-from cachetools import LRUCache
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
 
 from webapp.core import sql
+from webapp.core.rows_lru import RowsLRU
 from webapp.core.web import json_provider
 from webapp.insights import charts, dashboard, feed, panels
 from webapp.insights import audience
@@ -149,8 +148,7 @@ class Bodies:
     """Rendered dashboard bodies remembered by everything they are made of (per process)."""
 
     def __init__(self, size: int = 32):
-        self._found: LRUCache = LRUCache(maxsize=size)
-        self._lock = threading.Lock()
+        self._found = RowsLRU(size)   # the key is every row read: hashed once, compared once per request
 
     def body(self, reads: Reads, facts: tuple, choice: dashboard.RangeChoice, now: datetime,
              render: Callable[[dict], str]) -> Markup:
@@ -161,12 +159,10 @@ class Bodies:
         axis = (choice.start.isoformat(), max(axis_end, choice.start).isoformat())
         gaps, alerts = markers(reads, choice, axis) if reads.fetches or any(reads.alerts) else ([], [])
         key = (reads, facts, choice, tuple(gaps), tuple(alerts))
-        with self._lock:
-            text = self._found.get(key)
+        text = self._found.get(key)
         if text is None:
             text = render(build(reads, choice, gaps, alerts))
-            with self._lock:
-                self._found[key] = text
+            self._found.put(key, text)
         for token, value in zip(dashboard.AXIS_TOKENS, axis):
             text = text.replace(f'"{token}"', json_provider.dumps(value))
         return Markup(text)
