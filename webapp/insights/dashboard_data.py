@@ -106,7 +106,7 @@ def markers(reads: Reads, choice: dashboard.RangeChoice, axis: tuple[str, str]) 
     gaps = [(max(g.start, choice.start).isoformat(), min(g.end, choice.end).isoformat(),
              f"{charts.shorten(names.get(g.source_id, f'source {g.source_id}'), 60)} failing")
             for g in health.gaps_of(reads.fetches.processed(), choice.start, choice.end)]
-    alerts = dashboard.spans_of(tuple(r.processed() for r in reads.alerts), choice.start, choice.end)
+    alerts = dashboard.spans_of(reads.alerts.processed(), choice.start, choice.end)
     return charts.clip_markers(gaps, *axis), charts.clip_markers(alerts, *axis)
 
 
@@ -157,7 +157,7 @@ class Bodies:
         (`now`, or the range's end) is put into the time charts of every answer."""
         axis_end = min(choice.end, now)
         axis = (choice.start.isoformat(), max(axis_end, choice.start).isoformat())
-        gaps, alerts = markers(reads, choice, axis) if reads.fetches or any(reads.alerts) else ([], [])
+        gaps, alerts = markers(reads, choice, axis) if reads.fetches or reads.alerts else ([], [])
         key = (reads, facts, choice, tuple(gaps), tuple(alerts))
         text = self._found.get(key)
         if text is None:
