@@ -8,6 +8,7 @@ with the clock, the end of the time axis (now), is put in per request (`Bodies.b
 """
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from datetime import datetime
 from functools import cache
@@ -159,10 +160,13 @@ class Bodies:
         axis = (choice.start.isoformat(), max(axis_end, choice.start).isoformat())
         gaps, alerts = markers(reads, choice, axis) if reads.fetches or reads.alerts else ([], [])
         key = (reads, facts, choice, tuple(gaps), tuple(alerts))
-        text = self._found.get(key)
-        if text is None:
-            text = render(build(reads, choice, gaps, alerts))
-            self._found.put(key, text)
-        for token, value in zip(dashboard.AXIS_TOKENS, axis):
-            text = text.replace(f'"{token}"', json_provider.dumps(value))
-        return Markup(text)
+        pieces = self._found.get(key)
+        if pieces is None:   # kept cut at the axis tokens: one join per request, no search of the text
+            pieces = tuple(_TOKENS.split(render(build(reads, choice, gaps, alerts))))
+            self._found.put(key, pieces)
+        values = {f'"{token}"': json_provider.dumps(value) for token, value in zip(dashboard.AXIS_TOKENS, axis)}
+        return Markup("".join([values.get(piece, piece) for piece in pieces]))
+
+
+# the axis tokens as the figures' JSON holds them (quoted), kept as pieces of their own by split
+_TOKENS = re.compile("(" + "|".join(re.escape(f'"{token}"') for token in dashboard.AXIS_TOKENS) + ")")
