@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None, *, web: bool = True) -> Flask:
         register_security_headers(app)
         register_limits(app)
         register_input_guard(app)
+    register_frame(app)
     register_scoring(app)
     register_metrics(app)
     register_celery(app)
@@ -224,6 +225,13 @@ def register_limits(app: Flask) -> None:
             return error_response(413, "request_entity_too_large",
                                   f"the request body is larger than {limit} bytes")
         return render_template("too_large.html", limit=limit), 413
+
+
+def register_frame(app: Flask) -> None:
+    """`frame_url` for base.html: the frame's URLs built once per app (core/web/frame_urls.py)."""
+    from webapp.core.web.frame_urls import frame_url
+
+    app.add_template_global(frame_url, "frame_url")
 
 
 def register_input_guard(app: Flask) -> None:

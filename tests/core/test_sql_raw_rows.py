@@ -44,6 +44,8 @@ def test_raw_rows_processed_equal_session_execute(app):
             assert raw and raw.processed() == expected
             assert sql.rows(db.session, statement, params) == expected
             assert hash(raw) == hash(sql.raw_rows(db.session, statement, params))
+            binary = sql.raw_rows(db.session, statement, params, binary=True)   # PostgreSQL's binary format
+            assert binary == raw and hash(binary) == hash(raw) and binary.processed() == expected
         times = sql.raw_rows(db.session, *statements[0]).processed()
         assert all(t.tzinfo is not None for _, t, _, _ in times)
         assert sql.raw_rows(db.session, statements[1][0], {"ids": [10 ** 9]}).processed() == ()
@@ -79,4 +81,44 @@ def test_end_read_commits_only_a_transaction_that_read(app, db_kind):
                 sql.end_read(db.session)
                 db.session.remove()
             assert db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar() >= 1
+        db.session.remove()
+
+
+def test_raw_rows_run_on_one_cursor_per_connection(app):
+    """Every read of a DBAPI connection runs on the one cursor kept with it; rows already read
+    stay as they were, and a connection made again (the old one invalidated) gets its own."""
+    from webapp.monitors.models import Monitor
+
+    first_id, _ = new_monitor(app, "One", "")
+    second_id, _ = new_monitor(app, "Two", "")
+    statement = select(Monitor.id, Monitor.name).where(Monitor.id == bindparam("m"))
+    with app.app_context():
+        pooled = db.session.connection().connection
+        first = sql.raw_rows(db.session, statement, {"m": first_id})
+        cursor = sql.reused_cursor(pooled)
+        second = sql.raw_rows(db.session, statement, {"m": second_id})
+        assert sql.reused_cursor(pooled) is cursor
+        assert (first.processed(), second.processed()) == (((first_id, "One"),), ((second_id, "Two"),))
+        db.session.connection().invalidate()
+        db.session.rollback()
+        again = sql.raw_rows(db.session, statement, {"m": first_id})
+        assert again.processed() == ((first_id, "One"),)
+        assert sql.reused_cursor(db.session.connection().connection) is not cursor
+        db.session.remove()
+
+
+def test_raw_rows_expanding_lists_of_one_length_share_their_text(app):
+    """An expanding IN list is written out once per length: other values of the same length,
+    and other lengths (none included), still give exactly `session.execute`'s rows."""
+    from webapp.monitors.models import Monitor
+
+    ids = [new_monitor(app, f"M{i}", "")[0] for i in range(4)]
+    statement = (select(Monitor.id, Monitor.name).where(Monitor.id.in_(bindparam("ids", expanding=True)),
+                                                        Monitor.name != bindparam("not_named"))
+                 .order_by(Monitor.id))
+    with app.app_context():
+        for chosen in ([ids[0], ids[1]], [ids[2], ids[3]], [ids[1], ids[1]], [ids[3]], [], ids, [10 ** 9, ids[2]]):
+            params = {"ids": chosen, "not_named": "M1"}
+            expected = tuple(map(tuple, db.session.execute(statement, params).all()))
+            assert sql.raw_rows(db.session, statement, params).processed() == expected, chosen
         db.session.remove()

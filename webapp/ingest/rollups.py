@@ -181,7 +181,7 @@ def series_rows(session, monitor_id: int, bucket: str, start: datetime, end: dat
     rendered page by them; `raw`: core.sql.rows)."""
     return sql.rows(session, _series_statement(), {
         "monitor_id": monitor_id, "source_id": source_id, "bucket": bucket, "start": start, "end": end,
-    }, raw)  # plain tuples, not ORM objects: a 30-day series at 1h is 720 of them per request
+    }, raw, binary=True)  # plain tuples, not ORM objects: a 30-day series at 1h is 720 of them per request
 
 
 def dense_points(rows, bucket: str, start: datetime, end: datetime, dense: bool = True) -> list[dict]:

@@ -25,12 +25,14 @@ claims the monitor FOR UPDATE) wait for each other but never deadlock. SQLite ha
 from __future__ import annotations
 
 import logging
+from functools import cache
 from itertools import chain
 from typing import Iterable
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from webapp.core import sql
 from webapp.core.sql import SEP
 from webapp.ingest import term_fold, term_rollups
 from webapp.ingest.models import TermDeltas
@@ -63,15 +65,23 @@ def write(session, rows: Iterable[dict]) -> int:
     return len(values)
 
 
+@cache
+def _pending(of_monitor: bool, limited: bool):
+    """The pending rows' (id, monitor) in id order, of one monitor and at most `limit` of them or
+    not, built once per shape: every dashboard page asks it for its monitor (most often nothing)."""
+    pending = select(_T.c.id, _T.c.monitor_id).order_by(_T.c.id)
+    if of_monitor:
+        pending = pending.where(_T.c.monitor_id == bindparam("monitor_id"))
+    return pending.limit(bindparam("limit")) if limited else pending
+
+
 def fold(session, monitor_id: int | None = None, limit: int | None = None) -> int:
     """Move the pending rows (of one monitor, or all; the oldest `limit` of them) into the term
     rollups; does not commit. Returns the pending rows folded (0: nothing was pending)."""
-    pending = select(_T.c.id, _T.c.monitor_id).order_by(_T.c.id)
-    if monitor_id is not None:
-        pending = pending.where(_T.c.monitor_id == monitor_id)
+    params = {"monitor_id": monitor_id} if monitor_id is not None else {}
     if limit is not None:
-        pending = pending.limit(limit)
-    found = session.execute(pending).all()
+        params["limit"] = limit
+    found = sql.raw_rows(session, _pending(monitor_id is not None, limit is not None), params)
     if not found:
         return 0
     term_fold.marks(session, {m for _i, m in found})

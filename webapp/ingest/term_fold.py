@@ -65,9 +65,14 @@ _MARKS = (select(Monitor.__table__.c.id, Monitor.__table__.c.terms_folded_before
           .with_for_update(read=True, key_share=True))
 
 
+_MARK = select(Monitor.__table__.c.terms_folded_before).where(Monitor.__table__.c.id == bindparam("monitor_id"))
+
+
 def mark(session, monitor_id: int) -> datetime | None:
-    """W for readers (no lock: rows below an older W stay right, 1h rows are always there)."""
-    return session.execute(select(Monitor.terms_folded_before).where(Monitor.id == monitor_id)).scalar()
+    """W for readers (no lock: rows below an older W stay right, 1h rows are always there); a
+    prebuilt statement on the DBAPI connection: every dashboard page reads it."""
+    found = sql.raw_rows(session, _MARK, {"monitor_id": monitor_id}).processed()
+    return found[0][0] if found else None
 
 
 def claim(session, monitor_id: int) -> datetime | None:

@@ -14,7 +14,7 @@ from typing import Mapping
 from cachetools import LRUCache
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, null, select, union_all
 
 from webapp.core import sql
 from webapp.core.web import json_provider
@@ -210,17 +210,21 @@ def firing_spans(events: list[tuple], firing_before: dict[int, str], start: date
 
 
 @cache
-def _alert_statements() -> tuple:
-    """(state changes of a monitor's rules in a range, rules firing since before it), built once."""
-    events = (select(AlertEvent.rule_id, Rule.name, AlertEvent.at, AlertEvent.from_state, AlertEvent.to_state)
+def _alert_statement():
+    """The state changes of a monitor's rules in a range (part 0: rule id, name, at, from, to;
+    oldest first), then the rules firing since before it (part 1: rule id, name), in one
+    statement, built once."""
+    events = (select(literal_column("0").label("part"), AlertEvent.rule_id, Rule.name, AlertEvent.at, AlertEvent.from_state,
+                     AlertEvent.to_state)
               .join(Rule, Rule.id == AlertEvent.rule_id)
               .where(AlertEvent.monitor_id == bindparam("monitor_id"), AlertEvent.at >= bindparam("start"),
-                     AlertEvent.at < bindparam("end"))
-              .order_by(AlertEvent.at))
-    firing = (select(Rule.id, Rule.name).join(AlertState, AlertState.rule_id == Rule.id)
+                     AlertEvent.at < bindparam("end")))
+    firing = (select(literal_column("1"), Rule.id, Rule.name, null(), null(), null())
+              .join(AlertState, AlertState.rule_id == Rule.id)
               .where(Rule.monitor_id == bindparam("monitor_id"), AlertState.state == "firing",
                      AlertState.since < bindparam("start")))
-    return events, firing
+    both = union_all(events, firing).subquery()
+    return select(both).order_by(both.c.part, both.c.at)
 
 
 def alert_spans(session, monitor_id: int, start: datetime, end: datetime) -> list[tuple[str, str, str]]:
@@ -229,21 +233,19 @@ def alert_spans(session, monitor_id: int, start: datetime, end: datetime) -> lis
 
 
 def alert_rows(session, monitor_id: int, start: datetime, end: datetime, raw: bool = False) -> tuple:
-    """(state changes in [start, end), (rule id, name) of the rules firing since before it): the
-    rows behind `alert_spans`, as plain tuples (`raw`: core.sql.rows)."""
-    events_statement, firing_statement = _alert_statements()
-    return (sql.rows(session, events_statement, {"monitor_id": monitor_id, "start": start, "end": end}, raw),
-            sql.rows(session, firing_statement, {"monitor_id": monitor_id, "start": start}, raw))
+    """The rows behind `alert_spans` (see `_alert_statement`), as plain tuples (`raw`:
+    core.sql.rows): one statement for both parts."""
+    return sql.rows(session, _alert_statement(), {"monitor_id": monitor_id, "start": start, "end": end}, raw)
 
 
 def spans_of(rows: tuple, start: datetime, end: datetime) -> list[tuple[str, str, str]]:
     """`alert_spans` from `alert_rows` (pure)."""
-    events, firing_rows = rows
-    if not events and not firing_rows:
+    if not rows:
         return []
+    events = [r[1:] for r in rows if r[0] == 0]
     in_range = {e[0] for e in events}
-    firing = {rid: name for rid, name in firing_rows if rid not in in_range}
-    return firing_spans(list(events), firing, start, end)
+    firing = {r[1]: r[2] for r in rows if r[0] == 1 and r[1] not in in_range}
+    return firing_spans(events, firing, start, end)
 
 
 _derived: LRUCache = LRUCache(maxsize=64)   # per process; a 24h page is about 60 kB of it

@@ -8,17 +8,17 @@ with the clock, the end of the time axis (now), is put in per request (`Bodies.b
 """
 from __future__ import annotations
 
-import threading
+import re
 from collections import namedtuple
 from datetime import datetime
 from functools import cache
 from typing import Callable
 
-from cachetools import LRUCache
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
 
 from webapp.core import sql
+from webapp.core.rows_lru import RowsLRU
 from webapp.core.web import json_provider
 from webapp.insights import charts, dashboard, feed, panels
 from webapp.insights import audience
@@ -107,7 +107,7 @@ def markers(reads: Reads, choice: dashboard.RangeChoice, axis: tuple[str, str]) 
     gaps = [(max(g.start, choice.start).isoformat(), min(g.end, choice.end).isoformat(),
              f"{charts.shorten(names.get(g.source_id, f'source {g.source_id}'), 60)} failing")
             for g in health.gaps_of(reads.fetches.processed(), choice.start, choice.end)]
-    alerts = dashboard.spans_of(tuple(r.processed() for r in reads.alerts), choice.start, choice.end)
+    alerts = dashboard.spans_of(reads.alerts.processed(), choice.start, choice.end)
     return charts.clip_markers(gaps, *axis), charts.clip_markers(alerts, *axis)
 
 
@@ -149,8 +149,7 @@ class Bodies:
     """Rendered dashboard bodies remembered by everything they are made of (per process)."""
 
     def __init__(self, size: int = 32):
-        self._found: LRUCache = LRUCache(maxsize=size)
-        self._lock = threading.Lock()
+        self._found = RowsLRU(size)   # the key is every row read: hashed once, compared once per request
 
     def body(self, reads: Reads, facts: tuple, choice: dashboard.RangeChoice, now: datetime,
              render: Callable[[dict], str]) -> Markup:
@@ -159,14 +158,15 @@ class Bodies:
         (`now`, or the range's end) is put into the time charts of every answer."""
         axis_end = min(choice.end, now)
         axis = (choice.start.isoformat(), max(axis_end, choice.start).isoformat())
-        gaps, alerts = markers(reads, choice, axis) if reads.fetches or any(reads.alerts) else ([], [])
+        gaps, alerts = markers(reads, choice, axis) if reads.fetches or reads.alerts else ([], [])
         key = (reads, facts, choice, tuple(gaps), tuple(alerts))
-        with self._lock:
-            text = self._found.get(key)
-        if text is None:
-            text = render(build(reads, choice, gaps, alerts))
-            with self._lock:
-                self._found[key] = text
-        for token, value in zip(dashboard.AXIS_TOKENS, axis):
-            text = text.replace(f'"{token}"', json_provider.dumps(value))
-        return Markup(text)
+        pieces = self._found.get(key)
+        if pieces is None:   # kept cut at the axis tokens: one join per request, no search of the text
+            pieces = tuple(_TOKENS.split(render(build(reads, choice, gaps, alerts))))
+            self._found.put(key, pieces)
+        values = {f'"{token}"': json_provider.dumps(value) for token, value in zip(dashboard.AXIS_TOKENS, axis)}
+        return Markup("".join([values.get(piece, piece) for piece in pieces]))
+
+
+# the axis tokens as the figures' JSON holds them (quoted), kept as pieces of their own by split
+_TOKENS = re.compile("(" + "|".join(re.escape(f'"{token}"') for token in dashboard.AXIS_TOKENS) + ")")

@@ -7,23 +7,21 @@
 """
 from __future__ import annotations
 
-import threading
 from collections import namedtuple
 from datetime import datetime
 from functools import cache
 
-from cachetools import LRUCache
 from sqlalchemy import bindparam, select
 
 from webapp.core import sql
+from webapp.core.rows_lru import RowsLRU
 from webapp.ingest.models import Mention
 from webapp.insights.influence import influence
 
 LATEST = 6
 Candidate = namedtuple("Candidate", "id reach engagement compound")   # RANK_COLUMNS
 FeedRow = namedtuple("FeedRow", "id text author url label compound published_at reach engagement lang")   # FEED_COLUMNS
-_rankings: LRUCache = LRUCache(maxsize=64)
-_lock = threading.Lock()
+_rankings = RowsLRU(64)
 CANDIDATES = 500
 RANK_COLUMNS = (Mention.id, Mention.reach, Mention.engagement, Mention.compound)
 FEED_COLUMNS = (Mention.id, Mention.text, Mention.author, Mention.url, Mention.label, Mention.compound,
@@ -58,15 +56,13 @@ def _ranking(ranked: tuple) -> tuple[list[int], str]:
     """(ids of the LATEST most influential candidates, "reach" or "strength"): pure in the
     candidate rows, so remembered by them (per process): an unchanged range ranks once, and any
     new, muted or re-scored candidate is another key."""
-    with _lock:
-        found = _rankings.get(ranked)
+    found = _rankings.get(ranked)
     if found is None:
         rows = [Candidate(*r) for r in ranked]
         best = sorted(range(len(rows)), key=lambda i: -rank(rows[i]))[:LATEST]  # stable: ties stay newest first
         found = ([rows[i].id for i in best],
                  "reach" if any(m.reach or m.engagement for m in rows) else "strength")
-        with _lock:
-            _rankings[ranked] = found
+        _rankings.put(ranked, found)
     return found
 
 
@@ -84,7 +80,7 @@ def feed_rows(session, monitor_id: int, start: datetime, end: datetime, raw: boo
     made of (`feed_of`), hashable, so the dashboard keys its rendered page by them (`raw`:
     core.sql.rows; the candidates' columns are numbers either way)."""
     candidates, shown_rows = _statements()
-    ranked = sql.rows(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}, raw)
+    ranked = sql.rows(session, candidates, {"monitor_id": monitor_id, "start": start, "end": end}, raw, binary=True)
     if not ranked:
         return ranked, ranked
     top_ids, _ = _ranking(tuple(ranked))   # plain tuples: compared in C

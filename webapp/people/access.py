@@ -82,22 +82,31 @@ MonitorFacts = namedtuple("MonitorFacts", "id team_id name query scorer pruned_b
 
 @cache
 def _facts_statement():
-    from sqlalchemy import bindparam, select
+    """The monitor's MonitorFacts columns and the user's role in its team (None outside it)."""
+    from sqlalchemy import and_, bindparam, select
 
     from webapp.monitors.models import Monitor
+    from webapp.people.models import Membership
 
-    return select(Monitor.id, Monitor.team_id, Monitor.name, Monitor.query, Monitor.scorer,
-                  Monitor.pruned_before).where(Monitor.id == bindparam("monitor_id"))
+    member = and_(Membership.team_id == Monitor.team_id, Membership.user_id == bindparam("user_id"))
+    return (select(Monitor.id, Monitor.team_id, Monitor.name, Monitor.query, Monitor.scorer,
+                   Monitor.pruned_before, Membership.role)
+            .outerjoin(Membership, member).where(Monitor.id == bindparam("monitor_id")))
 
 
 def monitor_facts_or_404(monitor_id: int, role: str = "viewer", user: User | None = None) -> MonitorFacts:
     """`monitor_or_404` for a page that only shows the monitor (the dashboard, on every request):
-    its columns as a plain row, no ORM object loaded."""
-    found = sql.raw_rows(db.session, _facts_statement(), {"monitor_id": monitor_id}) \
+    its columns as a plain row, no ORM object loaded, read with the caller's team role in the
+    same statement (remembered for the request as `_team_role` would be)."""
+    user = user or caller()
+    found = sql.raw_rows(db.session, _facts_statement(), {"monitor_id": monitor_id, "user_id": user.id}) \
         if -MAX_ID <= monitor_id <= MAX_ID else ()
     if not found:
         _missing("monitor", monitor_id)
-    facts = MonitorFacts(*found.processed()[0])
+    *columns, member_role = found.processed()[0]
+    facts = MonitorFacts(*columns)
+    if not user.is_admin and has_request_context() and request.method in ("GET", "HEAD"):
+        g.setdefault("team_roles", {}).setdefault((user.id, facts.team_id), member_role)   # teams.team_role's answer
     check_team(facts.team_id, role, "monitor", monitor_id, user)
     return facts
 

@@ -7,8 +7,9 @@ from functools import cache, wraps
 from flask import abort, g, request
 from flask_login import current_user
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
+from webapp.core import sql
 from webapp.core.extensions import db, login_manager
 from webapp.people.models import ApiToken, User, hash_token
 from webapp.core.types import utcnow
@@ -20,10 +21,33 @@ def load_user(user_id: str):
     """The user of a session cookie holding "<id>.<session version>" (User.get_id): a cookie from
     before a sign-out or a password change names an old version and loads nobody."""
     number, _, version = user_id.partition(".")
-    user = db.session.get(User, int(number)) if number.isdigit() and version.isdigit() else None
+    user = _user(db.session, int(number)) if number.isdigit() and version.isdigit() else None
     if user is None or not user.is_active or int(version) != (user.session_version or 0):
         return None  # deactivation, sign-out elsewhere or a new password end the session
     return user
+
+
+@cache
+def _user_statement() -> tuple:
+    """(the statement of one user's columns, their attribute names), built once."""
+    attributes = User.__mapper__.column_attrs
+    return (select(*(a.columns[0] for a in attributes)).where(User.__table__.c.id == bindparam("user_id")),
+            tuple(a.key for a in attributes))
+
+
+def _user(session, user_id: int) -> User | None:
+    """`session.get(User, user_id)` for every page request: the row read as a plain row on the
+    DBAPI connection (core.sql.raw_rows) and put into the session as a loaded, unchanged User
+    (the same object a query gives; about half the CPU of the ORM's load)."""
+    if session.identity_key(User, user_id) in session.identity_map:   # loaded already: as get does
+        return session.get(User, user_id)
+    statement, keys = _user_statement()
+    found = sql.raw_rows(session, statement, {"user_id": user_id}).processed()
+    if not found:
+        return None
+    user = User(**dict(zip(keys, found[0])))
+    make_transient_to_detached(user)   # as if loaded: no history, nothing to write
+    return session.merge(user, load=False)
 
 
 @cache

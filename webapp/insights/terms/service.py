@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 
 from webapp.core import sql
 from webapp.ingest import term_deltas, term_fold
-from webapp.ingest.models import TermRollup
+from webapp.ingest.models import TermDeltas, TermRollup
 from webapp.ingest.rollups import BUCKETS, bucket_start
 from webapp.insights.terms import rising
 from webapp.insights.terms.extract import search_query
+from webapp.monitors.models import Monitor
 
 CANDIDATES = 2_000
 HOURLY_UP_TO = timedelta(days=2)
@@ -83,22 +84,34 @@ def _table_statement(parts: int):
             .order_by(cur_sum.desc(), TermRollup.term).limit(CANDIDATES))
 
 
+@lru_cache(maxsize=1)
+def _mark_statement():
+    """The monitor's fold watermark (term_fold.mark) and whether it has pending term deltas, in
+    one statement: every dashboard page asks both, and most often nothing is pending."""
+    deltas = TermDeltas.__table__
+    pending = exists().where(deltas.c.monitor_id == bindparam("monitor_id"))
+    monitors = Monitor.__table__
+    return select(monitors.c.terms_folded_before, pending).where(monitors.c.id == bindparam("monitor_id"))
+
+
 def term_table(session, monitor_id: int, start: datetime, end: datetime) -> TermTable:
     """The candidate terms of [start, end) (aligned by `period`) with their counts in it and in
     the period of the same length before it. The monitor's pending term deltas are folded first
     (ingest/term_deltas.py; not committed: the caller commits or drops them, the job folds them)."""
-    term_deltas.fold(session, monitor_id)
+    found = sql.raw_rows(session, _mark_statement(), {"monitor_id": monitor_id}).processed()
+    folded_before, pending = found[0] if found else (None, False)
+    if pending:
+        term_deltas.fold(session, monitor_id)
     bucket, start, end = period(start, end)
     before = start - (end - start)
     if bucket == "1h":
         ranges = [("1h", before, end)]
     else:    # no range crosses `start`: each row is wholly in the current or the previous period
-        folded_before = term_fold.mark(session, monitor_id)
         ranges = term_fold.tiles(before, start, folded_before) + term_fold.tiles(start, end, folded_before)
     params = {"monitor_id": monitor_id, "start": start}
     for i, (b, s, e) in enumerate(ranges):
         params |= {f"bucket{i}": b, f"start{i}": s, f"end{i}": e}
-    rows = sql.run(session, _table_statement(len(ranges)), params).all()
+    rows = sql.raw_rows(session, _table_statement(len(ranges)), params).processed()
     counts = {t: (int(c), int(p), int(s), float(total)) for t, c, p, s, total, _, _ in rows if c}
     n_cur, n_prev = (rows[0][5], rows[0][6]) if rows else (0, 0)
     return TermTable(start, end, bucket, counts, int(n_cur or 0), int(n_prev or 0))
