@@ -180,6 +180,42 @@ static int is_alpha(PyObject *chunk) {
     return 1;
 }
 
+/* The end of the chunk that starts at `start` (the next space, or n), whether it is letters
+   only (str.isalpha) and whether it is ASCII. */
+static Py_ssize_t chunk_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t start, int *letters, int *ascii) {
+    Py_ssize_t end = start;
+    *letters = 1;
+    *ascii = 1;
+    for (; end < n; end++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, end);
+        if (ch == ' ')
+            break;
+        if (ch >= 128)
+            *ascii = 0;
+        if (*letters && !(ch < 128 ? Py_ISALPHA(ch) : Py_UNICODE_ISALPHA(ch)))
+            *letters = 0;
+    }
+    if (end == start)
+        *letters = 0;
+    return end;
+}
+
+/* What the table (or `chunker`) gives for a chunk, (tokens, pieces): a new reference, or NULL
+   with an error set (also when it is not a 2-tuple). */
+static PyObject *looked_up(PyObject *table, PyObject *chunker, PyObject *chunk) {
+    PyObject *found = PyDict_GetItemWithError(table, chunk);
+    if (found)
+        Py_INCREF(found);
+    else if (!PyErr_Occurred())
+        found = PyObject_CallOneArg(chunker, chunk);
+    if (found && !(PyTuple_Check(found) && PyTuple_GET_SIZE(found) == 2)) {
+        Py_DECREF(found);
+        PyErr_SetString(PyExc_TypeError, "a chunk's entry must be (tokens, pieces)");
+        return NULL;
+    }
+    return found;
+}
+
 /* The list extract._terms makes: words, then the phrases that fit `max_term`. */
 static PyObject *result(Loop *s) {
     PyObject *out = PyDict_Keys(s->words);
@@ -220,18 +256,8 @@ static PyObject *terms(PyObject *module, PyObject *args) {
     if (head >= 0 && head < n)
         n = head;
     for (;;) {
-        /* the chunk up to the next space, and whether it is letters only (str.isalpha) */
-        Py_ssize_t end = start;
-        int letters = 1, ascii = 1;
-        for (; end < n; end++) {
-            Py_UCS4 ch = PyUnicode_READ(kind, data, end);
-            if (ch == ' ')
-                break;
-            if (ch >= 128)
-                ascii = 0;
-            if (letters && !(ch < 128 ? Py_ISALPHA(ch) : Py_UNICODE_ISALPHA(ch)))
-                letters = 0;
-        }
+        int letters, ascii;
+        Py_ssize_t end = chunk_end(kind, data, n, start, &letters, &ascii);
         PyObject *chunk = raw ? prepared_chunk(text, kind, data, start, end, ascii)
                               : PyUnicode_Substring(text, start, end);
         if (!chunk)
@@ -239,19 +265,15 @@ static PyObject *terms(PyObject *module, PyObject *args) {
         if (raw && !ascii)      /* lower-casing may change what is a letter ("İ" -> "i̇") */
             letters = is_alpha(chunk);
         int state;
-        if (letters && end > start) {
+        if (letters) {
             state = on_word(&s, chunk, chunk);
         } else {
-            PyObject *found = PyDict_GetItemWithError(table, chunk);
-            if (found)
-                Py_INCREF(found);
-            else if (!PyErr_Occurred())
-                found = PyObject_CallOneArg(chunker, chunk);
+            PyObject *found = looked_up(table, chunker, chunk);
             if (!found) {
                 Py_DECREF(chunk);
                 goto done;
             }
-            if (PyTuple_Check(found) && PyTuple_GET_SIZE(found) == 2 && well_formed(PyTuple_GET_ITEM(found, 0))) {
+            if (well_formed(PyTuple_GET_ITEM(found, 0))) {
                 state = on_tokens(&s, PyTuple_GET_ITEM(found, 0));
             } else {
                 PyErr_SetString(PyExc_TypeError, "a chunk's tokens must be a tuple of (word, bare) pairs");
@@ -290,35 +312,24 @@ static PyObject *head(PyObject *module, PyObject *args) {
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), start = 0, taken = 0;
     while (taken < wanted) {
-        Py_ssize_t end = start;
-        int letters = 1;
-        for (; end < n; end++) {
-            Py_UCS4 ch = PyUnicode_READ(kind, data, end);
-            if (ch == ' ')
-                break;
-            if (letters && !(ch < 128 ? Py_ISALPHA(ch) : Py_UNICODE_ISALPHA(ch)))
-                letters = 0;
-        }
+        int letters, ascii;
+        Py_ssize_t end = chunk_end(kind, data, n, start, &letters, &ascii);
         PyObject *chunk = PyUnicode_Substring(text, start, end);
         if (!chunk)
             goto failed;
-        if (letters && end > start) {
+        if (letters) {
             int failed = PySet_Add(out, chunk);
             Py_DECREF(chunk);
             if (failed < 0)
                 goto failed;
             taken++;
         } else {
-            PyObject *found = PyDict_GetItemWithError(table, chunk);
-            if (found)
-                Py_INCREF(found);
-            else if (!PyErr_Occurred())
-                found = PyObject_CallOneArg(chunker, chunk);
+            PyObject *found = looked_up(table, chunker, chunk);
             Py_DECREF(chunk);
             if (!found)
                 goto failed;
-            PyObject *pieces = PyTuple_Check(found) && PyTuple_GET_SIZE(found) == 2 ? PyTuple_GET_ITEM(found, 1) : NULL;
-            if (!pieces || !PyTuple_Check(pieces)) {
+            PyObject *pieces = PyTuple_GET_ITEM(found, 1);
+            if (!PyTuple_Check(pieces)) {
                 Py_DECREF(found);
                 PyErr_SetString(PyExc_TypeError, "a chunk's pieces must be a tuple of str");
                 goto failed;
