@@ -16,6 +16,16 @@ def insert_for(bind):
     raise NotImplementedError(f"Sentimon supports SQLite and PostgreSQL, not {name}")
 
 
+_KEEP = "sentimon.keep_reader_writes"
+
+
+def keep_writes(session) -> None:
+    """Say that what this transaction wrote while reading is upkeep worth keeping (a reader's fold
+    of pending term deltas): `end_read` then commits it instead of dropping it, so the next reader
+    does not do it again."""
+    _own(session).info[_KEEP] = True
+
+
 def end_read(session) -> None:
     """End a request's transaction that only read with COMMIT instead of the rollback the
     session's close would send (PostgreSQL): the same for the data, but psycopg forgets every
@@ -23,10 +33,15 @@ def end_read(session) -> None:
     after an ended transaction), so the server would parse and plan each statement of every
     request again: most of PostgreSQL's CPU per dashboard page. Only when the transaction wrote
     nothing (the server assigned it no transaction id) and nothing is pending in the session:
-    anything written and not committed by the request is still rolled back. A no-op on SQLite
-    (its driver keeps its statement cache across rollbacks)."""
+    anything written and not committed by the request is still rolled back, unless a reader
+    marked its writes as upkeep to keep (`keep_writes`: committed, on both databases). Otherwise
+    a no-op on SQLite (its driver keeps its statement cache across rollbacks)."""
     session = _own(session)
+    keep = session.info.pop(_KEEP, False)
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    if keep:
+        session.commit()
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql":

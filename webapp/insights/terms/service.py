@@ -97,11 +97,13 @@ def _mark_statement():
 def term_table(session, monitor_id: int, start: datetime, end: datetime) -> TermTable:
     """The candidate terms of [start, end) (aligned by `period`) with their counts in it and in
     the period of the same length before it. The monitor's pending term deltas are folded first
-    (ingest/term_deltas.py; not committed: the caller commits or drops them, the job folds them)."""
+    (ingest/term_deltas.py; not committed: the caller commits or drops them, the job folds them;
+    marked for `sql.end_read` to keep, so a page that ends with it commits the fold)."""
     found = sql.raw_rows(session, _mark_statement(), {"monitor_id": monitor_id}).processed()
     folded_before, pending = found[0] if found else (None, False)
     if pending:
         term_deltas.fold(session, monitor_id)
+        sql.keep_writes(session)
     bucket, start, end = period(start, end)
     before = start - (end - start)
     if bucket == "1h":
