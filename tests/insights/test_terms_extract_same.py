@@ -177,14 +177,14 @@ def test_the_c_loop_refuses_what_it_cannot_read(args, error):
     text, stop, table, chunk = args
     stop = stopwords.STOPWORDS["en"] if stop is None else stop
     with pytest.raises(error):
-        ex._native_terms(text, stop, table, chunk, 8, 4, 2, 64, -1, False)
+        ex._native_terms(text, stop, table, chunk, 8, 4, 2, 64, -1)
 
 
 @pytest.mark.parametrize("text", ["Rocket LAUNCH went Great " * 40,      # past MAX_CHARS: the head alone
                                   "İSTANBUL İstanbul ΣΟΦΟΣ ΣΟΦΟΣ’S Acme’s CAFÉ café " * 20,
                                   "ΣΟΦΟΣ" * 200 + " Σ Ab", "Ab" * 299 + "ΣΣ Cd"])   # a sigma at the cut
 def test_the_c_loop_prepares_a_raw_text_as_extract_does(text):
-    assert ex._native_terms(text, stopwords.STOPWORDS["en"], {}, ex._chunk, 8, 4, 2, 64, 600, True) \
+    assert ex._native_terms(text, stopwords.STOPWORDS["en"], {}, ex._chunk, 8, 4, 2, 64, 600) \
         == oracle(text, "en")
 
 

@@ -1,15 +1,14 @@
 /* The word loop of webapp/insights/terms/extract.py in C: the same terms, without a Python
    step per chunk.
 
-   terms(text, stop, table, chunk, max_words, max_pairs, max_triples, max_term, head, raw) -> list[str]
+   terms(text, stop, table, chunk, max_words, max_pairs, max_triples, max_term, head) -> list[str]
 
-   `text` is the lower-cased head of a text (extract._prepared), or with `raw` true a text as it
-   came, of which the first `head` characters are read as _prepared makes them, one chunk at a
-   time (a chunk of ASCII lower-cased here, any other by str.lower and its ’ made '; a space
-   never changes, so the chunks are the same), without making the whole copy first; `stop` the
-   stopword set
+   `text` is a text as it came, of which the first `head` characters (all of them: -1) are read
+   as extract._prepared makes them, one chunk at a time (a chunk of ASCII lower-cased here, any
+   other by str.lower and its ’ made '; a space never changes, so the chunks are _prepared's),
+   without making the whole copy first; `stop` the stopword set
    (a frozenset), `table` extract._tokens and `chunk` extract._chunk (a chunk -> (tokens,
-   pieces), remembered in the table). It reads `prepared` one space-separated chunk at a time,
+   pieces), remembered in the table). It reads the text one space-separated chunk at a time,
    as extract's Python loop does (which stays as the reference, and runs when this module was
    not built): a chunk of letters only is a word as it stands; any other chunk's tokens come
    from the table (or `chunk`), each (word, bare) for a word, (hashtag, None) for a hashtag and
@@ -238,10 +237,9 @@ static PyObject *result(Loop *s) {
 static PyObject *terms(PyObject *module, PyObject *args) {
     PyObject *text, *stop, *table, *chunker;
     Py_ssize_t head;
-    int raw;
     Loop s = {0};
-    if (!PyArg_ParseTuple(args, "UO!O!Onnnnnp:terms", &text, &PyFrozenSet_Type, &stop, &PyDict_Type, &table,
-                          &chunker, &s.max_words, &s.max_pairs, &s.max_triples, &s.max_term, &head, &raw))
+    if (!PyArg_ParseTuple(args, "UO!O!Onnnnn:terms", &text, &PyFrozenSet_Type, &stop, &PyDict_Type, &table,
+                          &chunker, &s.max_words, &s.max_pairs, &s.max_triples, &s.max_term, &head))
         return NULL;
     s.stop = stop;
     s.words = PyDict_New();
@@ -258,11 +256,10 @@ static PyObject *terms(PyObject *module, PyObject *args) {
     for (;;) {
         int letters, ascii;
         Py_ssize_t end = chunk_end(kind, data, n, start, &letters, &ascii);
-        PyObject *chunk = raw ? prepared_chunk(text, kind, data, start, end, ascii)
-                              : PyUnicode_Substring(text, start, end);
+        PyObject *chunk = prepared_chunk(text, kind, data, start, end, ascii);
         if (!chunk)
             goto done;
-        if (raw && !ascii)      /* lower-casing may change what is a letter ("İ" -> "i̇") */
+        if (!ascii)      /* lower-casing may change what is a letter ("İ" -> "i̇") */
             letters = is_alpha(chunk);
         int state;
         if (letters) {

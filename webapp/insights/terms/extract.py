@@ -21,8 +21,8 @@ plain word (`str.isalpha`, most chunks) is itself, and any other chunk ("service
 the fast scorer keeps its tokens. The loop stops as soon as every cap is full, and with the
 language known the text is split only as far as the loop reads it (SPLIT_STEP chunks at a time).
 Where setup.py built `_extract_loop.c` (a C compiler at install), the same loop runs there, over
-the same table, and with the language known reads the text in place (each chunk prepared as it is
-read, not the whole head first); this module's own
+the same table, and reads the text in place (each chunk prepared as it is read, not the whole
+head first); this module's own
 loop is then the reference the tests hold it to (tests/insights/test_terms_extract_same.py).
 """
 from __future__ import annotations
@@ -153,15 +153,14 @@ def extract(text: str, lang: str | None = None) -> list[str]:
     if not text:
         return []
     stop = stopwords.for_language(lang)
-    if stop is not None and _native_terms is not None:     # prepared chunk by chunk as it is read
-        return _native_terms(text, stop, _tokens, _chunk, MAX_WORDS, MAX_PHRASES, MAX_PHRASES3, MAX_TERM,
-                             MAX_CHARS, True)
-    text = _prepared(text)
+    prepared = None
     if stop is None:
-        stop = stopwords.guess(_head(text))
-    if _native_terms is not None:
-        return _native_terms(text, stop, _tokens, _chunk, MAX_WORDS, MAX_PHRASES, MAX_PHRASES3, MAX_TERM, -1, False)
-    chunks, rest = _split_head(text)    # split as far as it is read: the caps are full after a few dozen words
+        prepared = _prepared(text)
+        stop = stopwords.guess(_head(prepared))
+    if _native_terms is not None:     # the text as it came, each chunk prepared as it is read
+        return _native_terms(text, stop, _tokens, _chunk, MAX_WORDS, MAX_PHRASES, MAX_PHRASES3, MAX_TERM, MAX_CHARS)
+    # split as far as it is read: the caps are full after a few dozen words
+    chunks, rest = _split_head(prepared if prepared is not None else _prepared(text))
     table = _tokens
     words: dict[str, None] = {}
     pairs: dict[str, None] = {}
