@@ -145,6 +145,30 @@ def test_a_deleted_monitor_takes_its_pending_deltas(app):
         assert pending() == 0
 
 
+def test_a_deleted_monitor_takes_its_term_rollups_and_none_come_back(app):
+    """term_rollups has no foreign key (migration 0028): a trigger on monitors deletes a deleted
+    monitor's rows, and changes for a monitor that is gone are dropped instead of stored
+    without a parent."""
+    from webapp.monitors.models import Monitor
+    from webapp.monitors.services.manage import delete_monitor
+
+    gone, push = new_monitor(app, "Gone")
+    kept, push_kept = new_monitor(app, "Kept")
+    with app.app_context():
+        store_batch(db.session, records(gone, push, TEXTS) + records(kept, push_kept, TEXTS))
+        db.session.commit()
+        term_deltas.fold_due(db.session)
+        assert rollup_rows(gone) > 0 and rollup_rows(kept) > 0
+        kept_before = stored(kept)
+        delete_monitor(db.session, db.session.get(Monitor, gone))      # one DELETE of the monitor row
+        assert rollup_rows(gone) == 0 and stored(kept) == kept_before
+        # a writer whose changes were made before the delete
+        term_rollups.apply(db.session, {(gone, "1h", T0.replace(minute=0), "ghost"): term_rollups.TermDelta(1, 1, 0.5),
+                                        (kept, "1h", T0.replace(minute=0), "ghost"): term_rollups.TermDelta(1, 1, 0.5)})
+        db.session.commit()
+        assert rollup_rows(gone) == 0 and rollup_rows(kept) == len(kept_before) + 1
+
+
 def test_two_folders_at_once_fold_each_delta_exactly_once(app):
     monitor_id, push = new_monitor(app)
     with app.app_context():

@@ -123,11 +123,15 @@ class TermRollup(db.Model):
     """How many mentions of one time bucket (1h or 1d) of a monitor hold a term, and their
     sentiment sum: the term rollups (webapp/ingest/term_rollups.py) that insights read.
 
-    `scored` counts the mentions with a compound (the average is sum_compound / scored)."""
+    `scored` counts the mentions with a compound (the average is sum_compound / scored).
+
+    No foreign key (migration 0028): PostgreSQL would check it once per row of every fold's
+    upsert. Writers lock their monitors' rows and skip a deleted monitor's (term_rollups.apply),
+    and a trigger on monitors deletes a deleted monitor's rows, as ON DELETE CASCADE did."""
 
     __tablename__ = "term_rollups"
 
-    monitor_id = db.Column(db.Integer, db.ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True)
+    monitor_id = db.Column(db.Integer, primary_key=True)
     bucket = db.Column(db.String(4), primary_key=True)
     start = db.Column(UTCDateTime(), primary_key=True)
     term = db.Column(db.String(64), primary_key=True)

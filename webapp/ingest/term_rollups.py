@@ -129,7 +129,9 @@ def with_folded(changes: dict[tuple, TermDelta], marks: dict[int, datetime | Non
 def apply(session, changes: dict[tuple, TermDelta]) -> None:
     """Add `changes` to the term rollup rows (upsert), in key order (no lock cycles), on the
     session's connection and transaction; changes to folded days reach their 1d and 1w rows
-    (`with_folded`, the watermarks read under a lock that keeps the fold out meanwhile).
+    (`with_folded`, the watermarks read under a lock that keeps the fold out meanwhile). That
+    lock also keeps the monitors from being deleted until the transaction ends; the changes of a
+    monitor already gone are dropped (the table has no foreign key: migration 0028).
 
     On PostgreSQL the rows go as one array per column (`INSERT ... SELECT unnest(...)`), each
     sent as one string, one statement for the batch's thousands of terms; SQLite takes them as
@@ -139,7 +141,12 @@ def apply(session, changes: dict[tuple, TermDelta]) -> None:
     """
     if not changes:
         return
-    marks = term_fold.marks(session, {key[0] for key in changes})
+    monitors = {key[0] for key in changes}
+    marks = term_fold.marks(session, monitors)
+    if len(marks) < len(monitors):     # a monitor deleted meanwhile: no rows without it (no foreign key)
+        changes = {key: d for key, d in changes.items() if key[0] in marks}
+        if not changes:
+            return
     if any(marks.values()):
         changes = with_folded(changes, marks)
     bind = session.get_bind()
