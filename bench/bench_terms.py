@@ -13,8 +13,11 @@ answers on a monitor of 10 million mentions' worth of term rollups.
    starts with VADER's cache of scored texts empty: a live stream's texts are new (the corpus's
    own repeats still hit it within a round). Ingest appends term deltas (ingest/term_deltas.py);
    the round with them ends with their fold into the term rollups, inside its clock
-   (`terms.fold_*` prints that fold's share). Goal: with term rollups at least 0.9x the rate
-   without.
+   (`terms.fold_*` prints that fold's share). The process warms up as the consumer does
+   (`consumer.warm`: the models loaded, then the heap frozen). Goal: with term rollups at least
+   0.9x the rate without, as the median of each round's ratio of its two sides (run back to
+   back, so a change of the machine's speed between rounds cancels out; one round's ratio still
+   moves by +-0.1). `terms.pipeline_*` gives the two sides' median rates too.
 2. Terms API: term rollups of a monitor with --per-day mentions a day (110,000: 10 million over
    90 days) for 180 days (90 days and the 90 before them) laid out as the fold leaves them
    (ingest/term_fold.py): 1d rows for the folded days (all before today), 1w rows of the whole
@@ -58,7 +61,7 @@ def pipeline(app, items: list[dict], rounds: int) -> tuple[dict[bool, list[float
     deltas its batches wrote (term_deltas.fold_due, committed), inside the clock: the rate
     includes the work its rows cause."""
     from webapp.core.extensions import db
-    from webapp.ingest import term_deltas
+    from webapp.ingest import consumer, term_deltas
     from webapp.ingest.store import store_batch
     from webapp.monitors.services.manage import create_monitor, system_source
     from webapp.scoring import sentiment
@@ -72,6 +75,7 @@ def pipeline(app, items: list[dict], rounds: int) -> tuple[dict[bool, list[float
     with app.app_context():
         # Untimed: the language model's load and the first statements' preparation would otherwise
         # all fall on the first round's side without term rollups.
+        consumer.warm()         # as the consumer starts: the models loaded, then the heap frozen
         warm = create_monitor(db.session, "bench warm-up", "", [])
         store_batch(db.session, next(batches(warm.id, system_source(warm, "push").id, items, stamps, "w")))
         db.session.commit()
@@ -248,13 +252,21 @@ def main() -> None:
                 rates, folds, cpu = pipeline(app, items, args.rounds)
                 without, with_terms = statistics.median(rates[False]), statistics.median(rates[True])
                 figure(f"terms.pipeline_{name}", with_terms, "mentions/s", "without_term_rollups", without)
+                # each round's two sides ran back to back: their ratio is free of the machine's drift
+                # between rounds, which moves the two medians above apart (the goal's figure)
+                paired = [w / o for w, o in zip(rates[True], rates[False])]
+                note(f"terms.pipeline_{name} each round, with / without: "
+                     + " ".join(f"{r:.3f}" for r in paired))
+                figure(f"terms.pipeline_{name}_paired", statistics.median(paired), "x",
+                       "goal", 0.9)
                 # the fold's share of the with-terms side (inside its clock), per mention
                 figure(f"terms.fold_{name}", statistics.median(folds) / len(items) * 1e6, "us/mention",
                        "store_with_term_rollups", 1e6 / with_terms)
                 # informative, not the goal: this process's CPU per mention (PostgreSQL's own work is not in it)
                 figure(f"terms.pipeline_{name}_cpu", statistics.median(cpu[True]) / len(items) * 1e6, "us/mention",
                        "without_term_rollups", statistics.median(cpu[False]) / len(items) * 1e6)
-                goal(f"term rollups cost the {name} pipeline at most 10 % (ratio >= 0.9)", with_terms >= 0.9 * without)
+                goal(f"term rollups cost the {name} pipeline at most 10 % (median of the rounds' ratios >= 0.9)",
+                     statistics.median(paired) >= 0.9)
                 if name == "pg" and not args.pipeline_only:
                     from webapp.core.extensions import db
                     from webapp.monitors.services.manage import create_monitor
