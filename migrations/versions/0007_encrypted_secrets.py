@@ -8,10 +8,10 @@ characters, and source settings are JSON.
 Revision ID: 0007
 Revises: 0006
 """
-import os
-
 import sqlalchemy as sa
 from alembic import op
+
+from webapp.core.crypto import migration_keyring
 
 revision = '0007'
 down_revision = '0006'
@@ -22,15 +22,6 @@ notifiers = sa.table('notifiers', sa.column('id', sa.Integer()), sa.column('secr
 sources = sa.table('sources', sa.column('id', sa.Integer()), sa.column('settings', sa.JSON()))
 
 
-def _ring():
-    from webapp.core import crypto
-
-    try:
-        return crypto.current_keyring()
-    except RuntimeError:  # alembic run outside a Flask app: read the same settings directly
-        return crypto.keyring(os.environ.get('ENCRYPTION_KEY', ''), os.environ.get('SECRET_KEY', ''))
-
-
 def _convert(change) -> None:
     """Apply `change(value, ring)` to every notifier secret and every source credential."""
     from webapp.core.crypto import CREDENTIAL_KEYS
@@ -39,7 +30,7 @@ def _convert(change) -> None:
     ring = None
     for row in bind.execute(sa.select(notifiers.c.id, notifiers.c.secret)
                             .where(notifiers.c.secret.is_not(None))).all():
-        ring = ring or _ring()
+        ring = ring or migration_keyring()
         new = change(row.secret, ring)
         if new != row.secret:
             bind.execute(notifiers.update().where(notifiers.c.id == row.id).values(secret=new))
@@ -47,7 +38,7 @@ def _convert(change) -> None:
         settings = row.settings if isinstance(row.settings, dict) else None
         if not settings or not CREDENTIAL_KEYS.intersection(settings):
             continue
-        ring = ring or _ring()
+        ring = ring or migration_keyring()
         new = {k: change(v, ring) if k in CREDENTIAL_KEYS else v for k, v in settings.items()}
         if new != settings:
             bind.execute(sources.update().where(sources.c.id == row.id).values(settings=new))

@@ -1,5 +1,6 @@
-"""Secrets at rest: webhook secrets and source credentials are sealed in SQL, revealed only where
-used (the adapter's request, the webhook signature), never returned, never logged."""
+"""Secrets at rest: webhook secrets, notifier URLs and source credentials are sealed in SQL,
+revealed only where used (the adapter's request, the webhook signature, the delivery's POST),
+never returned (a chat URL is masked), never logged."""
 from __future__ import annotations
 
 import base64
@@ -151,14 +152,51 @@ def test_webhook_secret_is_sealed_revealed_to_sign_and_never_logged(app, client,
     assert WEBHOOK_SECRET[6:] not in caplog.text
 
 
+# -- notifier URLs ----------------------------------------------------------------------------
+
+def test_notifier_urls_are_sealed_shown_as_before_and_opened_to_send(app, client, auth, logged_in,
+                                                                    webhook_server):
+    """A chat webhook URL is its credential and a webhook URL may carry a token: both are stored
+    sealed (migration 0029); the API shows them as before (a webhook's whole, a chat URL masked)
+    and the delivery posts to the plain URL."""
+    hook = webhook_server.url.rsplit("/", 1)[0]
+    made = {kind: client.post("/api/v1/notifiers", headers=auth, json={"kind": kind, "url": url})
+            for kind, url in (("webhook", f"{hook}/hook?token=URLTOKEN123"),
+                              ("slack", f"{hook}/services/T0001/B0001/CHATTOKEN456"))}
+    assert {kind: r.status_code for kind, r in made.items()} == {"webhook": 201, "slack": 201}, \
+        {kind: r.get_json() for kind, r in made.items()}
+    dump = raw(app, "SELECT settings FROM notifiers")
+    assert "URLTOKEN123" not in dump and "CHATTOKEN456" not in dump and dump.count(crypto.PREFIX) == 2
+    listed = {n["kind"]: n for n in client.get("/api/v1/notifiers", headers=auth).get_json()}
+    assert listed["webhook"]["url"] == f"{hook}/hook?token=URLTOKEN123"
+    assert "CHATTOKEN456" not in listed["slack"]["url"] and listed["slack"]["url"].startswith(hook)
+    page = logged_in.get("/alerts").get_data(as_text=True)
+    assert "CHATTOKEN456" not in page and crypto.PREFIX not in page
+
+    now = datetime.now(timezone.utc)
+    for kind, path in (("webhook", "/hook?token=URLTOKEN123"), ("slack", "/services/T0001/B0001/CHATTOKEN456")):
+        with app.app_context():
+            ctx = Context.from_config(app.config, runtime.egress_policy(app))
+            notifier = db.session.get(Notifier, made[kind].get_json()["id"])
+            queued = delivery.create_test(db.session, notifier, ctx, now).id
+            assert delivery.attempt(db.session, queued, ctx, now, rand=lambda: 0.5).outcome == "sent"
+            db.session.remove()
+        assert webhook_server.requests[-1].path == path
+
+
 # -- the migration ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("db_kind", ["sqlite", "postgresql"], indirect=True)
-def test_migration_0007_seals_existing_plaintext_and_downgrade_opens_it(tmp_path, db_kind, request):
+def unmigrated_app(tmp_path, db_kind: str, request):
+    """An app on an empty database of `db_kind`, for a test to migrate step by step."""
     config = app_config(tmp_path)
     if db_kind == "postgresql":
         config["DATABASE_URL"] = request.getfixturevalue("pg_url")
-    app = create_app(config)
+    return create_app(config)
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite", "postgresql"], indirect=True)
+def test_migration_0007_seals_existing_plaintext_and_downgrade_opens_it(tmp_path, db_kind, request):
+    app = unmigrated_app(tmp_path, db_kind, request)
     with app.app_context():
         upgrade(revision="0006")
         db.session.execute(text("INSERT INTO monitors (id, name, query, created_at, scorer) "
@@ -188,6 +226,29 @@ def test_migration_0007_seals_existing_plaintext_and_downgrade_opens_it(tmp_path
         db.engine.dispose()
 
 
+@pytest.mark.parametrize("db_kind", ["sqlite", "postgresql"], indirect=True)
+def test_migration_0029_seals_notifier_urls_and_downgrade_opens_them(tmp_path, db_kind, request):
+    app = unmigrated_app(tmp_path, db_kind, request)
+    url = "https://hooks.slack.com/services/T0001/B0001/PLAINCHATTOKEN"
+    with app.app_context():
+        upgrade(revision="0028")
+        for i, settings in enumerate(({"url": url}, {"to": ["a@example.com"]}), start=1):
+            db.session.execute(text("INSERT INTO notifiers (id, kind, name, settings, enabled, created_at, team_id) "
+                                    "VALUES (:i, :k, 'n', :s, true, '2026-01-01 00:00:00', 1)"),
+                               {"i": i, "k": "slack" if "url" in settings else "email", "s": json.dumps(settings)})
+        db.session.commit()
+        upgrade(revision="0029")
+        dump = raw(app, "SELECT settings FROM notifiers")
+        assert "PLAINCHATTOKEN" not in dump and dump.count(crypto.PREFIX) == 1 and "a@example.com" in dump
+        assert db.session.get(Notifier, 1).plain_settings == {"url": url}
+        db.session.remove()
+        downgrade(revision="0028")
+        dump = raw(app, "SELECT settings FROM notifiers")
+        assert url in dump and crypto.PREFIX not in dump and "a@example.com" in dump
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_rotate_secrets_moves_every_stored_secret_to_the_new_first_key(tmp_path):
     from webapp.core.crypto import reveal
     from webapp.monitors.services.manage import create_monitor
@@ -210,8 +271,9 @@ def test_rotate_secrets_moves_every_stored_secret_to_the_new_first_key(tmp_path)
         app.config["ENCRYPTION_KEY"] = new          # the old key is gone: everything still opens
         with app.app_context():
             db.session.expire_all()
-            assert reveal(db.session.execute(db.select(Notifier)).scalar_one().secret) == \
-                "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ="
+            notifier = db.session.execute(db.select(Notifier)).scalar_one()
+            assert reveal(notifier.secret) == "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ="
+            assert reveal(notifier.settings["url"]) == "https://example.com/h"
             source = db.session.execute(db.select(Source).where(Source.kind == "github")).scalar_one()
             assert reveal(source.settings["token"]) == "ghp_ROTATE" and source.settings["query"] == "repo:a/b"
         app.config["ENCRYPTION_KEY"] = Fernet.generate_key().decode()  # a key that opens nothing

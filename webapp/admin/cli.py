@@ -10,7 +10,7 @@ from webapp.core.extensions import db
 @click.command("rotate-secrets")
 @with_appcontext
 def rotate_secrets() -> None:
-    """Re-encrypt stored webhook secrets and source credentials with the first ENCRYPTION_KEY."""
+    """Re-encrypt stored webhook secrets, notifier URLs and source credentials with the first ENCRYPTION_KEY."""
     from webapp.core.crypto import SecretUnreadable
     from webapp.admin.secret_rotation import rotate_all
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import validates
 
-from webapp.core.crypto import seal
+from webapp.core.crypto import SecretUnreadable, reveal_settings, seal
 from webapp.core.extensions import db
 from webapp.ingest.models import Mention
 from webapp.core.types import UTCDateTime, utcnow
@@ -31,7 +31,10 @@ rule_notifiers = db.Table(
 
 
 class Notifier(db.Model):
-    """Where alerts go: an email list or a webhook URL (with its signing secret)."""
+    """Where alerts go: an email list, a webhook URL (with its signing secret) or a chat
+    service's incoming webhook. Secrets at rest (webapp.core.crypto): the signing secret and the
+    URL are stored sealed (a chat webhook URL is its credential; a webhook URL may carry a
+    token); the delivery's target (`notifiers.base.target_of`) and `plain_settings` reveal them."""
 
     __tablename__ = "notifiers"
 
@@ -58,12 +61,28 @@ class Notifier(db.Model):
         """What the notifier sends to, for lists and logs (never the secret)."""
         from webapp.alerting.notifiers import get_channel   # the channels need no models
 
-        return get_channel(self.kind).target(self.settings or {})
+        return get_channel(self.kind).target(self.plain_settings)
 
     @validates("secret")
     def _seal_secret(self, _key, value):
         """Stored encrypted (webapp.core.crypto); the webhook channel reveals it only to sign."""
         return seal(value)
+
+    @validates("settings")
+    def _seal_url(self, _key, value):
+        """The URL is stored encrypted (migration 0029); other settings (an email list) as given."""
+        if isinstance(value, dict) and isinstance(value.get("url"), str):
+            return {**value, "url": seal(value["url"])}
+        return value
+
+    @property
+    def plain_settings(self) -> dict:
+        """The settings with the URL opened, for what the pages and the API show of them (a chat
+        URL masked, by its channel). A URL no configured key opens shows as empty."""
+        try:
+            return reveal_settings(self.settings or {})
+        except SecretUnreadable:
+            return {**(self.settings or {}), "url": ""}
 
 
 class Rule(db.Model):

@@ -83,6 +83,17 @@ def current_keyring():
                    current_app.config.get("SECRET_KEY", "") or "")
 
 
+def migration_keyring():
+    """The keyring for a migration: the current app's, or, when alembic runs outside a Flask app,
+    the one of ENCRYPTION_KEY and SECRET_KEY in the environment (migrations 0007, 0029)."""
+    import os
+
+    try:
+        return current_keyring()
+    except RuntimeError:
+        return keyring(os.environ.get("ENCRYPTION_KEY", ""), os.environ.get("SECRET_KEY", ""))
+
+
 def is_sealed(value: Any) -> bool:
     return isinstance(value, str) and (value.startswith(PREFIX) or value.startswith(JSON_PREFIX))
 

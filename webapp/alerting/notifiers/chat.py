@@ -40,10 +40,9 @@ def summary_payload(title: str, text: str, link: str | None = None, monitor: dic
 def send_chat_text(notifier, title: str, text: str, link: str | None, ctx: Context) -> SendResult:
     """Send a summary to a chat notifier (a Notifier row or a Target) now, once, without the outbox."""
     from webapp.alerting.notifiers import get_channel
-    from webapp.alerting.notifiers.delivery import new_webhook_id
+    from webapp.alerting.notifiers.delivery import new_webhook_id, target_of
 
-    target = notifier if isinstance(notifier, Target) else Target(
-        notifier.id, notifier.kind, notifier.name, dict(notifier.settings or {}), notifier.secret)
+    target = notifier if isinstance(notifier, Target) else target_of(notifier)
     return get_channel(target.kind).send(target, Outbound(0, new_webhook_id(), summary_payload(title, text, link)), ctx)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import and_, or_, select, update
 from webapp.alerting.models import Delivery, Notifier
 from webapp.people.models import User
 from webapp.core import metrics
+from webapp.core.crypto import SecretUnreadable, reveal_settings
 from webapp.alerting.notifiers import email as email_channel
 from webapp.alerting.notifiers import get_channel
 from webapp.alerting.notifiers.base import Context, Outbound, Target
@@ -88,6 +89,13 @@ def claim(session, delivery_id: int, now: datetime) -> bool:
     return taken
 
 
+def target_of(notifier: Notifier) -> Target:
+    """What a channel sends with: the notifier's settings with the URL opened (it is stored
+    sealed; the webhook channel opens the signing secret itself, to sign)."""
+    return Target(notifier.id, notifier.kind, notifier.name, reveal_settings(dict(notifier.settings or {})),
+                  notifier.secret)
+
+
 @dataclass
 class AttemptReport:
     delivery_id: int
@@ -119,7 +127,12 @@ def attempt(session, delivery_id: int, ctx: Context, now: datetime | None = None
         _finish(delivery, now, status="permanent_failure", error="the notifier is disabled")
         session.commit()
         return AttemptReport(delivery_id, "failed", detail="the notifier is disabled")
-    target = Target(notifier.id, notifier.kind, notifier.name, dict(notifier.settings or {}), notifier.secret)
+    try:
+        target = target_of(notifier)
+    except SecretUnreadable as exc:      # the keys changed since the URL was sealed: no retry helps
+        _finish(delivery, now, status="permanent_failure", error=str(exc))
+        session.commit()
+        return AttemptReport(delivery_id, "failed", detail=str(exc))
     message = Outbound(delivery.id, delivery.webhook_id, dict(delivery.payload))
     session.commit()   # no transaction stays open while the network is used
 

@@ -33,7 +33,7 @@ def create_notifier(session, data: dict, policy, user=None, team_id: int | None 
 
 
 def notifier_dict(n: Notifier) -> dict:
-    shown = get_channel(n.kind).shown(n.settings or {})
+    shown = get_channel(n.kind).shown(n.plain_settings)
     return {"id": n.id, "kind": n.kind, "name": n.name, **shown, "enabled": n.enabled,
             "disabled_reason": n.disabled_reason,
             "disabled_at": n.disabled_at.isoformat() if n.disabled_at else None,
