@@ -286,3 +286,23 @@ def test_a_dashboard_page_keeps_the_fold_it_did_to_read(app, logged_in):
         assert pending(monitor_id) == 0 and stored(monitor_id) == recount(monitor_id)
         db.session.rollback()
     assert logged_in.get(f"/monitors/{monitor_id}?range=24h").status_code == 200
+
+
+def test_an_attribution_request_keeps_the_fold_it_did_to_read(app, client, auth):
+    """Spike attribution reads the term rollups of the week before the bucket
+    (term_rollups.window_totals), folding the monitor's pending deltas first: a GET commits that
+    fold too, so nothing is left pending for the next reader."""
+    from datetime import datetime, timezone
+
+    monitor_id, push = new_monitor(app)
+    hour = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    with app.app_context():
+        store_batch(db.session, records(monitor_id, push, TEXTS + TEXTS[:2], start=hour))
+        db.session.commit()
+        assert pending(monitor_id) == 1
+    answer = client.get(f"/api/v1/monitors/{monitor_id}/attribution?bucket=1h&start={hour.isoformat()}",
+                        headers=auth)
+    assert answer.status_code == 200, answer.get_json()
+    with app.app_context():
+        assert pending(monitor_id) == 0 and stored(monitor_id) == recount(monitor_id)
+        db.session.rollback()

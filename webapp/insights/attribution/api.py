@@ -7,6 +7,7 @@ from typing import Literal
 from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict
 
+from webapp.core import sql
 from webapp.core.api_errors import query_params
 from webapp.core.extensions import db
 from webapp.core.times import UtcTime
@@ -31,4 +32,5 @@ def attribution(monitor_id: int):
     q = query_params(AttributionQuery)
     start = bucket_start(q.start, q.bucket)
     result = service.explain(db.session, monitor.id, start, start + BUCKETS[q.bucket])
+    sql.end_read(db.session)   # keeps the fold of pending term deltas the read did (window_totals)
     return jsonify({"monitor_id": monitor.id, "bucket": q.bucket, **result})
