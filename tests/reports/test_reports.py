@@ -295,3 +295,23 @@ def test_top_rising_terms_appear_when_the_terms_feature_is_installed(app, client
     html = smtp_server.messages[0][2].get_body(("html",)).get_content()
     assert "Top rising terms" in html and "zebracorn" in html
 
+
+
+def test_a_run_keeps_the_fold_it_did_to_read_even_when_its_send_fails(app, client, auth, drain, reported):
+    """Gathering a report reads the terms table, which folds the monitor's pending term deltas:
+    the run commits that before it sends, so a failed send (rolled back) does not undo it."""
+    from sqlalchemy import func, select
+
+    from webapp.ingest.models import TermDeltas
+
+    monitor_id, notifier_id = reported
+    with app.app_context():
+        waiting = select(func.count()).where(TermDeltas.monitor_id == monitor_id)
+        assert db.session.execute(waiting).scalar() > 0
+        db.session.rollback()
+    report = _report(client, auth, monitor_id, [notifier_id])
+    _backdate(app, report["id"])
+    app.config["SMTP_URL"] = "smtp://127.0.0.1:9"          # nothing listens: the send fails
+    assert _run_due(app) == ["retry"]
+    with app.app_context():
+        assert db.session.execute(waiting).scalar() == 0

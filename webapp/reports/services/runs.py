@@ -125,6 +125,9 @@ def execute(session, run_id: int, ctx: Context, celery_app=None, now: datetime |
     period = schedule.Period(run.period_start, run.period_end)
     link = f"{ctx.public_url}/monitors/{monitor.id}"
     body = report_content.gather(session, monitor, report.every, period)
+    # What gathering wrote, the fold of the monitor's pending term deltas (terms.term_table), is
+    # kept now: a failed send below rolls back, and SQLite's write lock is not held while sending.
+    session.commit()
     notifiers = list(session.execute(select(Notifier).where(
         Notifier.id.in_([int(i) for i in report.notifier_ids or []]), Notifier.team_id == monitor.team_id,
         Notifier.enabled.is_(True), Notifier.id.not_in(done)).order_by(Notifier.id)).scalars())
