@@ -4,7 +4,7 @@ The fold writes thousands of term rollup rows per transaction, and PostgreSQL ch
 key once per inserted row (a lookup of the monitor under a lock): 37 of the 92 ms of a fold's
 upsert of 6,432 rows. Every writer of term rollups already locks its monitors' rows for the
 transaction (term_fold.marks, FOR KEY SHARE) and drops the rows of a monitor that is gone
-(term_rollups.apply), which is what the key guaranteed; deleting a monitor (or its team) still
+(term_rollups.apply), which is what the key guaranteed; deleting a monitor (directly or by a cascade) still
 takes its term rollups with it, through the trigger instead of ON DELETE CASCADE.
 
 Revision ID: 0028

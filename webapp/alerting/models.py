@@ -34,7 +34,7 @@ class Notifier(db.Model):
     """Where alerts go: an email list, a webhook URL (with its signing secret) or a chat
     service's incoming webhook. Secrets at rest (webapp.core.crypto): the signing secret and the
     URL are stored sealed (a chat webhook URL is its credential; a webhook URL may carry a
-    token); the delivery's target (`notifiers.base.target_of`) and `plain_settings` reveal them."""
+    token); the delivery's target (`notifiers.delivery.target_of`) and `plain_settings` reveal them."""
 
     __tablename__ = "notifiers"
 
