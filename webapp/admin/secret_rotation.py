@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from webapp.core.crypto import is_sealed, rotate
+from webapp.core.crypto import is_sealed, rotate, rotate_settings
 from webapp.alerting.models import Notifier
 from webapp.monitors.models import Source
 
@@ -18,24 +18,17 @@ def rotate_all(session) -> dict[str, int]:
     """Re-seal all stored secrets with the first key; commits. Returns counts per kind of row."""
     counts = {"notifiers": 0, "sources": 0}
     for notifier in session.execute(select(Notifier)).scalars():
-        secret, settings = is_sealed(notifier.secret), _rotated(notifier.settings)
+        secret, settings = is_sealed(notifier.secret), rotate_settings(notifier.settings)
+        rotated = settings is not notifier.settings
         if secret:
             notifier.secret = rotate(notifier.secret)
-        if settings is not None:
+        if rotated:
             notifier.settings = settings
-        counts["notifiers"] += bool(secret or settings is not None)
+        counts["notifiers"] += secret or rotated
     for source in session.execute(select(Source)).scalars():
-        settings = _rotated(source.settings)
-        if settings is not None:
+        settings = rotate_settings(source.settings)
+        if settings is not source.settings:
             source.settings = settings
             counts["sources"] += 1
     session.commit()
     return counts
-
-
-def _rotated(settings: dict | None) -> dict | None:
-    """A copy of `settings` with every sealed value re-sealed; None when none is sealed."""
-    settings = settings or {}
-    if not any(is_sealed(value) for value in settings.values()):
-        return None
-    return {k: rotate(v) if is_sealed(v) else v for k, v in settings.items()}

@@ -152,6 +152,15 @@ def seal_settings(settings: dict | None, ring=None) -> dict | None:
     return {k: seal(v, ring) if k in CREDENTIAL_KEYS else v for k, v in settings.items()}
 
 
+def rotate_settings(settings: dict | None, ring=None) -> dict | None:
+    """A copy of settings with every sealed value re-sealed with the first key (`rotate`); the
+    same object when none is sealed."""
+    if not isinstance(settings, dict) or not any(is_sealed(v) for v in settings.values()):
+        return settings
+    ring = ring or current_keyring()
+    return {k: rotate(v, ring) if is_sealed(v) else v for k, v in settings.items()}
+
+
 def reveal_settings(settings: dict | None, ring=None) -> dict | None:
     """A copy of source settings with every sealed value opened (for the adapter's fetch only)."""
     if not isinstance(settings, dict) or not any(is_sealed(v) for v in settings.values()):
