@@ -72,6 +72,35 @@ def test_search_pages_are_the_plain_querys_slices(app, pages, monkeypatch, cap, 
                         assert all(kind == "push" for _, kind in found.rows)
 
 
+@pytest.mark.parametrize("cap, budget, limit, scan", [(4, 5_000, 50_000, 100_000), (4, 8, 40, 100_000), (4, 8, 40, 0),
+                                                      (4, 2, 2, 0), (10_000, 4, 40, 0), (10_000, 30, 60, 100_000)])
+def test_filtered_searches_read_the_plain_rows_every_way(app, pages, monkeypatch, cap, budget, limit, scan):
+    """The other filters applied beside the words whichever way they are read: walked, counted by
+    a scan or through the word index (PostgreSQL's `scan` and `index` reads), or gathered."""
+    monkeypatch.setattr(search, "COUNT_CAP", cap)
+    monkeypatch.setattr(search, "WALK_BUDGET", budget)
+    monkeypatch.setattr(search, "WALK_LIMIT", limit)
+    monkeypatch.setattr(search, "SCAN_LIMIT", scan)
+    with app.app_context():
+        for extra in ({"label": "neutral"}, {"min": "0"}, {"max": "0.3", "sort": "positive"}, {"source": "push"},
+                      {"since": "2026-03-01T12:00:00Z", "sort": "oldest"}, {"until": "2026-03-02"}, {"label": "negative"},
+                      {"muted": "only"}, {"status": "open", "sort": "negative"}):
+            for q in ("acme", "rocket 1", "acme fan"):
+                for page in (1, 2):
+                    args = {"q": q, "per_page": "25", "page": str(page), **extra}
+                    spec, errors = search.parse_filters(args)
+                    assert not errors
+                    every = _plain(pages, spec)
+                    found = search.search(db.session, pages, spec)
+                    bound = max(cap, page * 25)
+                    assert (found.total, found.more) == (min(len(every), bound), len(every) > bound), args
+                    start = (found.page - 1) * 25
+                    assert [m.id for m, _ in found.rows] == every[start:start + 25], args
+                    if db.engine.dialect.name == "postgresql":
+                        for words in ("index", "scan"):
+                            assert search.count(db.session, pages, spec, words=words) == len(every), (args, words)
+
+
 def test_no_match_is_one_statement(app, pages):
     with app.app_context():
         statements = []

@@ -27,11 +27,13 @@ Parameters (all optional, all kept in the page's URL):
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterator, Mapping
 
-from sqlalchemy import exists, func, or_, select, type_coerce
+from sqlalchemy import and_, exists, func, or_, select, text as sql_text, type_coerce
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 from sqlalchemy.types import NullType
 
@@ -55,6 +57,9 @@ WALK_BUDGET = 5_000  # mentions a page with more matches than it counts walks fi
 WALK_LIMIT = 50_000  # and at most (walk_window); beyond, every match is gathered through the index
 # SQLite's word index gathers a match for the cost of about 2 walked mentions: it walks less
 SQLITE_WALK_BUDGET, SQLITE_WALK_LIMIT = 1_000, 10_000
+# PostgreSQL counts a word by scanning the table when the walk's share puts cap + 1 matches
+# within this many mentions (about 1 µs each); a rarer word's count reads the trigram index
+SCAN_LIMIT = 100_000
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -290,62 +295,62 @@ def word_conditions(terms, text, author) -> list:
             for pattern in map(_like, terms)]
 
 
-def conditions(monitor_id: int, spec: MentionFilter, session=None) -> list:
-    """SQL conditions of `spec` on mentions (joined to sources for a kind filter).
+def conditions(monitor_id: int, spec: MentionFilter, session=None, m=Mention) -> list:
+    """SQL conditions of `spec` on mentions, or `m` (an alias of them), joined to sources for a kind filter.
 
     With `session`, word searches also use the database's search index where it needs a
     condition of its own (SQLite's FTS table, mentions/fulltext.py); the answers are the same."""
-    out = [Mention.monitor_id == monitor_id]
+    out = [m.monitor_id == monitor_id]
     if session is not None:
-        out += fulltext.prefilter(session, Mention.id, spec.terms)
-    out += word_conditions(spec.terms, Mention.text, Mention.author)
+        out += fulltext.prefilter(session, m.id, spec.terms)
+    out += word_conditions(spec.terms, m.text, m.author)
     if spec.label:
-        out.append(Mention.label == spec.label)
+        out.append(m.label == spec.label)
     if spec.lang:
-        out.append(Mention.lang == spec.lang)
+        out.append(m.lang == spec.lang)
     if spec.mixed is not None:
-        out.append(Mention.mixed.is_(spec.mixed))
+        out.append(m.mixed.is_(spec.mixed))
     if spec.source_id is not None:
-        out.append(Mention.source_id == spec.source_id)
+        out.append(m.source_id == spec.source_id)
     if spec.source_kind:
         out.append(Source.kind == spec.source_kind)
     if spec.since:
-        out.append(Mention.published_at >= spec.since)
+        out.append(m.published_at >= spec.since)
     if spec.until:
-        out.append(Mention.published_at < spec.until)
+        out.append(m.published_at < spec.until)
     if spec.min_score is not None:
-        out.append(Mention.compound >= spec.min_score)
+        out.append(m.compound >= spec.min_score)
     if spec.max_score is not None:
-        out.append(Mention.compound <= spec.max_score)
+        out.append(m.compound <= spec.max_score)
     if spec.muted == "only":
-        out.append(Mention.muted.is_(True))
+        out.append(m.muted.is_(True))
     elif spec.muted == "hide" and not spec.mention_ids:  # a selection by id is taken as given
-        out.append(Mention.muted.is_(False))
-    return out + _inbox_conditions(monitor_id, spec)
+        out.append(m.muted.is_(False))
+    return out + _inbox_conditions(monitor_id, spec, m)
 
 
-def _state(*where):
-    return exists().where(MentionState.mention_id == Mention.id, *where)
+def _state(m, *where):
+    return exists().where(MentionState.mention_id == m.id, *where)
 
 
-def _inbox_conditions(monitor_id: int, spec: MentionFilter) -> list:
+def _inbox_conditions(monitor_id: int, spec: MentionFilter, m=Mention) -> list:
     """EXISTS / NOT EXISTS over the inbox tables (a missing row means open, nobody, unread)."""
     out = []
     if spec.mention_ids:
-        out.append(Mention.id.in_(spec.mention_ids))
+        out.append(m.id.in_(spec.mention_ids))
     if spec.tag:
-        out.append(exists().where(MentionTag.mention_id == Mention.id, MentionTag.tag_id == Tag.id,
+        out.append(exists().where(MentionTag.mention_id == m.id, MentionTag.tag_id == Tag.id,
                                   Tag.monitor_id == monitor_id, Tag.name == spec.tag))
     if spec.status == "done":
-        out.append(_state(MentionState.status == "done"))
+        out.append(_state(m, MentionState.status == "done"))
     elif spec.status == "open":
-        out.append(~_state(MentionState.status == "done"))
+        out.append(~_state(m, MentionState.status == "done"))
     if spec.assignee == "nobody":
-        out.append(~_state(MentionState.assignee_id.is_not(None)))
+        out.append(~_state(m, MentionState.assignee_id.is_not(None)))
     elif spec.assignee is not None:
-        out.append(_state(MentionState.assignee_id == spec.assignee))
+        out.append(_state(m, MentionState.assignee_id == spec.assignee))
     if spec.read and spec.viewer_id is not None:
-        seen = exists().where(MentionRead.mention_id == Mention.id, MentionRead.user_id == spec.viewer_id)
+        seen = exists().where(MentionRead.mention_id == m.id, MentionRead.user_id == spec.viewer_id)
         out.append(seen if spec.read == "read" else ~seen)
     return out
 
@@ -373,14 +378,57 @@ class Page:
     more: bool = False  # more than `total` match (the page counts up to COUNT_CAP)
 
 
-def count(session, monitor_id: int, spec: MentionFilter, limit: int | None = None) -> int:
+def count(session, monitor_id: int, spec: MentionFilter, limit: int | None = None, words: str | None = None) -> int:
     """How many of the monitor's mentions match `spec` (at most `limit`: counting stops there,
     which lets a common word's count end early instead of reading millions of rows)."""
-    matches = select(Mention.id).join(Source, Source.id == Mention.source_id) \
-        .where(*conditions(monitor_id, spec, session))
+    matches = _matches(session, monitor_id, spec, Mention.id, words=words)
     if limit is not None:
         matches = matches.limit(limit)
-    return session.execute(select(func.count()).select_from(matches.subquery())).scalar()
+    with _reading_words(session, words):
+        return session.execute(select(func.count()).select_from(matches.subquery())).scalar()
+
+
+def _matches(session, monitor_id: int, spec: MentionFilter, *columns, words: str | None = None):
+    """SELECT `columns` (of Mention) of the monitor's mentions matching `spec`, joined to sources.
+
+    `words` (PostgreSQL; the statement runs inside `_reading_words`): the word conditions in a
+    subquery of their own (OFFSET 0: the planner keeps the other filters out of it), read by the
+    way named ("index": the trigram indexes alone; "scan": the table in its order), the other
+    filters tested on what it finds in turn; so a LIMIT outside stops the reads, and no bitmap of
+    another index (half a monitor's labels) is joined to the words'. Else (None) the planner
+    chooses, and SQLite's FTS table drives when it can (a match at a time)."""
+    if words:
+        worded = select(Mention).where(Mention.monitor_id == monitor_id,
+                                       *word_conditions(spec.terms, Mention.text, Mention.author)) \
+            .offset(0).subquery("worded")
+        m = aliased(Mention, worded)
+        return select(*(getattr(m, c.key) for c in columns)).join(Source, Source.id == m.source_id) \
+            .where(*conditions(monitor_id, replace(spec, terms=()), m=m))
+    match = fulltext.match_condition(session, spec.terms)
+    if match is None:
+        return select(*columns).join(Source, Source.id == Mention.source_id) \
+            .where(*conditions(monitor_id, spec, session))
+    return select(*columns).select_from(fulltext.FTS).join(Mention, Mention.id == fulltext.FTS.c.rowid) \
+        .join(Source, Source.id == Mention.source_id).where(match, *conditions(monitor_id, spec))
+
+
+# how `_matches(words=...)` reads the words on PostgreSQL: the plan setting ruled out meanwhile
+_WORD_READS = {"index": "enable_seqscan", "scan": "enable_bitmapscan"}
+
+
+@contextmanager
+def _reading_words(session, words: str | None):
+    """The statements inside planned so that the words' subquery is read `words`' way
+    (PostgreSQL: sequential or bitmap scans ruled out for this transaction, restored after)."""
+    if not words:
+        yield
+        return
+    setting = _WORD_READS[words]
+    session.execute(sql_text(f"SET LOCAL {setting} = off"))
+    try:
+        yield
+    finally:
+        session.execute(sql_text(f"SET LOCAL {setting} TO DEFAULT"))
 
 
 def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> list:
@@ -439,8 +487,11 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
     the planner finds that cheaper), counts them and returns the page of them in its order
     (`page_of_matches`). When more match, the page is read by walking the monitor's newest (in
     the page's order) WALK_BUDGET mentions (`walk_window`), which a common word fills at once;
-    when they hold too few matches, every match is gathered through the word index and sorted."""
+    when they hold too few matches, every match is gathered through the word index and sorted.
+    PostgreSQL walks first instead (`_search_walking_first`)."""
     cap = max(COUNT_CAP, spec.page * spec.per_page)
+    if spec.terms and session.get_bind().dialect.name == "postgresql":
+        return _search_walking_first(session, monitor_id, spec, cap)
     rows, found = page_of_matches(session, monitor_id, spec, cap + 1, (spec.page - 1) * spec.per_page)
     if found is None:  # no row on the page asked for: no match at all, or a page past the end
         found = 0 if spec.page == 1 else count(session, monitor_id, spec, limit=cap + 1)
@@ -458,25 +509,96 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
     return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=more)
 
 
+def _search_walking_first(session, monitor_id: int, spec: MentionFilter, cap: int) -> Page:
+    """search on PostgreSQL: the words' share among the newest mentions decides the way.
+
+    pg_trgm cannot tell the planner how rare a substring is (it guesses about 1 %), so at 10 M
+    mentions one statement for the count and the page was a gamble: a word of 0.02 % read by a
+    scan meant to stop after 1,001 matches (6 s). Here the walk comes first (`_walk_hits`: the
+    monitor's first WALK_BUDGET mentions in the page's order, its other filters through their
+    indexes, the words tested on each) and decides:
+
+    * more than `cap` matches walked, or the monitor walked to its end: the count and the page
+      are the walk's (a common word ends here);
+    * the page's matches walked but fewer than `cap`: the page is the walk's, and the count
+      stops at `cap` + 1 (`count(..., words=...)`): by a scan in the table's order when the
+      walk's share says cap + 1 lie within its first SCAN_LIMIT mentions, else through the
+      trigram index (whose common trigrams cost more than such a scan);
+    * too few for the page: once more, as many mentions as the share says the page needs, when
+      that stays within WALK_LIMIT; else every match is gathered through the trigram index and
+      sorted (a rare word: few matches)."""
+    need = spec.page * spec.per_page
+    budget = WALK_BUDGET
+    while True:
+        hits, walked = _walk_hits(session, monitor_id, spec, budget)
+        if walked < budget or len(hits) > cap:  # walked to the end, or more than counted
+            found = len(hits)
+            break
+        if len(hits) >= need:  # a scan in the table's order finds cap + 1 where the share says
+            scan = (cap + 1) * walked <= SCAN_LIMIT * len(hits)
+            found = count(session, monitor_id, spec, limit=cap + 1, words="scan" if scan else "index")
+            break
+        longer = -(-budget * need * 5 // (4 * len(hits))) if hits else WALK_LIMIT + 1
+        if budget >= WALK_LIMIT or longer > WALK_LIMIT:
+            return _gathered_page(session, monitor_id, spec, cap)
+        budget = longer
+    total = min(found, cap)
+    pages = max(1, -(-total // spec.per_page))
+    page = min(spec.page, pages)
+    return Page(rows=_rows_in_order(session, hits[(page - 1) * spec.per_page:page * spec.per_page]),
+                total=total, page=page, pages=pages, spec=replace(spec, page=page), more=found > cap)
+
+
+def _gathered_page(session, monitor_id: int, spec: MentionFilter, cap: int) -> Page:
+    """search's page from every match, gathered through the trigram index (PostgreSQL)."""
+    offset = (spec.page - 1) * spec.per_page
+    rows, found = page_of_matches(session, monitor_id, spec, None, offset, words="index")
+    if found is None:  # no row on the page asked for: no match at all, or a page past the end
+        found = 0 if spec.page == 1 else count(session, monitor_id, spec, limit=cap + 1, words="index")
+    total = min(found, cap)
+    pages = max(1, -(-total // spec.per_page))
+    page = min(spec.page, pages)
+    if page != spec.page and total:
+        rows, _ = page_of_matches(session, monitor_id, spec, None, (page - 1) * spec.per_page, words="index")
+    return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=found > cap)
+
+
+def _walk_hits(session, monitor_id: int, spec: MentionFilter, budget: int) -> tuple[list[int], int]:
+    """(the ids of the matches among the monitor's first `budget` mentions in `spec`'s order, in
+    that order; how many mentions were walked): one row from PostgreSQL (array_agg)."""
+    walked = select(Mention.id, Mention.published_at, Mention.compound, Mention.text, Mention.author) \
+        .join(Source, Source.id == Mention.source_id) \
+        .where(*conditions(monitor_id, replace(spec, terms=()))).order_by(*ordering(spec)).limit(budget) \
+        .subquery("walked")
+    hit = and_(*word_conditions(spec.terms, walked.c.text, walked.c.author))
+    ids, n = session.execute(select(
+        func.array_agg(aggregate_order_by(walked.c.id, *ordering(spec, walked.c))).filter(hit),
+        func.count())).one()
+    return ids or [], n
+
+
+def _rows_in_order(session, ids: list[int]) -> list:
+    """(Mention, source kind) rows of `ids`, in their order."""
+    if not ids:
+        return []
+    found = {m.id: (m, kind) for m, kind in session.execute(
+        select(Mention, Source.kind).join(Source, Source.id == Mention.source_id).where(Mention.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
 def page_of_matches(session, monitor_id: int, spec: MentionFilter, limit: int | None, offset: int,
-                    ) -> tuple[list, int | None]:
+                    words: str | None = None) -> tuple[list, int | None]:
     """((Mention, source kind) rows, how many matched) of up to `limit` (None: every) mentions
     matching `spec` (which ones, when more match, is the plan's choice): `spec.per_page` of them
     from `offset` in `spec`'s order, and their number (None when the page holds no row)."""
-    matches = select(Mention.id, Mention.published_at, Mention.compound)
-    match = fulltext.match_condition(session, spec.terms)
-    if match is None:
-        where = conditions(monitor_id, spec, session)
-    else:  # SQLite: its word index drives, a match at a time, so a common word stops at `limit`
-        matches = matches.select_from(fulltext.FTS).join(Mention, Mention.id == fulltext.FTS.c.rowid)
-        where = [match, *conditions(monitor_id, spec)]
-    matches = matches.join(Source, Source.id == Mention.source_id).where(*where).limit(limit) \
-        .cte("matches").prefix_with("MATERIALIZED")
+    matches = _matches(session, monitor_id, spec, Mention.id, Mention.published_at, Mention.compound,
+                       words=words).limit(limit).cte("matches").prefix_with("MATERIALIZED")
     page = select(matches.c.id, matches.c.published_at, matches.c.compound, func.count().over().label("found")) \
         .order_by(*ordering(spec, matches.c)).limit(spec.per_page).offset(offset).subquery("page")
-    rows = session.execute(
-        select(Mention, Source.kind, page.c.found).join(page, page.c.id == Mention.id)
-        .join(Source, Source.id == Mention.source_id).order_by(*ordering(spec, page.c))).all()
+    with _reading_words(session, words):
+        rows = session.execute(
+            select(Mention, Source.kind, page.c.found).join(page, page.c.id == Mention.id)
+            .join(Source, Source.id == Mention.source_id).order_by(*ordering(spec, page.c))).all()
     return [(mention, kind) for mention, kind, _ in rows], (rows[0].found if rows else None)
 
 
