@@ -112,6 +112,30 @@ FILLER = ("the new release of acme rocket came out today and people are talking 
 AUTHORS = [f"user{i}" for i in range(500)]
 
 
+def alternating(rounds: int, run: Callable[[int, bool], float]) -> dict[bool, list[float]]:
+    """{side: rates} of `run(round, side)` for both sides of a change (False: without, True: with),
+    `rounds` times each, back to back in alternating order (without first in even rounds), so
+    both sides of a round see the same machine."""
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    for r in range(rounds):
+        for side in ((False, True) if r % 2 == 0 else (True, False)):
+            rates[side].append(run(r, side))
+    return rates
+
+
+def paired_median(name: str, rates: dict[bool, list[float]], goal_ratio: float) -> float:
+    """The median of each round's ratio of its two sides' rates (`alternating`), printed with the
+    rounds' ratios as `<name>_paired`: the two sides of a round ran back to back, so the
+    machine's drift between rounds (which moves each side's own median) cancels out."""
+    import statistics
+
+    paired = [w / o for w, o in zip(rates[True], rates[False])]
+    note(f"{name} each round, with / without: " + " ".join(f"{r:.3f}" for r in paired))
+    median = statistics.median(paired)
+    figure(f"{name}_paired", median, "x", "goal", goal_ratio)
+    return median
+
+
 def demo_texts() -> list[str]:
     """The texts of the bundled demo mentions (real-looking social posts)."""
     texts = []
