@@ -393,7 +393,8 @@ def _matches(session, monitor_id: int, spec: MentionFilter, *columns, words: str
 
     `words` (PostgreSQL; the statement runs inside `_reading_words`): the word conditions in a
     subquery of their own (OFFSET 0: the planner keeps the other filters out of it), read by the
-    way named ("index": the trigram indexes alone; "scan": the table in its order), the other
+    way named ("index": the trigram indexes alone; "scan": the table in its order; "either": as
+    the planner likes), the other
     filters tested on what it finds in turn; so a LIMIT outside stops the reads, and no bitmap of
     another index (half a monitor's labels) is joined to the words'. Else (None) the planner
     chooses, and SQLite's FTS table drives when it can (a match at a time)."""
@@ -413,22 +414,31 @@ def _matches(session, monitor_id: int, spec: MentionFilter, *columns, words: str
 
 
 # how `_matches(words=...)` reads the words on PostgreSQL: the plan setting ruled out meanwhile
-_WORD_READS = {"index": "enable_seqscan", "scan": "enable_bitmapscan"}
+# ("either": the planner's choice, for words without a trigram)
+_WORD_READS = {"index": "enable_seqscan", "scan": "enable_bitmapscan", "either": None}
+# a run pg_trgm makes trigrams of in any locale (in the C locale it indexes ASCII letters and digits only)
+_TRIGRAM_RUN = re.compile(r"[A-Za-z0-9]{3}")
+
+
+def _index_read(terms) -> str:
+    """How the gathering reads the words: "index" when a term has a run the trigram indexes
+    know, else "either" (ruling out a scan for words the index cannot narrow would read the
+    whole index)."""
+    return "index" if any(_TRIGRAM_RUN.search(t) for t in terms) else "either"
 
 
 @contextmanager
 def _reading_words(session, words: str | None):
     """The statements inside planned so that the words' subquery is read `words`' way
-    (PostgreSQL: sequential or bitmap scans ruled out for this transaction, restored after)."""
-    if not words:
+    (PostgreSQL: sequential or bitmap scans ruled out for this transaction, then restored; a
+    statement that fails leaves the transaction to be rolled back, which undoes it too)."""
+    setting = _WORD_READS[words] if words else None
+    if setting is None:
         yield
         return
-    setting = _WORD_READS[words]
     session.execute(sql_text(f"SET LOCAL {setting} = off"))
-    try:
-        yield
-    finally:
-        session.execute(sql_text(f"SET LOCAL {setting} TO DEFAULT"))
+    yield
+    session.execute(sql_text(f"SET LOCAL {setting} TO DEFAULT"))
 
 
 def window(session, monitor_id: int, spec: MentionFilter, limit: int, offset: int) -> list:
@@ -536,7 +546,7 @@ def _search_walking_first(session, monitor_id: int, spec: MentionFilter, cap: in
             break
         if len(hits) >= need:  # a scan in the table's order finds cap + 1 where the share says
             scan = (cap + 1) * walked <= SCAN_LIMIT * len(hits)
-            found = count(session, monitor_id, spec, limit=cap + 1, words="scan" if scan else "index")
+            found = count(session, monitor_id, spec, limit=cap + 1, words="scan" if scan else _index_read(spec.terms))
             break
         longer = -(-budget * need * 5 // (4 * len(hits))) if hits else WALK_LIMIT + 1
         if budget >= WALK_LIMIT or longer > WALK_LIMIT:
@@ -551,15 +561,15 @@ def _search_walking_first(session, monitor_id: int, spec: MentionFilter, cap: in
 
 def _gathered_page(session, monitor_id: int, spec: MentionFilter, cap: int) -> Page:
     """search's page from every match, gathered through the trigram index (PostgreSQL)."""
-    offset = (spec.page - 1) * spec.per_page
-    rows, found = page_of_matches(session, monitor_id, spec, None, offset, words="index")
+    offset, words = (spec.page - 1) * spec.per_page, _index_read(spec.terms)
+    rows, found = page_of_matches(session, monitor_id, spec, None, offset, words=words)
     if found is None:  # no row on the page asked for: no match at all, or a page past the end
-        found = 0 if spec.page == 1 else count(session, monitor_id, spec, limit=cap + 1, words="index")
+        found = 0 if spec.page == 1 else count(session, monitor_id, spec, limit=cap + 1, words=words)
     total = min(found, cap)
     pages = max(1, -(-total // spec.per_page))
     page = min(spec.page, pages)
     if page != spec.page and total:
-        rows, _ = page_of_matches(session, monitor_id, spec, None, (page - 1) * spec.per_page, words="index")
+        rows, _ = page_of_matches(session, monitor_id, spec, None, (page - 1) * spec.per_page, words=words)
     return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=found > cap)
 
 
