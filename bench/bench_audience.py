@@ -111,9 +111,8 @@ def ingest_cost(app, tag: str, mentions: int, rounds: int) -> None:
     import statistics
 
     from bench_pipeline import timestamps
-    from bench_terms import batches
+    from bench_terms import batches, warm_store
     from webapp.core.extensions import db
-    from webapp.ingest import consumer
     from webapp.ingest.store import store_batch
     from webapp.insights import author_totals
     from webapp.monitors.services.manage import create_monitor, system_source
@@ -122,10 +121,7 @@ def ingest_cost(app, tag: str, mentions: int, rounds: int) -> None:
     items, add = common.corpus(mentions, seed=15), author_totals.add
     stamps = timestamps(len(items), datetime.now(timezone.utc))
     with app.app_context():
-        consumer.warm()
-        warm = create_monitor(db.session, "ingest warm-up", "", [])
-        store_batch(db.session, next(batches(warm.id, system_source(warm, "push").id, items, stamps, "w")))
-        db.session.commit()
+        warm_store(items, stamps)
 
         def run(r: int, kept: bool) -> float:
             monitor = create_monitor(db.session, f"ingest {r} {kept}", "", [])

@@ -54,6 +54,21 @@ def batches(monitor_id: int, source_id: int, items: list[dict], stamps: list[str
                for item, stamp in zip(items[start:start + BATCH], stamps[start:start + BATCH])]
 
 
+def warm_store(items: list[dict], stamps: list[str]) -> None:
+    """Warm this process up as the consumer does (`consumer.warm`: the models loaded, then the heap
+    frozen) and store one untimed batch (the first statements' preparation), in an app context:
+    otherwise both fall on the first timed side."""
+    from webapp.core.extensions import db
+    from webapp.ingest import consumer
+    from webapp.ingest.store import store_batch
+    from webapp.monitors.services.manage import create_monitor, system_source
+
+    consumer.warm()
+    warm = create_monitor(db.session, "bench warm-up", "", [])
+    store_batch(db.session, next(batches(warm.id, system_source(warm, "push").id, items, stamps, "w")))
+    db.session.commit()
+
+
 def pipeline(app, items: list[dict], rounds: int) -> tuple[dict[bool, list[float]], list[float], dict]:
     """(mentions/s of store_batch without and with term rollups, `rounds` times each, alternately;
     the fold's seconds per round; this process's CPU seconds per round by side, which other jobs on
@@ -61,7 +76,7 @@ def pipeline(app, items: list[dict], rounds: int) -> tuple[dict[bool, list[float
     deltas its batches wrote (term_deltas.fold_due, committed), inside the clock: the rate
     includes the work its rows cause."""
     from webapp.core.extensions import db
-    from webapp.ingest import consumer, term_deltas
+    from webapp.ingest import term_deltas
     from webapp.ingest.store import store_batch
     from webapp.monitors.services.manage import create_monitor, system_source
     from webapp.scoring import sentiment
@@ -72,12 +87,7 @@ def pipeline(app, items: list[dict], rounds: int) -> tuple[dict[bool, list[float
     cpu: dict[bool, list[float]] = {False: [], True: []}
     stamps = timestamps(len(items), datetime.now(timezone.utc))
     with app.app_context():
-        # Untimed: the language model's load and the first statements' preparation would otherwise
-        # all fall on the first round's side without term rollups.
-        consumer.warm()         # as the consumer starts: the models loaded, then the heap frozen
-        warm = create_monitor(db.session, "bench warm-up", "", [])
-        store_batch(db.session, next(batches(warm.id, system_source(warm, "push").id, items, stamps, "w")))
-        db.session.commit()
+        warm_store(items, stamps)
         term_deltas.fold_due(db.session)
 
         def run(r: int, terms: bool) -> float:

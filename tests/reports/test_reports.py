@@ -296,7 +296,6 @@ def test_top_rising_terms_appear_when_the_terms_feature_is_installed(app, client
     assert "Top rising terms" in html and "zebracorn" in html
 
 
-
 def test_a_run_keeps_the_fold_it_did_to_read_even_when_its_send_fails(app, client, auth, drain, reported):
     """Gathering a report reads the terms table, which folds the monitor's pending term deltas:
     the run commits that before it sends, so a failed send (rolled back) does not undo it."""

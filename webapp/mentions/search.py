@@ -470,17 +470,29 @@ def walk_window(session, monitor_id: int, spec: MentionFilter, limit: int, offse
         rows = _walk(session, monitor_id, spec, need, budget)
         if len(rows) >= need:
             return rows[offset:]
-        longer = -(-budget * need * 5 // (4 * len(rows))) if rows else most + 1
-        if budget >= most or longer > most:
+        budget = _longer_walk(budget, len(rows), need, most)
+        if budget is None:
             return None
-        budget = longer
+
+
+def _longer_walk(budget: int, found: int, need: int, most: int) -> int | None:
+    """The next walk's length after `budget` mentions held `found` matches of the `need`: a
+    quarter more than their share says it takes, or None when that passes `most` (pure)."""
+    longer = -(-budget * need * 5 // (4 * found)) if found else most + 1
+    return None if budget >= most or longer > most else longer
+
+
+def _walked(monitor_id: int, spec: MentionFilter, budget: int, *columns):
+    """The subquery "walked": `columns` of the monitor's first `budget` mentions in `spec`'s
+    order, every filter but the words applied (they are tested outside it)."""
+    return select(*columns).join(Source, Source.id == Mention.source_id) \
+        .where(*conditions(monitor_id, replace(spec, terms=()))).order_by(*ordering(spec)).limit(budget) \
+        .subquery("walked")
 
 
 def _walk(session, monitor_id: int, spec: MentionFilter, need: int, budget: int) -> list:
     """The first `need` matches among the monitor's first `budget` mentions in `spec`'s order."""
-    walked = select(Mention, Source.kind.label("source_kind")).join(Source, Source.id == Mention.source_id) \
-        .where(*conditions(monitor_id, replace(spec, terms=()))).order_by(*ordering(spec)).limit(budget) \
-        .subquery("walked")
+    walked = _walked(monitor_id, spec, budget, Mention, Source.kind.label("source_kind"))
     return session.execute(
         select(aliased(Mention, walked), walked.c.source_kind)
         .where(*word_conditions(spec.terms, walked.c.text, walked.c.author))
@@ -502,21 +514,21 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
     cap = max(COUNT_CAP, spec.page * spec.per_page)
     if spec.terms and session.get_bind().dialect.name == "postgresql":
         return _search_walking_first(session, monitor_id, spec, cap)
-    rows, found = page_of_matches(session, monitor_id, spec, cap + 1, (spec.page - 1) * spec.per_page)
-    if found is None:  # no row on the page asked for: no match at all, or a page past the end
-        found = 0 if spec.page == 1 else count(session, monitor_id, spec, limit=cap + 1)
-    more = found > cap
+    page = _gathered_page(session, monitor_id, spec, cap, cap + 1)
+    if page.more:  # its rows are the first matches the plan met: the page is read in order
+        offset = (page.page - 1) * spec.per_page
+        rows = walk_window(session, monitor_id, spec, spec.per_page, offset)
+        page.rows = rows if rows is not None else page_of_matches(session, monitor_id, spec, None, offset)[0]
+    return page
+
+
+def _counted(spec: MentionFilter, found: int, cap: int, rows: list) -> Page:
+    """A Page of `rows` for `found` matches counted up to `cap` + 1: the total shown, the pages,
+    and the page shown (the last when `spec`'s is past the end) (pure)."""
     total = min(found, cap)
     pages = max(1, -(-total // spec.per_page))
     page = min(spec.page, pages)
-    if more:
-        offset = (page - 1) * spec.per_page
-        rows = walk_window(session, monitor_id, spec, spec.per_page, offset)
-        if rows is None:
-            rows, _ = page_of_matches(session, monitor_id, spec, None, offset)
-    elif page != spec.page and total:
-        rows, _ = page_of_matches(session, monitor_id, spec, cap + 1, (page - 1) * spec.per_page)
-    return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=more)
+    return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=found > cap)
 
 
 def _search_walking_first(session, monitor_id: int, spec: MentionFilter, cap: int) -> Page:
@@ -548,38 +560,33 @@ def _search_walking_first(session, monitor_id: int, spec: MentionFilter, cap: in
             scan = (cap + 1) * walked <= SCAN_LIMIT * len(hits)
             found = count(session, monitor_id, spec, limit=cap + 1, words="scan" if scan else _index_read(spec.terms))
             break
-        longer = -(-budget * need * 5 // (4 * len(hits))) if hits else WALK_LIMIT + 1
-        if budget >= WALK_LIMIT or longer > WALK_LIMIT:
-            return _gathered_page(session, monitor_id, spec, cap)
-        budget = longer
-    total = min(found, cap)
-    pages = max(1, -(-total // spec.per_page))
-    page = min(spec.page, pages)
-    return Page(rows=_rows_in_order(session, hits[(page - 1) * spec.per_page:page * spec.per_page]),
-                total=total, page=page, pages=pages, spec=replace(spec, page=page), more=found > cap)
+        budget = _longer_walk(budget, len(hits), need, WALK_LIMIT)
+        if budget is None:  # a rare word: every match gathered through the trigram index
+            return _gathered_page(session, monitor_id, spec, cap, None, _index_read(spec.terms))
+    page = _counted(spec, found, cap, [])
+    page.rows = _rows_in_order(session, hits[(page.page - 1) * spec.per_page:page.page * spec.per_page])
+    return page
 
 
-def _gathered_page(session, monitor_id: int, spec: MentionFilter, cap: int) -> Page:
-    """search's page from every match, gathered through the trigram index (PostgreSQL)."""
-    offset, words = (spec.page - 1) * spec.per_page, _index_read(spec.terms)
-    rows, found = page_of_matches(session, monitor_id, spec, None, offset, words=words)
+def _gathered_page(session, monitor_id: int, spec: MentionFilter, cap: int, limit: int | None,
+                   words: str | None = None) -> Page:
+    """search's count and page from one gathering of up to `limit` matches (`page_of_matches`,
+    reading the words `words`' way); a page past the end shows the last. With more than `cap`
+    matches and a `limit`, the rows are the first the plan met (the caller reads the page)."""
+    rows, found = page_of_matches(session, monitor_id, spec, limit, (spec.page - 1) * spec.per_page, words)
     if found is None:  # no row on the page asked for: no match at all, or a page past the end
         found = 0 if spec.page == 1 else count(session, monitor_id, spec, limit=cap + 1, words=words)
-    total = min(found, cap)
-    pages = max(1, -(-total // spec.per_page))
-    page = min(spec.page, pages)
-    if page != spec.page and total:
-        rows, _ = page_of_matches(session, monitor_id, spec, None, (page - 1) * spec.per_page, words=words)
-    return Page(rows=rows, total=total, page=page, pages=pages, spec=replace(spec, page=page), more=found > cap)
+    page = _counted(spec, found, cap, rows)
+    if page.page != spec.page and page.total:
+        page.rows, _ = page_of_matches(session, monitor_id, spec, limit, (page.page - 1) * spec.per_page, words)
+    return page
 
 
 def _walk_hits(session, monitor_id: int, spec: MentionFilter, budget: int) -> tuple[list[int], int]:
     """(the ids of the matches among the monitor's first `budget` mentions in `spec`'s order, in
     that order; how many mentions were walked): one row from PostgreSQL (array_agg)."""
-    walked = select(Mention.id, Mention.published_at, Mention.compound, Mention.text, Mention.author) \
-        .join(Source, Source.id == Mention.source_id) \
-        .where(*conditions(monitor_id, replace(spec, terms=()))).order_by(*ordering(spec)).limit(budget) \
-        .subquery("walked")
+    walked = _walked(monitor_id, spec, budget, Mention.id, Mention.published_at, Mention.compound,
+                     Mention.text, Mention.author)
     hit = and_(*word_conditions(spec.terms, walked.c.text, walked.c.author))
     ids, n = session.execute(select(
         func.array_agg(aggregate_order_by(walked.c.id, *ordering(spec, walked.c))).filter(hit),
