@@ -32,7 +32,8 @@ def pages(app):
                 "monitor_id": mid, "source_id": sid, "external_id": f"p{i}", "text": f"{WORDS[i % len(WORDS)]} {i}",
                 "author": "acme fan" if i % 7 == 0 else f"user{i}",
                 "published_at": T0 - timedelta(hours=i // 3),  # three mentions at each time: ties
-                "ingested_at": T0, "compound": None if i % 5 == 0 else ((i * 37) % 21 - 10) / 10, "pos": 0.1,
+                "ingested_at": T0, "compound": None if i % 5 == 0 else ((i * 37) % 21 - 10) / 10,
+                "scored": i % 5 != 0, "pos": 0.1,
                 "neu": 0.8, "neg": 0.1, "label": "neutral", "muted": i % 11 == 0} for i in range(60)])
         db.session.commit()
         db.session.remove()
@@ -106,6 +107,27 @@ def test_words_without_a_trigram_are_never_forced_through_the_index():
     leaves the plan to PostgreSQL: ruling out a scan would read the whole index for it."""
     assert search._index_read(("ok", ":-)", "%_\\", "東京都")) == "either"
     assert search._index_read(("ok", "acme")) == search._index_read(("a1b",)) == "index"
+
+
+@pytest.mark.parametrize("budget, limit", [(2, 2), (5_000, 50_000)])
+def test_hostile_parameters_beside_words_are_answered_every_way(app, logged_in, pages, monkeypatch, budget, limit):
+    """Out-of-range times, ids past 2^63, NUL bytes and huge values next to a word search: a 400
+    naming the parameter (a NUL: the input guard's 400) or an answer, never a 500, whichever way
+    the words are read."""
+    monkeypatch.setattr(search, "COUNT_CAP", 1)
+    monkeypatch.setattr(search, "WALK_BUDGET", budget)
+    monkeypatch.setattr(search, "WALK_LIMIT", limit)
+    big = str(2 ** 63 + 1)
+    for extra, status in (({"since": "0001-01-01"}, 400), ({"until": "9999-12-31"}, 400),
+                          ({"since": "1900-01-01T00:00:00Z", "until": "2199-12-31T23:59:59Z"}, 200),
+                          ({"source": big}, 400), ({"assignee": big}, 400), ({"page": big}, 400),
+                          ({"page": "1000000"}, 200), ({"tag": "t\x00g"}, 400), ({"tag": "x" * 100_000}, 400),
+                          ({"min": "1e309"}, 400), ({"lang": "x" * 10_000}, 400), ({"sort": "\x00"}, 400)):
+        for q in ("acme", "r", "zzz"):
+            response = logged_in.get(f"/monitors/{pages}/mentions", query_string={"q": q, **extra})
+            assert response.status_code == status, (q, extra, response.status_code)
+            if status == 400 and not any("\x00" in v for v in extra.values()):  # NUL: the input guard's page
+                assert 'id="filter-errors"' in response.get_data(as_text=True), (q, extra)
 
 
 def test_no_match_is_one_statement(app, pages):
