@@ -42,15 +42,13 @@ def test_mixed_needs_both_parts_substantial():
 
 
 def test_language_detection_on_the_labelled_sample():
-    """Short texts in ten languages plus undetermined ones: the figure docs/insights-authors-languages.md reports."""
+    """Short texts in ten languages plus undetermined ones: the figure docs/insights-authors-languages.md
+    reports (its cost per text is bench_audience.py's figure, not a test's)."""
     rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
     languages.detect("warm the model up")
-    started = time.perf_counter()
     found = languages.detect_many([r["text"] for r in rows])
-    per_text = (time.perf_counter() - started) / len(rows)
     right = sum(f == r["lang"] for f, r in zip(found, rows))
     assert right / len(rows) >= 0.95, [(r["lang"], f, r["text"]) for f, r in zip(found, rows) if f != r["lang"]]
-    assert per_text < 0.005
     assert {r["lang"] for r in rows} >= {"en", "fr", "de", "es", "ja", "ru", "und"}
 
 
