@@ -61,6 +61,20 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _seconds(name: str, default: float) -> float:
+    """A number of seconds >= 0 (a fraction allowed) from the environment, else ConfigError."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86_400:
+        raise ConfigError(f"{name} must be a number of seconds from 0 to 86400, got {raw!r}")
+    return value
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the Flask config mapping from environment variables (and `.env`, loaded by Flask)."""
     from dotenv import load_dotenv
@@ -92,6 +106,8 @@ def from_environment(instance_path: str) -> dict:
         # The monitor pages fetch every new source once before saving it (refused if it cannot work).
         SOURCE_CHECK_ON_SAVE=_flag("SOURCE_CHECK_ON_SAVE", True),
         TERMS_CACHE_SECONDS=_int("TERMS_CACHE_SECONDS", 5),
+        # A mentions-page search statement stopped after this long (PostgreSQL; 0: never).
+        SEARCH_TIMEOUT_SECONDS=_seconds("SEARCH_TIMEOUT_SECONDS", 10.0),
     )
     cfg.update(_security_settings(cfg))
     cfg.update(_metrics_settings())

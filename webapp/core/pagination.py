@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from webapp.core.numbers import digits_only
+
 MAX_PAGE = 1_000_000
 
 
 def page_number(args: Mapping[str, str], name: str = "page") -> int:
     text = (args.get(name) or "").strip()
-    if not text.isdigit():
+    if not digits_only(text):
         return 1
     return min(max(int(text[:8]) if len(text) <= 8 else MAX_PAGE, 1), MAX_PAGE)

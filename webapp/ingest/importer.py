@@ -32,6 +32,7 @@ from webapp.core.web.input_guard import json_depth, MAX_JSON_DEPTH
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT
 from webapp.core.times import read_time
 from webapp.ingest.schemas import MentionIn, problems
+from webapp.core.numbers import whole_number
 
 ID_COLUMNS = ("external_id", "id", "tweet_id", "post_id")
 TEXT_COLUMNS = ("text", "content", "body", "message", "tweet")
@@ -119,8 +120,8 @@ def _extras(row: dict) -> dict:
         value = row.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        if name != "lang" and isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
+        if name != "lang" and whole_number(value, 100) is not None:
+            value = whole_number(value, 100)
         out[name] = value
     return out
 

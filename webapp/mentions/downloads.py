@@ -18,6 +18,7 @@ from webapp.mentions import exports
 from webapp.ingest import rollups
 from webapp.core.times import read_time
 from webapp.mentions.search import EXPORT_COLUMNS, EXPORT_FREE_TEXT, MentionFilter, iter_record_batches
+from webapp.core.numbers import whole_number
 
 # The dashboard's range picker (views/monitors.py): the range a series export covers by default.
 SPANS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
@@ -86,7 +87,7 @@ def series_range(args: Mapping[str, str], now: datetime) -> tuple[str, datetime,
             except ValueError:
                 errors[name] = f"{name} must be an ISO 8601 date or time"
     source = (args.get("source_id") or "").strip()
-    if source and not (source.isdigit() and len(source) < 10):
+    if source and whole_number(source, 9) is None:
         errors["source_id"] = "source_id must be a source id"
     if errors:
         raise DownloadInvalid(errors)

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Iterator, Mapping
 
 from sqlalchemy import and_, exists, func, or_, select, text as sql_text, type_coerce
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 from sqlalchemy.types import NullType
@@ -43,6 +44,7 @@ from webapp.mentions.inbox.models import MAX_TAG, STATUSES, MentionRead, Mention
 from webapp.monitors.models import Source
 from webapp.core.times import read_time
 from webapp.insights.languages import normalize_code
+from webapp.core.numbers import whole_number
 
 SORTS = {"newest": "newest first", "oldest": "oldest first", "positive": "most positive first",
          "negative": "most negative first"}
@@ -53,6 +55,7 @@ DEFAULT_PER_PAGE = 50
 MAX_TERMS = 10
 MAX_QUERY = 200
 COUNT_CAP = 1_000   # the mentions page counts matches up to this many, then shows "1000+"
+MAX_DEPTH = 10_000  # matches the pages reach (page x per_page); past them, a narrower search or an export
 WALK_BUDGET = 5_000  # mentions a page with more matches than it counts walks first, in its order
 WALK_LIMIT = 50_000  # and at most (walk_window); beyond, every match is gathered through the index
 # SQLite's word index gathers a match for the cost of about 2 walked mentions: it walks less
@@ -160,8 +163,8 @@ def _inbox_filters(given, viewer_id: int | None, values: dict, raw: dict, errors
         values["assignee"], raw["assignee"] = viewer_id, "me"
     elif assignee == "nobody":
         values["assignee"] = raw["assignee"] = "nobody"
-    elif assignee.isdigit() and len(assignee) < 19:
-        values["assignee"], raw["assignee"] = int(assignee), assignee
+    elif whole_number(assignee) is not None:
+        values["assignee"], raw["assignee"] = whole_number(assignee), assignee
     elif assignee:
         errors["assignee"] = "assignee must be me, nobody or a user id"
     read = given("read")
@@ -223,8 +226,8 @@ def parse_filters(args: Mapping[str, str], viewer_id: int | None = None) -> tupl
     _language_filters(given, values, raw, errors)
     source = given("source")
     if source:
-        if source.isdigit() and len(source) < 10:
-            values["source_id"] = int(source)
+        if whole_number(source, 9) is not None:
+            values["source_id"] = whole_number(source, 9)
             raw["source"] = source
         elif _KIND.fullmatch(source):
             values["source_kind"] = raw["source"] = source
@@ -268,7 +271,7 @@ def parse_filters(args: Mapping[str, str], viewer_id: int | None = None) -> tupl
             errors["sort"] = f"sort must be one of {', '.join(SORTS)}"
     per_page = given("per_page")
     if per_page:
-        if per_page.isdigit() and int(per_page) in PER_PAGE:
+        if whole_number(per_page, 3) in PER_PAGE:
             values["per_page"] = int(per_page)
             if int(per_page) != DEFAULT_PER_PAGE:
                 raw["per_page"] = per_page
@@ -276,11 +279,14 @@ def parse_filters(args: Mapping[str, str], viewer_id: int | None = None) -> tupl
             errors["per_page"] = f"per_page must be one of {', '.join(map(str, PER_PAGE))}"
     page = given("page")
     if page:
-        if page.isdigit() and 1 <= int(page) <= 1_000_000:
-            values["page"] = int(page)
-            raw["page"] = str(int(page))
+        last = MAX_DEPTH // values.get("per_page", DEFAULT_PER_PAGE)
+        number = whole_number(page, 7)
+        if number is not None and 1 <= number <= last:
+            values["page"] = number
+            raw["page"] = str(number)
         else:
-            errors["page"] = "page must be a whole number from 1"
+            errors["page"] = (f"page must be a whole number from 1 to {last}: the first {MAX_DEPTH:,} matches "
+                              "are paged (narrow the search, or export every match)")
     return MentionFilter(raw=raw, **values), errors
 
 
@@ -520,6 +526,42 @@ def search(session, monitor_id: int, spec: MentionFilter) -> Page:
         rows = walk_window(session, monitor_id, spec, spec.per_page, offset)
         page.rows = rows if rows is not None else page_of_matches(session, monitor_id, spec, None, offset)[0]
     return page
+
+
+class SearchTooSlow(Exception):
+    """A search stopped after the time it was given (`bounded_search`); the message says what to do."""
+
+
+QUERY_CANCELED = "57014"   # PostgreSQL's SQLSTATE of a statement stopped by statement_timeout
+
+
+def bounded_search(session, monitor_id: int, spec: MentionFilter, seconds: float) -> Page:
+    """`search` with each of its statements stopped after `seconds` on PostgreSQL (0: never):
+    SearchTooSlow when one was, the request's transaction as it was before (a savepoint, which
+    also undoes the plan settings and the timeout). What the trigram indexes cannot narrow (a
+    term without three letters or digits in a row) is read from the table, which at millions of
+    mentions takes longer than a page should keep a web thread and the database busy. SQLite's
+    full-text table reads one match at a time and is not bounded."""
+    if not seconds or seconds <= 0 or session.get_bind().dialect.name != "postgresql":
+        return search(session, monitor_id, spec)
+    try:
+        with session.begin_nested():
+            before = session.execute(select(func.current_setting("statement_timeout"), func.set_config(
+                "statement_timeout", f"{max(1, round(seconds * 1000))}", True))).first()[0]
+            page = search(session, monitor_id, spec)
+            session.execute(select(func.set_config("statement_timeout", before, True)))
+            return page
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
+            raise
+        raise SearchTooSlow(
+            f"the search took more than {seconds:g} s and was stopped: narrow it (a longer or rarer word, "
+            "a shorter time range, a label or a source), or export every match") from None
+
+
+def empty_page(spec: MentionFilter) -> Page:
+    """A Page with no rows, for a search that was not run (pure)."""
+    return Page(rows=[], total=0, page=1, pages=1, spec=replace(spec, page=1))
 
 
 def _counted(spec: MentionFilter, found: int, cap: int, rows: list) -> Page:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -34,7 +34,12 @@ def mentions_page(monitor: Monitor, args=None, problems: dict | None = None, sta
     args = request.args if args is None else args
     spec, errors = mention_search.parse_filters(args, current_user.id)
     errors.update(problems or {})
-    found = mention_search.search(db.session, monitor.id, spec)
+    try:
+        found = mention_search.bounded_search(db.session, monitor.id, spec,
+                                              current_app.config.get("SEARCH_TIMEOUT_SECONDS", 0))
+    except mention_search.SearchTooSlow as exc:
+        found, errors["q"] = mention_search.empty_page(spec), str(exc)
+        status = 422 if status == 200 else status
     analyzer_for = lexicon.highlight_analyzers(db.session, monitor.id)
     inboxed = inbox.rows(db.session, [m.id for m, _ in found.rows], current_user.id)   # tags, status...
     items = [{"mention": m, "kind": kind,   # the search words are marked too (a term clicked on the dashboard)

@@ -19,13 +19,14 @@ from webapp.monitors.services.edit import monitor_counts, update_monitor
 from webapp.monitors.services.manage import MonitorInvalid, delete_monitor, source_summary
 from webapp.monitors.source_forms import SourceInputs, page_status, prober, saved_message, submit
 from webapp.core.query import QueryError
+from webapp.core.numbers import whole_number
 
 bp = Blueprint("monitor_edit", __name__)
 
 
 def _ids(name: str) -> set[int]:
     """Source ids ticked in the checkboxes called `name` (anything else is ignored)."""
-    return {int(v) for v in request.form.getlist(name) if v.isdigit()}
+    return {n for n in map(whole_number, request.form.getlist(name)) if n is not None}
 
 
 def _render(monitor: Monitor, form: MonitorEditForm, sources: SourceInputs, result=None, status: int = 200):

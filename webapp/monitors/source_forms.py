@@ -26,6 +26,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from webapp.monitors.services.manage import MAX_EVERY, MonitorInvalid
 from webapp.monitors.sources import REGISTRY, SourceAdapter
+from webapp.core.numbers import whole_number
 
 # Input names of the earlier hand-written form, still accepted (and rendered) under these names.
 LEGACY = {("rss", "url"): "rss_urls", ("rss", "every"): "every", ("demo", "add"): "demo"}
@@ -251,7 +252,8 @@ def _every(value):
     value = value.strip()
     if not value:
         return None
-    return int(value) if value.isascii() and value.isdigit() else value
+    number = whole_number(value, 100)
+    return value if number is None else number
 
 
 def submit(form, sources: SourceInputs, save, probe_one=None):

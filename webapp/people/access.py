@@ -22,6 +22,7 @@ from webapp.core.api_errors import MAX_ID
 from webapp.core.extensions import db
 from webapp.people.models import User
 from webapp.people.services import teams
+from webapp.core.numbers import whole_number
 
 
 def caller() -> User:
@@ -237,7 +238,7 @@ class TeamChooser:
         self.team_id = current if any(i == current for i, _ in self.choices) else (
             self.choices[0][0] if self.choices else None)
         if posted not in (None, ""):
-            wanted = int(posted) if str(posted).isdigit() and len(str(posted)) < 19 else None
+            wanted = whole_number(str(posted))
             if wanted is None or all(i != wanted for i, _ in self.choices):
                 self.error = "Choose one of your teams where you are editor or owner."
             else:

@@ -11,6 +11,8 @@ import random
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from webapp.core.numbers import digits_only
+
 BASE_DELAY = 30.0
 MAX_DELAY = 3600.0
 MAX_RETRY_AFTER = 86400.0
@@ -47,7 +49,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if digits_only(value):
         return float(value)
     try:
         when = parsedate_to_datetime(value)

@@ -23,6 +23,8 @@ import sys
 import time
 from typing import Callable, Iterable
 
+from webapp.core.numbers import whole_number
+
 APP = "wsgi:app"
 
 
@@ -30,7 +32,8 @@ def plan(environ: dict[str, str]) -> tuple[str, int]:
     """Pure: ("waitress", threads) for one web process, ("gunicorn", processes) for several."""
     def number(name: str, default: int) -> int:
         value = (environ.get(name) or "").strip()
-        return int(value) if value.isdigit() and int(value) > 0 else default
+        number = whole_number(value, 6)
+        return number if number else default
 
     processes = number("WEB_CONCURRENCY", 1)
     if processes > 1:

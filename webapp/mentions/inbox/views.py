@@ -20,6 +20,7 @@ from webapp.mentions import search
 from webapp.mentions.views import mentions_page
 from webapp.people import access
 from webapp.people.auth import page_role
+from webapp.core.numbers import whole_number
 
 bp = Blueprint("inbox_pages", __name__)
 PERSONAL = ("read", "unread")   # read marks are the viewer's own
@@ -92,16 +93,16 @@ def bulk(monitor_id: int):
     spec, errors = search.parse_filters(request.form, current_user.id)
     one = (request.form.get("mention_id") or "").strip()
     if one:
-        if not (one.isdigit() and len(one) < 19):
+        if whole_number(one) is None:
             abort(404)
-        spec = replace(spec, mention_ids=(int(one),))
+        spec = replace(spec, mention_ids=(whole_number(one),))
     assignee = (request.form.get("bulk_assignee") or "").strip()
     try:
         if errors:
             raise inbox.InboxInvalid(errors)
         changed = inbox.bulk(db.session, monitor, spec, action, user_id=current_user.id,
                              tag=request.form.get("bulk_tag"),
-                             assignee=int(assignee) if assignee.isdigit() and len(assignee) < 19 else None)
+                             assignee=whole_number(assignee))
     except inbox.InboxInvalid as exc:
         db.session.rollback()
         problems = {f"bulk_{k}" if k in ("tag", "assignee") else k: v for k, v in exc.errors.items()}

@@ -26,6 +26,7 @@ from webapp.monitors.sources.base import (
 from webapp.core.times import read_time
 from webapp.monitors.sources import demo_text
 from webapp.monitors.sources.settings_checks import settings_object
+from webapp.core.numbers import whole_number
 
 SAMPLES_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_mentions.jsonl"
 BACKFILL = 1200  # mentions of the first fetch...
@@ -107,10 +108,9 @@ def parse_per_fetch(value) -> int:
     if isinstance(value, bool):
         raise SourceSettingsError("per_fetch", "per_fetch must be a whole number")
     if isinstance(value, str):
-        value = value.strip()
-        if not value.isdigit():
+        value = whole_number(value, 100)
+        if value is None:
             raise SourceSettingsError("per_fetch", "per_fetch must be a whole number")
-        value = int(value)
     if not isinstance(value, int):
         raise SourceSettingsError("per_fetch", "per_fetch must be a whole number")
     if not PER_FETCH_MIN <= value <= PER_FETCH_MAX:

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from webapp.core.egress import EgressError
 from webapp.monitors.sources.base import FetchContext, SourceError
+from webapp.core.numbers import digits_only
 
 MAX_RETRY_AFTER = 24 * 3600.0
 
@@ -26,7 +27,7 @@ def retry_after_seconds(headers, now: datetime) -> float | None:
     raw = headers.get("Retry-After")
     if raw:
         raw = raw.strip()
-        if raw.isdigit():
+        if digits_only(raw):
             return min(float(raw), MAX_RETRY_AFTER)
         try:
             when = parsedate_to_datetime(raw)

@@ -46,6 +46,7 @@ from webapp.core.times import (
     as_utc, epoch_ceil, from_epoch, iso_seconds, parse_time, seconds_until_next_utc_day,
 )
 from webapp.monitors.sources.windows import finished, in_window
+from webapp.core.numbers import digits_only
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class Budget:
 
 
 def _id(value) -> str | None:
-    return value if isinstance(value, str) and value.isdigit() else None
+    return value if digits_only(value) else None
 
 
 def newer(a: str | None, b: str | None) -> str | None:

@@ -20,10 +20,6 @@ bp = Blueprint("teams", __name__)
 bp.add_app_template_global(access.can_change, "can_change")
 
 
-def _team_id(raw: str) -> int:
-    return int(raw) if raw.isdigit() and len(raw) < 19 else 0
-
-
 def _teams_page(errors: dict | None = None, status: int = 200):
     return render_template("people/teams.html", rows=teams.teams_of(db.session, current_user),
                            current=access.current_team_id(), errors=errors or {},
