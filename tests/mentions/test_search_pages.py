@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 
 from webapp.core.extensions import db
 from webapp.ingest.models import Mention
@@ -161,3 +161,13 @@ def test_hostile_words_read_the_same_rows_every_way(app, pages, monkeypatch, bud
             found = search.search(db.session, pages, spec)
             assert [m.id for m, _ in found.rows] == every[:25], q
             assert (found.total, found.more) == (min(len(every), 25), len(every) > 25), q  # counted to the page
+
+
+def test_a_scored_mention_without_a_compound_shows_as_unscored(app, logged_in, pages):
+    """No ingest path stores one, but an older row or a hand edit may: the page shows it, never a 500."""
+    with app.app_context():
+        db.session.execute(update(Mention).where(Mention.monitor_id == pages, Mention.external_id == "p1")
+                           .values(scored=True, compound=None))
+        db.session.commit()
+    response = logged_in.get(f"/monitors/{pages}/mentions", query_string={"q": "acme 1"})
+    assert response.status_code == 200 and "unscored" in response.get_data(as_text=True)
