@@ -271,9 +271,10 @@ def parse_filters(args: Mapping[str, str], viewer_id: int | None = None) -> tupl
             errors["sort"] = f"sort must be one of {', '.join(SORTS)}"
     per_page = given("per_page")
     if per_page:
-        if whole_number(per_page, 3) in PER_PAGE:
-            values["per_page"] = int(per_page)
-            if int(per_page) != DEFAULT_PER_PAGE:
+        number = whole_number(per_page, 3)
+        if number in PER_PAGE:
+            values["per_page"] = number
+            if number != DEFAULT_PER_PAGE:
                 raw["per_page"] = per_page
         else:
             errors["per_page"] = f"per_page must be one of {', '.join(map(str, PER_PAGE))}"
@@ -542,7 +543,7 @@ def bounded_search(session, monitor_id: int, spec: MentionFilter, seconds: float
     term without three letters or digits in a row) is read from the table, which at millions of
     mentions takes longer than a page should keep a web thread and the database busy. SQLite's
     full-text table reads one match at a time and is not bounded."""
-    if not seconds or seconds <= 0 or session.get_bind().dialect.name != "postgresql":
+    if not seconds or seconds < 0 or session.get_bind().dialect.name != "postgresql":
         return search(session, monitor_id, spec)
     try:
         with session.begin_nested():

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, make_transient_to_detached
 from webapp.core import sql
 from webapp.core.extensions import db, login_manager
 from webapp.people.models import ApiToken, User, hash_token
+from webapp.core.numbers import whole_number
 from webapp.core.types import utcnow
 
 LAST_USED_EVERY = timedelta(minutes=1)  # how finely a token's last use is recorded
@@ -20,9 +21,9 @@ LAST_USED_EVERY = timedelta(minutes=1)  # how finely a token's last use is recor
 def load_user(user_id: str):
     """The user of a session cookie holding "<id>.<session version>" (User.get_id): a cookie from
     before a sign-out or a password change names an old version and loads nobody."""
-    number, _, version = user_id.partition(".")
-    user = _user(db.session, int(number)) if number.isdigit() and version.isdigit() else None
-    if user is None or not user.is_active or int(version) != (user.session_version or 0):
+    number, version = (whole_number(part) for part in user_id.partition(".")[::2])
+    user = _user(db.session, number) if number is not None and version is not None else None
+    if user is None or not user.is_active or version != (user.session_version or 0):
         return None  # deactivation, sign-out elsewhere or a new password end the session
     return user
 
