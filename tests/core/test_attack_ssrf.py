@@ -635,7 +635,7 @@ def test_a_gzip_bomb_feed_stops_at_the_byte_cap(decoy, dns):
                            FetchContext(policy=strict_policy(dns, max_bytes=1024 * 1024)))
     assert info.value.code == "too_large"
     assert len(DecoyServer.bomb) < 100_000   # ~20 KB on the wire, 20 MB decoded
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10   # a bound on a hang, not a speed
 
 
 def test_a_slow_feed_hits_the_total_deadline(decoy, dns):
@@ -644,7 +644,7 @@ def test_a_slow_feed_hits_the_total_deadline(decoy, dns):
         RssAdapter().fetch({"url": f"http://127.0.0.2:{decoy.server_address[1]}/dribble"}, {},
                            FetchContext(policy=strict_policy(dns, deadline=0.5)))
     assert info.value.code == "timeout"
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5   # the decoy dribbles for 10 s
 
 
 # -- EGRESS_ALLOW opens exactly what it names ----------------------------------------------

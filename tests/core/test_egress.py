@@ -437,7 +437,7 @@ def test_gzip_bomb_stops_at_the_cap_quickly_and_in_little_memory(server, route):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10   # a bound on a hang, not a speed
     assert peak < 8 * 1024 * 1024   # the bomb inflates to 50 MB
 
 

@@ -97,4 +97,4 @@ def test_a_second_up_is_quick(settings):
     result = services("up")
     assert result.returncode == 0, result.stderr
     assert "already running" in result.stdout
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < 10   # nothing started again (Kafka alone takes ~20 s)

@@ -137,7 +137,7 @@ def test_entity_declarations_are_refused_quickly(servers, name, wrap):
     started = time.monotonic()
     with pytest.raises(SourceError) as info:
         fetch_feed(serve(feeds, f"{name}-{wrap}", body))
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10   # expanding the entities would take minutes
     assert info.value.code == "parse"
     assert "entities" in info.value.message
     assert len(str(info.value)) < 400   # the (possibly huge) entity value is not echoed
@@ -205,7 +205,7 @@ def test_feedparser_alone_neither_expands_nor_fetches(servers, name):
     canary.hits.clear()
     started = time.monotonic()
     parsed = feedparser.parse(io.BytesIO(doc), response_headers={"content-location": "http://x/"})
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10   # expanding the entities would take minutes
     for entry in parsed.entries:
         title = entry.get("title", "")
         assert PASSWD_MARK not in title and "reached" not in title
