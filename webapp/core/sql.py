@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -176,6 +177,40 @@ def _expanded(compiled, params: dict) -> tuple:
     for name, names in expansion.items():
         given.update(zip(names, given.pop(name)))
     return text, given, order, processors
+
+
+QUERY_CANCELED = "57014"   # PostgreSQL's SQLSTATE of a statement stopped by statement_timeout
+
+
+class TimedOut(Exception):
+    """A statement inside `time_bound` ran past its `seconds` and was stopped."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"a statement took more than {seconds:g} s and was stopped")
+        self.seconds = seconds
+
+
+@contextmanager
+def time_bound(session, seconds: float | None):
+    """The statements inside stopped after `seconds` each on PostgreSQL (statement_timeout; None
+    or 0: never), raising TimedOut; the session's transaction then goes on as it was before (a
+    savepoint, whose rollback also undoes the setting and any SET LOCAL inside). A reader whose
+    statements can run long at millions of mentions (a word the trigram index cannot narrow, a
+    deep OFFSET) ends with a message instead of holding a web thread and the database past the
+    web server's own worker timeout. SQLite runs them unbounded."""
+    if not seconds or seconds < 0 or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    try:
+        with session.begin_nested():
+            before = session.execute(select(func.current_setting("statement_timeout"), func.set_config(
+                "statement_timeout", f"{max(1, round(seconds * 1000))}", True))).first()[0]
+            yield
+            session.execute(select(func.set_config("statement_timeout", before, True)))
+    except Exception as exc:   # SQLAlchemy's OperationalError, or psycopg's own from a raw cursor
+        if getattr(getattr(exc, "orig", exc), "sqlstate", None) != QUERY_CANCELED:
+            raise
+        raise TimedOut(seconds) from None
 
 
 _CURSOR = "sentimon.cursor"

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal, Optional
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from webapp.people import access
 from webapp.people.auth import api_user
 from webapp.mentions.downloads import DownloadInvalid, export_format, mentions_download, series_download
+from webapp.core import sql
 from webapp.core.extensions import db
 from webapp.insights.influence import influence
 from webapp.monitors.models import Monitor
@@ -156,7 +157,13 @@ def list_mentions(monitor_id: int):
                                         muted=_muted(request.args.get("muted")))
     spec = _language_filters(spec, args, mixed_label)
     spec = inbox_api.inbox_filters(spec, request.args)   # tag, status, assignee, read
-    total = mention_search.count(db.session, monitor.id, spec)
-    rows = mention_search.window(db.session, monitor.id, spec, q.limit, q.offset)
+    try:
+        with sql.time_bound(db.session, current_app.config.get("SEARCH_TIMEOUT_SECONDS", 0)):
+            total = mention_search.count(db.session, monitor.id, spec)
+            rows = mention_search.window(db.session, monitor.id, spec, q.limit, q.offset)
+    except sql.TimedOut as exc:   # an OFFSET reads every row it skips: deep pages of millions are slow
+        raise ApiError(422, "too_slow", f"the listing took more than {exc.seconds:g} s and was stopped: page with "
+                       "until (the published_at of the last item you have) instead of a deep offset, or narrow "
+                       "it with since, label or tag") from None
     items = inbox_api.add_inbox_fields([_mention_dict(m, kind) for m, kind in rows])
     return jsonify({"items": items, "total": total, "limit": q.limit, "offset": q.offset})

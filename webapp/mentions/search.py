@@ -33,7 +33,6 @@ from datetime import datetime
 from typing import Iterator, Mapping
 
 from sqlalchemy import and_, exists, func, or_, select, text as sql_text, type_coerce
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 from sqlalchemy.types import NullType
@@ -44,6 +43,7 @@ from webapp.mentions.inbox.models import MAX_TAG, STATUSES, MentionRead, Mention
 from webapp.monitors.models import Source
 from webapp.core.times import read_time
 from webapp.insights.languages import normalize_code
+from webapp.core import sql
 from webapp.core.numbers import whole_number
 
 SORTS = {"newest": "newest first", "oldest": "oldest first", "positive": "most positive first",
@@ -533,30 +533,18 @@ class SearchTooSlow(Exception):
     """A search stopped after the time it was given (`bounded_search`); the message says what to do."""
 
 
-QUERY_CANCELED = "57014"   # PostgreSQL's SQLSTATE of a statement stopped by statement_timeout
-
-
 def bounded_search(session, monitor_id: int, spec: MentionFilter, seconds: float) -> Page:
-    """`search` with each of its statements stopped after `seconds` on PostgreSQL (0: never):
-    SearchTooSlow when one was, the request's transaction as it was before (a savepoint, which
-    also undoes the plan settings and the timeout). What the trigram indexes cannot narrow (a
-    term without three letters or digits in a row) is read from the table, which at millions of
-    mentions takes longer than a page should keep a web thread and the database busy. SQLite's
-    full-text table reads one match at a time and is not bounded."""
-    if not seconds or seconds < 0 or session.get_bind().dialect.name != "postgresql":
-        return search(session, monitor_id, spec)
+    """`search` with each of its statements stopped after `seconds` on PostgreSQL (0: never;
+    core.sql.time_bound): SearchTooSlow when one was, the request's transaction going on. What
+    the trigram indexes cannot narrow (a term without three letters or digits in a row) is read
+    from the table, which at millions of mentions takes longer than a page should keep a web
+    thread and the database busy. SQLite's full-text table reads one match at a time."""
     try:
-        with session.begin_nested():
-            before = session.execute(select(func.current_setting("statement_timeout"), func.set_config(
-                "statement_timeout", f"{max(1, round(seconds * 1000))}", True))).first()[0]
-            page = search(session, monitor_id, spec)
-            session.execute(select(func.set_config("statement_timeout", before, True)))
-            return page
-    except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
-            raise
+        with sql.time_bound(session, seconds):
+            return search(session, monitor_id, spec)
+    except sql.TimedOut as exc:
         raise SearchTooSlow(
-            f"the search took more than {seconds:g} s and was stopped: narrow it (a longer or rarer word, "
+            f"the search took more than {exc.seconds:g} s and was stopped: narrow it (a longer or rarer word, "
             "a shorter time range, a label or a source), or export every match") from None
 
 
