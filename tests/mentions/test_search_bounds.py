@@ -1,7 +1,7 @@
 """What bounds a mentions-page search: how deep its pages go (MAX_DEPTH matches), which numbers
 its parameters read (ASCII digits only: "²" and "١" are no page), and, on PostgreSQL, how long
-one of its statements may run (SEARCH_TIMEOUT_SECONDS: a 422 naming what to do, the request's
-transaction usable after it)."""
+one of its statements, or one of the mentions API listing's, may run (SEARCH_TIMEOUT_SECONDS: a
+422 naming what to do, the request's transaction usable after it)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
