@@ -12,6 +12,7 @@ from typing import Literal, Optional
 
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from webapp.people import access
 from webapp.people.auth import api_user
@@ -112,6 +113,18 @@ def export_series(monitor_id: int):
         raise ApiError(400, "invalid_parameters", exc.errors) from exc
 
 
+def _keyset(monitor_id: int, spec, before: int) -> tuple:
+    """(published_at, id) of mention `before` of the monitor: the list's `before` goes on after it,
+    newest first, reading only the rows it returns (an offset reads every row it skips)."""
+    if spec.sort != "newest":
+        raise ApiError(400, "invalid_parameters", {"before": "before pages the newest-first order only (sort=newest)"})
+    at = db.session.execute(select(Mention.published_at).where(
+        Mention.id == before, Mention.monitor_id == monitor_id)).scalar()
+    if at is None:
+        raise ApiError(400, "invalid_parameters", {"before": "before must be the id of a mention of this monitor"})
+    return at, before
+
+
 def _mention_dict(m: Mention, kind: str) -> dict:
     return {
         "id": m.id, "external_id": m.external_id, "text": m.text, "author": m.author,
@@ -157,13 +170,15 @@ def list_mentions(monitor_id: int):
                                         muted=_muted(request.args.get("muted")))
     spec = _language_filters(spec, args, mixed_label)
     spec = inbox_api.inbox_filters(spec, request.args)   # tag, status, assignee, read
+    if q.before is not None:
+        spec = replace(spec, after=_keyset(monitor.id, spec, q.before))
     try:
         with sql.time_bound(db.session, current_app.config.get("SEARCH_TIMEOUT_SECONDS", 0)):
             total = mention_search.count(db.session, monitor.id, spec)
             rows = mention_search.window(db.session, monitor.id, spec, q.limit, q.offset)
     except sql.TimedOut as exc:   # an OFFSET reads every row it skips: deep pages of millions are slow
         raise ApiError(422, "too_slow", f"the listing took more than {exc.seconds:g} s and was stopped: page with "
-                       "until (the published_at of the last item you have) instead of a deep offset, or narrow "
-                       "it with since, label or tag") from None
+                       "before (the id of the last item you have) instead of a deep offset, or narrow it with "
+                       "since, until, label or tag") from None
     items = inbox_api.add_inbox_fields([_mention_dict(m, kind) for m, kind in rows])
     return jsonify({"items": items, "total": total, "limit": q.limit, "offset": q.offset})

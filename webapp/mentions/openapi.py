@@ -35,8 +35,10 @@ def extend(spec_schemas: dict, spec_paths: dict) -> None:
         "get": {"summary": "Scored mentions, newest first", "parameters": [MONITOR_ID, *_params(
             ("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "page size"),
             ("offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0},
-             "rows to skip (each is read: to go deep into millions, page with until instead; a listing "
+             "rows to skip (each is read: to go deep into millions, page with before instead; a listing "
              "stopped after SEARCH_TIMEOUT_SECONDS answers 422 too_slow)"),
+            ("before", {"type": "integer"}, "the id of a mention of this monitor: the items after it, newest "
+             "first (keyset paging: only the rows returned are read; total counts from there; sort=newest only)"),
             ("since", {"type": "string", "format": "date-time"}, "published at or after"),
             ("until", {"type": "string", "format": "date-time"}, "published before"),
             ("label", {"type": "string", "enum": ["positive", "neutral", "negative", "mixed"]}, "label filter"),

@@ -88,6 +88,8 @@ class MentionFilter:
     mention_ids: tuple[int, ...] = ()     # a selection by id (the API's bulk filter "ids")
     muted: str = "hide"                   # hide | only | all (noise control, mentions/noise.py)
     sort: str = "newest"
+    # keyset paging (the API's `before`): only mentions after this (published_at, id) newest first
+    after: tuple[datetime, int] | None = None
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     # the parameters as given (valid ones only), to rebuild links
@@ -325,6 +327,9 @@ def conditions(monitor_id: int, spec: MentionFilter, session=None, m=Mention) ->
         out.append(m.published_at >= spec.since)
     if spec.until:
         out.append(m.published_at < spec.until)
+    if spec.after is not None:   # (the first condition bounds the (monitor, published_at) index's range)
+        at, mention_id = spec.after
+        out += [m.published_at <= at, or_(m.published_at < at, m.id < mention_id)]
     if spec.min_score is not None:
         out.append(m.compound >= spec.min_score)
     if spec.max_score is not None:
