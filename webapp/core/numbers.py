@@ -20,3 +20,10 @@ def whole_number(text, digits: int = ID_DIGITS) -> int | None:
         return None
     text = text.strip()
     return int(text) if len(text) <= digits and digits_only(text) else None
+
+
+def digits_as_int(value, digits: int = 100):
+    """`value` as its number when it is text of 1 to `digits` ASCII digits (blanks around it
+    allowed), else `value` as given, for the caller's own check to refuse with its message (pure)."""
+    number = whole_number(value, digits)
+    return value if number is None else number

@@ -32,7 +32,7 @@ from webapp.core.web.input_guard import json_depth, MAX_JSON_DEPTH
 from webapp.core.limits import MAX_AUTHOR, MAX_EXTERNAL_ID, MAX_TEXT
 from webapp.core.times import read_time
 from webapp.ingest.schemas import MentionIn, problems
-from webapp.core.numbers import whole_number
+from webapp.core.numbers import digits_as_int
 
 ID_COLUMNS = ("external_id", "id", "tweet_id", "post_id")
 TEXT_COLUMNS = ("text", "content", "body", "message", "tweet")
@@ -120,9 +120,7 @@ def _extras(row: dict) -> dict:
         value = row.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        if name != "lang" and whole_number(value, 100) is not None:
-            value = whole_number(value, 100)
-        out[name] = value
+        out[name] = value if name == "lang" else digits_as_int(value)
     return out
 
 

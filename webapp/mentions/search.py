@@ -165,8 +165,8 @@ def _inbox_filters(given, viewer_id: int | None, values: dict, raw: dict, errors
         values["assignee"], raw["assignee"] = viewer_id, "me"
     elif assignee == "nobody":
         values["assignee"] = raw["assignee"] = "nobody"
-    elif whole_number(assignee) is not None:
-        values["assignee"], raw["assignee"] = whole_number(assignee), assignee
+    elif (user_id := whole_number(assignee)) is not None:
+        values["assignee"], raw["assignee"] = user_id, assignee
     elif assignee:
         errors["assignee"] = "assignee must be me, nobody or a user id"
     read = given("read")
@@ -228,8 +228,8 @@ def parse_filters(args: Mapping[str, str], viewer_id: int | None = None) -> tupl
     _language_filters(given, values, raw, errors)
     source = given("source")
     if source:
-        if whole_number(source, 9) is not None:
-            values["source_id"] = whole_number(source, 9)
+        if (source_id := whole_number(source, 9)) is not None:
+            values["source_id"] = source_id
             raw["source"] = source
         elif _KIND.fullmatch(source):
             values["source_kind"] = raw["source"] = source

@@ -26,7 +26,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from webapp.monitors.services.manage import MAX_EVERY, MonitorInvalid
 from webapp.monitors.sources import REGISTRY, SourceAdapter
-from webapp.core.numbers import whole_number
+from webapp.core.numbers import digits_as_int
 
 # Input names of the earlier hand-written form, still accepted (and rendered) under these names.
 LEGACY = {("rss", "url"): "rss_urls", ("rss", "every"): "every", ("demo", "add"): "demo"}
@@ -252,8 +252,7 @@ def _every(value):
     value = value.strip()
     if not value:
         return None
-    number = whole_number(value, 100)
-    return value if number is None else number
+    return digits_as_int(value)
 
 
 def submit(form, sources: SourceInputs, save, probe_one=None):

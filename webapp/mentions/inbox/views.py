@@ -93,9 +93,10 @@ def bulk(monitor_id: int):
     spec, errors = search.parse_filters(request.form, current_user.id)
     one = (request.form.get("mention_id") or "").strip()
     if one:
-        if whole_number(one) is None:
+        mention_id = whole_number(one)
+        if mention_id is None:
             abort(404)
-        spec = replace(spec, mention_ids=(whole_number(one),))
+        spec = replace(spec, mention_ids=(mention_id,))
     assignee = (request.form.get("bulk_assignee") or "").strip()
     try:
         if errors:

@@ -21,12 +21,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from webapp.monitors.sources.base import (
-    FetchContext, FetchedItem, FetchResult, SourceAdapter, SourceError, SourceSettingsError,
+    FetchContext, FetchedItem, FetchResult, SourceAdapter, SourceError,
 )
 from webapp.core.times import read_time
 from webapp.monitors.sources import demo_text
-from webapp.monitors.sources.settings_checks import settings_object
-from webapp.core.numbers import whole_number
+from webapp.monitors.sources.settings_checks import clean_int, settings_object
 
 SAMPLES_PATH = Path(__file__).resolve().parents[2] / "data" / "demo_mentions.jsonl"
 BACKFILL = 1200  # mentions of the first fetch...
@@ -103,20 +102,7 @@ def daily_rhythm(now: datetime, span: timedelta, count: int) -> list[datetime]:
 
 def parse_per_fetch(value) -> int:
     """`per_fetch` of older settings, checked as before (the pace no longer depends on it)."""
-    if value is None or value == "":
-        return PER_FETCH_DEFAULT
-    if isinstance(value, bool):
-        raise SourceSettingsError("per_fetch", "per_fetch must be a whole number")
-    if isinstance(value, str):
-        value = whole_number(value, 100)
-        if value is None:
-            raise SourceSettingsError("per_fetch", "per_fetch must be a whole number")
-    if not isinstance(value, int):
-        raise SourceSettingsError("per_fetch", "per_fetch must be a whole number")
-    if not PER_FETCH_MIN <= value <= PER_FETCH_MAX:
-        raise SourceSettingsError(
-            "per_fetch", f"per_fetch must be from {PER_FETCH_MIN} to {PER_FETCH_MAX}")
-    return value
+    return clean_int(value, "per_fetch", PER_FETCH_DEFAULT, PER_FETCH_MIN, PER_FETCH_MAX)
 
 
 def valid_position(cursor: dict) -> int | None:

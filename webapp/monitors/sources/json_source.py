@@ -31,7 +31,7 @@ from webapp.monitors.sources.items import external_id
 from webapp.monitors.sources.rss import web_url
 from webapp.monitors.sources.settings_checks import check_web_url, settings_object
 from webapp.monitors.sources.text import html_to_text, truncate
-from webapp.core.numbers import whole_number
+from webapp.core.numbers import digits_as_int
 from webapp.core.times import as_utc, parse_time
 
 FIELD_NAMES = ("id", "text", "author", "url", "published_at")
@@ -137,8 +137,7 @@ def check_headers(value) -> dict | None:
 def check_max_pages(value) -> int:
     if value is None or value == "":
         return MAX_PAGES_DEFAULT
-    if isinstance(value, str) and whole_number(value, 100) is not None:
-        value = whole_number(value, 100)
+    value = digits_as_int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_PAGES_LIMIT:
         raise SourceSettingsError("max_pages", f"max_pages must be a whole number from 1 to {MAX_PAGES_LIMIT}")
     return value

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from webapp.core import egress
 from webapp.core.limits import MAX_URL
 from webapp.monitors.sources.base import SourceError, SourceSettingsError
-from webapp.core.numbers import whole_number
+from webapp.core.numbers import digits_as_int
 
 
 def settings_object(settings) -> dict:
@@ -145,8 +145,7 @@ def clean_int(value, field: str, default: int, low: int, high: int) -> int:
     """An int in [low, high]; accepts ints and digit strings (form input); default when empty."""
     if value is None or value == "":
         return default
-    if isinstance(value, str) and whole_number(value, 100) is not None:
-        value = whole_number(value, 100)
+    value = digits_as_int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise SourceSettingsError(field, f"{field} must be a whole number")
     if not low <= value <= high:
