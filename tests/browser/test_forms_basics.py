@@ -68,6 +68,15 @@ def _fill(page, kind: str, settings: dict) -> None:
         page.locator(f"#{name}" if kind == "rss" else f"#{input_name(kind, name)}").fill(value)
 
 
+def _test_source(page, kind: str) -> None:
+    """Press the section's "Test source" (a plain submit to `...#source-<kind>`) and wait for the
+    answer's page to finish loading. Its fragment scrolls the page once loaded: a click aimed
+    before that lands wherever the scroll moved the page (once, the first section's own "Test
+    source", which submitted the form again in the middle of the next section's filling)."""
+    with page.expect_navigation(wait_until="load", timeout=30_000):
+        page.locator(f"#test-source-{kind}").click()
+
+
 def test_every_kind_through_the_form_against_the_fakes(app, live_server, guard, page, fakes):
     news, kinds = fakes
     app.config["SOURCE_CHECK_ON_SAVE"] = True
@@ -78,7 +87,7 @@ def test_every_kind_through_the_form_against_the_fakes(app, live_server, guard, 
     page.locator("#query").fill("acme")
     for kind, settings in kinds.items():
         _fill(page, kind, settings)
-        page.locator(f"#test-source-{kind}").click()
+        _test_source(page, kind)
         result = page.locator(f"#source-{kind} .probe")
         result.first.wait_for()
         assert result.first.get_attribute("data-probe") == "ok", (kind, result.first.inner_text())
@@ -102,7 +111,7 @@ def test_test_source_errors_in_the_page(app, live_server, guard, page, fakes):
     sign_in(page, "ed@example.com", next_path="/monitors/new")
     page.goto("/monitors/new")
     page.locator("#rss_urls").fill(f"{news.base}/page.html\n{news.base}/missing.xml")
-    page.locator("#test-source-rss").click()
+    _test_source(page, "rss")
     probes = page.locator("#source-rss .probe")
     probes.nth(1).wait_for()
     assert "not with an RSS or Atom feed" in probes.nth(0).inner_text()
@@ -113,7 +122,7 @@ def test_test_source_errors_in_the_page(app, live_server, guard, page, fakes):
     app.extensions.pop("sentimon.egress", None)
     page.locator("#rss_urls").fill(f"{news.base}/feed.xml")
     guard.expect_console_error(r"status of 400 .*/monitors/new")
-    page.locator("#test-source-rss").click()
+    _test_source(page, "rss")
     page.wait_for_selector("#source-rss .field .error")
     assert "EGRESS_ALLOW" in page.locator("#source-rss .field .error").first.inner_text()
     with app.app_context():
