@@ -114,16 +114,6 @@ def measure_monitor(app, client, token: str, conn, key: str, info: dict, end: da
     return {"series": series, "raw": raw, "pages": pages, "page_raw": page_raw}
 
 
-def process_cpu(pid: int) -> float | None:
-    """CPU seconds (user + system) of a process of this machine (the PostgreSQL server process of
-    the benchmark's connection), None when it cannot be read (a server on another machine)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def cpu_child(tree: str, requests: int) -> None:
     """Print `CPU {"page": ms, "api": ms}`: the CPU time (`time.process_time`) per uncached page and
     per series request of the 1M monitor, with `tree`'s code (run as a child process)."""
@@ -156,14 +146,14 @@ def cpu_child(tree: str, requests: int) -> None:
         for name, (paths, headers) in runs.items():
             for i in range(2 * len(paths)):   # warm-up: connections, compiled statements, templates
                 client.get(paths[i % len(paths)], headers=headers)
-            started, server = time.process_time(), process_cpu(backend)
+            started, server = time.process_time(), common.process_cpu(backend)
             for i in range(requests):
                 response = client.get(paths[i % len(paths)], headers=headers)
                 if response.status_code != 200:
                     raise RuntimeError(f"{paths[i % len(paths)]} answered {response.status_code}")
             out[name] = (time.process_time() - started) * 1000 / requests
             if server is not None:
-                out[f"{name}_db"] = (process_cpu(backend) - server) * 1000 / requests
+                out[f"{name}_db"] = (common.process_cpu(backend) - server) * 1000 / requests
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

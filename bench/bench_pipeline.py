@@ -14,6 +14,12 @@
     scored by Sentimon's fast scorer (`sentiment.score_texts`, 500 a call, caches as shipped)
     in 2 processes, nothing else running; NLTK's stock analyzer the same way is a third line.
     Goals: >= 10x naive and >= 0.3x the fast scorer's ceiling (exit status 1 when missed).
+    The store's floor, after the run (`store_floor`): PostgreSQL's own CPU a mention to insert
+    50,000 of the stored mentions again with one `INSERT ... SELECT` inside the server, with every
+    index of `mentions` and without the search's trigram indexes (rolled back); `store_bound` is
+    the most the path could make if everything but scoring and that insert were free (the
+    ceiling x scoring's CPU / (scoring's CPU + the floor)): when it is under 0.3x, the goal is
+    above what this machine can do with this store.
     bench/bench_rest.py measures the same path fed through the REST API instead.
 (6) Peak resident memory (VmHWM, sampled) of each worker during (1): the main process (where the
     consumer runs) and the worker with its pool children summed.
@@ -52,15 +58,17 @@ def _init_fast():
     _SCORE = sentiment.score_texts  # batched, identical texts once, caches as shipped
 
 
-def _score_chunk(texts: list[str]) -> int:
+def _score_chunk(texts: list[str]) -> tuple[int, float]:
+    started = time.process_time()
     _SCORE(texts)
-    return len(texts)
+    return len(texts), time.process_time() - started
 
 
-def scoring_ceiling(texts: list[str], processes: int = 2, fast: bool = True, batch: int = 500) -> float:
+def scoring_ceiling(texts: list[str], processes: int = 2, fast: bool = True, batch: int = 500) -> tuple[float, float]:
     """Texts per second of scoring alone on `processes` processes, `batch` texts a call: the
     fast scorer as the pipeline runs it (`sentiment.score_texts`, its caches as shipped, cold at
-    the start), or with `fast=False` NLTK's stock analyzer in a loop."""
+    the start), or with `fast=False` NLTK's stock analyzer in a loop; and the CPU seconds a text
+    (the processes' own, which other jobs on the machine disturb less than the rate)."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
@@ -68,8 +76,10 @@ def scoring_ceiling(texts: list[str], processes: int = 2, fast: bool = True, bat
     with ctx.Pool(processes, initializer=_init_fast if fast else _init_stock) as pool:
         pool.map(_score_chunk, [["warm up"]] * processes * 2)
         start = time.perf_counter()
-        done = sum(pool.map(_score_chunk, chunks, chunksize=4))
-        return done / (time.perf_counter() - start)
+        done = pool.map(_score_chunk, chunks, chunksize=4)
+        seconds = time.perf_counter() - start
+        texts_done = sum(n for n, _ in done)
+        return texts_done / seconds, sum(cpu for _, cpu in done) / texts_done
 
 
 def references(urls: dict, tmp: Path, items: list[dict], stamps: list[str], naive_n: int,
@@ -78,7 +88,9 @@ def references(urls: dict, tmp: Path, items: list[dict], stamps: list[str], naiv
     and scoring alone (2 processes, `batch` a call) on `ceiling_n` of the same texts with the
     fast scorer (the ceiling) and with NLTK's stock analyzer (a third line)."""
     texts = [item["text"] for item in items[: max(ceiling_n, 1000)]]
-    out = {"fast": scoring_ceiling(texts, batch=batch), "stock": scoring_ceiling(texts, fast=False, batch=batch)}
+    out = {}
+    out["fast"], out["fast_cpu"] = scoring_ceiling(texts, batch=batch)
+    out["stock"], out["stock_cpu"] = scoring_ceiling(texts, fast=False, batch=batch)
     note(f"scoring-only ceiling ({len(texts)} texts, 2 processes, {batch} a call): fast scorer "
          f"{out['fast']:.0f} texts/s, stock NLTK {out['stock']:.0f} texts/s")
     out["naive"] = run_naive(urls, tmp, items[:naive_n], stamps[:naive_n])
@@ -91,21 +103,79 @@ def remeasure_ceilings(refs: dict, items: list[dict], ceiling_n: int, batch: int
     `refs`: on a shared machine the load moves during a run of minutes."""
     texts = [item["text"] for item in items[: max(ceiling_n, 1000)]]
     for name, fast in (("fast", True), ("stock", False)):
-        after = scoring_ceiling(texts, fast=fast, batch=batch)
+        after, cpu = scoring_ceiling(texts, fast=fast, batch=batch)
         note(f"{name} scoring ceiling before {refs[name]:.0f}, after {after:.0f} texts/s: the mean is the reference")
         refs[name] = (refs[name] + after) / 2
+        refs[f"{name}_cpu"] = (refs[f"{name}_cpu"] + cpu) / 2
 
 
-def rate_goals(prefix: str, rate: float, refs: dict) -> bool:
+def rate_goals(prefix: str, rate: float, refs: dict, floor: dict | None = None) -> bool:
     """Print the rate against each reference and the goals (>= 10x naive, >= 0.3x the fast
-    scorer's ceiling); True when both are met."""
+    scorer's ceiling); True when both are met. With `floor` (store_floor), also the most any
+    design could make here with the same store: see `store_bound`."""
     figure(f"{prefix}.rate_vs_naive", rate, "mentions/s", "naive", refs["naive"])
     figure(f"{prefix}.rate_vs_ceiling", rate, "mentions/s", "fast_scoring_ceiling", refs["fast"])
     figure(f"{prefix}.rate_vs_stock_nltk", rate, "mentions/s", "stock_scoring_ceiling", refs["stock"])
+    if floor:
+        store_bound(prefix, rate, refs["fast"], refs["fast_cpu"], floor)
     vs_naive, vs_ceiling = rate >= 10 * refs["naive"], rate >= 0.3 * refs["fast"]
     goal(f"({prefix}) >= 10x the naive design", vs_naive)
     goal(f"({prefix}) >= 0.3x the fast scorer's ceiling (direction 0.5x)", vs_ceiling)
     return vs_naive and vs_ceiling
+
+
+FLOOR_ROWS = 50_000
+
+
+def store_floor(count: "Counter", where: str = "true", rows: int = FLOOR_ROWS) -> dict | None:
+    """PostgreSQL's own CPU a mention (seconds) to insert stored mentions once more, as the
+    store's floor: one `INSERT ... SELECT` of up to `rows` of them (`where`) run inside the
+    server (no client, no round trip, no rollup, nothing else of the store), with every index of
+    `mentions` ("all"), then with the search's trigram indexes dropped ("without_search_index"),
+    in a transaction rolled back. None when the server's process cannot be read (another machine)."""
+    from webapp.mentions.fulltext import PG_INDEXES
+
+    conn = count.conn
+    backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    if common.process_cpu(backend) is None:
+        return None
+    columns = [name for (name,) in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'mentions' "
+        "AND column_name NOT IN ('id', 'external_id', 'url_key') ORDER BY ordinal_position")]
+    listed = ", ".join(columns)
+    out = {}
+    with conn.transaction(force_rollback=True):
+        for name, drop in (("all", ()), ("without_search_index", tuple(PG_INDEXES))):
+            for index in drop:
+                conn.execute(f"DROP INDEX {index}")
+            started = common.process_cpu(backend)
+            # a copy's keys are new (external id and URL key), so every unique index is checked too
+            done = conn.execute(
+                f"INSERT INTO mentions (external_id, url_key, {listed}) "
+                f"SELECT 'floor-{name}-' || external_id, md5(url_key || '{name}'), {listed} "
+                f"FROM (SELECT * FROM mentions WHERE {where} AND external_id NOT LIKE 'floor-%' "
+                f"LIMIT {int(rows)}) m").rowcount
+            out[name] = (common.process_cpu(backend) - started) / max(done, 1)
+    return out
+
+
+def store_bound(prefix: str, rate: float, fast: float, scoring: float, floor: dict) -> float:
+    """The most mentions/s the path could store on the ceiling's cores if everything but scoring
+    (`scoring`: the fast ceiling's CPU seconds a text) and PostgreSQL's insert (the floor) cost
+    nothing: the ceiling times scoring's share of the two CPU costs; printed against the
+    ceiling, with the floor's figures. Returns the bound."""
+    bound = fast * scoring / (scoring + floor["all"])
+    figure(f"{prefix}.store_floor", floor["all"] * 1e6, "us/mention", "fast_scoring_cpu_per_text", scoring * 1e6)
+    figure(f"{prefix}.store_floor_without_search_index", floor["without_search_index"] * 1e6, "us/mention",
+           "store_floor", floor["all"] * 1e6)
+    figure(f"{prefix}.store_bound", bound, "mentions/s", "fast_scoring_ceiling", fast)
+    figure(f"{prefix}.rate_vs_store_bound", rate, "mentions/s", "store_bound", bound)
+    if bound < 0.3 * fast:
+        note(f"({prefix}) scoring and PostgreSQL's insert with every index alone, all else free, reach "
+             f"{bound / fast:.2f}x the fast scorer's ceiling on its cores: 0.3x is above this machine's "
+             f"limit for this store ({floor['all'] * 1e6:.0f} us of the server's CPU a mention, "
+             f"{floor['without_search_index'] * 1e6:.0f} without the search's trigram indexes)")
+    return bound
 
 
 def timestamps(n: int, now: datetime, seed: int = 1) -> list[str]:
@@ -256,6 +326,8 @@ def run_pipeline(urls: dict, tmp: Path, items: list[dict], stamps: list[str]) ->
             out["rss_tree"] = max(rss.tree.values()) / 1024
             out["rollup_total"] = count("SELECT coalesce(sum(count), 0) FROM rollups WHERE source_id = 0 AND bucket = '1d'")
             out["dead"] = count("SELECT count(*) FROM dead_letters")
+            common.stop(procs)
+            out["floor"] = store_floor(count)
         finally:
             common.stop(procs)
             count.close()
@@ -280,7 +352,7 @@ def main() -> None:
         remeasure_ceilings(refs, items, args.ceiling)
 
     rate = result["rate"]
-    met = rate_goals("pipeline", rate, refs)
+    met = rate_goals("pipeline", rate, refs, result["floor"])
     figure("pipeline.produce_rate", result["produce_rate"], "records/s", "pipeline_rate", rate)
     figure("memory.worker_peak_rss", result["rss_main"], "MB", "goal", 300)
     figure("memory.worker_with_pool_peak_rss", result["rss_tree"], "MB", "goal", 300)

@@ -352,6 +352,16 @@ def wait_http(url: str, timeout: float = 60) -> None:
     wait_for(ok, timeout, 0.3, url)
 
 
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of a process of this machine (a PostgreSQL server process:
+    `SELECT pg_backend_pid()` of a connection), None when it cannot be read (another machine)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     import socket
 
