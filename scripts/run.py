@@ -72,11 +72,28 @@ def crash_loop(exits: list[float], now: float) -> bool:
     return sum(1 for t in exits if now - t <= LOOP_WINDOW) >= LOOP_EXITS
 
 
+SIZES = {"WEB_CONCURRENCY": "web processes", "WEB_THREADS": "threads a web process"}
+
+
+def _count(text: str) -> int:
+    """Pure: the count `text` writes in 1 to 4 ASCII digits, else 0 ("²" is a digit to `isdigit`
+    but not to `int`)."""
+    text = text.strip()
+    return int(text) if 0 < len(text) <= 4 and text.isascii() and text.isdigit() else 0
+
+
+def sizing_errors(environ: dict[str, str]) -> list[str]:
+    """Pure: a message for each sizing setting `environ` gives that is not a count of 1 to 9999
+    (gunicorn itself stops with a traceback on WEB_CONCURRENCY=many)."""
+    return [f"{name} must be a number of {what} from 1 to 9999, not {environ[name]!r}"
+            for name, what in SIZES.items() if (environ.get(name) or "").strip() and not _count(environ[name])]
+
+
 def machine_defaults(cpus: int | None, environ: dict[str, str]) -> dict[str, str]:
     """Pure: the single-machine sizing of `make run` on `cpus` cores, for what `environ` leaves unset."""
     web = environ.get("WEB_CONCURRENCY") or str(max(1, (cpus or 1) // 2))
     defaults = {"WEB_CONCURRENCY": web, "WEB_THREADS": "4", "MALLOC_ARENA_MAX": "2"}
-    if web.isdigit() and int(web) > 1:  # several web processes share one preloaded app (gunicorn.conf.py)
+    if _count(web) > 1:  # several web processes share one preloaded app (gunicorn.conf.py)
         defaults["GUNICORN_CMD_ARGS"] = "--preload"
     return {key: value for key, value in defaults.items() if not environ.get(key)}
 
@@ -238,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PORT"] = str(args.port)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    for error in sizing_errors(dict(os.environ)):
+        parser.error(error)
     os.environ.update(machine_defaults(os.cpu_count(), dict(os.environ)))
     try:
         entries = read_procfile(Path(args.procfile))

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import app_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +77,18 @@ def test_machine_defaults_size_make_run_to_the_machine_and_respect_the_environme
     assert mine == {"WEB_THREADS": "4"}  # what the environment says stays; one process is not preloaded
     assert supervisor.machine_defaults(2, {"WEB_CONCURRENCY": "3"})["GUNICORN_CMD_ARGS"] == "--preload"
     assert "GUNICORN_CMD_ARGS" not in supervisor.machine_defaults(2, {"WEB_CONCURRENCY": "many"})
+    assert "GUNICORN_CMD_ARGS" not in supervisor.machine_defaults(2, {"WEB_CONCURRENCY": "²"})
+
+
+@pytest.mark.parametrize("value", ["many", "²", "0", "-2", "2.5", "9" * 5000, " "])
+def test_make_run_refuses_a_size_that_is_not_a_count(value):
+    if value.strip():
+        assert supervisor.sizing_errors({"WEB_CONCURRENCY": value}) == [
+            f"WEB_CONCURRENCY must be a number of web processes from 1 to 9999, not {value!r}"]
+        assert "WEB_THREADS must be" in supervisor.sizing_errors({"WEB_THREADS": value})[0]
+    else:
+        assert supervisor.sizing_errors({"WEB_CONCURRENCY": value}) == []   # blank: the default
+    assert supervisor.sizing_errors({"WEB_CONCURRENCY": " 3 ", "WEB_THREADS": "8"}) == []
 
 
 def test_the_worker_offers_beat_in_a_thread_once(tmp_path):
