@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
+from webapp.core import sql
 from webapp.core.api_errors import ApiError, json_body
 from webapp.core.extensions import db
 from webapp.mentions.inbox import autotag, service as inbox
@@ -99,13 +100,20 @@ def bulk(monitor_id: int):
         raise ApiError(400, "invalid_parameters", errors)
     if body.filter.ids is not None:
         spec = replace(spec, mention_ids=tuple(body.filter.ids) or (0,))
+    seconds = current_app.config.get("SEARCH_TIMEOUT_SECONDS", 0)
     try:
         changed = inbox.bulk(db.session, monitor, spec, body.action, user_id=g.api_user.id,
-                             tag=body.tag, assignee=body.assignee)
+                             tag=body.tag, assignee=body.assignee, seconds=seconds)
     except inbox.InboxInvalid as exc:
         raise _invalid(exc) from exc
-    return jsonify({"action": body.action, "changed": changed,
-                    "matched": search.count(db.session, monitor.id, spec)})
+    except inbox.BulkTooSlow as exc:
+        raise ApiError(422, "too_slow", str(exc)) from None
+    try:    # the change is stored: a count that runs too long is left out, not an error
+        with sql.time_bound(db.session, seconds):
+            matched = search.count(db.session, monitor.id, spec)
+    except sql.TimedOut:
+        matched = None
+    return jsonify({"action": body.action, "changed": changed, "matched": matched})
 
 
 @bp.get("/monitors/<int:monitor_id>/tags")

@@ -45,11 +45,14 @@ def extend(spec_schemas: dict, spec_paths: dict) -> None:
         "responses": {"201": {"description": "the note", **_json({"type": "object"})}, **bad}}}
     spec_paths[base + "/mentions/bulk"] = {"post": {
         "summary": "Tag, untag, assign, unassign, mark done/open (editors) or read/unread (anyone) every "
-                   "mention the filter selects, in one statement",
+                   "mention the filter selects, in one statement (stopped after SEARCH_TIMEOUT_SECONDS with "
+                   "nothing changed: 422 too_slow)",
         "parameters": [MONITOR_ID], "requestBody": {"required": True, **_json(_ref("BulkIn"))},
         "responses": {"200": {"description": "how many changed, of how many matched", **_json({
             "type": "object", "properties": {"action": {"type": "string"}, "changed": {"type": "integer"},
-                                             "matched": {"type": "integer"}}})}, **bad}}}
+                                             "matched": {"type": ["integer", "null"],
+                                                         "description": "null: the count ran past "
+                                                                        "SEARCH_TIMEOUT_SECONDS"}}})}, **bad}}}
     spec_paths[base + "/tags"] = {"get": {
         "summary": "The monitor's tags with how many mentions (published in since/until) have each",
         "parameters": [MONITOR_ID, *_params(("since", {"type": "string"}, "ISO 8601"),

@@ -34,6 +34,10 @@ class InboxInvalid(ValueError):
         self.errors = errors
 
 
+class BulkTooSlow(Exception):
+    """A bulk action stopped after the time it was given (`bulk`'s `seconds`): nothing changed."""
+
+
 @dataclass
 class Row:
     """The inbox side of one mention, as the list and the API show it."""
@@ -128,11 +132,14 @@ def selection(monitor_id: int, spec: search.MentionFilter):
 
 
 def bulk(session, monitor: Monitor, spec: search.MentionFilter, action: str, *, user_id: int,
-         tag=None, assignee=None) -> int:
+         tag=None, assignee=None, seconds: float = 0) -> int:
     """Apply `action` (ACTIONS) to every mention `spec` selects; commits; how many changed.
 
     `tag` for tag/untag, `assignee` (a team member's id) for assign; read/unread are the
-    marks of `user_id`."""
+    marks of `user_id`. On PostgreSQL its statement is stopped after `seconds` (0: never;
+    core.sql.time_bound): BulkTooSlow, nothing changed. A word the trigram index cannot narrow
+    over millions of mentions would otherwise hold the request past the web server's worker
+    timeout, which ends it with no answer."""
     if action not in ACTIONS:
         raise InboxInvalid({"action": f"action must be one of {', '.join(ACTIONS)}"})
     if action in ("tag", "untag"):
@@ -142,7 +149,15 @@ def bulk(session, monitor: Monitor, spec: search.MentionFilter, action: str, *, 
             raise InboxInvalid({"tag": str(exc)}) from exc
     if action == "assign":
         assignee = check_assignee(session, monitor, assignee)
-    changed = _run(session, monitor.id, spec, action, user_id, tag, assignee)
+    try:
+        with sql.time_bound(session, seconds):
+            changed = _run(session, monitor.id, spec, action, user_id, tag, assignee)
+    except sql.TimedOut as exc:
+        session.rollback()
+        raise BulkTooSlow(
+            f"the action took more than {exc.seconds:g} s and was stopped; nothing changed: narrow the "
+            "filter (a longer or rarer word, a shorter time range, a label or a source) and apply it part by "
+            "part") from None
     session.commit()
     return changed
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -103,7 +103,11 @@ def bulk(monitor_id: int):
             raise inbox.InboxInvalid(errors)
         changed = inbox.bulk(db.session, monitor, spec, action, user_id=current_user.id,
                              tag=request.form.get("bulk_tag"),
-                             assignee=whole_number(assignee))
+                             assignee=whole_number(assignee),
+                             seconds=current_app.config.get("SEARCH_TIMEOUT_SECONDS", 0))
+    except inbox.BulkTooSlow as exc:   # back to the list (its own search has its own time), saying why
+        flash(f"{action.capitalize()}: {exc}")
+        return redirect(back)
     except inbox.InboxInvalid as exc:
         db.session.rollback()
         problems = {f"bulk_{k}" if k in ("tag", "assignee") else k: v for k, v in exc.errors.items()}
