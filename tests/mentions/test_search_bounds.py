@@ -4,6 +4,7 @@ one of its statements, or one of the mentions API listing's, may run (SEARCH_TIM
 422 naming what to do, the request's transaction usable after it)."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -141,3 +142,52 @@ def test_the_mentions_api_answers_a_slow_listing_with_422_too_slow(app, client, 
     monkeypatch.setattr(search, "window", plain)
     answer = client.get(f"/api/v1/monitors/{monitor_id}/mentions", headers=auth)
     assert answer.status_code == 200 and answer.get_json()["total"] == 1
+
+
+@ON_POSTGRES
+def test_the_bound_is_for_all_the_statements_together(app):
+    """Two statements of 0.3 s each under a bound of 0.5 s: the second is stopped when the bound
+    runs out (each alone is within it); a statement due after the end is not sent at all."""
+    from webapp.core import sql
+
+    with app.app_context():
+        before = db.session.execute(text("SHOW statement_timeout")).scalar()
+        started = time.monotonic()
+        with pytest.raises(sql.TimedOut, match="more than 0.5 s"):
+            with sql.time_bound(db.session, 0.5):
+                db.session.execute(text("SELECT pg_sleep(0.3)"))
+                db.session.execute(text("SELECT pg_sleep(0.3)"))
+        assert 0.45 < time.monotonic() - started < 3
+        sent = []
+        with pytest.raises(sql.TimedOut):
+            with sql.time_bound(db.session, 0.2):
+                time.sleep(0.3)          # the time runs out in Python, between statements
+                sent.append(db.session.execute(text("SELECT 1")).scalar())
+        assert sent == []
+        with sql.time_bound(db.session, 0.5):    # within the bound: every statement runs
+            assert [db.session.execute(text("SELECT 2")).scalar() for _ in range(3)] == [2, 2, 2]
+        assert db.session.execute(text("SHOW statement_timeout")).scalar() == before
+        db.session.rollback()
+
+
+@ON_POSTGRES
+def test_a_search_of_slow_statements_ends_within_its_bound(app, monkeypatch):
+    """A page's search runs several statements: made to run three of 0.4 s before its answer,
+    with a bound of 1 s it is stopped (each statement alone is within the bound)."""
+    monitor_id, source_id = new_monitor(app)
+    _one_mention(app, monitor_id, source_id)
+    plain = search.search
+
+    def slow(session, monitor_id, spec):
+        for _ in range(3):
+            session.execute(text("SELECT pg_sleep(0.4)"))
+        return plain(session, monitor_id, spec)
+
+    monkeypatch.setattr(search, "search", slow)
+    with app.app_context():
+        spec, _ = search.parse_filters({"q": "acme"})
+        started = time.monotonic()
+        with pytest.raises(search.SearchTooSlow, match="more than 1 s"):
+            search.bounded_search(db.session, monitor_id, spec, 1)
+        assert time.monotonic() - started < 5    # stopped, not after every statement ran (generous: a loaded machine)
+        db.session.rollback()

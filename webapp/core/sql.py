@@ -1,9 +1,10 @@
 """Small SQL helpers that differ by dialect (SQLite in the embedded default, PostgreSQL)."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -183,30 +184,54 @@ QUERY_CANCELED = "57014"   # PostgreSQL's SQLSTATE of a statement stopped by sta
 
 
 class TimedOut(Exception):
-    """A statement inside `time_bound` ran past its `seconds` and was stopped."""
+    """The statements inside `time_bound` ran past its `seconds` and were stopped."""
 
     def __init__(self, seconds: float):
-        super().__init__(f"a statement took more than {seconds:g} s and was stopped")
+        super().__init__(f"the statements took more than {seconds:g} s and were stopped")
         self.seconds = seconds
+
+
+SHORTEN_MS = 250   # time_bound sets the timeout again before a statement once this much has passed
 
 
 @contextmanager
 def time_bound(session, seconds: float | None):
-    """The statements inside stopped after `seconds` each on PostgreSQL (statement_timeout; None
-    or 0: never), raising TimedOut; the session's transaction then goes on as it was before (a
-    savepoint, whose rollback also undoes the setting and any SET LOCAL inside). A reader whose
-    statements can run long at millions of mentions (a word the trigram index cannot narrow, a
-    deep OFFSET) ends with a message instead of holding a web thread and the database past the
-    web server's own worker timeout. SQLite runs them unbounded."""
+    """The statements inside stopped once `seconds` have passed since the block began, together
+    (PostgreSQL's statement_timeout; None or 0: never), raising TimedOut; the session's transaction
+    then goes on as it was before (a savepoint, whose rollback also undoes the setting and any SET
+    LOCAL inside). A reader whose statements can run long at millions of mentions (a word the
+    trigram index cannot narrow, a deep OFFSET) ends with a message instead of holding a web
+    thread and the database past the web server's own worker timeout, however many statements
+    it runs: before each statement run through SQLAlchemy the timeout is set again to what is
+    left, once that is SHORTEN_MS less than the last setting (a fast search sets it once), and a
+    statement due after the end is not sent. SQLite runs them unbounded."""
     if not seconds or seconds < 0 or session.get_bind().dialect.name != "postgresql":
         yield
         return
+    deadline = time.monotonic() + seconds
+    given = [max(1, round(seconds * 1000))]
+
+    def shorten(_conn, cursor, *_args) -> None:
+        left = round((deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            raise TimedOut(seconds)
+        if left < given[0] - SHORTEN_MS:
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", (str(left),))
+            given[0] = left
+
     try:
         with session.begin_nested():
+            connection = session.connection()
             before = session.execute(select(func.current_setting("statement_timeout"), func.set_config(
-                "statement_timeout", f"{max(1, round(seconds * 1000))}", True))).first()[0]
-            yield
+                "statement_timeout", str(given[0]), True))).first()[0]
+            event.listen(connection, "before_cursor_execute", shorten)
+            try:
+                yield
+            finally:
+                event.remove(connection, "before_cursor_execute", shorten)
             session.execute(select(func.set_config("statement_timeout", before, True)))
+    except TimedOut:
+        raise
     except Exception as exc:   # SQLAlchemy's OperationalError, or psycopg's own from a raw cursor
         if getattr(getattr(exc, "orig", exc), "sqlstate", None) != QUERY_CANCELED:
             raise

@@ -539,7 +539,7 @@ class SearchTooSlow(Exception):
 
 
 def bounded_search(session, monitor_id: int, spec: MentionFilter, seconds: float) -> Page:
-    """`search` with each of its statements stopped after `seconds` on PostgreSQL (0: never;
+    """`search` with its statements stopped once `seconds` have passed, in all, on PostgreSQL (0: never;
     core.sql.time_bound): SearchTooSlow when one was, the request's transaction going on. What
     the trigram indexes cannot narrow (a term without three letters or digits in a row) is read
     from the table, which at millions of mentions takes longer than a page should keep a web
