@@ -136,7 +136,7 @@ def bulk(session, monitor: Monitor, spec: search.MentionFilter, action: str, *, 
     """Apply `action` (ACTIONS) to every mention `spec` selects; commits; how many changed.
 
     `tag` for tag/untag, `assignee` (a team member's id) for assign; read/unread are the
-    marks of `user_id`. On PostgreSQL its statement is stopped after `seconds` (0: never;
+    marks of `user_id`. On PostgreSQL its statements are stopped once `seconds` have passed (0: never;
     core.sql.time_bound): BulkTooSlow, nothing changed. A word the trigram index cannot narrow
     over millions of mentions would otherwise hold the request past the web server's worker
     timeout, which ends it with no answer."""
