@@ -306,3 +306,44 @@ def test_an_attribution_request_keeps_the_fold_it_did_to_read(app, client, auth)
     with app.app_context():
         assert pending(monitor_id) == 0 and stored(monitor_id) == recount(monitor_id)
         db.session.rollback()
+
+
+def test_a_reader_folds_at_most_its_limit_and_says_the_rest_is_pending(app, logged_in, auth, monkeypatch):
+    """A backlog (the fold job stopped while ingest went on) larger than a reader folds: each read
+    folds READER_FOLD rows and answers `complete: false`, the page says it is catching up; once the
+    job has folded the rest the answer is complete and exact again."""
+    from datetime import datetime, timezone
+
+    from webapp.insights.terms import service
+
+    monkeypatch.setattr(term_deltas, "READER_FOLD", 2)
+    monitor_id, push = new_monitor(app)
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
+    with app.app_context():
+        for k in range(5):       # five batches of five hours: five pending rows
+            store_batch(db.session, records(monitor_id, push, TEXTS, start=start + timedelta(hours=k), prefix=f"k{k}"))
+            db.session.commit()
+        assert pending(monitor_id) == 5
+        now = datetime.now(timezone.utc)
+        table = service.term_table(db.session, monitor_id, now - timedelta(days=1), now)
+        assert not table.complete and pending(monitor_id) == 3          # the two oldest folded
+        assert table.counts["customer service"][0] == 2 * 2             # two batches counted so far
+        db.session.commit()
+        assert term_deltas.fold_for_reader(db.session, monitor_id) is False   # 2 more, 1 left
+        db.session.commit()
+        assert term_deltas.fold_for_reader(db.session, monitor_id) is True    # the last one
+        db.session.commit()
+        store_batch(db.session, records(monitor_id, push, TEXTS, start=start, prefix="again"))
+        store_batch(db.session, records(monitor_id, push, TEXTS, start=start + timedelta(hours=1), prefix="more"))
+        store_batch(db.session, records(monitor_id, push, TEXTS, start=start + timedelta(hours=2), prefix="most"))
+        db.session.commit()
+        assert pending(monitor_id) == 3
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    page = logged_in.get(f"/monitors/{monitor_id}?range=24h").get_data(as_text=True)
+    assert 'id="terms-catching-up"' in page
+    with app.app_context():
+        assert pending(monitor_id) == 1
+        assert term_deltas.fold_due(db.session) == 1          # the job folds what is left
+        assert stored(monitor_id) == recount(monitor_id)      # every mention counted once
+    page = logged_in.get(f"/monitors/{monitor_id}?range=24h").get_data(as_text=True)
+    assert 'id="terms-catching-up"' not in page and "customer service" in page

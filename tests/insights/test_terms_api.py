@@ -36,7 +36,7 @@ def test_terms_by_count_and_rising(client, auth, monitor):
     body = client.get(f"/api/v1/monitors/{monitor}/terms?range=7d&sort=count&limit=5", headers=auth).get_json()
     terms = {t["term"]: t for t in body["terms"]}
     assert body["terms"][0]["term"] == "acme" and body["terms"][0]["count"] == 83
-    assert len(body["terms"]) == 5
+    assert len(body["terms"]) == 5 and body["complete"] is True
     assert set(body["terms"][0]) == {"term", "count", "previous", "rising", "avg_compound"}
     assert terms["acme"]["previous"] == 62
     rising = client.get(f"/api/v1/monitors/{monitor}/terms?range=7d", headers=auth).get_json()["terms"]

@@ -15,7 +15,10 @@ term_rollups.apply (one upsert, folded days' 1d and 1w rows included), in one tr
 delta is folded exactly once, even by two folders at once (the second finds the rows gone).
 It runs on a short beat (`terms.fold_deltas`, every TERMS_DELTAS_FOLD_EVERY seconds), before
 the day fold, before a rebuild, and for their monitor before readers read (service.term_table,
-term_rollups.window_totals), so answers are exact and fresh.
+term_rollups.window_totals), so answers are exact and fresh. A reader folds at most READER_FOLD
+pending rows (`fold_for_reader`): a backlog larger than that (the fold job stopped for a long
+time while ingest went on) is the job's to fold, in chunks, and a reader's answer says it is not
+complete until then, instead of every page folding it again until the web server kills it.
 
 Locking (PostgreSQL): monitors first (FOR KEY SHARE, term_fold.marks, as every writer of term
 rollups), then the pending rows in id order (FOR UPDATE), then the rollup rows in key order
@@ -44,6 +47,7 @@ except ImportError:     # not built: term_rollups.tally on the split terms, the 
 
 log = logging.getLogger(__name__)
 CHUNK = 1_000        # pending rows (batch-hours) folded per transaction by the job
+READER_FOLD = 100    # pending rows a reader folds for its monitor (100 batches: well under a second)
 _T = TermDeltas.__table__
 _INSERT = insert(_T)
 
@@ -92,6 +96,18 @@ def fold(session, monitor_id: int | None = None, limit: int | None = None) -> in
         _T.c.monitor_id, _T.c.start, _T.c.terms, _T.c.lengths, _T.c.compounds)).all()
     term_rollups.apply(session, summed(taken))
     return len(taken)
+
+
+def fold_for_reader(session, monitor_id: int) -> bool:
+    """Before a read of `monitor_id`'s term rollups: fold up to READER_FOLD of its oldest pending
+    rows (not committed; marked for `sql.end_read` to keep, so a request that only reads commits
+    the fold). True when nothing of the monitor is left pending (the answer is complete), False
+    when more is (the job folds it)."""
+    folded = fold(session, monitor_id, limit=READER_FOLD)
+    if folded:
+        sql.keep_writes(session)
+    return folded < READER_FOLD or not sql.raw_rows(
+        session, _pending(True, True), {"monitor_id": monitor_id, "limit": 1})
 
 
 def summed(taken: Iterable[tuple]) -> dict[tuple, term_rollups.TermDelta]:

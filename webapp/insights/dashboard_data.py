@@ -96,7 +96,8 @@ def read(session, monitor_id: int, choice: dashboard.RangeChoice) -> Reads:
         feed=feed.feed_rows(session, monitor_id, start, end, raw=True),
         # read from mentions, not rollups: tags change after ingest (mentions/inbox.py)
         tags=tuple(inbox.tag_counts(session, monitor_id, start, end)),
-        terms=(table.start, table.end, table.bucket, table.n_cur, table.n_prev, tuple(table.counts.items())),
+        terms=(table.start, table.end, table.bucket, table.n_cur, table.n_prev, tuple(table.counts.items()),
+               table.complete),
         languages=_items(audience.languages(session, monitor_id, w)),
         authors=_items(audience.top_authors(session, monitor_id, w, panels.PANEL_AUTHORS)))
 
@@ -126,8 +127,8 @@ def build(reads: Reads, choice: dashboard.RangeChoice, gaps: list, alerts: list)
         reach = values if any(values) else None
     headline, figures, figures_json, points = dashboard.derived(
         buckets, previous, by_source, gaps, alerts, names, choice.bucket, dashboard.AXIS_TOKENS, reach)
-    start, end, bucket, n_cur, n_prev, counts = reads.terms
-    table = terms.TermTable(start, end, bucket, dict(counts), n_cur, n_prev)
+    start, end, bucket, n_cur, n_prev, counts, complete = reads.terms
+    table = terms.TermTable(start, end, bucket, dict(counts), n_cur, n_prev, complete)
     with_q = (lambda rows: [{**r, "q": search_query(r["term"])} for r in rows])
     langs = [dict(r) for r in reads.languages]
     w = panels.span_window(choice.start, choice.end)
@@ -139,7 +140,8 @@ def build(reads: Reads, choice: dashboard.RangeChoice, gaps: list, alerts: list)
             "can_backfill": any(s.enabled and can_backfill(s.kind) for s in sources),
             "tag_counts": list(reads.tags),
             "terms_panel": {"rising": with_q(table.rows("rising", TERMS_SHOWN)),
-                            "top": with_q(table.rows("count", TERMS_SHOWN)), "start": table.start, "end": table.end},
+                            "top": with_q(table.rows("count", TERMS_SHOWN)), "start": table.start, "end": table.end,
+                            "complete": table.complete},
             "audience": {"authors": [dict(r) for r in reads.authors], "languages": langs,
                          "languages_figure": panels.languages_figure(langs), "mixed": sum(r["mixed"] for r in langs),
                          "start": w.start, "end": w.end}}

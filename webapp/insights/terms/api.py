@@ -42,7 +42,7 @@ def terms(monitor_id: int):
     table = cached_table(monitor.id, now - RANGES[q.range], now)
     return jsonify({"monitor_id": monitor.id, "range": q.range, "sort": q.sort, "bucket": table.bucket,
                     "start": table.start.isoformat(), "end": table.end.isoformat(),
-                    "terms": table.rows(q.sort, q.limit)})
+                    "complete": table.complete, "terms": table.rows(q.sort, q.limit)})
 
 
 def cached_table(monitor_id: int, start: datetime, end: datetime) -> service.TermTable:

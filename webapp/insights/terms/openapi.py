@@ -24,4 +24,7 @@ def extend(spec_schemas: dict, spec_paths: dict) -> None:
              "rising: grew unusually against the period before (z > 0); count: most mentioned"),
             ("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "how many terms"))],
         "responses": {"200": {"description": "the terms", **_json({"type": "object", "properties": {
+            "complete": {"type": "boolean", "description": "false: more of the monitor's term deltas were pending "
+                                                           "than a reader folds (the fold job catches up); the "
+                                                           "counts leave those mentions out"},
             "terms": {"type": "array", "items": _ref("Term")}}})}, "404": ERROR, **BAD}}}

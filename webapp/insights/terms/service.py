@@ -35,6 +35,7 @@ class TermTable:
     counts: dict[str, tuple[int, int, int, float]]   # term -> (current, previous, scored, sum_compound)
     n_cur: int
     n_prev: int
+    complete: bool = True    # False: more of the monitor's term deltas were pending than a reader folds
 
     def rows(self, sort: str, limit: int) -> list[dict]:
         """The API's rows: by rising (z > 0, highest first) or by current count."""
@@ -96,14 +97,13 @@ def _mark_statement():
 
 def term_table(session, monitor_id: int, start: datetime, end: datetime) -> TermTable:
     """The candidate terms of [start, end) (aligned by `period`) with their counts in it and in
-    the period of the same length before it. The monitor's pending term deltas are folded first
-    (ingest/term_deltas.py; not committed: the caller commits or drops them, the job folds them;
-    marked for `sql.end_read` to keep, so a page that ends with it commits the fold)."""
+    the period of the same length before it. The monitor's pending term deltas are folded first,
+    up to term_deltas.READER_FOLD of them (`complete` says whether that was all; ingest/term_deltas.py;
+    not committed: the caller commits or drops them, the job folds them; marked for `sql.end_read`
+    to keep, so a page that ends with it commits the fold)."""
     found = sql.raw_rows(session, _mark_statement(), {"monitor_id": monitor_id}).processed()
     folded_before, pending = found[0] if found else (None, False)
-    if pending:
-        term_deltas.fold(session, monitor_id)
-        sql.keep_writes(session)
+    complete = term_deltas.fold_for_reader(session, monitor_id) if pending else True
     bucket, start, end = period(start, end)
     before = start - (end - start)
     if bucket == "1h":
@@ -116,7 +116,7 @@ def term_table(session, monitor_id: int, start: datetime, end: datetime) -> Term
     rows = sql.raw_rows(session, _table_statement(len(ranges)), params).processed()
     counts = {t: (int(c), int(p), int(s), float(total)) for t, c, p, s, total, _, _ in rows if c}
     n_cur, n_prev = (rows[0][5], rows[0][6]) if rows else (0, 0)
-    return TermTable(start, end, bucket, counts, int(n_cur or 0), int(n_prev or 0))
+    return TermTable(start, end, bucket, counts, int(n_cur or 0), int(n_prev or 0), complete)
 
 
 def panel(session, monitor_id: int, start: datetime, end: datetime, limit: int = 10) -> dict:
@@ -125,4 +125,4 @@ def panel(session, monitor_id: int, start: datetime, end: datetime, limit: int =
     table = term_table(session, monitor_id, start, end)
     add_q = (lambda rows: [{**r, "q": search_query(r["term"])} for r in rows])
     return {"rising": add_q(table.rows("rising", limit)), "top": add_q(table.rows("count", limit)),
-            "start": table.start, "end": table.end}
+            "start": table.start, "end": table.end, "complete": table.complete}
