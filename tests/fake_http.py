@@ -30,7 +30,9 @@ def encode_body(body, headers: dict) -> tuple[bytes, dict]:
     return body, headers
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that does not print a client hanging up (expected in these tests)."""
+
     daemon_threads = True
 
     def handle_error(self, request, client_address):
@@ -70,7 +72,7 @@ class LoopbackServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever,
                                        kwargs={"poll_interval": self.poll_interval}, daemon=True)
 

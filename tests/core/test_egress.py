@@ -20,6 +20,8 @@ import pytest
 from webapp.core import egress
 from webapp.core.egress import EgressError, EgressPolicy, check_url, fetch, is_blocked_address
 
+from tests.fake_http import QuietServer
+
 LOCAL = EgressPolicy.from_setting("127.0.0.1")
 DEFAULT = EgressPolicy()
 BOMB_SIZE = 50 * 1024 * 1024
@@ -130,8 +132,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True   # the client gave up, as intended
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class Server(QuietServer):
 
     def __init__(self, context=None, host="127.0.0.1"):
         self.requests, self.connections, self.context = [], 0, context
