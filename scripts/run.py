@@ -77,7 +77,8 @@ SIZES = {"WEB_CONCURRENCY": "web processes", "WEB_THREADS": "threads a web proce
 
 def _count(text: str) -> int:
     """Pure: the count `text` writes in 1 to 4 ASCII digits, else 0 ("²" is a digit to `isdigit`
-    but not to `int`)."""
+    but not to `int`). webapp.core.numbers.whole_number's rule, written here because this
+    supervisor imports the standard library only (importing webapp would load Flask into it)."""
     text = text.strip()
     return int(text) if 0 < len(text) <= 4 and text.isascii() and text.isdigit() else 0
 

@@ -209,21 +209,22 @@ def time_bound(session, seconds: float | None):
         yield
         return
     deadline = time.monotonic() + seconds
-    given = [max(1, round(seconds * 1000))]
+    given = max(1, round(seconds * 1000))    # the timeout set last, in ms
 
     def shorten(_conn, cursor, *_args) -> None:
+        nonlocal given
         left = round((deadline - time.monotonic()) * 1000)
         if left <= 0:
             raise TimedOut(seconds)
-        if left < given[0] - SHORTEN_MS:
+        if left < given - SHORTEN_MS:
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", (str(left),))
-            given[0] = left
+            given = left
 
     try:
         with session.begin_nested():
             connection = session.connection()
             before = session.execute(select(func.current_setting("statement_timeout"), func.set_config(
-                "statement_timeout", str(given[0]), True))).first()[0]
+                "statement_timeout", str(given), True))).first()[0]
             event.listen(connection, "before_cursor_execute", shorten)
             try:
                 yield

@@ -47,7 +47,7 @@ except ImportError:     # not built: term_rollups.tally on the split terms, the 
 
 log = logging.getLogger(__name__)
 CHUNK = 1_000        # pending rows (batch-hours) folded per transaction by the job
-READER_FOLD = 100    # pending rows a reader folds for its monitor (about 100 ingest batches: a second or two at most)
+READER_FOLD = 100    # pending rows a reader folds for its monitor (about 100 ingest batches)
 _T = TermDeltas.__table__
 _INSERT = insert(_T)
 

@@ -242,8 +242,9 @@ def window_totals(session, monitor_id: int, bucket: str, start: datetime, end: d
                   terms: Iterable[str]) -> tuple[dict[str, int], int]:
     """({term: mentions} for `terms`, the count of all terms) over [start, end): of 1h rows, or
     with bucket "1d" (whole days) of the folded rows and the 1h rows of the days not folded yet.
-    The monitor's pending term deltas are folded first (up to term_deltas.READER_FOLD; not committed: the caller's transaction;
-    marked for `sql.end_read` to keep, so a request that only reads commits the fold)."""
+    The monitor's pending term deltas are folded first (up to term_deltas.READER_FOLD; not
+    committed: the caller's transaction; marked for `sql.end_read` to keep, so a request that only
+    reads commits the fold)."""
     from webapp.ingest import term_deltas
 
     term_deltas.fold_for_reader(session, monitor_id)

@@ -23,7 +23,6 @@ from webapp.core.web import json_provider
 from webapp.insights import charts, dashboard, feed, panels
 from webapp.insights import audience
 from webapp.insights.terms import service as terms
-from webapp.insights.terms.extract import search_query
 from webapp.ingest import rollups
 from webapp.mentions.inbox import service as inbox
 from webapp.monitors.models import SYSTEM_KINDS, Source
@@ -129,7 +128,6 @@ def build(reads: Reads, choice: dashboard.RangeChoice, gaps: list, alerts: list)
         buckets, previous, by_source, gaps, alerts, names, choice.bucket, dashboard.AXIS_TOKENS, reach)
     start, end, bucket, n_cur, n_prev, counts, complete = reads.terms
     table = terms.TermTable(start, end, bucket, dict(counts), n_cur, n_prev, complete)
-    with_q = (lambda rows: [{**r, "q": search_query(r["term"])} for r in rows])
     langs = [dict(r) for r in reads.languages]
     w = panels.span_window(choice.start, choice.end)
     return {"sources": sources, "buckets": buckets, "previous": previous, "by_source": by_source,
@@ -139,9 +137,7 @@ def build(reads: Reads, choice: dashboard.RangeChoice, gaps: list, alerts: list)
             "feed": feed.feed_of(*(r.processed() for r in reads.feed)),
             "can_backfill": any(s.enabled and can_backfill(s.kind) for s in sources),
             "tag_counts": list(reads.tags),
-            "terms_panel": {"rising": with_q(table.rows("rising", TERMS_SHOWN)),
-                            "top": with_q(table.rows("count", TERMS_SHOWN)), "start": table.start, "end": table.end,
-                            "complete": table.complete},
+            "terms_panel": terms.panel(table, TERMS_SHOWN),
             "audience": {"authors": [dict(r) for r in reads.authors], "languages": langs,
                          "languages_figure": panels.languages_figure(langs), "mixed": sum(r["mixed"] for r in langs),
                          "start": w.start, "end": w.end}}

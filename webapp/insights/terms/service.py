@@ -119,10 +119,9 @@ def term_table(session, monitor_id: int, start: datetime, end: datetime) -> Term
     return TermTable(start, end, bucket, counts, int(n_cur or 0), int(n_prev or 0), complete)
 
 
-def panel(session, monitor_id: int, start: datetime, end: datetime, limit: int = 10) -> dict:
-    """The dashboard's terms panel: top rising and top by count over [start, end), each term
-    with the mentions-page `q` that finds it (templates/insights/panels/terms.html)."""
-    table = term_table(session, monitor_id, start, end)
+def panel(table: TermTable, limit: int = 10) -> dict:
+    """The dashboard's terms panel of `table`: top rising and top by count, each term with the
+    mentions-page `q` that finds it (templates/insights/panels/terms.html; pure)."""
     add_q = (lambda rows: [{**r, "q": search_query(r["term"])} for r in rows])
     return {"rising": add_q(table.rows("rising", limit)), "top": add_q(table.rows("count", limit)),
             "start": table.start, "end": table.end, "complete": table.complete}
