@@ -19,6 +19,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from run import SIZES, sizing_errors   # scripts/run.py: the sizes `make run` accepts, checked the same way
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 INSTANCE = Path(os.environ.get("SENTIMON_INSTANCE") or ROOT / "instance")
@@ -92,6 +94,9 @@ def up(workers: int, port: int) -> None:
         raise SystemExit(f"the stack is running already ({', '.join(running())}); `make stack-down` first")
     settings = write_env(port)
     env = {**os.environ, **settings, "SENTIMON_INSTANCE": str(INSTANCE)}
+    for name in SIZES:   # blank: gunicorn.conf.py's default (gunicorn's own int() stops on "")
+        if not env.get(name, "x").strip():
+            del env[name]
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
     spawn("web", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "wsgi:app"], env)  # gunicorn.conf.py
@@ -128,12 +133,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("up")
-    start.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "2")))
-    start.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    start.add_argument("--workers", type=int, default=os.environ.get("WORKERS") or "2")
+    start.add_argument("--port", type=int, default=os.environ.get("PORT") or "5000")
     sub.add_parser("down")
     sub.add_parser("status")
     args = parser.parse_args()
     if args.command == "up":
+        for error in sizing_errors(dict(os.environ)):
+            parser.error(error)
         up(args.workers, args.port)
     elif args.command == "down":
         down()

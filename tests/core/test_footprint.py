@@ -91,6 +91,22 @@ def test_make_run_refuses_a_size_that_is_not_a_count(value):
     assert supervisor.sizing_errors({"WEB_CONCURRENCY": " 3 ", "WEB_THREADS": "8"}) == []
 
 
+@pytest.mark.parametrize("settings, says", [
+    ({"WEB_CONCURRENCY": "many"}, "WEB_CONCURRENCY must be a number of web processes"),
+    ({"WEB_THREADS": "\u00b2"}, "WEB_THREADS must be a number of threads"),
+    ({"WORKERS": "two"}, "argument --workers: invalid int value: 'two'"),
+    ({"PORT": "http"}, "argument --port: invalid int value: 'http'"),
+])
+def test_make_stack_refuses_a_bad_size_before_starting_anything(tmp_path, settings, says):
+    """`make stack` says which setting is wrong (gunicorn's own int() would stop with a traceback
+    after the database upgrade and the other processes had started)."""
+    env = {**os.environ, "SENTIMON_INSTANCE": str(tmp_path), **settings}
+    done = subprocess.run([sys.executable, str(Path(supervisor.__file__).with_name("stack.py")), "up"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "stack" / "pids").exists()
+
+
 def test_the_worker_offers_beat_in_a_thread_once(tmp_path):
     from webapp import create_app
     from webapp.core.celery_app import BeatThread
