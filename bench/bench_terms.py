@@ -1,7 +1,7 @@
 """Benchmark (issue 15): what term rollups cost the ingest pipeline, and how fast the terms API
 answers on a monitor of 10 million mentions' worth of term rollups.
 
-    .venv/bin/python bench/bench_terms.py [--mentions 6000] [--rounds 15] [--per-day 110000] [--requests 20]
+    .venv/bin/python bench/bench_terms.py [--mentions 6000] [--rounds 25] [--per-day 110000] [--requests 20]
                                          [--pipeline-only] [--databases pg,sqlite]
 
 1. Pipeline: the consumer's store transaction (`store_batch`: normalise, score with VADER,
@@ -232,7 +232,7 @@ def api_times(app, monitor_id: int, requests: int, token: str, cache_seconds: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mentions", type=int, default=6_000)
-    parser.add_argument("--rounds", type=int, default=15,
+    parser.add_argument("--rounds", type=int, default=25,
                         help="rounds a side (alternating; one round moves by +-0.1 on a shared machine)")
     parser.add_argument("--per-day", type=int, default=110_000)
     parser.add_argument("--requests", type=int, default=20)

@@ -132,8 +132,22 @@ def paired_median(name: str, rates: dict[bool, list[float]], goal_ratio: float) 
     paired = [w / o for w, o in zip(rates[True], rates[False])]
     note(f"{name} each round, with / without: " + " ".join(f"{r:.3f}" for r in paired))
     median = statistics.median(paired)
+    low, high = median_interval(paired)
+    note(f"{name}_paired: 95 % interval of the median {low:.3f}-{high:.3f} (bootstrap of the {len(paired)} rounds)")
     figure(f"{name}_paired", median, "x", "goal", goal_ratio)
     return median
+
+
+def median_interval(values: list[float], resamples: int = 4000, seed: int = 19) -> tuple[float, float]:
+    """Pure: the 95 % percentile-bootstrap interval of the median of `values` (resampled with a
+    fixed seed, so the same rounds give the same interval): how far the rounds' noise could
+    move the goal's figure."""
+    import random
+    import statistics
+
+    draw = random.Random(seed)
+    medians = sorted(statistics.median(draw.choices(values, k=len(values))) for _ in range(resamples))
+    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
 
 
 def demo_texts() -> list[str]:
