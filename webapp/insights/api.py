@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 from webapp.core.api_errors import ApiError, aware, get_or_404, query_params
 from webapp.core import sql
 from webapp.core.extensions import db
-from webapp.insights import audience
+from webapp.insights import audience, series_points
 from webapp.insights.schemas import AudienceQuery, SeriesQuery
 from webapp.ingest import rollups
 from webapp.ingest.models import ALL_SOURCES
@@ -31,7 +31,7 @@ def series(monitor_id: int):
     except rollups.SeriesError as exc:
         raise ApiError(400, "invalid_range", str(exc)) from exc
     source_id = q.source_id if q.source_id is not None else ALL_SOURCES
-    buckets = rollups.series(db.session, monitor.id, q.bucket, start, end, source_id)
+    buckets = series_points.points_json(db.session, monitor.id, q.bucket, start, end, source_id)
     answer = {"monitor_id": monitor.id, "bucket": q.bucket, "start": start.isoformat(), "end": end.isoformat(),
               "buckets": buckets}
     sql.end_read(db.session)   # only read: the server keeps its prepared statements
