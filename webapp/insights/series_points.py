@@ -2,8 +2,8 @@
 
 `GET .../series` reads its rollup rows on every request (the answer is always the stored
 figures), but turning them into points (a dict per bucket, the empty buckets filled in, the
-averages) and writing those as JSON cost more CPU than the read: about a millisecond and a half
-for a 10-day series at 1h. Clients that poll a monitor's series ask for the same rows again and
+averages) and writing those as JSON cost more CPU than the read: 2.4 of the 6.3 ms of web CPU
+per request of the bench's series (about 230 points each; docs/dashboard.md, "Round five"). Clients that poll a monitor's series ask for the same rows again and
 again, so the written points are remembered by exactly what they are made of: the rows as the
 driver gave them, the bucket and the range (RowsLRU: hashed once, compared once). A new, muted or
 re-scored mention changes a row and so the key: nothing is ever answered from stale rows, and
