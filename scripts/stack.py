@@ -95,7 +95,7 @@ def up(workers: int, port: int) -> None:
     settings = write_env(port)
     env = {**os.environ, **settings, "SENTIMON_INSTANCE": str(INSTANCE)}
     for name in SIZES:   # blank: gunicorn.conf.py's default (gunicorn's own int() stops on "")
-        if not env.get(name, "x").strip():
+        if name in env and not env[name].strip():
             del env[name]
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)

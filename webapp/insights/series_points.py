@@ -3,9 +3,10 @@
 `GET .../series` reads its rollup rows on every request (the answer is always the stored
 figures), but turning them into points (a dict per bucket, the empty buckets filled in, the
 averages) and writing those as JSON cost more CPU than the read: 2.4 of the 6.3 ms of web CPU
-per request of the bench's series (about 230 points each; docs/dashboard.md, "Round five"). Clients that poll a monitor's series ask for the same rows again and
-again, so the written points are remembered by exactly what they are made of: the rows as the
-driver gave them, the bucket and the range (RowsLRU: hashed once, compared once). A new, muted or
+per request of the bench's series (about 230 points each; docs/dashboard.md, "Round five").
+Clients that poll a monitor's series ask for the same rows again and again, so the written
+points are remembered by exactly what they are made of: the rows as the driver gave them, the
+bucket and the range (RowsLRU: hashed once, compared once). A new, muted or
 re-scored mention changes a row and so the key: nothing is ever answered from stale rows, and
 time alone expires nothing. Series longer than REMEMBERED_POINTS are written each time (memory).
 """
@@ -16,6 +17,7 @@ from datetime import datetime
 import orjson
 
 from webapp.core.rows_lru import RowsLRU
+from webapp.core.web import json_provider
 from webapp.ingest import rollups
 
 REMEMBERED_POINTS = 2_000    # about 220 kB of JSON at most per entry
@@ -31,7 +33,7 @@ def points_json(session, monitor_id: int, bucket: str, start: datetime, end: dat
     found = _written.get(key)
     if found is None:
         points = rollups.dense_points(rows.processed(), bucket, start, end)
-        found = orjson.Fragment(orjson.dumps(points, option=orjson.OPT_SORT_KEYS))
+        found = orjson.Fragment(json_provider.dumps(points))
         if len(points) <= REMEMBERED_POINTS:
             _written.put(key, found)
     return found
