@@ -17,6 +17,7 @@ from webapp.people.auth import create_token
 from webapp.core.extensions import db
 from webapp.people.models import User
 from tests import routing_cache
+from tests.browser.support import clear_screenshots
 from tests.helpers import (ROOT, SQLITE_TEMPLATE, PgCopies, app_config, build_sqlite_template, make_user, migrated_app,
                            pg_database, pg_migrated_template)
 from webapp.ingest import pipeline
@@ -27,6 +28,10 @@ from webapp.core import runtime
 
 def pytest_configure(config):
     routing_cache.install()  # the apps of this process share their URL builders (see the module)
+    if not hasattr(config, "workerinput"):
+        # Once per run, in the process that starts the xdist workers (or the only one): each
+        # worker's browser fixture doing it raced the other's unlink and deleted its screenshots.
+        clear_screenshots()
 
 
 @pytest.fixture(scope="session", autouse=True)

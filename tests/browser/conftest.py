@@ -64,8 +64,6 @@ def browser():
         pytest.fail("Playwright is not installed: `make install` (pip install -e '.[test]')")
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: `make chromium` (apt-get install chromium) or set CHROMIUM")
-    for old in ARTIFACTS.glob("*.png"):           # the screenshots are of this run only
-        old.unlink()
     playwright = sync_api.sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,

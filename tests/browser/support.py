@@ -19,6 +19,12 @@ BAD_IMPACTS = ("serious", "critical")
 DEFAULT_TIMEOUT_MS = 15_000
 
 
+def clear_screenshots() -> None:
+    """The screenshots folder holds this run's pages only: called once per run, before any test."""
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink(missing_ok=True)
+
+
 @dataclass
 class PageGuard:
     """What a page did that a test did not ask for: console errors, page errors, dialogs, and
