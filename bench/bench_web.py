@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import tempfile
 import time
@@ -30,6 +31,7 @@ import common
 import dataset
 from common import figure, goal, note
 
+GOAL_MS = 200   # p95 at 50 clients (issue #19)
 LUA = """
 local paths = %(paths)s
 local counter = 0
@@ -100,6 +102,20 @@ def wrk(base: str, paths: list[str], header: str, connections: int, seconds: int
     return json.loads(found.group(1))
 
 
+def cpu_now(web_pid: int, server_pid: int | None) -> dict:
+    """CPU seconds so far of the web server (gunicorn and its workers), the database server (every
+    PostgreSQL process) and this process's finished children (wrk, once waited for)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"web": common.tree_cpu(web_pid), "database": common.tree_cpu(server_pid) if server_pid else None,
+            "client": children.ru_utime + children.ru_stime}
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
+    """ms of CPU per request of each part between two `cpu_now`s (None: not on this machine)."""
+    return {part: None if before[part] is None or after[part] is None
+            else (after[part] - before[part]) * 1000 / max(requests, 1) for part in before}
+
+
 def single_client(base: str, paths: list[str], header: str, n: int = 40) -> tuple[float, float]:
     """p95 (ms) and rate (requests/s) of one client asking the same URLs one after the other."""
     name, _, value = header.partition(": ")
@@ -114,9 +130,11 @@ def single_client(base: str, paths: list[str], header: str, n: int = 40) -> tupl
     return common.percentile(times, 95), n / (time.perf_counter() - started)
 
 
-def measure(tree: str, config: dict, tmp: Path, pages: list[str], series: list[str], token: str, args) -> dict:
+def measure(tree: str, config: dict, tmp: Path, pages: list[str], series: list[str], token: str, args,
+            server_pid: int | None) -> dict:
     """p95, rate and errors of each run (page and API as shipped, page with its cache off) with
-    `tree`'s code serving, and the one-client reference of each."""
+    `tree`'s code serving, the one-client reference of each, and where the machine's CPU went
+    (`server_pid`: the database server's, None when it runs elsewhere)."""
     results = {}
     # As shipped (the dashboard's DASHBOARD_CACHE_SECONDS=5), then the page with that cache off:
     # every request computing its figures, the cost the cache spares 50 clients.
@@ -131,8 +149,10 @@ def measure(tree: str, config: dict, tmp: Path, pages: list[str], series: list[s
             headers = {"cookie": f"Cookie: {login_cookie(base)}", "token": f"Authorization: Bearer {token}"}
             for name, paths, kind in runs:
                 single_p95, single_rate = single_client(base, paths, headers[kind])
-                results[name] = {**wrk(base, paths, headers[kind], args.connections, args.seconds, tmp, name),
-                                 "single_p95": single_p95, "single_rate": single_rate}
+                before = cpu_now(web.pid, server_pid)
+                found = wrk(base, paths, headers[kind], args.connections, args.seconds, tmp, name)
+                results[name] = {**found, "single_p95": single_p95, "single_rate": single_rate,
+                                 "cpu": cpu_per_request(before, cpu_now(web.pid, server_pid), found["requests"])}
         finally:
             common.stop([web])
     return results
@@ -141,6 +161,25 @@ def measure(tree: str, config: dict, tmp: Path, pages: list[str], series: list[s
 def median_run(runs: list[dict]) -> dict:
     """Per run name, the figures of the round with the median p95."""
     return {name: sorted((r[name] for r in runs), key=lambda x: x["p95"])[len(runs) // 2] for name in runs[0]}
+
+
+def report_cpu(name: str, run: dict, connections: int) -> None:
+    """The machine's CPU per request of a run against the most a request may take for the mean
+    latency to stay under the goal. With `connections` clients that ask again as soon as they are
+    answered, `connections` requests are always in the system, so the mean latency is
+    connections / rate (Little's law), and the rate is at most cores / (CPU per request): a request
+    costing more than cores x goal / connections of CPU puts the mean, and so the p95, over the
+    goal on this machine, whatever the server does with its time."""
+    parts = {part: ms for part, ms in run["cpu"].items() if ms is not None}
+    if "web" not in parts:
+        return
+    budget = (os.cpu_count() or 1) * GOAL_MS / connections
+    total = sum(parts.values())
+    figure(f"web.{name}_cpu_per_request_{connections}c", total, "ms", "cpu_budget_for_mean_under_goal", budget)
+    busy = total * run["requests"] / 1000 / run["seconds"] / (os.cpu_count() or 1)
+    note(f"{name}: CPU per request " + ", ".join(f"{part} {ms:.2f} ms" for part, ms in parts.items())
+         + f" (wrk is the client); the machine was {busy:.0%} busy; mean latency "
+         + f"{connections / (run['requests'] / run['seconds']) * 1000:.0f} ms = {connections} clients / rate")
 
 
 def main() -> None:
@@ -173,10 +212,11 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
         pages, series = web_paths(monitor["id"], marker["data_end"])
+        server_pid = common.database_server_pid(urls)
         note(f"load before: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores")
         for _ in range(args.rounds):
             for tree in trees:
-                found[tree].append(measure(tree, config, tmp, pages, series, token, args))
+                found[tree].append(measure(tree, config, tmp, pages, series, token, args, server_pid))
         note(f"load after: {os.getloadavg()[0]:.1f}")
 
     results = median_run(found[trees[0]])
@@ -193,8 +233,10 @@ def main() -> None:
             figure(f"web.{name}_rate_{args.connections}c_vs_before", r["requests"] / r["seconds"], "req/s",
                    "before_rate", before[name]["requests"] / before[name]["seconds"])
         figure(f"web.{name}_errors_{args.connections}c", errors, "errors", "requests", r["requests"])
+        report_cpu(name, r, args.connections)
         # issue #19: the page with its cache off (every request computed) is a goal too, not a reference
-        goal(f"(5) {name}: no errors and p95 < 200 ms with {args.connections} clients", errors == 0 and p95 < 200)
+        goal(f"(5) {name}: no errors and p95 < {GOAL_MS:g} ms with {args.connections} clients",
+             errors == 0 and p95 < GOAL_MS)
 
 
 if __name__ == "__main__":

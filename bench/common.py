@@ -376,6 +376,28 @@ def process_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu(pid: int) -> float | None:
+    """CPU seconds of a process and every process under it now (gunicorn and its workers; the
+    PostgreSQL server and its backends): None when it cannot be read (another machine)."""
+    own = process_cpu(pid)
+    if own is None:
+        return None
+    return own + sum(process_cpu(child) or 0.0 for child in descendants(pid))
+
+
+def database_server_pid(urls: dict) -> int | None:
+    """The pid of `make services`' PostgreSQL server (postmaster) when it runs on this machine:
+    the parent of a backend of ours. None on another machine."""
+    import psycopg
+
+    with psycopg.connect(_pg_admin(urls), autocommit=True) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        try:   # read while the backend is there
+            return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+
+
 def free_port() -> int:
     import socket
 
