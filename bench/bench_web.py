@@ -148,6 +148,9 @@ def measure(tree: str, config: dict, tmp: Path, pages: list[str], series: list[s
             common.wait_http(f"{base}/healthz", 90)
             headers = {"cookie": f"Cookie: {login_cookie(base)}", "token": f"Authorization: Bearer {token}"}
             for name, paths, kind in runs:
+                # untimed first: each worker's first requests (templates compiled, statements
+                # prepared) would be the one-client reference's slowest
+                single_client(base, paths, headers[kind], n=8 * len(paths))
                 single_p95, single_rate = single_client(base, paths, headers[kind])
                 before = cpu_now(web.pid, server_pid)
                 found = wrk(base, paths, headers[kind], args.connections, args.seconds, tmp, name)
