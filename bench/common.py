@@ -377,11 +377,14 @@ def process_cpu(pid: int) -> float | None:
 
 
 def tree_cpu(pid: int) -> float | None:
-    """CPU seconds of a process and every process under it now (gunicorn and its workers; the
-    PostgreSQL server and its backends): None when it cannot be read (another machine)."""
-    own = process_cpu(pid)
-    if own is None:
+    """CPU seconds of a process, every process under it now and those it has waited for after
+    they ended (gunicorn and its workers; the PostgreSQL server and its backends, a closed
+    connection's included): None when it cannot be read (another machine)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
         return None
+    own = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")   # utime stime cutime cstime
     return own + sum(process_cpu(child) or 0.0 for child in descendants(pid))
 
 
@@ -392,7 +395,9 @@ def database_server_pid(urls: dict) -> int | None:
 
     with psycopg.connect(_pg_admin(urls), autocommit=True) as conn:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        try:   # read while the backend is there
+        try:   # read while the backend is there; a pid of another machine's server is not ours
+            if Path(f"/proc/{backend}/comm").read_text().strip() != "postgres":
+                return None
             return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             return None
