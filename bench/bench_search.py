@@ -383,7 +383,7 @@ def index_profile(session, monitor_id: int, args: dict) -> dict | None:
         Mention.monitor_id == monitor_id, *search.word_conditions(spec.terms, Mention.text, Mention.author)
     ).compile(dialect=connection.dialect)
     plan = connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + compiled.string,
-                                                compiled.params).scalar()
+                                      compiled.params).scalar()
     session.rollback()
     plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
     nodes = list(_plan_nodes(plan["Plan"]))
