@@ -176,10 +176,11 @@ def report_cpu(name: str, run: dict, connections: int) -> None:
     parts = {part: ms for part, ms in run["cpu"].items() if ms is not None}
     if "web" not in parts:
         return
-    budget = (os.cpu_count() or 1) * GOAL_MS / connections
+    cores = os.cpu_count() or 1
     total = sum(parts.values())
-    figure(f"web.{name}_cpu_per_request_{connections}c", total, "ms", "cpu_budget_for_mean_under_goal", budget)
-    busy = total * run["requests"] / 1000 / run["seconds"] / (os.cpu_count() or 1)
+    figure(f"web.{name}_cpu_per_request_{connections}c", total, "ms", "cpu_budget_for_mean_under_goal",
+           cores * GOAL_MS / connections)
+    busy = total * run["requests"] / 1000 / run["seconds"] / cores
     note(f"{name}: CPU per request " + ", ".join(f"{part} {ms:.2f} ms" for part, ms in parts.items())
          + f" (wrk is the client); the machine was {busy:.0%} busy; mean latency "
          + f"{connections / (run['requests'] / run['seconds']) * 1000:.0f} ms = {connections} clients / rate")

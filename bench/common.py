@@ -366,26 +366,33 @@ def wait_http(url: str, timeout: float = 60) -> None:
     wait_for(ok, timeout, 0.3, url)
 
 
-def process_cpu(pid: int) -> float | None:
-    """CPU seconds (user + system) of a process of this machine (a PostgreSQL server process:
-    `SELECT pg_backend_pid()` of a connection), None when it cannot be read (another machine)."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (the first is the state, then the
+    parent's pid; utime, stime, cutime, cstime at 11-14), None when there is no such process."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int, reaped: bool = False) -> float | None:
+    """CPU seconds (user + system) of a process of this machine (a PostgreSQL server process:
+    `SELECT pg_backend_pid()` of a connection), None when it cannot be read (another machine).
+    `reaped`: with the children it has waited for after they ended."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    return sum(int(f) for f in fields[11:15 if reaped else 13]) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu(pid: int) -> float | None:
-    """CPU seconds of a process, every process under it now and those it has waited for after
-    they ended (gunicorn and its workers; the PostgreSQL server and its backends, a closed
-    connection's included): None when it cannot be read (another machine)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    """CPU seconds of a process and every process under it, each with the children it has waited
+    for after they ended (gunicorn and its workers; the PostgreSQL server and its backends, a
+    closed connection's included): None when it cannot be read (another machine)."""
+    own = process_cpu(pid, reaped=True)
+    if own is None:
         return None
-    own = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")   # utime stime cutime cstime
-    return own + sum(process_cpu(child) or 0.0 for child in descendants(pid))
+    return own + sum(process_cpu(child, reaped=True) or 0.0 for child in descendants(pid))
 
 
 def database_server_pid(urls: dict) -> int | None:
@@ -398,9 +405,10 @@ def database_server_pid(urls: dict) -> int | None:
         try:   # read while the backend is there; a pid of another machine's server is not ours
             if Path(f"/proc/{backend}/comm").read_text().strip() != "postgres":
                 return None
-            return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
+        except OSError:
             return None
+        fields = _stat_fields(backend)
+        return int(fields[1]) if fields else None
 
 
 def free_port() -> int:
